@@ -1,0 +1,39 @@
+# Sourced by bin/detect, bin/compile and bin/release: finds Node.js (>= 20) and makes sure the
+# TypeScript is built. Sets NODE. Works when the buildpack dir is not the build dir.
+# shellcheck shell=bash
+find_node() {
+  local build_dir="${1:-}"
+  local candidates=()
+  command -v node >/dev/null 2>&1 && candidates+=("$(command -v node)")
+  # the heroku/nodejs buildpack installs Node into the build dir
+  [ -n "$build_dir" ] && candidates+=("$build_dir/.heroku/node/bin/node")
+  local n major
+  for n in "${candidates[@]}"; do
+    [ -x "$n" ] || continue
+    major=$("$n" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if [ "$major" -ge 20 ]; then NODE="$n"; return 0; fi
+  done
+  {
+    echo
+    echo " !     The spark-in-space buildpack needs Node.js 20 or newer, and none was found on PATH."
+    echo " !     Add the Node.js buildpack before this one:"
+    echo " !       heroku buildpacks:add --index 1 heroku/nodejs"
+    echo
+  } >&2
+  return 1
+}
+
+ensure_built() {
+  local bp_dir="$1"
+  [ -f "$bp_dir/dist/cli/index.js" ] && [ -d "$bp_dir/node_modules" ] && return 0
+  local npm
+  npm="$(dirname "$NODE")/npm"
+  [ -x "$npm" ] || npm="$(command -v npm || true)"
+  if [ -z "$npm" ]; then
+    echo " !     The buildpack is not built (no dist/) and npm is missing to build it." >&2
+    return 1
+  fi
+  echo "-----> Building the spark-in-space buildpack"
+  (cd "$bp_dir" && "$npm" ci --no-audit --no-fund --loglevel=error && "$npm" run --silent build) 2>&1 | sed -u 's/^/       /'
+  [ -f "$bp_dir/dist/cli/index.js" ] || { echo " !     Building the buildpack failed (see above)." >&2; return 1; }
+}

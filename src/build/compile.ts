@@ -1,0 +1,430 @@
+/**
+ * `bin/compile BUILD_DIR CACHE_DIR ENV_DIR`: `.spark.version` → a verified, cached, pruned Spark
+ * in BUILD_DIR/spark-home, plus `.profile.d/spark.sh`. On any failure BUILD_DIR and the cache are
+ * left as they were: downloads are extracted into a staging dir inside the cache, renamed into
+ * place only once verified, and installed by copy-then-rename.
+ */
+import { randomBytes } from 'node:crypto';
+import { access, constants, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  APACHE_MIRRORS,
+  builtinCatalog,
+  parseVersionFile,
+  resolve,
+  withOverrides,
+  type Catalog,
+  type Release,
+} from '../catalog/index.js';
+import { parseConfig, type Env, type Settings } from '../config/schema.js';
+import { expectedFromPin, parseSha512File, StreamHasher, type Expected } from '../download/checksum.js';
+import { download, fetchText, NotFound, redactUrl, SinkError, TransferError, type TransferOptions } from '../download/fetch.js';
+import { fail, fsProblem, isProblem, SparkInSpaceError, type Attempt, type Problem } from '../errors.js';
+import {
+  cacheKey,
+  CacheCorrupt,
+  commitEntry,
+  dropEntry,
+  installEntry,
+  newStaging,
+  readEntry,
+  scanTree,
+  verifyEntry,
+  stagingRoot,
+  type Manifest,
+} from './cache.js';
+import { Extractor, TarballRefused, UnpackFsError } from './extract.js';
+import { detectJava, javaProblem } from './java.js';
+import type { Output } from './output.js';
+import { prune, PRUNE_VERSION, summarize } from './prune.js';
+
+export const SPARK_HOME_DIR = 'spark-home';
+export const BUILD_INFO = '.spark-in-space.json';
+
+export interface CompileOptions {
+  buildDir: string;
+  cacheDir: string;
+  env: Env;
+  out: Output;
+  /** the Java major on PATH; `null` means none; undefined means detect */
+  java?: number | null;
+  /** when set, `<buildpackDir>/export` is written for the next buildpack */
+  buildpackDir?: string;
+  /** base delay between retries (tests shorten it) */
+  backoffMs?: number;
+}
+
+export interface CompileResult {
+  release: Release;
+  pkg: string;
+  sparkHome: string;
+  fromCache: boolean;
+  manifest: Manifest;
+}
+
+const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+interface Source {
+  url: string;
+  /** where this source's checksum is published, when not pinned */
+  checksumUrl?: string;
+}
+
+/** Pure: where to look for a tarball, in order. */
+export function sourcesFor(release: Release, file: string, settings: Settings): Source[] {
+  if (settings.SPARK_DIST_URL) return [{ url: settings.SPARK_DIST_URL, checksumUrl: withSuffix(settings.SPARK_DIST_URL, '.sha512') }];
+  const bases = settings.SPARK_MIRROR_URL ?? (release.archiveOnly ? APACHE_MIRRORS.slice(1) : APACHE_MIRRORS);
+  return bases.map((base) => {
+    const url = `${base}/spark-${release.version}/${file}`;
+    return { url, checksumUrl: `${url}.sha512` };
+  });
+}
+
+function withSuffix(url: string, suffix: string): string {
+  const u = new URL(url);
+  u.pathname += suffix;
+  return u.toString();
+}
+
+async function checkDirs(buildDir: string, cacheDir: string): Promise<void> {
+  if (!buildDir) fail({ code: 'dir-unusable', role: 'build directory', dir: buildDir, cause: 'no path was given' });
+  try {
+    if (!(await stat(buildDir)).isDirectory()) throw new Error();
+    await access(buildDir, constants.W_OK);
+  } catch {
+    fail({ code: 'dir-unusable', role: 'build directory', dir: buildDir, cause: 'it does not exist or is not writable' });
+  }
+  if (!cacheDir) fail({ code: 'cache-unusable', dir: cacheDir, cause: 'no path was given (bin/compile BUILD_DIR CACHE_DIR ENV_DIR)' });
+  try {
+    await mkdir(cacheDir, { recursive: true });
+    const probe = path.join(cacheDir, `.spark-in-space-probe-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch (err) {
+    fail(
+      fsProblem(err, 'cache', cacheDir) ?? {
+        code: 'cache-unusable',
+        dir: cacheDir,
+        cause: `it cannot be created or written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      },
+    );
+  }
+}
+
+async function readOptional(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function loadCatalog(settings: Settings, appDir: string): Catalog {
+  const base = builtinCatalog();
+  return settings.SPARK_CATALOG ? withOverrides(base, path.resolve(appDir, settings.SPARK_CATALOG)) : base;
+}
+
+export async function compile(opts: CompileOptions): Promise<CompileResult> {
+  const { buildDir, cacheDir, out } = opts;
+  await checkDirs(buildDir, cacheDir);
+  const settings = parseConfig(opts.env, 'build');
+  const catalog = loadCatalog(settings, buildDir);
+  const requested = parseVersionFile(await readOptional(path.join(buildDir, '.spark.version')), catalog);
+  const custom = settings.SPARK_DIST_URL;
+  const resolved = resolve(catalog, requested, settings.SPARK_PACKAGE, Boolean(custom));
+  const { release, pkg } = resolved;
+  const file = custom ? path.posix.basename(new URL(custom).pathname) || 'spark.tgz' : resolved.file;
+
+  out.step(`Installing Apache Spark ${release.version} (${custom ? 'custom distribution' : pkg})`);
+  out.detail(
+    requested === undefined
+      ? `No .spark.version: using the default, ${release.version}`
+      : requested === release.version
+        ? `.spark.version asks for ${requested}`
+        : `.spark.version asks for ${requested}: the newest patch is ${release.version}`,
+  );
+  out.detail(`Scala ${release.scala}, Hadoop ${release.hadoop}, Java ${release.java.min}–${release.java.max}`);
+
+  if (!settings.SPARK_SKIP_JAVA_CHECK) {
+    const java = opts.java === undefined ? detectJava() : (opts.java ?? undefined);
+    const problem = javaProblem(release, java);
+    if (problem) fail(problem);
+    if (java !== undefined) out.detail(`Java ${java} on PATH: compatible`);
+  }
+
+  const staticExpected: Expected | undefined =
+    custom && settings.SPARK_DIST_SHA512
+      ? { algorithm: 'sha512', hex: settings.SPARK_DIST_SHA512, source: 'SPARK_DIST_SHA512' }
+      : custom
+        ? undefined
+        : expectedFromPin(resolved.pin, 'pinned in the catalog');
+  const key = cacheKey({
+    layout: 1,
+    prune: PRUNE_VERSION,
+    version: release.version,
+    pkg,
+    file,
+    dist: custom ? redactUrl(custom) : undefined,
+    expected: staticExpected ? `${staticExpected.algorithm}:${staticExpected.hex}` : 'published',
+  });
+  const sources = sourcesFor(release, file, settings);
+  const transfer: TransferOptions = {
+    retries: settings.SPARK_DOWNLOAD_RETRIES ?? 3,
+    timeoutMs: (settings.SPARK_DOWNLOAD_TIMEOUT ?? 60) * 1000,
+    backoffMs: opts.backoffMs ?? 1000,
+    userAgent: 'spark-in-space-buildpack',
+  };
+
+  try {
+    let manifest = await usableCacheEntry(cacheDir, key, staticExpected, sources, transfer, out);
+    let fromCache = Boolean(manifest);
+    let sparkHome: string | undefined;
+    if (manifest) {
+      try {
+        await verifyEntry(cacheDir, manifest);
+        sparkHome = await installTree(cacheDir, manifest, buildDir, out);
+      } catch (err) {
+        if (!(err instanceof CacheCorrupt)) throw err;
+        out.warn(`the cached Spark is damaged (${err.message}); downloading it again`);
+        await dropEntry(cacheDir, key);
+      }
+    }
+    if (!sparkHome) {
+      fromCache = false;
+      manifest = await fetchIntoCache({ cacheDir, key, release, pkg, sources, staticExpected, transfer, out });
+      sparkHome = await installTree(cacheDir, manifest, buildDir, out);
+    }
+    const m = manifest!;
+    await writeBuildFiles(buildDir, sparkHome, release, pkg, m, opts.buildpackDir);
+    out.detail(
+      `Installed ${mb(m.installedBytes)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution)`,
+    );
+    return { release, pkg, sparkHome, fromCache, manifest: m };
+  } finally {
+    await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
+    // leave no empty layout dirs behind after a failed first build
+    for (const d of [path.dirname(stagingRoot(cacheDir)), path.dirname(path.dirname(stagingRoot(cacheDir)))])
+      await rmdir(d).catch(() => {});
+  }
+}
+
+const pct = (part: number, whole: number) => `${whole ? ((100 * part) / whole).toFixed(1) : '0.0'}%`;
+
+async function usableCacheEntry(
+  cacheDir: string,
+  key: string,
+  staticExpected: Expected | undefined,
+  sources: Source[],
+  transfer: TransferOptions,
+  out: Output,
+): Promise<Manifest | undefined> {
+  const m = await readEntry(cacheDir, key);
+  if (!m) {
+    out.detail('Not in the build cache: downloading');
+    return undefined;
+  }
+  if (!staticExpected) {
+    // Not pinned: the cached copy was verified against the mirror's .sha512 when stored. If the
+    // mirror now publishes another checksum, the release was re-rolled: fetch it again.
+    const published = await firstPublishedChecksum(sources, { ...transfer, retries: 0, timeoutMs: Math.min(transfer.timeoutMs, 10_000) });
+    if (published && published !== m.tarball.sha512) {
+      out.detail('The published checksum changed since this Spark was cached: downloading again');
+      await dropEntry(cacheDir, key);
+      return undefined;
+    }
+    if (!published) out.detail(`Mirrors unreachable: using the copy verified on ${m.created.slice(0, 10)}`);
+  }
+  out.detail(`Using the build cache (verified on ${m.created.slice(0, 10)}, SHA-512 ${m.tarball.sha512.slice(0, 16)}…)`);
+  return m;
+}
+
+async function firstPublishedChecksum(sources: Source[], transfer: TransferOptions): Promise<string | undefined> {
+  for (const s of sources) {
+    if (!s.checksumUrl) continue;
+    try {
+      const parsed = parseSha512File(await fetchText(s.checksumUrl, transfer), path.posix.basename(new URL(s.url).pathname));
+      if ('hex' in parsed) return parsed.hex;
+    } catch {
+      /* next mirror */
+    }
+  }
+  return undefined;
+}
+
+interface FetchArgs {
+  cacheDir: string;
+  key: string;
+  release: Release;
+  pkg: string;
+  sources: Source[];
+  staticExpected: Expected | undefined;
+  transfer: TransferOptions;
+  out: Output;
+}
+
+async function fetchIntoCache(a: FetchArgs): Promise<Manifest> {
+  const attempts: Attempt[] = [];
+  for (const source of a.sources) {
+    const shown = redactUrl(source.url);
+    let expected = a.staticExpected;
+    if (!expected) {
+      const checksumUrl = source.checksumUrl!;
+      try {
+        const parsed = parseSha512File(await fetchText(checksumUrl, a.transfer), path.posix.basename(new URL(source.url).pathname));
+        if ('error' in parsed) fail({ code: 'checksum-file-invalid', url: redactUrl(checksumUrl), problem: parsed.error });
+        expected = { algorithm: 'sha512', hex: parsed.hex, source: redactUrl(checksumUrl) };
+      } catch (err) {
+        if (isProblem(err)) throw err;
+        attempts.push({
+          url: redactUrl(checksumUrl),
+          cause:
+            err instanceof NotFound
+              ? `${err.message}: no published checksum${a.sources.length === 1 ? ' (set SPARK_DIST_SHA512 to verify this file)' : ''}`
+              : (err as Error).message,
+        });
+        continue;
+      }
+    }
+    a.out.detail(`Downloading ${shown}`);
+    const staging = await newStaging(a.cacheDir);
+    let hasher = new StreamHasher(expected.algorithm === 'sha256');
+    let extractor = new Extractor(staging);
+    const sink = {
+      write: async (chunk: Uint8Array) => {
+        hasher.update(chunk);
+        await extractor.write(chunk);
+      },
+      restart: async () => {
+        extractor.abort();
+        await rm(staging, { recursive: true, force: true });
+        await mkdir(staging, { recursive: true });
+        hasher = new StreamHasher(expected!.algorithm === 'sha256');
+        extractor = new Extractor(staging);
+      },
+    };
+    let top: string;
+    try {
+      await download(source.url, sink, { ...a.transfer, progress: (total) => a.out.progress('Downloading', total) });
+      top = await extractor.end();
+    } catch (err) {
+      extractor.abort();
+      await rm(staging, { recursive: true, force: true });
+      if (err instanceof NotFound || err instanceof TransferError) {
+        attempts.push({ url: shown, cause: err.message });
+        continue;
+      }
+      const inner = err instanceof SinkError ? err.inner : err;
+      throw asProblem(inner, shown, a.cacheDir);
+    }
+    const digest = hasher.digest();
+    const actual = expected.algorithm === 'sha256' ? digest.sha256! : digest.sha512;
+    if (actual !== expected.hex) {
+      await rm(staging, { recursive: true, force: true });
+      fail({ code: 'checksum-mismatch', url: shown, algorithm: expected.algorithm.toUpperCase(), expected: expected.hex, actual, source: expected.source });
+    }
+    a.out.detail(`Verified ${expected.algorithm.toUpperCase()} (${expected.source})`);
+    try {
+      const report = await prune(top);
+      const rules = summarize(report);
+      for (const r of rules) a.out.detail(`Pruned ${mb(r.bytes).padStart(9)}  ${r.why}`);
+      const tree = await scanTree(top);
+      const manifest: Manifest = {
+        key: a.key,
+        version: a.release.version,
+        pkg: a.pkg,
+        source: shown,
+        tarball: { sha512: digest.sha512, sha256: digest.sha256, bytes: hasher.bytes, verifiedAgainst: expected.source },
+        ...tree,
+        pruned: { bytes: report.bytes, files: report.files, rules },
+        created: new Date().toISOString(),
+      };
+      await commitEntry(a.cacheDir, a.key, top, manifest);
+      return manifest;
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw asProblem(err, shown, a.cacheDir);
+    }
+  }
+  return fail({ code: 'download-failed', what: `Spark ${a.release.version} (${a.pkg})`, attempts });
+}
+
+function asProblem(err: unknown, url: string, dir: string): Error {
+  if (err instanceof SparkInSpaceError) return err;
+  if (err instanceof TarballRefused) return new SparkInSpaceError({ code: 'tarball-invalid', url, reason: err.message });
+  if (err instanceof UnpackFsError) return new SparkInSpaceError(fsProblem({ code: err.code }, 'cache', dir)!);
+  const fsp = fsProblem(err, 'cache', dir);
+  if (fsp) return new SparkInSpaceError(fsp);
+  return err as Error;
+}
+
+/** Copies the cached tree to BUILD_DIR/spark-home via a temp dir and a rename. */
+async function installTree(cacheDir: string, m: Manifest, buildDir: string, out: Output): Promise<string> {
+  const dest = path.join(buildDir, SPARK_HOME_DIR);
+  const tmp = path.join(buildDir, `.${SPARK_HOME_DIR}.tmp-${randomBytes(4).toString('hex')}`);
+  const old = path.join(buildDir, `.${SPARK_HOME_DIR}.old-${randomBytes(4).toString('hex')}`);
+  let how: string;
+  try {
+    how = await installEntry(cacheDir, m, tmp);
+    const hadOld = await stat(dest).then(() => true, () => false);
+    if (hadOld) await rename(dest, old);
+    await rename(tmp, dest);
+    if (hadOld) await rm(old, { recursive: true, force: true });
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    const p = fsProblem(err, 'build directory', buildDir);
+    throw p ? new SparkInSpaceError(p) : err;
+  }
+  out.detail(`Installed into ${SPARK_HOME_DIR}/ (${m.files.length} files ${how} from the cache)`);
+  return dest;
+}
+
+/** Renders `.profile.d/spark.sh`: relative to $HOME, so the slug runs wherever it is unpacked. */
+export function profileScript(): string {
+  return [
+    '# Written by the spark-in-space buildpack: Spark lives in the slug, found from $HOME.',
+    `export SPARK_HOME="\${SPARK_HOME:-$HOME/${SPARK_HOME_DIR}}"`,
+    'case ":$PATH:" in *":$SPARK_HOME/bin:"*) ;; *) export PATH="$PATH:$SPARK_HOME/bin" ;; esac',
+    '',
+  ].join('\n');
+}
+
+async function writeAtomic(file: string, content: string, mode = 0o644): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, content, { mode });
+  await rename(tmp, file);
+}
+
+async function writeBuildFiles(
+  buildDir: string,
+  sparkHome: string,
+  release: Release,
+  pkg: string,
+  m: Manifest,
+  buildpackDir?: string,
+): Promise<void> {
+  const info = {
+    version: release.version,
+    line: release.line,
+    pkg,
+    scala: release.scala,
+    hadoop: release.hadoop,
+    java: release.java,
+    log4j: release.log4j,
+    restOnByDefault: release.restOnByDefault,
+    tarball: m.tarball,
+    source: m.source,
+    installedBytes: m.installedBytes,
+    pruned: m.pruned,
+  };
+  await writeAtomic(path.join(sparkHome, BUILD_INFO), `${JSON.stringify(info, null, 2)}\n`);
+  await writeAtomic(path.join(buildDir, '.profile.d', 'spark.sh'), profileScript());
+  if (buildpackDir) {
+    await writeAtomic(
+      path.join(buildpackDir, 'export'),
+      `export SPARK_HOME="${sparkHome}"\nexport PATH="$PATH:${sparkHome}/bin"\n`,
+    ).catch(() => {});
+  }
+}
+
+export type { Problem };

@@ -1,0 +1,36 @@
+/** The build-time Java check: refuse a Spark/Java pair the catalog marks incompatible. */
+import { spawnSync } from 'node:child_process';
+import type { Release } from '../catalog/index.js';
+import type { Problem } from '../errors.js';
+
+/** `openjdk version "17.0.15"` → 17; `java version "1.8.0_392"` → 8. */
+export function parseJavaMajor(versionOutput: string): number | undefined {
+  const m = /version "(\d+)(?:\.(\d+))?[^"]*"/.exec(versionOutput);
+  if (!m) return undefined;
+  const first = Number(m[1]);
+  return first === 1 && m[2] ? Number(m[2]) : first;
+}
+
+/** Asks the `java` on PATH (or JAVA_HOME) for its major version; undefined when there is none. */
+export function detectJava(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const candidates = [env.JAVA_HOME ? `${env.JAVA_HOME}/bin/java` : undefined, 'java'].filter(Boolean) as string[];
+  for (const java of candidates) {
+    const r = spawnSync(java, ['-version'], { encoding: 'utf8', env, timeout: 20_000 });
+    if (r.error) continue;
+    const major = parseJavaMajor(`${r.stderr}${r.stdout}`);
+    if (major) return major;
+  }
+  return undefined;
+}
+
+/** Heroku's way of asking for a Java version, for the fix line. */
+export const systemPropertiesLine = (major: number) => `java.runtime.version=${major <= 8 ? `1.${major}` : major}`;
+
+export function javaProblem(release: Release, java: number | undefined): Problem | undefined {
+  if (java === undefined) return undefined;
+  const { min, max } = release.java;
+  if (java >= min && java <= max) return undefined;
+  const supported = min === max ? `${min}` : `${min}–${max}`;
+  const suggest = release.java.max >= 17 && release.java.min <= 17 ? 17 : max;
+  return { code: 'java-incompatible', spark: release.version, java, supported, fix: systemPropertiesLine(suggest) };
+}

@@ -1,0 +1,44 @@
+/** `spark-in-space build`: the buildpack's compile, run on this machine (what `local` starts from). */
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { compile } from '../../build/compile.js';
+import { consoleOutput } from '../../build/output.js';
+
+const Options = z.object({
+  app: z.string().default('.'),
+  out: z.string().optional(),
+  cache: z.string().optional(),
+});
+
+export const defaultCacheDir = () =>
+  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'spark-in-space', 'build-cache');
+
+export function buildCommand(): Command {
+  return new Command('build')
+    .description('install the Spark of the app\'s .spark.version, exactly as `git push` would, into a local slug dir')
+    .option('--app <dir>', 'the app (reads its .spark.version)', '.')
+    .option('--out <dir>', 'where the slug goes (default: <app>/.spark-in-space/slug)')
+    .option('--cache <dir>', `build cache (default: ${defaultCacheDir()})`)
+    .addHelpText(
+      'after',
+      `
+Config vars come from the environment (SPARK_MIRROR_URL, SPARK_DIST_URL, SPARK_DIST_SHA512, SPARK_PACKAGE, ...).
+
+Examples:
+  $ spark-in-space build
+  $ SPARK_MIRROR_URL=http://127.0.0.1:8000 spark-in-space build --app ../my-job`,
+    )
+    .action(async (raw) => {
+      const opts = Options.parse(raw);
+      const app = path.resolve(opts.app);
+      const out = path.resolve(opts.out ?? path.join(app, '.spark-in-space', 'slug'));
+      await mkdir(out, { recursive: true });
+      const { copyFile } = await import('node:fs/promises');
+      await copyFile(path.join(app, '.spark.version'), path.join(out, '.spark.version')).catch(() => {});
+      const result = await compile({ buildDir: out, cacheDir: path.resolve(opts.cache ?? defaultCacheDir()), env: process.env, out: consoleOutput() });
+      process.stdout.write(`\nSPARK_HOME=${result.sparkHome}\n`);
+    });
+}

@@ -1,0 +1,17 @@
+/** The one error handler of the CLI: typed problems and zod errors become user messages, exit 1. */
+import { ZodError } from 'zod';
+import { consoleOutput, type Output } from '../build/output.js';
+import { describe, SparkInSpaceError } from '../errors.js';
+
+export function handleError(err: unknown, out: Output = consoleOutput()): never {
+  if (err instanceof SparkInSpaceError) {
+    out.error(describe(err.problem));
+  } else if (err instanceof ZodError) {
+    out.error(['Invalid options:', ...err.issues.map((i) => `--${i.path.join('.')}: ${i.message}`)]);
+  } else {
+    const e = err as Error;
+    out.error([`Unexpected error: ${e?.message ?? String(err)}`, 'Please report it with the output above.']);
+    if (process.env.SPARK_IN_SPACE_DEBUG && e?.stack) process.stderr.write(`${e.stack}\n`);
+  }
+  process.exit(1);
+}

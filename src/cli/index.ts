@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/** The spark-in-space CLI: one file per command under commands/, one error handler. */
+import { Command } from 'commander';
+import { buildpackCommand } from './commands/buildpack.js';
+import { buildCommand } from './commands/build.js';
+import { catalogCommand } from './commands/catalog.js';
+import { handleError } from './errors.js';
+
+const program = new Command('spark-in-space')
+  .description('Apache Spark standalone clusters in Heroku Private Spaces, and the same formation on one machine')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addCommand(buildCommand())
+  .addCommand(catalogCommand())
+  .addCommand(buildpackCommand());
+
+program.parseAsync(process.argv).catch((err) => handleError(err));

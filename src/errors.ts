@@ -1,0 +1,127 @@
+/**
+ * Every failure the product reports is a typed value (`Problem`); `describe` turns it into the
+ * words a user reads. This is the one place where messages are written, so a newcomer finds every
+ * error text here and tests can assert on `code` instead of prose.
+ */
+export type Problem =
+  | { code: 'version-malformed'; value: string; supported: string[] }
+  | { code: 'version-unknown'; requested: string; supported: string[] }
+  | { code: 'version-needs-dist-url'; version: string; reason: string }
+  | { code: 'package-unavailable'; version: string; pkg: string; available: string[] }
+  | { code: 'config-invalid'; issues: ConfigIssue[] }
+  | { code: 'catalog-invalid'; file: string; problem: string }
+  | { code: 'download-failed'; what: string; attempts: Attempt[] }
+  | { code: 'checksum-mismatch'; url: string; algorithm: string; expected: string; actual: string; source: string }
+  | { code: 'checksum-file-invalid'; url: string; problem: string }
+  | { code: 'tarball-invalid'; url: string; reason: string }
+  | { code: 'cache-unusable'; dir: string; cause: string }
+  | { code: 'dir-unusable'; role: string; dir: string; cause: string }
+  | { code: 'disk-full'; dir: string }
+  | { code: 'java-incompatible'; spark: string; java: number; supported: string; fix: string }
+  | { code: 'usage'; message: string };
+
+export interface ConfigIssue {
+  /** the config var (or file) at fault */
+  name: string;
+  /** what is wrong, without echoing a secret value */
+  problem: string;
+  /** a good value, e.g. `SPARK_MIRROR_URL=https://mirror.example.org/spark` */
+  example: string;
+}
+
+export interface Attempt {
+  url: string;
+  cause: string;
+}
+
+export class SparkInSpaceError extends Error {
+  constructor(readonly problem: Problem) {
+    super(describe(problem).join('\n'));
+    this.name = 'SparkInSpaceError';
+  }
+}
+
+export function fail(problem: Problem): never {
+  throw new SparkInSpaceError(problem);
+}
+
+export function isProblem(err: unknown, code?: Problem['code']): err is SparkInSpaceError {
+  return err instanceof SparkInSpaceError && (code === undefined || err.problem.code === code);
+}
+
+const short = (hex: string) => (hex.length > 24 ? `${hex.slice(0, 16)}…${hex.slice(-8)}` : hex);
+
+/** The user-facing text of a problem: first line a summary, then details. */
+export function describe(p: Problem): string[] {
+  switch (p.code) {
+    case 'version-malformed':
+      return [
+        `.spark.version holds "${p.value}", which is not a Spark version.`,
+        'Write one version on one line: an exact release (e.g. 3.5.9) or a line (e.g. 4.2 for its newest patch).',
+        `Supported: ${p.supported.join(', ')}`,
+      ];
+    case 'version-unknown':
+      return [
+        `Spark ${p.requested} is not in the catalog.`,
+        `Supported: ${p.supported.join(', ')}`,
+        'For another build, set SPARK_DIST_URL to its tarball (and SPARK_DIST_SHA512 to its checksum).',
+      ];
+    case 'version-needs-dist-url':
+      return [
+        `Spark ${p.version} cannot be downloaded from Apache: ${p.reason}`,
+        `Set SPARK_DIST_URL to the tarball you built (heroku config:set SPARK_DIST_URL=https://example.com/spark-${p.version}.tgz) and SPARK_DIST_SHA512 to its checksum.`,
+      ];
+    case 'package-unavailable':
+      return [
+        `SPARK_PACKAGE=${p.pkg} is not published for Spark ${p.version}.`,
+        `Available for ${p.version}: ${p.available.join(', ')} (example: SPARK_PACKAGE=${p.available[0] ?? 'hadoop3'})`,
+      ];
+    case 'config-invalid':
+      return [
+        p.issues.length === 1 ? 'A config var is invalid:' : `${p.issues.length} config vars are invalid:`,
+        ...p.issues.map((i) => `${i.name}: ${i.problem} (example: ${i.example})`),
+      ];
+    case 'catalog-invalid':
+      return [`The catalog file ${p.file} is invalid: ${p.problem}`];
+    case 'download-failed':
+      return [
+        `Could not download ${p.what}.`,
+        ...p.attempts.map((a) => `${a.url}: ${a.cause}`),
+      ];
+    case 'checksum-mismatch':
+      return [
+        `Checksum mismatch for ${p.url}: the file is corrupt or has been tampered with.`,
+        `Expected ${p.algorithm} ${short(p.expected)} (${p.source}), got ${short(p.actual)}.`,
+        'Nothing was installed or cached.',
+      ];
+    case 'checksum-file-invalid':
+      return [`The checksum file ${p.url} is not usable: ${p.problem}`];
+    case 'tarball-invalid':
+      return [`The Spark tarball from ${p.url} is not a valid distribution: ${p.reason}`, 'Nothing was installed or cached.'];
+    case 'cache-unusable':
+      return [`The build cache ${p.dir || '(empty path)'} is not usable: ${p.cause}`];
+    case 'dir-unusable':
+      return [`The ${p.role} ${p.dir || '(empty path)'} is not usable: ${p.cause}`];
+    case 'disk-full':
+      return [`No space left on the device holding ${p.dir}. Nothing was installed or cached.`];
+    case 'java-incompatible':
+      return [
+        `Spark ${p.spark} does not run on Java ${p.java}; it needs Java ${p.supported}.`,
+        `Fix: put this line in system.properties at the root of your app: ${p.fix}`,
+        'Or set SPARK_SKIP_JAVA_CHECK=true if you know better.',
+      ];
+    case 'usage':
+      return [p.message];
+  }
+}
+
+/** Maps low-level Node errors (ENOSPC, EACCES, EROFS, ...) to problems about a directory. */
+export function fsProblem(err: unknown, role: string, dir: string): Problem | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return { code: 'disk-full', dir };
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return role === 'cache'
+      ? { code: 'cache-unusable', dir, cause: 'it is not writable (read-only or wrong permissions)' }
+      : { code: 'dir-unusable', role, dir, cause: 'it is not writable (read-only or wrong permissions)' };
+  return undefined;
+}

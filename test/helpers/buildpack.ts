@@ -1,0 +1,75 @@
+/** Runs the buildpack's real entry points (bin/compile, bin/detect, bin/release) as Heroku would. */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export function tmpdir(prefix = 'sis-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** An app to build: a dir with `.spark.version` (omitted when version is undefined). */
+export function makeApp(version?: string): string {
+  const dir = tmpdir('sis-app-');
+  if (version !== undefined) writeFileSync(path.join(dir, '.spark.version'), `${version}\n`);
+  return dir;
+}
+
+/** Heroku's ENV_DIR: one file per var. */
+export function makeEnvDir(vars: Record<string, string>): string {
+  const dir = tmpdir('sis-env-');
+  for (const [k, v] of Object.entries(vars)) writeFileSync(path.join(dir, k), v);
+  return dir;
+}
+
+/** A SPARK_CATALOG file (test catalog: production pins stay untouched). */
+export function catalogFile(releases: unknown[]): string {
+  const file = path.join(tmpdir('sis-cat-'), 'catalog.json');
+  writeFileSync(file, JSON.stringify({ releases }));
+  return file;
+}
+
+export interface Run {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  all: string;
+}
+
+export async function compile(
+  buildDir: string,
+  cacheDir: string,
+  vars: Record<string, string> = {},
+  opts: { bpDir?: string; env?: Record<string, string>; envDir?: string } = {},
+): Promise<Run> {
+  const envDir = opts.envDir ?? makeEnvDir(vars);
+  const r = await execa(path.join(opts.bpDir ?? REPO, 'bin/compile'), [buildDir, cacheDir, envDir], {
+    reject: false,
+    all: true,
+    env: { CI: 'true', SPARK_IN_SPACE_BACKOFF_MS: '50', ...opts.env },
+    extendEnv: true,
+  });
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, all: r.all ?? '' };
+}
+
+/** A listing of a tree (path, kind, size) to prove a failed build changed nothing. */
+export function snapshot(dir: string): string[] {
+  if (!existsSync(dir)) return ['(missing)'];
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of readdirSync(path.join(dir, rel)).sort()) {
+      const child = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(path.join(dir, child));
+      out.push(`${child} ${st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : st.size}`);
+      if (st.isDirectory()) walk(child);
+    }
+  };
+  walk('');
+  return out;
+}
+
+export const read = (...p: string[]) => readFileSync(path.join(...p), 'utf8');
+export { mkdirSync };

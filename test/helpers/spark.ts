@@ -1,0 +1,21 @@
+/** The real Spark distributions e2e tests use (see scripts/test-spark-dist). */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { builtinCatalog, defaultRelease } from '../../src/catalog/index.js';
+import { REPO } from './buildpack.js';
+
+export const DEFAULT_VERSION = defaultRelease(builtinCatalog()).version;
+/** the newest 3.5.x in the catalog */
+export const NEWEST_35 = builtinCatalog()
+  .releases.filter((r) => r.line === '3.5')
+  .map((r) => r.version)
+  .sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]))
+  .at(-1)!;
+export const E2E_VERSIONS = [DEFAULT_VERSION, NEWEST_35];
+
+/** Path of the packed tarball (built by global setup; cached). */
+export function testDist(version: string): { tgz: string; mirrorRoot: string; sha512: string } {
+  const tgz = execFileSync(path.join(REPO, 'scripts/test-spark-dist'), [version], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return { tgz, mirrorRoot: path.dirname(path.dirname(tgz)), sha512: readFileSync(`${tgz}.sha512`, 'utf8').split(/\s+/)[0]! };
+}

@@ -1,0 +1,288 @@
+/**
+ * bin/compile against a real HTTP mirror on 127.0.0.1, with small synthetic distributions.
+ * Every successful build is run a second time against the cache (Heroku's python buildpack way).
+ */
+import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync, appendFileSync, truncateSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { catalogFile, compile, makeApp, read, snapshot, tmpdir } from '../helpers/buildpack.js';
+import { startMirror, type Mirror } from '../helpers/mirror.js';
+import { gpgForm, publish, sha256, sha512, sparkEntries, tgz } from '../helpers/tarball.js';
+
+// A release the built-in catalog does not have, added by a test catalog (production pins stay as they are).
+const V = '4.2.7';
+const mirrors: Mirror[] = [];
+afterEach(async () => {
+  await Promise.all(mirrors.splice(0).map((m) => m.close()));
+});
+
+async function mirrorWith(data: Buffer, opts: Parameters<typeof publish>[3] = {}, faults = {}) {
+  const root = tmpdir('sis-mirror-');
+  const pub = publish(root, V, data, opts);
+  const m = await startMirror(root, faults);
+  mirrors.push(m);
+  return { root, pub, m };
+}
+
+const unpinned = () => catalogFile([{ version: V, pinned: {} }]);
+const cacheEntries = (cache: string) => {
+  const dir = path.join(cache, 'spark-in-space/v1');
+  return existsSync(dir) ? readdirSync(dir).filter((d) => d !== 'tmp') : [];
+};
+
+describe('compile_from_mirror', () => {
+  it('installs a verified, pruned spark-home, then builds again from the cache with the mirror down', async () => {
+    const data = tgz(sparkEntries(V));
+    const { m } = await mirrorWith(data);
+    const app = makeApp(V);
+    const cache = tmpdir('sis-cache-');
+    const vars = { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() };
+
+    const first = await compile(app, cache, vars);
+    expect(first.exitCode, first.all).toBe(0);
+    expect(first.stdout).toContain(`-----> Installing Apache Spark ${V} (hadoop3)`);
+    expect(first.stdout).toMatch(/^ {7}Verified SHA512 \(http:\/\/127\.0\.0\.1:\d+\/spark-4\.2\.7\/spark-4\.2\.7-bin-hadoop3\.tgz\.sha512\)$/m);
+    const home = path.join(app, 'spark-home');
+    const { stdout } = await execa(path.join(home, 'bin/spark-submit'), ['--version']);
+    expect(stdout).toContain(`version ${V}`);
+    // pruned: R, data, Windows scripts, Kubernetes jars, Python tests; kept: the rest
+    for (const gone of ['R', 'data', 'bin/spark-submit.cmd', `jars/spark-kubernetes_2.13-${V}.jar`, 'jars/kubernetes-model-core-7.0.jar', 'python/pyspark/tests'])
+      expect(existsSync(path.join(home, gone)), gone).toBe(false);
+    for (const kept of ['bin/spark-class', `jars/spark-core_2.13-${V}.jar`, 'python/lib/pyspark.zip', 'conf/spark-env.sh.template'])
+      expect(existsSync(path.join(home, kept)), kept).toBe(true);
+    expect(lstatSync(path.join(home, 'jars/current.jar')).isSymbolicLink()).toBe(true);
+    expect(lstatSync(path.join(home, 'bin/spark-submit')).mode & 0o111).not.toBe(0);
+    const profile = read(app, '.profile.d/spark.sh');
+    expect(profile).toContain('$HOME/spark-home');
+    expect(profile).not.toContain('/app');
+    const info = JSON.parse(read(home, '.spark-in-space.json'));
+    expect(info).toMatchObject({ version: V, pkg: 'hadoop3', log4j: 2, tarball: { sha512: sha512(data) } });
+    expect(info.pruned.bytes).toBeGreaterThan(8192);
+
+    await m.close();
+    const app2 = makeApp(V);
+    const second = await compile(app2, cache, vars);
+    expect(second.exitCode, second.all).toBe(0);
+    expect(second.stdout).toContain('Using the build cache');
+    expect(second.stdout).toContain('Mirrors unreachable');
+    expect(snapshot(path.join(app2, 'spark-home'))).toEqual(snapshot(home));
+  });
+
+  it('sources SPARK_HOME from $HOME in .profile.d, wherever the slug is unpacked', async () => {
+    const { m } = await mirrorWith(tgz(sparkEntries(V)));
+    const app = makeApp(V);
+    expect((await compile(app, tmpdir(), { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() })).exitCode).toBe(0);
+    const { stdout } = await execa('bash', ['-c', 'source .profile.d/spark.sh && echo "$SPARK_HOME" && spark-submit --version'], {
+      cwd: app,
+      env: { HOME: app },
+    });
+    expect(stdout.split('\n')[0]).toBe(path.join(app, 'spark-home'));
+    expect(stdout).toContain(`version ${V}`);
+  });
+});
+
+describe('compile_checksums', () => {
+  it('accepts the gpg --print-md .sha512 form (older releases)', async () => {
+    const data = tgz(sparkEntries(V));
+    const { m } = await mirrorWith(data, { format: 'gpg' });
+    const app = makeApp(V);
+    const r = await compile(app, tmpdir(), { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(gpgForm('x.tgz', sha512(data))).toMatch(/^x\.tgz: [0-9A-F]{8} /);
+  });
+
+  it('a checksum mismatch fails, installs nothing and leaves the cache clean', async () => {
+    const { m } = await mirrorWith(tgz(sparkEntries(V)), { checksum: sha512(Buffer.from('something else')) });
+    const app = makeApp(V);
+    const cache = tmpdir('sis-cache-');
+    const before = [snapshot(app), snapshot(cache)];
+    const r = await compile(app, cache, { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^ ! {5}Checksum mismatch for http:\/\/127\.0\.0\.1:\d+\/spark-4\.2\.7\/spark-4\.2\.7-bin-hadoop3\.tgz/m);
+    expect([snapshot(app), snapshot(cache)]).toEqual(before);
+  });
+
+  it('a pinned checksum wins over the mirror .sha512: a right pin with a wrong .sha512 succeeds', async () => {
+    const data = tgz(sparkEntries(V));
+    const { m } = await mirrorWith(data, { checksum: sha512(Buffer.from('tampered')) });
+    const app = makeApp(V);
+    const cache = tmpdir('sis-cache-');
+    const vars = { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: catalogFile([{ version: V, pinned: { hadoop3: { sha256: sha256(data) } } }]) };
+    const r = await compile(app, cache, vars);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('Verified SHA256 (pinned in the catalog)');
+    expect(m.requests.some((q) => q.path.endsWith('.sha512'))).toBe(false);
+    await m.close();
+    const again = await compile(makeApp(V), cache, vars);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.stdout).toContain('Using the build cache');
+  });
+
+  it('a wrong pin fails even when the mirror .sha512 matches the file', async () => {
+    const data = tgz(sparkEntries(V));
+    const { m } = await mirrorWith(data);
+    const app = makeApp(V);
+    const cache = tmpdir('sis-cache-');
+    const r = await compile(app, cache, {
+      SPARK_MIRROR_URL: m.url,
+      SPARK_CATALOG: catalogFile([{ version: V, pinned: { hadoop3: { sha512: sha512(Buffer.from('x')) } } }]),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('(pinned in the catalog)');
+    expect(cacheEntries(cache)).toEqual([]);
+    expect(existsSync(path.join(app, 'spark-home'))).toBe(false);
+  });
+
+  it('a changed pin misses the cache', async () => {
+    const data = tgz(sparkEntries(V));
+    const { m } = await mirrorWith(data);
+    const cache = tmpdir('sis-cache-');
+    const pinA = catalogFile([{ version: V, pinned: { hadoop3: { sha512: sha512(data) } } }]);
+    const pinB = catalogFile([{ version: V, pinned: { hadoop3: { sha256: sha256(data) } } }]);
+    expect((await compile(makeApp(V), cache, { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: pinA })).exitCode).toBe(0);
+    const r = await compile(makeApp(V), cache, { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: pinB });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('Not in the build cache');
+    expect(cacheEntries(cache)).toHaveLength(2);
+  });
+});
+
+describe('compile_network', () => {
+  it('resumes with Range after the server drops the connection mid-body, and verifies', async () => {
+    const data = tgz(sparkEntries(V, { bigFileBytes: 3_000_000 }));
+    const file = `/spark-${V}/spark-${V}-bin-hadoop3.tgz`;
+    const { m } = await mirrorWith(data, {}, { drop: { [file]: { afterBytes: 1_000_000, times: 2 } } });
+    const app = makeApp(V);
+    const cache = tmpdir('sis-cache-');
+    const r = await compile(app, cache, { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() });
+    expect(r.exitCode, r.all).toBe(0);
+    const gets = m.requests.filter((q) => q.path === file);
+    expect(gets.map((q) => q.status)).toEqual([200, 206, 206]);
+    expect(gets[1]!.range).toBe('bytes=1000000-');
+    expect(gets[2]!.range).toBe('bytes=2000000-');
+    expect(gets[1]!.ifRange).toMatch(/^"/);
+    expect(r.stdout).toMatch(/resuming at 1\.0 MB/);
+    expect(JSON.parse(read(app, 'spark-home/.spark-in-space.json')).tarball.sha512).toBe(sha512(data));
+    const again = await compile(makeApp(V), cache, { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() });
+    expect(again.stdout).toContain('Using the build cache');
+  });
+
+  it('starts over when the server ignores Range', async () => {
+    const data = tgz(sparkEntries(V, { bigFileBytes: 2_000_000 }));
+    const file = `/spark-${V}/spark-${V}-bin-hadoop3.tgz`;
+    const { m } = await mirrorWith(data, {}, { noRange: true, drop: { [file]: { afterBytes: 700_000, times: 1 } } });
+    const app = makeApp(V);
+    const r = await compile(app, tmpdir(), { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('does not resume downloads: starting over');
+    expect(JSON.parse(read(app, 'spark-home/.spark-in-space.json')).tarball.sha512).toBe(sha512(data));
+  });
+
+  it('uses the second mirror when the first answers 404', async () => {
+    const data = tgz(sparkEntries(V));
+    const { m: good } = await mirrorWith(data);
+    const empty = await startMirror(tmpdir('sis-empty-'));
+    mirrors.push(empty);
+    const app = makeApp(V);
+    const r = await compile(app, tmpdir(), { SPARK_MIRROR_URL: `${empty.url}, ${good.url}/`, SPARK_CATALOG: unpinned() });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(empty.requests.map((q) => q.status)).toEqual([404]);
+    expect(r.stdout).toContain(`Downloading ${good.url}/spark-${V}/`);
+  });
+
+  it('404 on every mirror fails and names each URL', async () => {
+    const a = await startMirror(tmpdir());
+    const b = await startMirror(tmpdir());
+    mirrors.push(a, b);
+    const app = makeApp(V);
+    const r = await compile(app, tmpdir(), { SPARK_MIRROR_URL: `${a.url},${b.url}`, SPARK_CATALOG: unpinned() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`Could not download Spark ${V} (hadoop3).`);
+    expect(r.stderr).toContain(`${a.url}/spark-${V}/spark-${V}-bin-hadoop3.tgz.sha512: not found (HTTP 404)`);
+    expect(r.stderr).toContain(`${b.url}/spark-${V}/spark-${V}-bin-hadoop3.tgz.sha512: not found (HTTP 404)`);
+  });
+
+  it('a server that never sends a byte times out and is retried, then fails naming the cause', async () => {
+    const data = tgz(sparkEntries(V));
+    const file = `/spark-${V}/spark-${V}-bin-hadoop3.tgz`;
+    const { m } = await mirrorWith(data, {}, { hang: new Set([file]) });
+    const r = await compile(makeApp(V), tmpdir(), {
+      SPARK_MIRROR_URL: m.url,
+      SPARK_CATALOG: unpinned(),
+      SPARK_DOWNLOAD_TIMEOUT: '1',
+      SPARK_DOWNLOAD_RETRIES: '1',
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`${m.url}${file}: timed out (no data for 1 s)`);
+    expect(m.requests.filter((q) => q.path === file)).toHaveLength(2);
+  });
+
+  it('retries a 503 with backoff and succeeds', async () => {
+    const data = tgz(sparkEntries(V));
+    const file = `/spark-${V}/spark-${V}-bin-hadoop3.tgz`;
+    const { m } = await mirrorWith(data, {}, { status: { [file]: { code: 503, times: 2 } } });
+    const r = await compile(makeApp(V), tmpdir(), { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned(), SPARK_DOWNLOAD_RETRIES: '2' });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('HTTP 503; retrying in 0.1 s (attempt 2 of 3)');
+    expect(r.stdout).toContain('HTTP 503; retrying in 0.1 s (attempt 3 of 3)');
+    expect(m.requests.filter((q) => q.path === file).map((q) => q.status)).toEqual([503, 503, 200]);
+  });
+});
+
+describe('compile_cache', () => {
+  async function cached() {
+    const data = tgz(sparkEntries(V));
+    const { m } = await mirrorWith(data);
+    const cache = tmpdir('sis-cache-');
+    const vars = { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() };
+    expect((await compile(makeApp(V), cache, vars)).exitCode).toBe(0);
+    const [key] = cacheEntries(cache);
+    return { m, cache, vars, entry: path.join(cache, 'spark-in-space/v1', key!, 'spark-home') };
+  }
+
+  for (const [scenario, damage] of [
+    ['corrupt', (f: string) => writeFileSync(f, Buffer.alloc(4096, 9))],
+    ['truncated', (f: string) => truncateSync(f, 100)],
+    ['appended', (f: string) => appendFileSync(f, 'x')],
+  ] as const) {
+    it(`a ${scenario} cached file is detected and replaced, never used`, async () => {
+      const { m, cache, vars, entry } = await cached();
+      damage(path.join(entry, `jars/spark-core_2.13-${V}.jar`));
+      const app = makeApp(V);
+      const r = await compile(app, cache, vars);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stderr).toContain('the cached Spark is damaged');
+      expect(m.requests.filter((q) => q.path.endsWith('.tgz'))).toHaveLength(2);
+      expect(readFileSync(path.join(app, `spark-home/jars/spark-core_2.13-${V}.jar`))).toEqual(Buffer.alloc(4096, 1));
+      const third = await compile(makeApp(V), cache, vars);
+      expect(third.stdout).toContain('Using the build cache');
+      expect(third.stderr).not.toContain('damaged');
+    });
+  }
+
+  it('a cache entry without its manifest (interrupted build) is not used', async () => {
+    const { m, cache, vars, entry } = await cached();
+    const { rmSync } = await import('node:fs');
+    rmSync(path.join(path.dirname(entry), 'manifest.json'));
+    const r = await compile(makeApp(V), cache, vars);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('Not in the build cache');
+    expect(m.requests.filter((q) => q.path.endsWith('.tgz'))).toHaveLength(2);
+  });
+
+  it('re-downloads when the mirror publishes another checksum for an unpinned release', async () => {
+    const { m, cache, vars } = await cached();
+    const data2 = tgz(sparkEntries(V).map((e) => (e.name.endsWith('RELEASE') ? { ...e, content: 'rebuilt\n' } : e)));
+    const root = tmpdir('sis-mirror2-');
+    publish(root, V, data2);
+    const m2 = await startMirror(root);
+    mirrors.push(m2);
+    await m.close();
+    const app = makeApp(V);
+    const r = await compile(app, cache, { ...vars, SPARK_MIRROR_URL: m2.url });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('The published checksum changed');
+    expect(read(app, 'spark-home/RELEASE')).toBe('rebuilt\n');
+  });
+});
