@@ -47,8 +47,12 @@ export function checkEntry(e: EntryInfo, state: TreeState): string | undefined {
 
 /** Pure: reads GNU tar's complaints; returns why the archive is refused, or undefined. */
 export function tarComplaint(stderr: string, exitCode: number | null): string | undefined {
-  const absolute = /Removing leading [`'"]?(\/|[^'"]*\/)/.exec(stderr);
-  if (absolute) return 'it has entries with absolute paths';
+  const stripped = /Removing leading [`'"]([^'"]*)['"] from/.exec(stderr);
+  if (stripped) {
+    return stripped[1]!.includes('..')
+      ? `an entry escapes the distribution directory (${stripped[1]})`
+      : 'it has entries with absolute paths';
+  }
   const dotdot = /^tar: (.+): Member name contains '\.\.'/m.exec(stderr);
   if (dotdot) return `entry "${dotdot[1]}" escapes the distribution directory (..)`;
   if (/not in gzip format|unexpected end of file|invalid compressed data|crc error/i.test(stderr))

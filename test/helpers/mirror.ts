@@ -22,7 +22,7 @@ export interface Faults {
 export interface Mirror {
   url: string;
   port: number;
-  requests: { path: string; range?: string; ifRange?: string; status: number }[];
+  requests: { path: string; range?: string; ifRange?: string; authorization?: string; status: number }[];
   faults: Faults;
   close(): Promise<void>;
 }
@@ -33,7 +33,13 @@ export async function startMirror(root: string, faults: Faults = {}, host = '127
   const server = http.createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const record = (status: number) =>
-      requests.push({ path: urlPath, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, status });
+      requests.push({
+        path: urlPath,
+        range: req.headers.range,
+        ifRange: req.headers['if-range'] as string | undefined,
+        authorization: req.headers.authorization,
+        status,
+      });
     const forced = faults.status?.[urlPath];
     if (forced && (forced.times === undefined || forced.times-- > 0)) {
       record(forced.code);

@@ -1,0 +1,84 @@
+/** Heroku's classic buildpack API: detect, release, and compile from a buildpack dir that is not the app. */
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { parse } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { catalogFile, compile, makeApp, read, REPO, tmpdir } from '../helpers/buildpack.js';
+import { startMirror } from '../helpers/mirror.js';
+import { publish, sparkEntries, tgz } from '../helpers/tarball.js';
+
+describe('detect', () => {
+  it('applies to an app with .spark.version', async () => {
+    const r = await execa(path.join(REPO, 'bin/detect'), [makeApp('4.2.0')]);
+    expect(r.stdout).toBe('Spark');
+  });
+
+  it('applies to an app whose Procfile runs Spark', async () => {
+    const app = makeApp();
+    writeFileSync(path.join(app, 'Procfile'), 'master: bin/spark-master\n');
+    expect((await execa(path.join(REPO, 'bin/detect'), [app])).exitCode).toBe(0);
+  });
+
+  it('does not apply (exit 1) to an app without either, and says what to add', async () => {
+    const r = await execa(path.join(REPO, 'bin/detect'), [makeApp()], { reject: false });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toContain('.spark.version');
+  });
+});
+
+describe('release', () => {
+  it('prints YAML with the default process types', async () => {
+    const { stdout } = await execa(path.join(REPO, 'bin/release'), [makeApp()]);
+    expect(stdout.startsWith('---\n')).toBe(true);
+    expect(parse(stdout)).toEqual({
+      default_process_types: { master: 'bin/spark-master', worker: 'bin/spark-worker', console: 'bin/console', web: 'bin/space-proxy' },
+    });
+  });
+});
+
+describe('compile_buildpack_dir', () => {
+  const V = '4.2.7';
+  const closers: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of closers) await c();
+  });
+
+  it('works when the buildpack dir is not the build dir, and exports SPARK_HOME for the next buildpack', async () => {
+    const bp = tmpdir('sis-bp-');
+    for (const p of ['bin', 'dist', 'package.json']) cpSync(path.join(REPO, p), path.join(bp, p), { recursive: true });
+    symlinkSync(path.join(REPO, 'node_modules'), path.join(bp, 'node_modules'));
+    const root = tmpdir('sis-mirror-');
+    publish(root, V, tgz(sparkEntries(V)));
+    const m = await startMirror(root);
+    closers.push(m.close);
+    const app = makeApp(V);
+    const cache = tmpdir('sis-cache-');
+    const vars = { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: catalogFile([{ version: V, pinned: {} }]) };
+    for (const run of ['cold', 'cached']) {
+      const r = await compile(app, cache, vars, { bpDir: bp });
+      expect(r.exitCode, `${run}: ${r.all}`).toBe(0);
+      expect(existsSync(path.join(app, 'spark-home/bin/spark-submit'))).toBe(true);
+      expect(existsSync(path.join(bp, 'spark-home'))).toBe(false);
+      expect(read(bp, 'export')).toContain(`export SPARK_HOME="${path.join(app, 'spark-home')}"`);
+      if (run === 'cached') expect(r.stdout).toContain('Using the build cache');
+    }
+  });
+
+  it('fails with a clear message when node is missing', async () => {
+    const bin = tmpdir('sis-path-');
+    for (const tool of ['bash', 'dirname', 'env', 'cat', 'sed']) {
+      const which = (await execa('bash', ['-c', `command -v ${tool}`])).stdout.trim();
+      symlinkSync(which, path.join(bin, tool));
+    }
+    mkdirSync(path.join(bin, 'empty'));
+    const r = await execa(path.join(REPO, 'bin/compile'), [makeApp('4.2.0'), tmpdir(), tmpdir()], {
+      reject: false,
+      env: { PATH: bin },
+      extendEnv: false,
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('needs Node.js 20 or newer');
+    expect(r.stderr).toContain('heroku buildpacks:add --index 1 heroku/nodejs');
+  });
+});

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { builtinCatalog, compareVersions, defaultRelease, findRelease, parseVersionFile, resolve, supportedList } from '../../src/catalog/index.js';
+import { isProblem } from '../../src/errors.js';
+
+const cat = builtinCatalog();
+const problemOf = (f: () => unknown) => {
+  try {
+    f();
+  } catch (err) {
+    if (isProblem(err)) return err.problem;
+    throw err;
+  }
+  throw new Error('expected a problem');
+};
+
+describe('catalog', () => {
+  it('defaults to the newest release with a pinned checksum: 4.2.0', () => {
+    const d = defaultRelease(cat);
+    expect(d.version).toBe('4.2.0');
+    expect(d.pinned.hadoop3?.sha256).toBe('cc1232a4a23858300ba9c887b7ac5a9128b4a1819cea2fa8ee2bc6ce98ced72b');
+    const newerUnpinned = cat.releases.filter((r) => compareVersions(r.version, d.version) > 0);
+    expect(newerUnpinned.map((r) => r.version)).toEqual(['4.2.1']);
+    expect(newerUnpinned.every((r) => Object.keys(r.pinned).length === 0)).toBe(true);
+  });
+
+  it.each([
+    ['3.5', '3.5.9'],
+    ['4.0', '4.0.5'],
+    ['4.1', '4.1.4'],
+    ['4.2', '4.2.1'],
+    ['1.6', '1.6.1'],
+    ['2.0', '2.0.2'],
+  ])('X.Y means the newest patch of the line: %s → %s', (line, version) => {
+    expect(findRelease(cat, line).version).toBe(version);
+  });
+
+  it.each([
+    ['1.4.1', 'spark-1.4.1-bin-hadoop2.6.tgz', 1],
+    ['1.6.1', 'spark-1.6.1-bin-hadoop2.6.tgz', 1],
+    ['2.0.0', 'spark-2.0.0-bin-hadoop2.7.tgz', 1],
+    ['2.1.1', 'spark-2.1.1-bin-hadoop2.7.tgz', 1],
+    ['3.5.9', 'spark-3.5.9-bin-hadoop3.tgz', 2],
+    ['4.0.4', 'spark-4.0.4-bin-hadoop3.tgz', 2],
+  ])('%s resolves to %s (log4j %i)', (v, file, log4j) => {
+    const r = resolve(cat, v, undefined);
+    expect(r.file).toBe(file);
+    expect(r.release.log4j).toBe(log4j);
+  });
+
+  it('knows the flavours of each line', () => {
+    expect(resolve(cat, '3.5.3', 'hadoop3-scala2.13').file).toBe('spark-3.5.3-bin-hadoop3-scala2.13.tgz');
+    expect(resolve(cat, '4.1.2', 'hadoop3-connect').file).toBe('spark-4.1.2-bin-hadoop3-connect.tgz');
+    expect(resolve(cat, '4.1.2', 'without-hadoop').file).toBe('spark-4.1.2-bin-without-hadoop.tgz');
+    expect(problemOf(() => resolve(cat, '4.1.2', 'hadoop3-scala2.13'))).toMatchObject({ code: 'package-unavailable' });
+  });
+
+  it('records Java ranges, Scala, Hadoop and the REST default per line', () => {
+    expect(findRelease(cat, '1.6.1')).toMatchObject({ java: { min: 7, max: 8 }, scala: '2.10' });
+    expect(findRelease(cat, '3.5.9')).toMatchObject({ java: { min: 8, max: 17 }, scala: '2.12', hadoop: '3.3.4', restOnByDefault: false });
+    expect(findRelease(cat, '4.0.5')).toMatchObject({ java: { min: 17, max: 21 }, scala: '2.13', hadoop: '3.4.1', restOnByDefault: false });
+    expect(findRelease(cat, '4.1.4')).toMatchObject({ hadoop: '3.4.2', restOnByDefault: true });
+    expect(findRelease(cat, '4.2.0')).toMatchObject({ hadoop: '3.5.0', restOnByDefault: true });
+  });
+
+  it('pins exactly the published checksums (spark.md)', () => {
+    const pinned = cat.releases.filter((r) => Object.keys(r.pinned).length).map((r) => r.version);
+    expect(pinned).toEqual(['3.5.0', '3.5.1', '3.5.3', '4.0.0', '4.0.1', '4.1.1', '4.1.2', '4.2.0']);
+    expect(findRelease(cat, '3.5.0').pinned.hadoop3?.sha512).toMatch(/^8883c67e0a13/);
+  });
+
+  it('marks old patches archive-only and the newest of a line current', () => {
+    expect(findRelease(cat, '3.5.8').archiveOnly).toBe(true);
+    expect(findRelease(cat, '3.5.9').archiveOnly).toBe(false);
+    expect(findRelease(cat, '2.1.1').archiveOnly).toBe(true);
+  });
+
+  it('an unknown version lists what is supported', () => {
+    const p = problemOf(() => findRelease(cat, '3.4.1'));
+    expect(p).toMatchObject({ code: 'version-unknown', requested: '3.4.1' });
+    expect(supportedList(cat)).toContain('1.6.2_scala_2.11');
+    expect(supportedList(cat)).toContain('4.0.0–4.0.5 (or 4.0)');
+  });
+
+  it('1.6.2_scala_2.11 needs SPARK_DIST_URL', () => {
+    expect(problemOf(() => resolve(cat, '1.6.2_scala_2.11', undefined))).toMatchObject({ code: 'version-needs-dist-url' });
+    expect(resolve(cat, '1.6.2_scala_2.11', undefined, true).release.scala).toBe('2.11');
+  });
+
+  it('parses .spark.version: trims, skips comments and blank lines, refuses junk', () => {
+    expect(parseVersionFile('4.2.0\n', cat)).toBe('4.2.0');
+    expect(parseVersionFile('# pinned for prod\n\n  3.5 \n', cat)).toBe('3.5');
+    expect(parseVersionFile('', cat)).toBeUndefined();
+    expect(parseVersionFile(undefined, cat)).toBeUndefined();
+    for (const bad of ['latest', '4', '4.2.0.1', '4.2.0\n3.5.9', 'v4.2.0', '4.2.0; rm -rf /'])
+      expect(problemOf(() => parseVersionFile(bad, cat))).toMatchObject({ code: 'version-malformed' });
+  });
+
+  it('orders versions numerically', () => {
+    expect(['4.10.0', '4.2.0', '1.6.2_scala_2.11', '1.6.1'].sort(compareVersions)).toEqual(['1.6.1', '1.6.2_scala_2.11', '4.2.0', '4.10.0']);
+  });
+});
