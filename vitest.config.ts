@@ -8,6 +8,6 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     // two cores: JVMs and builds must not starve each other
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });

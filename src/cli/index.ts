@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { buildpackCommand } from './commands/buildpack.js';
 import { buildCommand } from './commands/build.js';
 import { catalogCommand } from './commands/catalog.js';
+import { configCommand, masterUrlCommand } from './commands/config.js';
+import { launchCommand } from './commands/launch.js';
 import { handleError } from './errors.js';
 
 const program = new Command('spark-in-space')
@@ -12,6 +14,9 @@ const program = new Command('spark-in-space')
   .showHelpAfterError()
   .addCommand(buildCommand())
   .addCommand(catalogCommand())
+  .addCommand(configCommand())
+  .addCommand(masterUrlCommand())
+  .addCommand(launchCommand())
   .addCommand(buildpackCommand());
 
 program.parseAsync(process.argv).catch((err) => handleError(err));

@@ -50,6 +50,18 @@ const intIn = (min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
 
+const jvmSize = z
+  .string()
+  .trim()
+  .regex(/^\d+[kKmMgGtT]?$/, 'must be a JVM size such as 512m or 12g')
+  .transform((v) => v.toLowerCase());
+
+const hostname = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'must be a DNS name');
+
 export const VARS = {
   SPARK_MIRROR_URL: spec({
     phase: 'build',
@@ -119,6 +131,171 @@ export const VARS = {
     example: 'SPARK_SKIP_JAVA_CHECK=false',
     schema: boolish,
   }),
+  // ---- run time: read at every dyno start
+  SPARK_MASTERS: spec({
+    phase: 'run',
+    doc: 'number of masters; the URL lists 1..N.master.<app>:7077',
+    example: 'SPARK_MASTERS=3',
+    schema: intIn(1, 9),
+  }),
+  SPARK_ZK_ZOOKEEPER_URL: spec({
+    phase: 'run',
+    legacy: ['KAFKA_ZOOKEEPER_URL'],
+    doc: 'ZooKeeper ensemble for master HA: zookeeper://h1:2181,zookeeper://h2:2181 (or h1:2181,h2:2181)',
+    example: 'SPARK_ZK_ZOOKEEPER_URL=zookeeper://10.1.1.1:2181,zookeeper://10.1.1.2:2181',
+    schema: z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim().replace(/^zookeeper:\/\//, '').replace(/\/+$/, '')).filter(Boolean))
+      .pipe(
+        z
+          .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each server must be host:port (e.g. zookeeper://10.1.1.1:2181)'))
+          .min(1, 'must list at least one host:port'),
+      )
+      .transform((list) => list.join(',')),
+  }),
+  SPARK_DEFAULT_CORES: spec({
+    phase: 'run',
+    doc: 'spark.deploy.defaultCores: cores an application gets when it asks for none',
+    example: 'SPARK_DEFAULT_CORES=4',
+    schema: intIn(1, 100000),
+  }),
+  SPARK_EXECUTOR_MEMORY: spec({ phase: 'run', doc: 'spark.executor.memory', example: 'SPARK_EXECUTOR_MEMORY=12g', schema: jvmSize }),
+  SPARK_DRIVER_MEMORY: spec({ phase: 'run', doc: 'spark.driver.memory', example: 'SPARK_DRIVER_MEMORY=2g', schema: jvmSize }),
+  SPARK_WORKER_MEMORY: spec({
+    phase: 'run',
+    doc: 'memory a worker offers (default: the dyno memory minus headroom for the daemons)',
+    example: 'SPARK_WORKER_MEMORY=10g',
+    schema: jvmSize,
+  }),
+  SPARK_WORKER_CORES: spec({ phase: 'run', doc: 'cores a worker offers (default: nproc)', example: 'SPARK_WORKER_CORES=8', schema: intIn(1, 1024) }),
+  LOG_LEVEL: spec({
+    phase: 'run',
+    doc: 'log level for Spark: OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL',
+    example: 'LOG_LEVEL=WARN',
+    schema: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .pipe(z.enum(['OFF', 'FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE', 'ALL'], { message: 'must be one of OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL' })),
+  }),
+  SPARK_S3_BUCKET_NAME: spec({
+    phase: 'run',
+    legacy: ['BUCKETEER_BUCKET_NAME'],
+    doc: 'default bucket (bucketeer attached --as SPARK_S3)',
+    example: 'SPARK_S3_BUCKET_NAME=my-bucket',
+    schema: z.string().trim().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'),
+  }),
+  SPARK_S3_AWS_ACCESS_KEY_ID: spec({
+    phase: 'run',
+    secret: true,
+    legacy: ['BUCKETEER_AWS_ACCESS_KEY_ID'],
+    doc: 'S3A access key',
+    example: 'SPARK_S3_AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE',
+    schema: z.string().trim().regex(/^[A-Za-z0-9/+=_-]{3,128}$/, 'must be an access key id (letters and digits)'),
+  }),
+  SPARK_S3_AWS_SECRET_ACCESS_KEY: spec({
+    phase: 'run',
+    secret: true,
+    legacy: ['BUCKETEER_AWS_SECRET_ACCESS_KEY'],
+    doc: 'S3A secret key',
+    example: 'SPARK_S3_AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    schema: z.string().trim().regex(/^\S{3,256}$/, 'must be a secret key without spaces'),
+  }),
+  SPARK_S3_ENDPOINT: spec({
+    phase: 'run',
+    doc: 'S3-compatible endpoint (MinIO, R2, a test server); implies path-style access',
+    example: 'SPARK_S3_ENDPOINT=http://127.0.0.1:9000',
+    schema: urlOf(['http:', 'https:']).transform((u) => u.replace(/\/+$/, '')),
+  }),
+  SPARK_S3_PATH_STYLE: spec({ phase: 'run', doc: 'path-style S3 access (default: true with SPARK_S3_ENDPOINT)', example: 'SPARK_S3_PATH_STYLE=false', schema: boolish }),
+  SPARK_S3_REGION: spec({
+    phase: 'run',
+    legacy: ['BUCKETEER_AWS_REGION'],
+    doc: 'bucket region',
+    example: 'SPARK_S3_REGION=us-east-1',
+    schema: z.string().trim().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be a region such as us-east-1'),
+  }),
+  SPARK_REVERSE_PROXY_URL: spec({
+    phase: 'run',
+    doc: 'public URL of the space proxy; turns on spark.ui.reverseProxy',
+    example: 'SPARK_REVERSE_PROXY_URL=https://my-spark.herokuapp.com',
+    schema: urlOf(['http:', 'https:']).transform((u) => u.replace(/\/+$/, '')),
+  }),
+  SPARK_AUTH_SECRET: spec({
+    phase: 'run',
+    secret: true,
+    doc: 'shared secret: spark.authenticate=true; daemons and drivers without it are refused',
+    example: 'SPARK_AUTH_SECRET=$(openssl rand -hex 32)',
+    schema: z.string().trim().min(16, 'must be at least 16 characters').regex(/^\S+$/, 'must not contain spaces'),
+  }),
+  SPARK_NETWORK_CRYPTO: spec({
+    phase: 'run',
+    doc: 'spark.network.crypto.enabled (default: true when SPARK_AUTH_SECRET is set)',
+    example: 'SPARK_NETWORK_CRYPTO=true',
+    schema: boolish,
+  }),
+  SPARK_DEFAULTS_EXTRA: spec({
+    phase: 'run',
+    doc: 'extra spark-defaults.conf lines, appended last (one "key value" per line)',
+    example: 'SPARK_DEFAULTS_EXTRA="spark.sql.shuffle.partitions 64"',
+    schema: z
+      .string()
+      .transform((v) => v.split(/\r?\n|\\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')))
+      .pipe(z.array(z.string().regex(/^[A-Za-z][\w.-]*(\s+|=)\S.*$/, 'each line must be "key value", e.g. spark.sql.shuffle.partitions 64'))),
+  }),
+  SPACE_PROXY_BASIC_AUTH: spec({
+    phase: 'run',
+    secret: true,
+    legacy: ['SPARK_BASIC_AUTH'],
+    doc: 'htpasswd lines for the space proxy: user:{PLAIN}pass, user:{SHA}..., user:{SSHA}..., user:$apr1$...',
+    example: 'SPACE_PROXY_BASIC_AUTH=spark:{PLAIN}a-long-password',
+    schema: z
+      .string()
+      .transform((v) => v.split(/[\r\n]+|\s*,\s*(?=[^,:\s]+:)/).map((l) => l.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[^:\s]+:\S+$/, 'each entry must be user:password-hash')).min(1, 'must hold at least one user')),
+  }),
+  SPACE_PROXY_DEFAULT_BACKEND: spec({
+    phase: 'run',
+    doc: 'where the proxy sends a visitor with no backend cookie',
+    example: 'SPACE_PROXY_DEFAULT_BACKEND=1.master.my-app.app.localspace:8080',
+    schema: z.string().trim().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port'),
+  }),
+  SPARK_HEROKU_ACCESS_TOKEN: spec({
+    phase: 'run',
+    secret: true,
+    doc: 'Heroku API token for graceful cycling',
+    example: 'SPARK_HEROKU_ACCESS_TOKEN=HRKU-...',
+    schema: z.string().trim().min(8, 'must be an API token').regex(/^\S+$/, 'must not contain spaces'),
+  }),
+  SPARK_CLUSTER_APP: spec({
+    phase: 'run',
+    doc: 'for a job app in the same space: the cluster app whose masters to use',
+    example: 'SPARK_CLUSTER_APP=my-spark-cluster',
+    schema: z.string().trim().regex(/^[a-z][a-z0-9-]{1,29}$/, 'must be a Heroku app name (lowercase letters, digits, dashes)'),
+  }),
+  SPARK_EVENTLOG_DIR: spec({
+    phase: 'run',
+    doc: 'event log directory (s3a://bucket/spark-events, file:/..., hdfs://...): turns on event logs',
+    example: 'SPARK_EVENTLOG_DIR=s3a://my-bucket/spark-events',
+    schema: z.string().trim().regex(/^(s3a|file|hdfs|gs|abfss?):\/?\/?\S+$/, 'must be a URI such as s3a://bucket/spark-events'),
+  }),
+  // ---- set by Heroku on every dyno (and by `spark-in-space local`)
+  PORT: spec({ phase: 'run', doc: 'the port the web dyno binds', example: 'PORT=5000', schema: intIn(1, 65535) }),
+  DYNO: spec({
+    phase: 'run',
+    doc: 'the dyno name, e.g. worker.3',
+    example: 'DYNO=worker.3',
+    schema: z.string().trim().regex(/^[a-z][a-z0-9_-]*\.\d+$/, 'must be type.N, e.g. worker.3'),
+  }),
+  HEROKU_PRIVATE_IP: spec({
+    phase: 'run',
+    doc: 'the dyno’s private IP in the space',
+    example: 'HEROKU_PRIVATE_IP=10.0.1.23',
+    schema: z.string().trim().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'must be an IPv4 address'),
+  }),
+  HEROKU_DNS_DYNO_NAME: spec({ phase: 'run', doc: 'the dyno’s DNS name', example: 'HEROKU_DNS_DYNO_NAME=3.worker.my-app.app.localspace', schema: hostname }),
+  HEROKU_DNS_FORMATION_NAME: spec({ phase: 'run', doc: 'the round-robin name of the dyno’s type', example: 'HEROKU_DNS_FORMATION_NAME=worker.my-app.app.localspace', schema: hostname }),
+  HEROKU_DNS_APP_NAME: spec({ phase: 'run', doc: 'the app’s DNS suffix', example: 'HEROKU_DNS_APP_NAME=my-app.app.localspace', schema: hostname }),
 } satisfies Record<string, VarSpec<z.ZodType>>;
 
 export type VarName = keyof typeof VARS;

@@ -1,0 +1,26 @@
+# Sourced by the launchers in bin/: renders the Spark conf from config vars (node) and execs the
+# process so that it, not a wrapper, receives SIGTERM. Nothing here hard-codes /app.
+# shellcheck shell=bash
+launch() {
+  local type="$1"
+  shift
+  local app_dir
+  app_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+  local node
+  node="$(command -v node || true)"
+  [ -n "$node" ] || node="$HOME/.heroku/node/bin/node"
+  if [ ! -x "$node" ]; then
+    echo " !     $type: Node.js is not on PATH (add the heroku/nodejs buildpack)." >&2
+    exit 1
+  fi
+  local argv_file
+  argv_file="$(mktemp)"
+  if ! "$node" "$app_dir/dist/cli/index.js" launch "$type" -- "$@" >"$argv_file"; then
+    rm -f "$argv_file"
+    exit 1
+  fi
+  local argv=()
+  mapfile -d '' -t argv <"$argv_file"
+  rm -f "$argv_file"
+  exec "${argv[@]}"
+}

@@ -1,0 +1,156 @@
+/**
+ * What a launcher writes into the Spark conf dir at every dyno start, as pure functions of the
+ * config vars: spark-defaults.conf, spark-env.sh and the log4j file of the installed Spark.
+ * Templates live in templates/*.ejs; `writeConf` renders to temp files and renames them in.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ejs from 'ejs';
+import type { Env, Settings } from '../config/schema.js';
+import { masterUrl } from '../space/index.js';
+import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
+
+export type Role = 'master' | 'worker' | 'driver' | 'console' | 'history';
+
+export interface SparkInfo {
+  version: string;
+  log4j: 1 | 2;
+}
+
+export interface ConfInput {
+  settings: Settings;
+  env: Env;
+  role: Role;
+  spark: SparkInfo;
+  resources: Resources;
+}
+
+export interface Conf {
+  /** spark-defaults.conf, in order; secrets included (the file is 0600) */
+  defaults: [string, string][];
+  /** extra lines from SPARK_DEFAULTS_EXTRA, appended verbatim */
+  extra: string[];
+  /** spark-env.sh */
+  env: [string, string][];
+  log4j: { file: 'log4j.properties' | 'log4j2.properties'; level: string };
+  /** worker offer, for argv */
+  worker: { cores: number; memory: string };
+}
+
+export const TEMPLATES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+
+/** Pure: every setting a launcher derives. */
+export function computeConf({ settings: s, env, role, spark, resources }: ConfInput): Conf {
+  const d: [string, string][] = [];
+  const set = (k: string, v: string | number | boolean | undefined) => {
+    if (v !== undefined) d.push([k, String(v)]);
+  };
+  set('spark.master', masterUrl(s));
+  set('spark.deploy.defaultCores', s.SPARK_DEFAULT_CORES ?? 4);
+  set('spark.executor.memory', s.SPARK_EXECUTOR_MEMORY ?? '12g');
+  set('spark.driver.memory', s.SPARK_DRIVER_MEMORY ?? '2g');
+  if (s.SPARK_ZK_ZOOKEEPER_URL) {
+    set('spark.deploy.recoveryMode', 'ZOOKEEPER');
+    set('spark.deploy.zookeeper.url', s.SPARK_ZK_ZOOKEEPER_URL);
+    set('spark.deploy.zookeeper.dir', `/${(s.SPARK_CLUSTER_APP ?? s.HEROKU_DNS_APP_NAME ?? 'spark').split('.')[0]}`);
+  }
+  if (s.SPARK_REVERSE_PROXY_URL) {
+    set('spark.ui.reverseProxy', true);
+    set('spark.ui.reverseProxyUrl', s.SPARK_REVERSE_PROXY_URL);
+  }
+  // The REST submission server (6066) ignores spark.authenticate (CVE-2018-11770): always off.
+  set('spark.master.rest.enabled', false);
+  if (s.SPARK_AUTH_SECRET) {
+    set('spark.authenticate', true);
+    set('spark.authenticate.secret', s.SPARK_AUTH_SECRET);
+  }
+  const crypto = s.SPARK_NETWORK_CRYPTO ?? Boolean(s.SPARK_AUTH_SECRET);
+  if (crypto) set('spark.network.crypto.enabled', true);
+  if (s.SPARK_S3_AWS_ACCESS_KEY_ID) set('spark.hadoop.fs.s3a.access.key', s.SPARK_S3_AWS_ACCESS_KEY_ID);
+  if (s.SPARK_S3_AWS_SECRET_ACCESS_KEY) set('spark.hadoop.fs.s3a.secret.key', s.SPARK_S3_AWS_SECRET_ACCESS_KEY);
+  if (s.SPARK_S3_AWS_ACCESS_KEY_ID && s.SPARK_S3_AWS_SECRET_ACCESS_KEY)
+    set('spark.hadoop.fs.s3a.aws.credentials.provider', 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider');
+  if (s.SPARK_S3_ENDPOINT) {
+    set('spark.hadoop.fs.s3a.endpoint', s.SPARK_S3_ENDPOINT);
+    set('spark.hadoop.fs.s3a.path.style.access', s.SPARK_S3_PATH_STYLE ?? true);
+    if (s.SPARK_S3_ENDPOINT.startsWith('http:')) set('spark.hadoop.fs.s3a.connection.ssl.enabled', false);
+  } else if (s.SPARK_S3_PATH_STYLE !== undefined) set('spark.hadoop.fs.s3a.path.style.access', s.SPARK_S3_PATH_STYLE);
+  if (s.SPARK_S3_REGION) set('spark.hadoop.fs.s3a.endpoint.region', s.SPARK_S3_REGION);
+  if (s.SPARK_EVENTLOG_DIR) {
+    set('spark.eventLog.enabled', true);
+    set('spark.eventLog.dir', s.SPARK_EVENTLOG_DIR);
+    set('spark.history.fs.logDirectory', s.SPARK_EVENTLOG_DIR);
+  }
+  if (role === 'worker') {
+    set('spark.worker.cleanup.enabled', true);
+  }
+  if (role === 'driver' && s.HEROKU_PRIVATE_IP) {
+    // executors connect back to the driver: its private IP is reachable from every dyno in the space
+    set('spark.driver.host', s.HEROKU_PRIVATE_IP);
+    set('spark.driver.bindAddress', s.HEROKU_PRIVATE_IP);
+  }
+
+  const e: [string, string][] = [];
+  if (s.HEROKU_PRIVATE_IP) e.push(['SPARK_LOCAL_IP', s.HEROKU_PRIVATE_IP]);
+  if (s.HEROKU_DNS_DYNO_NAME) e.push(['SPARK_PUBLIC_DNS', s.HEROKU_DNS_DYNO_NAME]);
+  e.push(['SPARK_DAEMON_MEMORY', env.SPARK_DAEMON_MEMORY ?? `${daemonMemoryMb(resources)}m`]);
+  if (env.SPARK_WORKER_DIR) e.push(['SPARK_WORKER_DIR', env.SPARK_WORKER_DIR]);
+
+  const level = s.LOG_LEVEL ?? 'INFO';
+  return {
+    defaults: d,
+    extra: s.SPARK_DEFAULTS_EXTRA ?? [],
+    env: e,
+    log4j: { file: spark.log4j === 1 ? 'log4j.properties' : 'log4j2.properties', level },
+    worker: {
+      cores: s.SPARK_WORKER_CORES ?? resources.cores,
+      memory: s.SPARK_WORKER_MEMORY ?? `${workerMemoryMb(resources)}m`,
+    },
+  };
+}
+
+/** Single-quotes a value for bash. */
+export const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+async function template(name: string): Promise<string> {
+  return readFile(path.join(TEMPLATES, name), 'utf8');
+}
+
+/** Pure (given the templates): file name → content and mode. */
+export async function renderConf(conf: Conf): Promise<{ name: string; content: string; mode: number }[]> {
+  const secretKeys = /secret|access\.key|password|token/i;
+  const hasSecret = conf.defaults.some(([k]) => secretKeys.test(k)) || conf.extra.some((l) => secretKeys.test(l));
+  return [
+    {
+      name: 'spark-defaults.conf',
+      content: ejs.render(await template('spark-defaults.conf.ejs'), { defaults: conf.defaults, extra: conf.extra }),
+      mode: hasSecret ? 0o600 : 0o644,
+    },
+    { name: 'spark-env.sh', content: ejs.render(await template('spark-env.sh.ejs'), { env: conf.env, shellQuote }), mode: 0o644 },
+    {
+      name: conf.log4j.file,
+      content: ejs.render(await template(`${conf.log4j.file}.ejs`), { level: conf.log4j.level }),
+      mode: 0o644,
+    },
+  ];
+}
+
+/** Writes every file to a temp name in `dir` and renames it in: a reader never sees half a file. */
+export async function writeConf(dir: string, files: { name: string; content: string; mode: number }[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmps: string[] = [];
+  try {
+    for (const f of files) {
+      const tmp = path.join(dir, `.${f.name}.${randomBytes(4).toString('hex')}.tmp`);
+      tmps.push(tmp);
+      await writeFile(tmp, f.content, { mode: f.mode });
+      await chmod(tmp, f.mode);
+    }
+    for (const [i, f] of files.entries()) await rename(tmps[i]!, path.join(dir, f.name));
+  } catch (err) {
+    await Promise.all(tmps.map((t) => rm(t, { force: true })));
+    throw err;
+  }
+}

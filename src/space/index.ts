@@ -1,0 +1,59 @@
+/**
+ * Discovery in a Private Space: dyno `worker.3` of app `demo` is `3.worker.demo.app.localspace`,
+ * and the master URL lists masters 1..SPARK_MASTERS. Pure functions of config vars.
+ */
+import { fail } from '../errors.js';
+import type { Env, Settings } from '../config/schema.js';
+
+export const SPACE_SUFFIX = 'app.localspace';
+export const MASTER_PORT = 7077;
+export const MASTER_UI_PORT = 8080;
+export const WORKER_UI_PORT = 8081;
+
+/** `<app>.app.localspace` of the cluster: SPARK_CLUSTER_APP wins (a job app), else HEROKU_DNS_APP_NAME. */
+export function clusterDomain(settings: Settings): string {
+  if (settings.SPARK_CLUSTER_APP) return `${settings.SPARK_CLUSTER_APP}.${SPACE_SUFFIX}`;
+  if (settings.HEROKU_DNS_APP_NAME) return settings.HEROKU_DNS_APP_NAME;
+  return fail({
+    code: 'config-invalid',
+    issues: [
+      {
+        name: 'HEROKU_DNS_APP_NAME',
+        problem: 'is not set, so the masters cannot be found: run the app in a Private Space with DNS service discovery, or set SPARK_CLUSTER_APP',
+        example: 'HEROKU_DNS_APP_NAME=my-app.app.localspace',
+      },
+    ],
+  });
+}
+
+export function masterHosts(settings: Settings): string[] {
+  const domain = clusterDomain(settings);
+  return Array.from({ length: settings.SPARK_MASTERS ?? 1 }, (_, i) => `${i + 1}.master.${domain}`);
+}
+
+export function masterUrl(settings: Settings): string {
+  return `spark://${masterHosts(settings).map((h) => `${h}:${MASTER_PORT}`).join(',')}`;
+}
+
+/** `worker.3` → { type: 'worker', index: 3 }. */
+export function parseDyno(dyno: string | undefined): { type: string; index: number } | undefined {
+  const m = /^([a-z][a-z0-9_-]*)\.(\d+)$/.exec(dyno ?? '');
+  return m ? { type: m[1]!, index: Number(m[2]) } : undefined;
+}
+
+/** The dyno's own DNS name, required by daemons (they advertise it). */
+export function dynoName(settings: Settings, env: Env): string {
+  if (settings.HEROKU_DNS_DYNO_NAME) return settings.HEROKU_DNS_DYNO_NAME;
+  const d = parseDyno(env.DYNO);
+  if (d && settings.HEROKU_DNS_APP_NAME) return `${d.index}.${d.type}.${settings.HEROKU_DNS_APP_NAME}`;
+  return fail({
+    code: 'config-invalid',
+    issues: [
+      {
+        name: 'HEROKU_DNS_DYNO_NAME',
+        problem: 'is not set: Spark daemons advertise the dyno’s DNS name; run them in a Private Space with DNS service discovery',
+        example: 'HEROKU_DNS_DYNO_NAME=1.master.my-app.app.localspace',
+      },
+    ],
+  });
+}
