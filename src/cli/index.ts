@@ -6,12 +6,15 @@ import { buildCommand } from './commands/build.js';
 import { catalogCommand } from './commands/catalog.js';
 import { configCommand, masterUrlCommand } from './commands/config.js';
 import { launchCommand } from './commands/launch.js';
+import { localCommand } from './commands/local.js';
 import { handleError } from './errors.js';
 
 const program = new Command('spark-in-space')
   .description('Apache Spark standalone clusters in Heroku Private Spaces, and the same formation on one machine')
   .version('0.1.0')
   .showHelpAfterError()
+  .enablePositionalOptions()
+  .addCommand(localCommand())
   .addCommand(buildCommand())
   .addCommand(catalogCommand())
   .addCommand(configCommand())

@@ -1,0 +1,133 @@
+/**
+ * The local space, as pure functions: which dynos run, each one's loopback address and
+ * `*.app.localspace` names, the hosts file JVMs resolve them with, and each dyno's environment
+ * (what Heroku sets in a Private Space: DYNO, PORT, HEROKU_PRIVATE_IP, HEROKU_DNS_*).
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Env } from '../config/schema.js';
+import { SPACE_SUFFIX } from '../space/index.js';
+
+export interface Dyno {
+  type: string;
+  index: number;
+  /** `worker.2` */
+  name: string;
+  ip: string;
+  /** `2.worker.<app>.app.localspace` */
+  dns: string;
+  command: string;
+}
+
+export interface Formation {
+  app: string;
+  /** second octet: 127.<subnet>.x.y, derived from the app name so two apps can run side by side */
+  subnet: number;
+  dynos: Dyno[];
+}
+
+const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, run: 100 };
+
+export function subnetFor(app: string): number {
+  return 16 + (createHash('sha256').update(app).digest()[0]! % 200);
+}
+
+export function slotFor(type: string, procfileTypes: string[]): number {
+  return TYPE_SLOTS[type] ?? 10 + Math.max(0, procfileTypes.indexOf(type));
+}
+
+export const appDomain = (app: string) => `${app}.${SPACE_SUFFIX}`;
+
+export function dynoFor(app: string, type: string, index: number, command: string, procfileTypes: string[]): Dyno {
+  return {
+    type,
+    index,
+    name: `${type}.${index}`,
+    ip: `127.${subnetFor(app)}.${slotFor(type, procfileTypes)}.${index}`,
+    dns: `${index}.${type}.${appDomain(app)}`,
+    command,
+  };
+}
+
+/** Parses a Procfile: `type: command` per line. */
+export function parseProcfile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^([A-Za-z0-9_-]+):\s*(.+)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.trim();
+  }
+  return out;
+}
+
+export function formation(app: string, procfile: Record<string, string>, counts: Record<string, number>): Formation {
+  const types = Object.keys(procfile);
+  const dynos: Dyno[] = [];
+  for (const [type, n] of Object.entries(counts)) {
+    const command = procfile[type];
+    if (!command) continue;
+    for (let i = 1; i <= n; i++) dynos.push(dynoFor(app, type, i, command, types));
+  }
+  return { app, subnet: subnetFor(app), dynos };
+}
+
+/** The hosts file every JVM reads (-Djdk.net.hosts.file): dyno names, round-robin names, this machine. */
+export function hostsFile(f: Formation, hostname: string): string {
+  const lines = ['127.0.0.1 localhost', `127.0.0.1 ${hostname}`];
+  const seenTypes = new Set<string>();
+  for (const d of f.dynos) {
+    lines.push(`${d.ip} ${d.dns}`);
+    if (!seenTypes.has(d.type)) {
+      seenTypes.add(d.type);
+      lines.push(`${d.ip} ${d.type}.${appDomain(f.app)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Sensible local sizes, used only where neither the environment nor .env sets them. */
+export const LOCAL_DEFAULTS: Env = {
+  SPARK_EXECUTOR_MEMORY: '1g',
+  SPARK_DRIVER_MEMORY: '1g',
+  SPARK_WORKER_MEMORY: '2g',
+  SPARK_DAEMON_MEMORY: '512m',
+};
+
+/** A dyno's environment: config vars, then what Heroku sets, then local plumbing. */
+export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number }): Env {
+  const dir = path.join(a.stateDir, 'dynos', d.name);
+  const hostsOpt = `-Djdk.net.hosts.file=${path.join(a.stateDir, 'hosts')}`;
+  return {
+    ...LOCAL_DEFAULTS,
+    ...a.config,
+    DYNO: d.name,
+    PORT: String(a.port),
+    HEROKU_PRIVATE_IP: d.ip,
+    HEROKU_DNS_DYNO_NAME: d.dns,
+    HEROKU_DNS_FORMATION_NAME: `${d.type}.${appDomain(a.app)}`,
+    HEROKU_DNS_APP_NAME: appDomain(a.app),
+    SPARK_HOME: a.sparkHome,
+    SPARK_CONF_DIR: path.join(dir, 'conf'),
+    SPARK_WORKER_DIR: path.join(dir, 'work'),
+    SPARK_LOCAL_DIRS: path.join(dir, 'tmp'),
+    JAVA_TOOL_OPTIONS: [a.config.JAVA_TOOL_OPTIONS, hostsOpt].filter(Boolean).join(' '),
+    SPARK_IN_SPACE_LOCAL: '1',
+  };
+}
+
+/** Parses a .env file (KEY=value, optional quotes, # comments) as `heroku local` does. */
+export function parseDotenv(text: string): Env {
+  const out: Env = {};
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    let v = m[2]!;
+    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) {
+      v = v.slice(1, -1);
+      if (m[2]!.startsWith('"')) v = v.replace(/\\n/g, '\n');
+    } else v = v.replace(/\s+#.*$/, '');
+    out[m[1]!] = v;
+  }
+  return out;
+}
