@@ -1,0 +1,130 @@
+/** Every run-time config var: good, legacy and bad values (config-vars.md). */
+import { describe, expect, it } from 'vitest';
+import { parseConfig, VARS } from '../../src/config/schema.js';
+import { isProblem, type ConfigIssue } from '../../src/errors.js';
+
+const issuesOf = (env: Record<string, string>): ConfigIssue[] => {
+  try {
+    parseConfig(env, 'run');
+  } catch (err) {
+    if (isProblem(err) && err.problem.code === 'config-invalid') return err.problem.issues;
+    throw err;
+  }
+  return [];
+};
+
+const good: [string, string, unknown][] = [
+  ['SPARK_MASTERS', '3', 3],
+  ['SPARK_ZK_ZOOKEEPER_URL', 'zookeeper://10.1.1.1:2181,zookeeper://10.1.1.2:2181', '10.1.1.1:2181,10.1.1.2:2181'],
+  ['SPARK_ZK_ZOOKEEPER_URL', 'zk1:2181, zk2:2181', 'zk1:2181,zk2:2181'],
+  ['SPARK_DEFAULT_CORES', '8', 8],
+  ['SPARK_EXECUTOR_MEMORY', '512M', '512m'],
+  ['SPARK_DRIVER_MEMORY', '2g', '2g'],
+  ['SPARK_WORKER_MEMORY', '10g', '10g'],
+  ['SPARK_WORKER_CORES', '8', 8],
+  ['LOG_LEVEL', 'warn', 'WARN'],
+  ['SPARK_S3_BUCKET_NAME', 'my-bucket', 'my-bucket'],
+  ['SPARK_S3_AWS_ACCESS_KEY_ID', 'AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE'],
+  ['SPARK_S3_AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'],
+  ['SPARK_S3_ENDPOINT', 'http://127.0.0.1:9000/', 'http://127.0.0.1:9000'],
+  ['SPARK_S3_PATH_STYLE', 'false', false],
+  ['SPARK_S3_REGION', 'eu-west-1', 'eu-west-1'],
+  ['SPARK_REVERSE_PROXY_URL', 'https://spark.example.com/', 'https://spark.example.com'],
+  ['SPARK_AUTH_SECRET', 'a'.repeat(32), 'a'.repeat(32)],
+  ['SPARK_NETWORK_CRYPTO', 'false', false],
+  ['SPARK_DEFAULTS_EXTRA', 'spark.sql.shuffle.partitions 64\n# comment\nspark.ui.killEnabled=false', ['spark.sql.shuffle.partitions 64', 'spark.ui.killEnabled=false']],
+  ['SPACE_PROXY_BASIC_AUTH', 'spark:{PLAIN}space', ['spark:{PLAIN}space']],
+  ['SPACE_PROXY_BASIC_AUTH', 'a:{SHA}x\nb:$apr1$salt$hash', ['a:{SHA}x', 'b:$apr1$salt$hash']],
+  ['SPACE_PROXY_DEFAULT_BACKEND', '1.master.demo.app.localspace:8080', '1.master.demo.app.localspace:8080'],
+  ['SPARK_HEROKU_ACCESS_TOKEN', 'HRKU-0123456789', 'HRKU-0123456789'],
+  ['SPARK_CLUSTER_APP', 'my-cluster', 'my-cluster'],
+  ['SPARK_EVENTLOG_DIR', 's3a://bucket/spark-events', 's3a://bucket/spark-events'],
+  ['PORT', '5000', 5000],
+  ['DYNO', 'worker.3', 'worker.3'],
+  ['HEROKU_PRIVATE_IP', '10.0.1.23', '10.0.1.23'],
+  ['HEROKU_DNS_DYNO_NAME', '3.worker.Demo.app.localspace', '3.worker.demo.app.localspace'],
+  ['HEROKU_DNS_FORMATION_NAME', 'worker.demo.app.localspace', 'worker.demo.app.localspace'],
+  ['HEROKU_DNS_APP_NAME', 'demo.app.localspace', 'demo.app.localspace'],
+];
+
+const legacy: [string, string, string][] = [
+  ['KAFKA_ZOOKEEPER_URL', 'zookeeper://10.0.0.5:2181', 'SPARK_ZK_ZOOKEEPER_URL'],
+  ['BUCKETEER_BUCKET_NAME', 'bucketeer-123', 'SPARK_S3_BUCKET_NAME'],
+  ['BUCKETEER_AWS_ACCESS_KEY_ID', 'AKIAOLD', 'SPARK_S3_AWS_ACCESS_KEY_ID'],
+  ['BUCKETEER_AWS_SECRET_ACCESS_KEY', 'old/secret+key', 'SPARK_S3_AWS_SECRET_ACCESS_KEY'],
+  ['BUCKETEER_AWS_REGION', 'us-east-1', 'SPARK_S3_REGION'],
+  ['SPARK_BASIC_AUTH', 'spark:{PLAIN}space', 'SPACE_PROXY_BASIC_AUTH'],
+];
+
+const bad: [string, string, string][] = [
+  ['SPARK_MASTERS', '0', 'must be between 1 and 9'],
+  ['SPARK_MASTERS', 'abc', 'must be a whole number'],
+  ['SPARK_ZK_ZOOKEEPER_URL', 'zookeeper://zk1', 'each server must be host:port'],
+  ['SPARK_DEFAULT_CORES', 'four', 'must be a whole number'],
+  ['SPARK_EXECUTOR_MEMORY', '12 gigs', 'must be a JVM size such as 512m or 12g'],
+  ['SPARK_DRIVER_MEMORY', '2gb', 'must be a JVM size'],
+  ['SPARK_WORKER_MEMORY', '-1g', 'must be a JVM size'],
+  ['SPARK_WORKER_CORES', '0', 'must be between 1 and 1024'],
+  ['LOG_LEVEL', 'LOUD', 'must be one of OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL'],
+  ['SPARK_S3_BUCKET_NAME', 'My_Bucket', 'must be an S3 bucket name'],
+  ['SPARK_S3_AWS_ACCESS_KEY_ID', 'has space', 'must be an access key id'],
+  ['SPARK_S3_AWS_SECRET_ACCESS_KEY', 'a b', 'without spaces'],
+  ['SPARK_S3_ENDPOINT', 'minio:9000', 'must be a http, https URL'],
+  ['SPARK_S3_PATH_STYLE', 'sometimes', 'must be true or false'],
+  ['SPARK_S3_REGION', 'mars', 'must be a region'],
+  ['SPARK_REVERSE_PROXY_URL', 'spark.example.com', 'must be a http, https URL'],
+  ['SPARK_AUTH_SECRET', 'short', 'at least 16 characters'],
+  ['SPARK_NETWORK_CRYPTO', 'y3s', 'must be true or false'],
+  ['SPARK_DEFAULTS_EXTRA', 'just-a-key', 'each line must be "key value"'],
+  ['SPACE_PROXY_BASIC_AUTH', 'nopassword', 'each entry must be user:password-hash'],
+  ['SPACE_PROXY_DEFAULT_BACKEND', 'http://master:8080', 'must be host:port'],
+  ['SPARK_HEROKU_ACCESS_TOKEN', 'x', 'must be an API token'],
+  ['SPARK_CLUSTER_APP', 'My App', 'must be a Heroku app name'],
+  ['SPARK_EVENTLOG_DIR', '/tmp/events', 'must be a URI'],
+  ['PORT', '70000', 'must be between 1 and 65535'],
+  ['DYNO', 'worker', 'must be type.N'],
+  ['HEROKU_PRIVATE_IP', 'ten.0.0.1', 'must be an IPv4 address'],
+  ['HEROKU_DNS_DYNO_NAME', 'not a name', 'must be a DNS name'],
+  ['HEROKU_DNS_FORMATION_NAME', '-bad-.x', 'must be a DNS name'],
+  ['HEROKU_DNS_APP_NAME', 'demo', 'must be a DNS name'],
+];
+
+describe('run-time config vars', () => {
+  it.each(good)('%s=%j parses', (name, value, expected) => {
+    expect(parseConfig({ [name]: value }, 'run')).toEqual({ [name]: expected });
+  });
+
+  it.each(legacy)('legacy %s is read as %s', (old, value, name) => {
+    const s = parseConfig({ [old]: value }, 'run') as Record<string, unknown>;
+    expect(s[name]).toBeDefined();
+  });
+
+  it('the new name wins over the legacy one', () => {
+    expect(parseConfig({ SPARK_S3_BUCKET_NAME: 'new-bucket', BUCKETEER_BUCKET_NAME: 'old-bucket' }, 'run').SPARK_S3_BUCKET_NAME).toBe('new-bucket');
+  });
+
+  it.each(bad)('%s=%j fails: %s', (name, value, problem) => {
+    const issues = issuesOf({ [name]: value });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.name).toBe(name);
+    expect(issues[0]!.problem).toContain(problem);
+    expect(issues[0]!.example.startsWith(`${name}=`)).toBe(true);
+  });
+
+  it('a bad legacy var is named as read, with its new name', () => {
+    expect(issuesOf({ KAFKA_ZOOKEEPER_URL: 'zk-without-port' })[0]!.name).toBe('KAFKA_ZOOKEEPER_URL (read as SPARK_ZK_ZOOKEEPER_URL)');
+  });
+
+  it('every var in the table above is covered, good and bad', () => {
+    const runVars = Object.entries(VARS).filter(([, v]) => v.phase === 'run').map(([k]) => k);
+    for (const v of runVars) {
+      expect(good.some(([n]) => n === v), `good ${v}`).toBe(true);
+      expect(bad.some(([n]) => n === v), `bad ${v}`).toBe(true);
+    }
+  });
+
+  it('secret values never appear in messages', () => {
+    const issues = issuesOf({ SPARK_AUTH_SECRET: 'tiny-secret', SPARK_S3_AWS_SECRET_ACCESS_KEY: 'sec ret' });
+    expect(JSON.stringify(issues)).not.toMatch(/tiny-secret|sec ret/);
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { dynoEnv, formation, hostsFile, parseDotenv, parseProcfile, subnetFor, LOCAL_DEFAULTS } from '../../src/local/formation.js';
+import { parseConfig } from '../../src/config/schema.js';
+
+const procfile = parseProcfile('master: bin/spark-master\nworker: bin/spark-worker\n# comment\nweb: bin/space-proxy\nconsole: bin/console\n');
+
+describe('local formation', () => {
+  it('parses a Procfile', () => {
+    expect(procfile).toEqual({ master: 'bin/spark-master', worker: 'bin/spark-worker', web: 'bin/space-proxy', console: 'bin/console' });
+  });
+
+  it('gives each dyno its own loopback address and space name', () => {
+    const f = formation('demo', procfile, { master: 2, worker: 3 });
+    const b = subnetFor('demo');
+    expect(f.dynos.map((d) => [d.name, d.ip, d.dns])).toEqual([
+      ['master.1', `127.${b}.1.1`, '1.master.demo.app.localspace'],
+      ['master.2', `127.${b}.1.2`, '2.master.demo.app.localspace'],
+      ['worker.1', `127.${b}.2.1`, '1.worker.demo.app.localspace'],
+      ['worker.2', `127.${b}.2.2`, '2.worker.demo.app.localspace'],
+      ['worker.3', `127.${b}.2.3`, '3.worker.demo.app.localspace'],
+    ]);
+    expect(new Set(f.dynos.map((d) => d.ip)).size).toBe(5);
+    expect(subnetFor('other-app')).not.toBe(undefined);
+  });
+
+  it('writes a hosts file with dyno names, round-robin names, localhost and this machine', () => {
+    const f = formation('demo', procfile, { master: 1, worker: 2 });
+    const b = subnetFor('demo');
+    expect(hostsFile(f, 'box')).toBe(
+      [
+        '127.0.0.1 localhost',
+        '127.0.0.1 box',
+        `127.${b}.1.1 1.master.demo.app.localspace`,
+        `127.${b}.1.1 master.demo.app.localspace`,
+        `127.${b}.2.1 1.worker.demo.app.localspace`,
+        `127.${b}.2.1 worker.demo.app.localspace`,
+        `127.${b}.2.2 2.worker.demo.app.localspace`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('gives each dyno Heroku’s environment, config vars over local defaults, and a valid config', () => {
+    const [d] = formation('demo', procfile, { worker: 1 }).dynos;
+    const env = dynoEnv(d!, { app: 'demo', config: { LOG_LEVEL: 'WARN', SPARK_EXECUTOR_MEMORY: '3g' }, stateDir: '/s', sparkHome: '/spark', port: 5001 });
+    expect(env).toMatchObject({
+      DYNO: 'worker.1',
+      PORT: '5001',
+      HEROKU_PRIVATE_IP: d!.ip,
+      HEROKU_DNS_DYNO_NAME: '1.worker.demo.app.localspace',
+      HEROKU_DNS_FORMATION_NAME: 'worker.demo.app.localspace',
+      HEROKU_DNS_APP_NAME: 'demo.app.localspace',
+      SPARK_HOME: '/spark',
+      SPARK_CONF_DIR: '/s/dynos/worker.1/conf',
+      LOG_LEVEL: 'WARN',
+      SPARK_EXECUTOR_MEMORY: '3g',
+      SPARK_DRIVER_MEMORY: LOCAL_DEFAULTS.SPARK_DRIVER_MEMORY,
+      JAVA_TOOL_OPTIONS: '-Djdk.net.hosts.file=/s/hosts',
+    });
+    expect(() => parseConfig(env, 'run')).not.toThrow();
+  });
+
+  it('parses .env like heroku local', () => {
+    expect(parseDotenv('# c\nA=1\nexport B="two words"\nC=\'x # y\'\nD=plain # comment\nE="l1\\nl2"\nbad line\n')).toEqual({ A: '1', B: 'two words', C: 'x # y', D: 'plain', E: 'l1\nl2' });
+  });
+});
