@@ -1,0 +1,149 @@
+/**
+ * A real local space: `local up` with 1 master and 2 workers of the default Spark, protected by
+ * SPARK_AUTH_SECRET (from .env, as app.json would generate it), then real jobs against it.
+ */
+import { randomBytes } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, tmpdir } from '../helpers/buildpack.js';
+import { appWithSpark, buildJobJar, cli } from '../helpers/cluster.js';
+import { DEFAULT_VERSION, NEWEST_35 } from '../helpers/spark.js';
+
+const exeOf = (pid: number) => {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return '';
+  }
+};
+const groupAlive = (pid: number) => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
+  let app: string;
+  let sparkHome: string;
+  let jar: string;
+  const appName = 'e2e-local';
+  const secret = randomBytes(24).toString('hex');
+
+  beforeAll(async () => {
+    ({ app, sparkHome } = await appWithSpark(DEFAULT_VERSION, { SPARK_AUTH_SECRET: secret }));
+    jar = await buildJobJar(sparkHome);
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', appName, '--workers', '2']);
+    expect(up.exitCode, up.all).toBe(0);
+  });
+  afterAll(async () => {
+    if (app) await cli(['local', 'down', '--dir', app]);
+  });
+
+  it('local up: the master /json shows 2 ALIVE workers registered by their space names', async () => {
+    const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout);
+    expect(s.running).toBe(true);
+    expect(s.master.status).toBe('ALIVE');
+    const workers = s.master.workers.filter((w: { state: string }) => w.state === 'ALIVE');
+    expect(workers).toHaveLength(2);
+    expect(workers.map((w: { host: string }) => w.host).sort()).toEqual([`1.worker.${appName}.app.localspace`, `2.worker.${appName}.app.localspace`]);
+    expect(s.master.url).toBe(`spark://1.master.${appName}.app.localspace:7077`);
+  });
+
+  it('the daemons are the JVMs themselves (the launchers exec): SIGTERM reaches them', async () => {
+    const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout);
+    for (const d of s.dynos) expect(exeOf(d.pid), d.name).toMatch(/\/java$/);
+  });
+
+  it('local run bin/spark-shell answers the seed’s job: 500000500000', async () => {
+    const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-shell`], {
+      input: 'println("RESULT=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\n:quit\n',
+      timeout: 150_000,
+    });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toContain('RESULT=500000500000');
+    expect(r.all).toContain(`master = spark://1.master.${appName}.app.localspace:7077`);
+  });
+
+  it('bin/spark-submit runs a job jar built by the test on the cluster; LOG_LEVEL=INFO logs INFO lines', async () => {
+    const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-submit`, '--class', 'SumJob', jar], { timeout: 150_000, env: { LOG_LEVEL: 'INFO' } });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('SUM=500000500000');
+    expect(r.all).toMatch(/ INFO StandaloneAppClient|INFO .*Connecting to master/);
+  });
+
+  it('LOG_LEVEL=WARN silences INFO lines', async () => {
+    const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-submit`, '--class', 'SumJob', jar], { timeout: 150_000, env: { LOG_LEVEL: 'WARN' } });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('SUM=500000500000');
+    expect(r.all).not.toMatch(/ INFO /);
+  });
+
+  it('a failing job’s exit code passes through local run', async () => {
+    const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-submit`, '--class', 'SumJob', jar, 'fail'], { timeout: 150_000, env: { LOG_LEVEL: 'WARN' } });
+    expect(r.exitCode).toBe(3);
+    const sh = await cli(['local', 'run', '--dir', app, 'bash', '-c', 'exit 7']);
+    expect(sh.exitCode).toBe(7);
+  });
+
+  it('with SPARK_AUTH_SECRET set, a driver without the secret is refused', async () => {
+    const noSecret = tmpdir('sis-nosecret-');
+    const r = await cli(
+      [
+        'local', 'run', '--dir', app, 'bash', '-c',
+        `SPARK_CONF_DIR=${noSecret} timeout 100 "$SPARK_HOME/bin/spark-submit" --master spark://1.master.${appName}.app.localspace:7077 ` +
+          `--conf spark.driver.host=$HEROKU_PRIVATE_IP --conf spark.driver.bindAddress=$HEROKU_PRIVATE_IP --class SumJob ${jar}`,
+      ],
+      { timeout: 150_000 },
+    );
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stdout).not.toContain('SUM=');
+    expect(r.all).toMatch(/All masters are unresponsive|Authentication|SASL|Failed to connect to master/i);
+  }, 180_000);
+
+  it('console idles and stops on SIGTERM', async () => {
+    const p = execa(`${REPO}/bin/console`, [], { reject: false, env: { SPARK_HOME: sparkHome, HEROKU_DNS_APP_NAME: `${appName}.app.localspace`, SPARK_CONF_DIR: tmpdir() } });
+    const deadline = Date.now() + 20_000;
+    while (!exeOf(p.pid!).endsWith('/sleep') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(exeOf(p.pid!)).toMatch(/\/sleep$/);
+    const t = Date.now();
+    p.kill('SIGTERM');
+    const r = await p;
+    expect(r.signal).toBe('SIGTERM');
+    expect(Date.now() - t).toBeLessThan(5000);
+  });
+
+  it('local down stops every JVM gracefully within 30 s and leaves none behind', async () => {
+    const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout);
+    const t = Date.now();
+    const r = await cli(['local', 'down', '--dir', app]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(Date.now() - t).toBeLessThan(30_000);
+    for (const d of s.dynos) expect(groupAlive(d.pid), d.name).toBe(false);
+    const log = (await cli(['local', 'logs', '--dir', app])).stdout;
+    expect(log).toMatch(/master\.1 +\| .*RECEIVED SIGNAL TERM/);
+    expect(JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout).running).toBe(false);
+  });
+});
+
+describe(`local space with real Spark ${NEWEST_35} (smoke)`, () => {
+  it('comes up with a worker and answers spark-shell', async () => {
+    const { app } = await appWithSpark(NEWEST_35);
+    try {
+      const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', 'e2e-35', '--workers', '1']);
+      expect(up.exitCode, up.all).toBe(0);
+      const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-shell`], {
+        input: 'println("RESULT=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\n:quit\n',
+        timeout: 150_000,
+      });
+      expect(r.all).toContain('RESULT=500000500000');
+      expect(r.all).toContain(`version ${NEWEST_35}`);
+    } finally {
+      await cli(['local', 'down', '--dir', app]);
+    }
+  }, 300_000);
+});

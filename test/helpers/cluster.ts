@@ -1,0 +1,68 @@
+/** A test app with a real compiled Spark, and the CLI driving `local` against it. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa, type Options } from 'execa';
+import { catalogFile, compile, REPO, tmpdir } from './buildpack.js';
+import { startMirror } from './mirror.js';
+import { testDist } from './spark.js';
+
+/** An app dir whose Procfile runs this repo's launchers, with Spark compiled into .spark-in-space/slug. */
+export async function appWithSpark(version: string, dotenv: Record<string, string> = {}): Promise<{ app: string; sparkHome: string }> {
+  const app = tmpdir('sis-local-');
+  writeFileSync(
+    path.join(app, 'Procfile'),
+    ['master', 'worker', 'console'].map((t) => `${t}: ${REPO}/bin/${t === 'console' ? 'console' : `spark-${t}`}`).join('\n') + '\n',
+  );
+  writeFileSync(path.join(app, '.spark.version'), `${version}\n`);
+  writeFileSync(path.join(app, '.env'), Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const dist = testDist(version);
+  const mirror = await startMirror(dist.mirrorRoot);
+  try {
+    const slug = path.join(app, '.spark-in-space', 'slug');
+    mkdirSync(slug, { recursive: true });
+    writeFileSync(path.join(slug, '.spark.version'), `${version}\n`);
+    const r = await compile(slug, tmpdir('sis-cache-'), {
+      SPARK_MIRROR_URL: mirror.url,
+      SPARK_CATALOG: catalogFile([{ version, pinned: { hadoop3: { sha512: dist.sha512 } } }]),
+    });
+    if (r.exitCode !== 0) throw new Error(`compile failed:\n${r.all}`);
+    return { app, sparkHome: path.join(slug, 'spark-home') };
+  } finally {
+    await mirror.close();
+  }
+}
+
+export function cli(args: string[], opts: Options = {}) {
+  return execa(process.execPath, [path.join(REPO, 'dist/cli/index.js'), ...args], { reject: false, all: true, ...opts });
+}
+
+/** A Spark job jar built with javac against the distribution's jars: prints SUM=<1L..1000000L>. */
+export async function buildJobJar(sparkHome: string): Promise<string> {
+  const dir = tmpdir('sis-job-');
+  writeFileSync(
+    path.join(dir, 'SumJob.java'),
+    `import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+
+public class SumJob {
+  public static void main(String[] args) {
+    JavaSparkContext sc = new JavaSparkContext(new SparkConf().setAppName("sum-job"));
+    if (args.length > 0 && args[0].equals("fail")) {
+      sc.stop();
+      System.exit(3);
+    }
+    List<Long> xs = LongStream.rangeClosed(1, 1000000).boxed().collect(Collectors.toList());
+    long sum = sc.parallelize(xs, 4).reduce(Long::sum);
+    System.out.println("SUM=" + sum);
+    sc.stop();
+  }
+}
+`,
+  );
+  await execa('javac', ['-cp', `${sparkHome}/jars/*`, '-d', path.join(dir, 'classes'), path.join(dir, 'SumJob.java')]);
+  await execa('jar', ['cf', path.join(dir, 'sum-job.jar'), '-C', path.join(dir, 'classes'), '.']);
+  return path.join(dir, 'sum-job.jar');
+}
