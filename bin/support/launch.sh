@@ -15,7 +15,10 @@ launch() {
   fi
   local argv_file
   argv_file="$(mktemp)"
-  if ! "$node" "$app_dir/dist/cli/index.js" launch "$type" -- "$@" >"$argv_file"; then
+  # dist/launch.mjs: the launcher entry bundled by `npm run build` (starts faster than the full CLI)
+  local entry="$app_dir/dist/launch.mjs"
+  [ -f "$entry" ] || entry="$app_dir/dist/launch/main.js"
+  if ! "$node" "$entry" "$type" -- "$@" >"$argv_file"; then
     rm -f "$argv_file"
     exit 1
   fi

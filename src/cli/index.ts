@@ -5,7 +5,6 @@ import { buildpackCommand } from './commands/buildpack.js';
 import { buildCommand } from './commands/build.js';
 import { catalogCommand } from './commands/catalog.js';
 import { configCommand, masterUrlCommand } from './commands/config.js';
-import { launchCommand } from './commands/launch.js';
 import { localCommand } from './commands/local.js';
 import { handleError } from './errors.js';
 
@@ -19,7 +18,6 @@ const program = new Command('spark-in-space')
   .addCommand(catalogCommand())
   .addCommand(configCommand())
   .addCommand(masterUrlCommand())
-  .addCommand(launchCommand())
   .addCommand(buildpackCommand());
 
 program.parseAsync(process.argv).catch((err) => handleError(err));

@@ -4,6 +4,7 @@
  * Templates live in templates/*.ejs; `writeConf` renders to temp files and renames them in.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +40,10 @@ export interface Conf {
   worker: { cores: number; memory: string };
 }
 
-export const TEMPLATES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+/** templates/ of the app: two levels up from dist/render/, one from the bundled dist/launch.mjs. */
+export const TEMPLATES = ((here) =>
+  [path.resolve(here, '../../templates'), path.resolve(here, '../templates')].find((d) => existsSync(path.join(d, 'spark-defaults.conf.ejs'))) ??
+  path.resolve(here, '../../templates'))(path.dirname(fileURLToPath(import.meta.url)));
 
 /** Pure: every setting a launcher derives. */
 export function computeConf({ settings: s, env, role, spark, resources }: ConfInput): Conf {
