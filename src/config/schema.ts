@@ -254,6 +254,33 @@ export const VARS = {
       .transform((v) => v.split(/[\r\n]+|\s*,\s*(?=[^,:\s]+:)/).map((l) => l.trim()).filter(Boolean))
       .pipe(z.array(z.string().regex(/^[^:\s]+:\S+$/, 'each entry must be user:password-hash')).min(1, 'must hold at least one user')),
   }),
+  SPACE_PROXY_PASSWORD: spec({
+    phase: 'run',
+    secret: true,
+    doc: 'password of the user "spark" when SPACE_PROXY_BASIC_AUTH is unset (app.json generates one)',
+    example: 'SPACE_PROXY_PASSWORD=$(openssl rand -hex 16)',
+    schema: z.string().min(8, 'must be at least 8 characters').regex(/^\S+$/, 'must not contain spaces'),
+  }),
+  SPACE_PROXY_ALLOWED_DOMAINS: spec({
+    phase: 'run',
+    doc: 'DNS suffixes /set-backend accepts, comma-separated (default: localspace)',
+    example: 'SPACE_PROXY_ALLOWED_DOMAINS=localspace',
+    schema: z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim().toLowerCase().replace(/^\.+/, '')).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'each entry must be a DNS suffix such as localspace')).min(1, 'must list at least one suffix')),
+  }),
+  SPACE_PROXY_ALLOWED_PORTS: spec({
+    phase: 'run',
+    doc: 'ports /set-backend accepts: numbers and ranges (default: 8080-8099,4040-4099,18080)',
+    example: 'SPACE_PROXY_ALLOWED_PORTS=8080-8099,4040-4099,18080',
+    schema: z
+      .string()
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'each entry must be a port or a range such as 4040-4099')).min(1, 'must list at least one port'))
+      .transform((list) => list.map((e) => e.split('-').map(Number) as [number, number?]))
+      .refine((list) => list.every(([a, b]) => a >= 1 && a <= 65535 && (b === undefined || (b >= a && b <= 65535 && b - a <= 1000))), 'ports must be 1-65535, ranges low-high of at most 1000 ports'),
+  }),
   SPACE_PROXY_DEFAULT_BACKEND: spec({
     phase: 'run',
     doc: 'where the proxy sends a visitor with no backend cookie',

@@ -84,6 +84,39 @@ export function hostsFile(f: Formation, hostname: string): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The Platform API's space topology (what /etc/heroku/space-topology.json holds), for the local space. */
+export function topology(f: Formation): unknown {
+  const byType = new Map<string, Dyno[]>();
+  for (const d of f.dynos) byType.set(d.type, [...(byType.get(d.type) ?? []), d]);
+  return {
+    version: 1,
+    apps: [
+      {
+        id: f.app,
+        domains: [],
+        formation: [...byType].map(([type, ds]) => ({
+          id: `${f.app}-${type}`,
+          process_type: type,
+          dynos: ds.map((d) => ({ id: d.name, number: d.index, private_ip: d.ip, hostname: d.dns })),
+        })),
+      },
+    ],
+  };
+}
+
+/** Name → address for the local DNS server: dyno names and round-robin type names. */
+export function dnsTable(f: Formation): Map<string, string> {
+  const t = new Map<string, string>();
+  for (const d of f.dynos) {
+    t.set(d.dns, d.ip);
+    if (!t.has(`${d.type}.${appDomain(f.app)}`)) t.set(`${d.type}.${appDomain(f.app)}`, d.ip);
+  }
+  return t;
+}
+
+/** Where the local DNS server listens: its own loopback address, an unprivileged port. */
+export const dnsAddress = (f: Formation) => ({ host: `127.${f.subnet}.0.53`, port: 5353 });
+
 /** Sensible local sizes, used only where neither the environment nor .env sets them. */
 export const LOCAL_DEFAULTS: Env = {
   SPARK_EXECUTOR_MEMORY: '1g',

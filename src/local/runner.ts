@@ -10,7 +10,9 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { parseConfig, type Env } from '../config/schema.js';
 import { fail } from '../errors.js';
-import { dynoEnv, dynoFor, formation, hostsFile, parseDotenv, parseProcfile, type Dyno, type Formation } from './formation.js';
+import { dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, parseDotenv, parseProcfile, topology, type Dyno, type Formation } from './formation.js';
+import { startDns } from './dns.js';
+import { randomBytes } from 'node:crypto';
 
 export interface LocalOptions {
   appDir: string;
@@ -36,6 +38,8 @@ export interface State {
   supervisor: number;
   started: string;
   masterUi: string;
+  /** the web dyno's URL, when the app has one */
+  web?: string;
   dynos: DynoState[];
   workers: number;
 }
@@ -128,7 +132,7 @@ export function planFormation(o: LocalOptions): { f: Formation; procfile: Record
   for (const t of ['master', 'worker']) if (!procfile[t]) fail({ code: 'usage', message: `The Procfile has no "${t}" process type.` });
   const counts: Record<string, number> = { master: o.masters, worker: o.workers };
   const web = procfile.web?.split(/\s+/)[0];
-  if (web && existsSync(path.join(o.appDir, web))) counts.web = 1;
+  if (web && existsSync(path.resolve(o.appDir, web))) counts.web = 1;
   return { f: formation(o.app, procfile, counts), procfile };
 }
 
@@ -142,6 +146,19 @@ export async function supervise(o: LocalOptions, log: (line: string) => void, ec
   rmSync(path.join(dir, 'dynos'), { recursive: true, force: true });
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   writeFileSync(path.join(dir, 'hosts'), hostsFile(f, os.hostname()));
+  writeFileSync(path.join(dir, 'space-topology.json'), JSON.stringify(topology(f), null, 2));
+  const dnsAt = dnsAddress(f);
+  const dns = await startDns(dnsAt.host, dnsAt.port, dnsTable(f));
+  const webEnv = (): Env => {
+    const env: Env = {
+      SPACE_PROXY_LISTEN: '127.0.0.1',
+      SPACE_PROXY_RESOLVER: `${dnsAt.host}:${dnsAt.port}`,
+      SPACE_TOPOLOGY_FILE: path.join(dir, 'space-topology.json'),
+      SPACE_PROXY_DIR: path.join(dir, 'dynos', 'web.1', 'proxy'),
+    };
+    if (!config.SPACE_PROXY_BASIC_AUTH && !config.SPARK_BASIC_AUTH && !config.SPACE_PROXY_PASSWORD) env.SPACE_PROXY_PASSWORD = localPassword(dir);
+    return env;
+  };
   // Validate every dyno's config before any JVM starts: a broken conf never reaches Spark.
   for (const d of f.dynos) parseConfig(dynoEnv(d, { app: o.app, config, stateDir: dir, sparkHome, port: o.port }), 'run');
 
@@ -149,11 +166,20 @@ export async function supervise(o: LocalOptions, log: (line: string) => void, ec
   const combined = createWriteStream(path.join(dir, 'logs', 'local.log'), { flags: 'a' });
   const children = new Map<string, ChildProcess>();
   const masterUi = `http://${f.dynos.find((d) => d.type === 'master')!.ip}:8080`;
-  const state: State = { app: o.app, appDir: o.appDir, supervisor: process.pid, started: new Date().toISOString(), masterUi, dynos: [], workers: o.workers };
+  const state: State = {
+    app: o.app,
+    appDir: o.appDir,
+    supervisor: process.pid,
+    started: new Date().toISOString(),
+    masterUi,
+    web: f.dynos.some((d) => d.type === 'web') ? `http://127.0.0.1:${o.port}/` : undefined,
+    dynos: [],
+    workers: o.workers,
+  };
   let stopping = false;
 
   const start = (d: Dyno, i: number) => {
-    const env = dynoEnv(d, { app: o.app, config, stateDir: dir, sparkHome, port: d.type === 'web' ? o.port : 5000 + i });
+    const env = { ...dynoEnv(d, { app: o.app, config, stateDir: dir, sparkHome, port: d.type === 'web' ? o.port : 5000 + i }), ...(d.type === 'web' ? webEnv() : {}) };
     for (const sub of ['conf', 'work', 'tmp']) mkdirSync(path.join(dir, 'dynos', d.name, sub), { recursive: true });
     const logFile = path.join(dir, 'logs', `${d.name}.log`);
     const child = spawn('bash', ['-c', d.command], { cwd: o.appDir, env: env as NodeJS.ProcessEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -181,6 +207,7 @@ export async function supervise(o: LocalOptions, log: (line: string) => void, ec
     stopping = true;
     log('Stopping the local space (SIGTERM; SIGKILL after 30 s)');
     await stopGroups([...children.values()].map((c) => c.pid!).filter(Boolean), 30_000);
+    dns.close();
     combined.end();
     rmSync(statePath(o.appDir), { force: true });
   };
@@ -191,6 +218,7 @@ export async function supervise(o: LocalOptions, log: (line: string) => void, ec
   const ready = await waitForWorkers(masterUi, o.workers, 180_000, () => !stopping);
   if (!stopping) {
     if (ready.alive >= o.workers) log(`Ready: master UI ${masterUi} (${ready.alive} workers ALIVE), master URL spark://1.master.${o.app}.app.localspace:7077`);
+    if (f.dynos.some((d) => d.type === 'web')) log(`web: http://127.0.0.1:${o.port}/ (${webUser(config)})`);
     else log(`Only ${ready.alive} of ${o.workers} workers registered after 180 s: see \`spark-in-space local logs\``);
   }
   return done;
@@ -206,6 +234,21 @@ async function waitForMaster(ui: string, timeoutMs: number, stillRunning: () => 
     }
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/** The password of the local web dyno when the app sets none: random, kept 0600 in the state dir. */
+export function localPassword(dir: string): string {
+  const file = path.join(dir, 'web-password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const pw = randomBytes(12).toString('hex');
+  writeFileSync(file, `${pw}\n`, { mode: 0o600 });
+  return pw;
+}
+
+export function webUser(config: Env): string {
+  if (config.SPACE_PROXY_BASIC_AUTH || config.SPARK_BASIC_AUTH) return 'users from SPACE_PROXY_BASIC_AUTH';
+  if (config.SPACE_PROXY_PASSWORD) return 'user spark, password SPACE_PROXY_PASSWORD';
+  return 'user spark, password in .spark-in-space/local/web-password';
 }
 
 /** SIGTERM to each process group, then SIGKILL whatever is left after `graceMs`. */

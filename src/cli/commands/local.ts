@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { alive, readState, runOneOff, stateDir, stopGroups, supervise, waitForWorkers, type LocalOptions } from '../../local/runner.js';
+import { alive, configEnv, readState, webUser, runOneOff, stateDir, stopGroups, supervise, waitForWorkers, type LocalOptions } from '../../local/runner.js';
 
 const appName = (dir: string) =>
   path
@@ -170,5 +170,6 @@ async function detach(o: LocalOptions): Promise<void> {
   const ready = await waitForWorkers(s.masterUi, o.workers, Math.max(1000, deadline - Date.now()), () => alive(child.pid!));
   if (ready.alive < o.workers) return failed();
   say(`Ready: master UI ${s.masterUi}, ${ready.alive} workers ALIVE`);
+  if (s.web) process.stdout.write(`       web (space proxy): ${s.web} (${webUser(configEnv(o.appDir))})\n`);
   process.stdout.write(`       spark-in-space local run bin/spark-shell   # a one-off dyno\n       spark-in-space local down                  # stop\n`);
 }

@@ -1,0 +1,100 @@
+/**
+ * The space proxy (`web` dyno) as pure functions: who may log in, which backends /set-backend
+ * accepts (names inside the space, Spark UI ports), the default backend, and nginx's settings.
+ */
+import { fail } from '../errors.js';
+import type { Settings } from '../config/schema.js';
+import { clusterDomain, MASTER_UI_PORT } from '../space/index.js';
+
+export const DEFAULT_DOMAINS = ['localspace'];
+/** Spark UI ports: masters and workers 8080-8099, drivers 4040-4099, the history server 18080. */
+export const DEFAULT_PORTS: [number, number?][] = [[8080, 8099], [4040, 4099], [18080]];
+export const COOKIE = 'space_backend';
+export const USER = 'spark';
+
+/** htpasswd lines: SPACE_PROXY_BASIC_AUTH (nginx formats), else user spark with SPACE_PROXY_PASSWORD. Never none. */
+export function htpasswd(s: Settings): string[] {
+  if (s.SPACE_PROXY_BASIC_AUTH?.length) return s.SPACE_PROXY_BASIC_AUTH;
+  if (s.SPACE_PROXY_PASSWORD) return [`${USER}:{PLAIN}${s.SPACE_PROXY_PASSWORD}`];
+  return fail({
+    code: 'config-invalid',
+    issues: [
+      {
+        name: 'SPACE_PROXY_BASIC_AUTH',
+        problem: 'is not set (nor SPACE_PROXY_PASSWORD): the proxy refuses to start without credentials, it would open the space to anyone',
+        example: 'SPACE_PROXY_BASIC_AUTH=spark:{PLAIN}a-long-password',
+      },
+    ],
+  });
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function portList(ranges: [number, number?][]): number[] {
+  const out = new Set<number>();
+  for (const [a, b] of ranges) for (let p = a; p <= (b ?? a); p++) out.add(p);
+  return [...out].sort((x, y) => x - y);
+}
+
+/**
+ * The `host:port` pattern a backend must match, without anchors (used by nginx's PCRE and by JS):
+ * DNS labels under an allowed suffix, an allowed port, 200 characters at most.
+ */
+export function backendPattern(domains = DEFAULT_DOMAINS, ports = DEFAULT_PORTS): string {
+  const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+  return `(?=[a-z0-9.:-]{1,200}/?(?![\\s\\S]))(?:${label}\\.)+(?:${domains.map(escape).join('|')}):(?:${portList(ports).join('|')})`;
+}
+
+export function isAllowedBackend(value: string, domains = DEFAULT_DOMAINS, ports = DEFAULT_PORTS): boolean {
+  return new RegExp(`^${backendPattern(domains, ports)}$`).test(value);
+}
+
+export function defaultBackend(s: Settings): string {
+  return s.SPACE_PROXY_DEFAULT_BACKEND ?? `1.master.${clusterDomain(s)}:${MASTER_UI_PORT}`;
+}
+
+/** Nameservers for nginx's resolver: /etc/resolv.conf on Heroku. */
+export function resolversFrom(resolvConf: string): string[] {
+  return resolvConf
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((x): x is string => Boolean(x))
+    .map((ip) => (ip.includes(':') ? `[${ip}]` : ip));
+}
+
+export interface ProxyConfInput {
+  settings: Settings;
+  dir: string;
+  listen: string;
+  resolvers: string[];
+  landingPort: number;
+}
+
+export interface ProxyConf {
+  dir: string;
+  listen: string;
+  resolvers: string[];
+  landingPort: number;
+  defaultBackend: string;
+  pattern: string;
+  cookie: string;
+  domains: string[];
+  ports: string;
+}
+
+export function proxyConf(i: ProxyConfInput): ProxyConf {
+  const domains = i.settings.SPACE_PROXY_ALLOWED_DOMAINS ?? DEFAULT_DOMAINS;
+  const ports = (i.settings.SPACE_PROXY_ALLOWED_PORTS as [number, number?][] | undefined) ?? DEFAULT_PORTS;
+  const def = defaultBackend(i.settings);
+  return {
+    dir: i.dir,
+    listen: i.listen,
+    resolvers: i.resolvers,
+    landingPort: i.landingPort,
+    defaultBackend: def,
+    pattern: backendPattern(domains, ports),
+    cookie: COOKIE,
+    domains,
+    ports: ports.map(([a, b]) => (b ? `${a}-${b}` : `${a}`)).join(', '),
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The landing page at /_dynos: a small self-contained HTML page (no scripts, no external assets)
+ * listing the space's dynos with links that select each UI. Dynos come from
+ * /etc/heroku/space-topology.json when present, else from the masters' /json.
+ */
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import { Resolver } from 'node:dns/promises';
+import { isAllowedBackend } from './index.js';
+
+export interface DynoLink {
+  name: string;
+  type: string;
+  host: string;
+  port: number;
+  note?: string;
+}
+
+const UI_PORT: Record<string, number> = { master: 8080, worker: 8081, history: 18080 };
+
+/** Pure: dynos of a space-topology.json (Platform API format: apps[].formation[].dynos[]). */
+export function dynosFromTopology(topology: unknown): DynoLink[] {
+  const out: DynoLink[] = [];
+  const apps = (topology as { apps?: { formation?: { process_type?: string; dynos?: { number?: number; hostname?: string }[] }[] }[] })?.apps ?? [];
+  for (const app of apps)
+    for (const f of app.formation ?? []) {
+      const type = f.process_type ?? '?';
+      if (type === 'web') continue;
+      for (const d of f.dynos ?? []) {
+        if (!d.hostname) continue;
+        out.push({ name: `${type}.${d.number ?? '?'}`, type, host: d.hostname, port: UI_PORT[type] ?? 4040, note: UI_PORT[type] ? undefined : 'driver UI, while an application runs' });
+      }
+    }
+  return out;
+}
+
+/** Pure: dynos from a master's /json (the master itself and its workers). */
+export function dynosFromMaster(masterHost: string, json: unknown): DynoLink[] {
+  const out: DynoLink[] = [{ name: 'master', type: 'master', host: masterHost, port: 8080 }];
+  for (const w of (json as { workers?: { host?: string; webuiaddress?: string; state?: string }[] })?.workers ?? []) {
+    const m = /^https?:\/\/([^/:]+):(\d+)/.exec(w.webuiaddress ?? '');
+    if (!m) continue;
+    out.push({ name: w.host ?? m[1]!, type: 'worker', host: m[1]!, port: Number(m[2]), note: w.state });
+  }
+  return out;
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Pure: the page. Links go through /set-backend, so only allowed backends are offered. */
+export function landingHtml(a: { app: string; dynos: DynoLink[]; source: string; current?: string; allowed: (v: string) => boolean }): string {
+  const rows = a.dynos
+    .map((d) => {
+      const target = `${d.host}:${d.port}`;
+      const link = a.allowed(target) ? `<a href="/set-backend/${esc(target)}">${esc(target)}</a>` : `${esc(target)} <small>(not an allowed backend)</small>`;
+      const here = a.current === target ? ' <strong>(current)</strong>' : '';
+      return `<tr><td>${esc(d.type)}</td><td>${esc(d.name)}</td><td>${link}${here}</td><td>${esc(d.note ?? '')}</td></tr>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Spark in Space: ${esc(a.app)}</title>
+<style>
+body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem .6rem;text-align:left}
+th{background:#f4f4f8}a{color:#4a2aa8}small,.meta{color:#666}
+</style></head>
+<body>
+<h1>Spark in Space: ${esc(a.app)}</h1>
+<p class="meta">Pick a UI: the proxy remembers it in a cookie and shows it at <a href="/">/</a>. Dynos from ${esc(a.source)}.</p>
+<table><thead><tr><th>type</th><th>dyno</th><th>UI</th><th></th></tr></thead>
+<tbody>
+${rows || '<tr><td colspan="4">No dynos found yet.</td></tr>'}
+</tbody></table>
+</body></html>
+`;
+}
+
+/**
+ * Pure: the answer to /set-backend/<host:port>: a cookie and a redirect to / for an allowed backend,
+ * else a 400 that explains and no cookie.
+ */
+export function setBackend(url: string, cookie: string, allowed: (v: string) => boolean): { status: number; headers: Record<string, string>; body: string } {
+  let target = '';
+  try {
+    target = decodeURIComponent(url.slice('/set-backend/'.length)).replace(/\/$/, '');
+  } catch {
+    target = '';
+  }
+  if (target && allowed(target))
+    return { status: 302, headers: { location: '/', 'set-cookie': `${cookie}=${target}; Path=/; HttpOnly; SameSite=Lax`, 'content-type': 'text/plain' }, body: '' };
+  return {
+    status: 400,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+    body:
+      'Refused: /set-backend/<host:port> accepts only names inside the space on Spark UI ports ' +
+      '(masters and workers 8080-8099, drivers 4040-4099, history 18080, unless SPACE_PROXY_ALLOWED_* say otherwise), ' +
+      'e.g. /set-backend/1.worker.<app>.app.localspace:8081. No cookie was set. See /_dynos.\n',
+  };
+}
+
+export interface LandingOptions {
+  app: string;
+  topologyFile: string;
+  masterHosts: string[];
+  resolvers: string[];
+  cookie: string;
+  allowed: (v: string) => boolean;
+}
+
+async function masterDynos(o: LandingOptions): Promise<DynoLink[]> {
+  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  if (o.resolvers.length) resolver.setServers(o.resolvers.map((r) => r.replace(/^\[|\]$/g, '')));
+  for (const host of o.masterHosts) {
+    try {
+      const [ip] = await resolver.resolve4(host);
+      const res = await fetch(`http://${ip}:8080/json`, { signal: AbortSignal.timeout(3000) });
+      return dynosFromMaster(host, await res.json());
+    } catch {
+      /* next master */
+    }
+  }
+  return o.masterHosts.map((h) => ({ name: 'master', type: 'master', host: h, port: 8080, note: 'not answering' }));
+}
+
+export function startLanding(o: LandingOptions): Promise<http.Server> {
+  const server = http.createServer(async (req, res) => {
+    const url = req.url ?? '/';
+    if (url === '/set-backend' || url.startsWith('/set-backend/')) {
+      const r = setBackend(url, o.cookie, o.allowed);
+      res.writeHead(r.status, r.headers).end(r.body);
+      return;
+    }
+    let dynos: DynoLink[];
+    let source: string;
+    try {
+      dynos = dynosFromTopology(JSON.parse(await readFile(o.topologyFile, 'utf8')));
+      source = o.topologyFile;
+    } catch {
+      dynos = await masterDynos(o);
+      source = 'the master’s /json';
+    }
+    const current = new RegExp(`(?:^|;\\s*)${o.cookie}=([^;]+)`).exec(req.headers.cookie ?? '')?.[1];
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(landingHtml({ app: o.app, dynos, source, current, allowed: o.allowed }));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+export { isAllowedBackend };

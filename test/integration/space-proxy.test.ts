@@ -1,0 +1,181 @@
+/**
+ * The space proxy with real nginx: bin/space-proxy in front of fake Spark UIs on their own loopback
+ * addresses, names served by the local space's DNS server. (test/e2e/space-proxy covers real Spark.)
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDns } from '../../src/local/dns.js';
+import { dnsAddress, dnsTable, formation, parseProcfile, topology } from '../../src/local/formation.js';
+import { REPO, tmpdir } from '../helpers/buildpack.js';
+import { HOSTILE } from '../helpers/hostile.js';
+
+const APP = 'proxy-it';
+const f = formation(APP, parseProcfile('master: x\nworker: x\nweb: x\n'), { master: 1, worker: 1, web: 1 });
+const [master, worker] = f.dynos;
+const sha = (s: string | Buffer) => createHash('sha1').update(s).digest();
+const salt = randomBytes(4);
+const users = {
+  plain: 'pw-plain-1',
+  sha: 'pw-sha-2',
+  ssha: 'pw-ssha-3',
+  apr: 'pw-apr-4',
+};
+
+async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function fakeUi(host: string, port: number, body: string): Promise<http.Server> {
+  const s = http.createServer((req, res) => {
+    if (req.url === '/redirect') return void res.writeHead(302, { location: `http://${host}:${port}/elsewhere` }).end();
+    res.writeHead(200, { 'content-type': 'text/html' }).end(`${body} path=${req.url} auth=${req.headers.authorization ?? 'none'}`);
+  });
+  return new Promise((r) => s.listen(port, host, () => r(s)));
+}
+
+describe('space proxy (real nginx)', () => {
+  let proxy: ResultPromise;
+  let url: string;
+  const servers: { close: () => void }[] = [];
+  const env: Record<string, string> = {};
+
+  beforeAll(async () => {
+    const dir = tmpdir('sis-proxy-');
+    const dns = dnsAddress(f);
+    servers.push(await startDns(dns.host, dns.port, dnsTable(f)));
+    servers.push(await fakeUi(master!.ip, 8080, `MASTER spark://1.master.${APP}.app.localspace:7077`));
+    servers.push(await fakeUi(worker!.ip, 8081, 'WORKER UI'));
+    writeFileSync(path.join(dir, 'topology.json'), JSON.stringify(topology(f)));
+    const apr = (await execa('openssl', ['passwd', '-apr1', users.apr])).stdout.trim();
+    const port = await freePort();
+    Object.assign(env, {
+      PORT: String(port),
+      HEROKU_DNS_APP_NAME: `${APP}.app.localspace`,
+      SPACE_PROXY_LISTEN: '127.0.0.1',
+      SPACE_PROXY_RESOLVER: `${dns.host}:${dns.port}`,
+      SPACE_PROXY_DIR: path.join(dir, 'run'),
+      SPACE_TOPOLOGY_FILE: path.join(dir, 'topology.json'),
+      SPACE_PROXY_BASIC_AUTH: [
+        `plain:{PLAIN}${users.plain}`,
+        `sha:{SHA}${sha(users.sha).toString('base64')}`,
+        `ssha:{SSHA}${Buffer.concat([sha(Buffer.concat([Buffer.from(users.ssha), salt])), salt]).toString('base64')}`,
+        `apr:${apr}`,
+      ].join('\n'),
+    });
+    proxy = execa(path.join(REPO, 'bin/space-proxy'), [], { env, reject: false, all: true });
+    url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await fetch(url);
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error(`proxy did not start: ${(await proxy).all}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  afterAll(async () => {
+    proxy?.kill('SIGTERM');
+    for (const s of servers) s.close();
+  });
+
+  const auth = (user: keyof typeof users = 'plain') => ({ authorization: `Basic ${Buffer.from(`${user}:${users[user]}`).toString('base64')}` });
+  const get = (p: string, headers: Record<string, string> = auth()) => fetch(`${url}${p}`, { headers, redirect: 'manual' });
+
+  it('answers 401 without credentials on every path', async () => {
+    for (const p of ['/', '/_dynos', `/set-backend/1.worker.${APP}.app.localspace:8081`, '/anything']) {
+      const r = await get(p, {});
+      expect(r.status, p).toBe(401);
+      expect(r.headers.get('www-authenticate')).toBe('Basic realm="Spark in Space"');
+      expect(r.headers.get('set-cookie')).toBeNull();
+    }
+    expect((await get('/', { authorization: `Basic ${Buffer.from('plain:wrong').toString('base64')}` })).status).toBe(401);
+  });
+
+  it.each(['plain', 'sha', 'ssha', 'apr'] as const)('answers 200 with a %s password', async (user) => {
+    const r = await get('/', auth(user));
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain('MASTER');
+  });
+
+  it('sends a visitor without a cookie to the default backend (the first master), without the proxy password', async () => {
+    const body = await (await get('/some/page')).text();
+    expect(body).toContain(`MASTER spark://1.master.${APP}.app.localspace:7077`);
+    expect(body).toContain('path=/some/page');
+    expect(body).toContain('auth=none');
+  });
+
+  it('/set-backend to a worker sets the cookie and redirects to /; the worker UI is then served', async () => {
+    const r = await get(`/set-backend/1.worker.${APP}.app.localspace:8081`);
+    expect(r.status).toBe(302);
+    expect(r.headers.get('location')).toBe('/');
+    const cookie = r.headers.get('set-cookie')!;
+    expect(cookie).toBe(`space_backend=1.worker.${APP}.app.localspace:8081; Path=/; HttpOnly; SameSite=Lax`);
+    const page = await (await get('/', { ...auth(), cookie: cookie.split(';')[0]! })).text();
+    expect(page).toContain('WORKER UI');
+  });
+
+  it('rewrites a backend’s absolute redirects to stay on the proxy', async () => {
+    const r = await get('/redirect');
+    expect(r.status).toBe(302);
+    expect(r.headers.get('location')).toBe('/elsewhere');
+  });
+
+  it(`refuses ${HOSTILE.length} hostile backends with a 400 that explains, and sets no cookie`, async () => {
+    expect(HOSTILE.length).toBeGreaterThanOrEqual(15);
+    for (const h of HOSTILE) {
+      const r = await get(`/set-backend/${encodeURIComponent(h)}`);
+      expect(r.status, h).toBe(400);
+      expect(r.headers.get('set-cookie'), h).toBeNull();
+      expect(await r.text()).toContain('accepts only names inside the space');
+    }
+  });
+
+  it('ignores a forged cookie naming a hostile backend: the default backend answers', async () => {
+    for (const h of ['169.254.169.254:80', 'evil.com:8080', '127.0.0.1:22']) {
+      const body = await (await get('/', { ...auth(), cookie: `space_backend=${h}` })).text();
+      expect(body, h).toContain('MASTER');
+    }
+  });
+
+  it('/_dynos lists the space’s dynos from the topology, with links that select each UI, no scripts', async () => {
+    const r = await get('/_dynos');
+    expect(r.status).toBe(200);
+    const html = await r.text();
+    expect(html).toContain(`<a href="/set-backend/1.master.${APP}.app.localspace:8080">`);
+    expect(html).toContain(`<a href="/set-backend/1.worker.${APP}.app.localspace:8081">`);
+    expect(html).not.toMatch(/<script|<link|src=/);
+  });
+
+  it('refuses to start without credentials: never an open proxy', async () => {
+    const { SPACE_PROXY_BASIC_AUTH: _, ...rest } = env;
+    const r = await execa(path.join(REPO, 'bin/space-proxy'), [], { env: { ...rest, PORT: String(await freePort()), SPACE_PROXY_DIR: tmpdir() }, extendEnv: false, reject: false, all: true });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toContain('SPACE_PROXY_BASIC_AUTH: is not set (nor SPACE_PROXY_PASSWORD): the proxy refuses to start without credentials');
+  });
+
+  it('keeps the htpasswd file 0600 and passwords out of its output', async () => {
+    const { statSync } = await import('node:fs');
+    expect(statSync(path.join(env.SPACE_PROXY_DIR!, 'htpasswd')).mode & 0o777).toBe(0o600);
+  });
+
+  it('stops gracefully on SIGTERM (nginx gets SIGQUIT)', async () => {
+    const t = Date.now();
+    proxy.kill('SIGTERM');
+    const r = await proxy;
+    expect(r.exitCode).toBe(0);
+    expect(Date.now() - t).toBeLessThan(10_000);
+    for (const pw of Object.values(users)) expect(r.all).not.toContain(pw);
+    expect(r.all).toMatch(/"GET \/set-backend\/1\.worker\.proxy-it\.app\.localspace:8081 HTTP\/1\.1" 302/);
+  });
+});

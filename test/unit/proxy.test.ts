@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/schema.js';
+import { backendPattern, defaultBackend, htpasswd, isAllowedBackend, resolversFrom } from '../../src/proxy/index.js';
+import { dynosFromMaster, dynosFromTopology, landingHtml } from '../../src/proxy/landing.js';
+import { answer, parseQuery } from '../../src/local/dns.js';
+import { dnsTable, formation, parseProcfile, topology } from '../../src/local/formation.js';
+import { HOSTILE } from '../helpers/hostile.js';
+
+
+describe('set-backend allow-list', () => {
+  it.each([
+    '1.master.demo.app.localspace:8080',
+    '7.worker.demo.app.localspace:8081',
+    '1.job.my-spark-job.app.localspace:4040',
+    'history.demo.app.localspace:18080',
+    '2.worker.demo.app.localspace:8099',
+  ])('accepts %s', (b) => expect(isAllowedBackend(b)).toBe(true));
+
+  it.each(HOSTILE)('refuses %j', (b) => expect(isAllowedBackend(b)).toBe(false));
+
+  it('is configurable: domains and ports', () => {
+    expect(isAllowedBackend('spark.internal:9999', ['internal'], [[9999]])).toBe(true);
+    expect(isAllowedBackend('1.master.demo.app.localspace:8080', ['internal'], [[9999]])).toBe(false);
+    expect(backendPattern(['a.b'], [[1, 2]])).toContain('(?:a\\.b):(?:1|2)');
+  });
+});
+
+describe('credentials', () => {
+  it('uses SPACE_PROXY_BASIC_AUTH (or legacy SPARK_BASIC_AUTH), else user spark with SPACE_PROXY_PASSWORD', () => {
+    expect(htpasswd(parseConfig({ SPACE_PROXY_BASIC_AUTH: 'a:{PLAIN}x\nb:{SHA}y' }, 'run'))).toEqual(['a:{PLAIN}x', 'b:{SHA}y']);
+    expect(htpasswd(parseConfig({ SPARK_BASIC_AUTH: 'spark:{PLAIN}space' }, 'run'))).toEqual(['spark:{PLAIN}space']);
+    expect(htpasswd(parseConfig({ SPACE_PROXY_PASSWORD: 'longenough' }, 'run'))).toEqual(['spark:{PLAIN}longenough']);
+  });
+
+  it('refuses to run an open proxy', () => {
+    expect(() => htpasswd(parseConfig({}, 'run'))).toThrow(/SPACE_PROXY_BASIC_AUTH: is not set.*refuses to start without credentials/);
+  });
+});
+
+describe('defaults and resolvers', () => {
+  it('default backend: SPACE_PROXY_DEFAULT_BACKEND, else the first master UI', () => {
+    expect(defaultBackend(parseConfig({ HEROKU_DNS_APP_NAME: 'demo.app.localspace' }, 'run'))).toBe('1.master.demo.app.localspace:8080');
+    expect(defaultBackend(parseConfig({ HEROKU_DNS_APP_NAME: 'demo.app.localspace', SPACE_PROXY_DEFAULT_BACKEND: '2.master.demo.app.localspace:8080' }, 'run'))).toBe('2.master.demo.app.localspace:8080');
+  });
+  it('reads nameservers from resolv.conf', () => {
+    expect(resolversFrom('# x\nnameserver 10.0.0.2\nsearch x\nnameserver fd00::1\n')).toEqual(['10.0.0.2', '[fd00::1]']);
+  });
+});
+
+describe('landing page', () => {
+  const f = formation('demo', parseProcfile('master: a\nworker: b\nweb: c\n'), { master: 1, worker: 2, web: 1 });
+  it('lists the topology’s dynos (not web) with set-backend links, and escapes', () => {
+    const dynos = dynosFromTopology(topology(f));
+    expect(dynos.map((d) => `${d.name} ${d.host}:${d.port}`)).toEqual([
+      'master.1 1.master.demo.app.localspace:8080',
+      'worker.1 1.worker.demo.app.localspace:8081',
+      'worker.2 2.worker.demo.app.localspace:8081',
+    ]);
+    const html = landingHtml({ app: '<demo>', dynos, source: 'x', current: '1.worker.demo.app.localspace:8081', allowed: (v) => isAllowedBackend(v) });
+    expect(html).toContain('<a href="/set-backend/1.master.demo.app.localspace:8080">');
+    expect(html).toContain('&#60;demo&#62;');
+    expect(html).not.toMatch(/<script|https?:\/\//);
+    expect(html).toMatch(/1\.worker\.demo\.app\.localspace:8081<\/a> <strong>\(current\)/);
+  });
+  it('falls back to the master’s workers', () => {
+    const d = dynosFromMaster('1.master.demo.app.localspace', { workers: [{ host: '1.worker.demo.app.localspace', webuiaddress: 'http://1.worker.demo.app.localspace:8081', state: 'ALIVE' }] });
+    expect(d.map((x) => `${x.type} ${x.host}:${x.port}`)).toEqual(['master 1.master.demo.app.localspace:8080', 'worker 1.worker.demo.app.localspace:8081']);
+  });
+});
+
+describe('local DNS', () => {
+  const query = (name: string, type = 1) => {
+    const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
+    return Buffer.concat([Buffer.from([0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, type, 0, 1])]);
+  };
+  const table = dnsTable(formation('demo', parseProcfile('master: a\nworker: b\n'), { master: 1, worker: 2 }));
+  it('answers A for dyno and round-robin names, NXDOMAIN otherwise', () => {
+    expect(parseQuery(query('1.Master.demo.app.localspace'))?.name).toBe('1.master.demo.app.localspace');
+    const a = answer(query('2.worker.demo.app.localspace'), table)!;
+    expect(a.readUInt16BE(0)).toBe(0x1234);
+    expect(a.readUInt16BE(2) & 0xf).toBe(0);
+    expect(a.readUInt16BE(6)).toBe(1);
+    expect([...a.subarray(a.length - 4)].join('.')).toBe(table.get('2.worker.demo.app.localspace'));
+    expect(table.get('worker.demo.app.localspace')).toBe(table.get('1.worker.demo.app.localspace'));
+    const nx = answer(query('example.com'), table)!;
+    expect(nx.readUInt16BE(2) & 0xf).toBe(3);
+    expect(nx.readUInt16BE(6)).toBe(0);
+    expect(answer(Buffer.from([1, 2, 3]), table)).toBeUndefined();
+  });
+});
