@@ -62,12 +62,33 @@ export function resolversFrom(resolvConf: string): string[] {
     .map((ip) => (ip.includes(':') ? `[${ip}]` : ip));
 }
 
+export interface Upstream {
+  /** nginx upstream name */
+  name: string;
+  /** the backend as the cookie names it, host:port */
+  backend: string;
+  /** ip:port to connect to */
+  address: string;
+}
+
+/**
+ * Pure: keep-alive upstreams for the backends the space topology knows (name → private IP), so
+ * the proxy does not open a new connection to Spark's Jetty per request; other allowed backends
+ * are resolved per request through DNS.
+ */
+export function upstreamsFor(dynos: { host: string; port: number; ip?: string }[], allowed: (v: string) => boolean): Upstream[] {
+  return dynos
+    .filter((d) => d.ip && /^(\d{1,3}\.){3}\d{1,3}$/.test(d.ip) && allowed(`${d.host}:${d.port}`))
+    .map((d, i) => ({ name: `dyno_${i + 1}`, backend: `${d.host}:${d.port}`, address: `${d.ip}:${d.port}` }));
+}
+
 export interface ProxyConfInput {
   settings: Settings;
   dir: string;
   listen: string;
   resolvers: string[];
   landingPort: number;
+  upstreams?: Upstream[];
 }
 
 export interface ProxyConf {
@@ -80,6 +101,7 @@ export interface ProxyConf {
   cookie: string;
   domains: string[];
   ports: string;
+  upstreams: Upstream[];
 }
 
 export function proxyConf(i: ProxyConfInput): ProxyConf {
@@ -96,5 +118,6 @@ export function proxyConf(i: ProxyConfInput): ProxyConf {
     cookie: COOKIE,
     domains,
     ports: ports.map(([a, b]) => (b ? `${a}-${b}` : `${a}`)).join(', '),
+    upstreams: i.upstreams ?? [],
   };
 }

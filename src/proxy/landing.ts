@@ -13,6 +13,8 @@ export interface DynoLink {
   type: string;
   host: string;
   port: number;
+  /** the dyno's private IP, when the topology gives it */
+  ip?: string;
   note?: string;
 }
 
@@ -21,14 +23,21 @@ const UI_PORT: Record<string, number> = { master: 8080, worker: 8081, history: 1
 /** Pure: dynos of a space-topology.json (Platform API format: apps[].formation[].dynos[]). */
 export function dynosFromTopology(topology: unknown): DynoLink[] {
   const out: DynoLink[] = [];
-  const apps = (topology as { apps?: { formation?: { process_type?: string; dynos?: { number?: number; hostname?: string }[] }[] }[] })?.apps ?? [];
+  const apps = (topology as { apps?: { formation?: { process_type?: string; dynos?: { number?: number; hostname?: string; private_ip?: string }[] }[] }[] })?.apps ?? [];
   for (const app of apps)
     for (const f of app.formation ?? []) {
       const type = f.process_type ?? '?';
       if (type === 'web') continue;
       for (const d of f.dynos ?? []) {
         if (!d.hostname) continue;
-        out.push({ name: `${type}.${d.number ?? '?'}`, type, host: d.hostname, port: UI_PORT[type] ?? 4040, note: UI_PORT[type] ? undefined : 'driver UI, while an application runs' });
+        out.push({
+          name: `${type}.${d.number ?? '?'}`,
+          type,
+          host: d.hostname,
+          port: UI_PORT[type] ?? 4040,
+          ip: d.private_ip,
+          note: UI_PORT[type] ? undefined : 'driver UI, while an application runs',
+        });
       }
     }
   return out;
@@ -135,7 +144,7 @@ export function startLanding(o: LandingOptions): Promise<http.Server> {
     let source: string;
     try {
       dynos = dynosFromTopology(JSON.parse(await readFile(o.topologyFile, 'utf8')));
-      source = o.topologyFile;
+      source = 'the space topology';
     } catch {
       dynos = await masterDynos(o);
       source = 'the master’s /json';

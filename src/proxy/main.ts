@@ -4,7 +4,7 @@
  * SIGQUIT, nginx's graceful shutdown; the dyno exits with nginx's exit code.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, rmSync, unwatchFile, watchFile } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +14,8 @@ import { parseConfig } from '../config/schema.js';
 import { fail } from '../errors.js';
 import { TEMPLATES, writeConf } from '../render/index.js';
 import { masterHosts } from '../space/index.js';
-import { htpasswd, isAllowedBackend, proxyConf, resolversFrom, DEFAULT_DOMAINS, DEFAULT_PORTS, COOKIE } from './index.js';
-import { startLanding } from './landing.js';
+import { htpasswd, isAllowedBackend, proxyConf, resolversFrom, upstreamsFor, DEFAULT_DOMAINS, DEFAULT_PORTS, COOKIE } from './index.js';
+import { dynosFromTopology, startLanding } from './landing.js';
 
 
 export function findNginx(env: NodeJS.ProcessEnv): string {
@@ -50,14 +50,28 @@ async function main(): Promise<void> {
     allowed: (v) => isAllowedBackend(v, domains, ports),
   });
   const landingPort = (landing.address() as { port: number }).port;
-  const conf = proxyConf({ settings, dir, listen: `${env.SPACE_PROXY_LISTEN ? `${env.SPACE_PROXY_LISTEN}:` : ''}${settings.PORT}`, resolvers, landingPort });
-  const nginxConf = ejs.render(readFileSync(path.join(TEMPLATES, 'nginx.conf.ejs'), 'utf8'), { ...conf, runAsRoot: process.getuid?.() === 0 });
-  await writeConf(dir, [
-    { name: 'nginx.conf', content: nginxConf, mode: 0o644 },
-    { name: 'htpasswd', content: `${users.join('\n')}\n`, mode: 0o600 },
-  ]);
-  const test = spawnSync(nginx, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-  if (test.status !== 0) fail({ code: 'usage', message: `nginx refused the rendered configuration: ${test.stderr.trim().split('\n')[0]}` });
+  const topologyFile = env.SPACE_TOPOLOGY_FILE ?? '/etc/heroku/space-topology.json';
+  const allowed = (v: string) => isAllowedBackend(v, domains, ports);
+  const template = readFileSync(path.join(TEMPLATES, 'nginx.conf.ejs'), 'utf8');
+  /** Renders nginx.conf (+ htpasswd) from the config and the current topology; nginx -t checks it. */
+  const render = async (): Promise<ReturnType<typeof proxyConf>> => {
+    let known: ReturnType<typeof dynosFromTopology> = [];
+    try {
+      known = dynosFromTopology(JSON.parse(readFileSync(topologyFile, 'utf8')));
+    } catch {
+      /* no topology: every backend is resolved per request */
+    }
+    const listen = `${env.SPACE_PROXY_LISTEN ? `${env.SPACE_PROXY_LISTEN}:` : ''}${settings.PORT}`;
+    const conf = proxyConf({ settings, dir, listen, resolvers, landingPort, upstreams: upstreamsFor(known, allowed) });
+    await writeConf(dir, [
+      { name: 'nginx.conf', content: ejs.render(template, { ...conf, runAsRoot: process.getuid?.() === 0 }), mode: 0o644 },
+      { name: 'htpasswd', content: `${users.join('\n')}\n`, mode: 0o600 },
+    ]);
+    const test = spawnSync(nginx, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+    if (test.status !== 0) fail({ code: 'usage', message: `nginx refused the rendered configuration: ${test.stderr.trim().split('\n')[0]}` });
+    return conf;
+  };
+  const conf = await render();
   process.stdout.write(`space-proxy: listening on ${conf.listen}, default backend ${conf.defaultBackend}, ${users.length} user(s)\n`);
   // Access logs reach stdout (Heroku's log stream) through a FIFO: nginx cannot open /dev/stdout
   // when it is a socket, as it is under a supervisor.
@@ -66,10 +80,18 @@ async function main(): Promise<void> {
   if (spawnSync('mkfifo', ['-m', '600', fifo]).status !== 0) fail({ code: 'usage', message: `could not create ${fifo} (mkfifo)` });
   createReadStream(fifo).on('error', () => {}).pipe(process.stdout);
   const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' });
+  // Heroku refreshes the topology within ~10 s of a change: re-render and reload (SIGHUP) to follow it.
+  watchFile(topologyFile, { interval: 5000 }, () => {
+    render().then(
+      () => child.kill('SIGHUP'),
+      (err) => process.stderr.write(`space-proxy: keeping the running configuration: ${(err as Error).message}\n`),
+    );
+  });
   const graceful = () => child.kill('SIGQUIT');
   process.on('SIGTERM', graceful);
   process.on('SIGINT', graceful);
   child.on('exit', (code, signal) => {
+    unwatchFile(topologyFile);
     landing.close();
     process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
   });

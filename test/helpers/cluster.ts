@@ -7,12 +7,11 @@ import { startMirror } from './mirror.js';
 import { testDist } from './spark.js';
 
 /** An app dir whose Procfile runs this repo's launchers, with Spark compiled into .spark-in-space/slug. */
-export async function appWithSpark(version: string, dotenv: Record<string, string> = {}): Promise<{ app: string; sparkHome: string }> {
+export async function appWithSpark(version: string, dotenv: Record<string, string> = {}, withWeb = false): Promise<{ app: string; sparkHome: string }> {
   const app = tmpdir('sis-local-');
-  writeFileSync(
-    path.join(app, 'Procfile'),
-    ['master', 'worker', 'console'].map((t) => `${t}: ${REPO}/bin/${t === 'console' ? 'console' : `spark-${t}`}`).join('\n') + '\n',
-  );
+  const procfile = [`master: ${REPO}/bin/spark-master`, `worker: ${REPO}/bin/spark-worker`, `console: ${REPO}/bin/console`];
+  if (withWeb) procfile.push(`web: ${REPO}/bin/space-proxy`);
+  writeFileSync(path.join(app, 'Procfile'), `${procfile.join('\n')}\n`);
   writeFileSync(path.join(app, '.spark.version'), `${version}\n`);
   writeFileSync(path.join(app, '.env'), Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const dist = testDist(version);
@@ -30,6 +29,15 @@ export async function appWithSpark(version: string, dotenv: Record<string, strin
   } finally {
     await mirror.close();
   }
+}
+
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as { port: number };
+  await new Promise((r) => s.close(r));
+  return port;
 }
 
 export function cli(args: string[], opts: Options = {}) {

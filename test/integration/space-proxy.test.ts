@@ -54,7 +54,11 @@ describe('space proxy (real nginx)', () => {
     servers.push(await startDns(dns.host, dns.port, dnsTable(f)));
     servers.push(await fakeUi(master!.ip, 8080, `MASTER spark://1.master.${APP}.app.localspace:7077`));
     servers.push(await fakeUi(worker!.ip, 8081, 'WORKER UI'));
-    writeFileSync(path.join(dir, 'topology.json'), JSON.stringify(topology(f)));
+    // The topology knows the master by its right IP and the worker by a stale one (a restarted dyno):
+    // the master gets a kept-alive upstream, the worker falls back to DNS.
+    const topo = topology(f) as { apps: { formation: { process_type: string; dynos: { private_ip: string }[] }[] }[] };
+    topo.apps[0]!.formation.find((x) => x.process_type === 'worker')!.dynos[0]!.private_ip = `127.${f.subnet}.9.9`;
+    writeFileSync(path.join(dir, 'topology.json'), JSON.stringify(topo));
     const apr = (await execa('openssl', ['passwd', '-apr1', users.apr])).stdout.trim();
     const port = await freePort();
     Object.assign(env, {
@@ -122,6 +126,15 @@ describe('space proxy (real nginx)', () => {
     const cookie = r.headers.get('set-cookie')!;
     expect(cookie).toBe(`space_backend=1.worker.${APP}.app.localspace:8081; Path=/; HttpOnly; SameSite=Lax`);
     const page = await (await get('/', { ...auth(), cookie: cookie.split(';')[0]! })).text();
+    expect(page).toContain('WORKER UI');
+  });
+
+  it('connects to known dynos through kept-alive upstreams, and falls back to DNS when a topology IP is stale', async () => {
+    const { readFileSync } = await import('node:fs');
+    const conf = readFileSync(path.join(env.SPACE_PROXY_DIR!, 'nginx.conf'), 'utf8');
+    expect(conf).toContain(`upstream dyno_1 { server ${master!.ip}:8080 max_fails=0; keepalive 16; }`);
+    expect(conf).toContain(`"1.master.${APP}.app.localspace:8080" dyno_1;`);
+    const page = await (await get('/', { ...auth(), cookie: `space_backend=1.worker.${APP}.app.localspace:8081` })).text();
     expect(page).toContain('WORKER UI');
   });
 

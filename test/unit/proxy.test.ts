@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/schema.js';
-import { backendPattern, defaultBackend, htpasswd, isAllowedBackend, resolversFrom } from '../../src/proxy/index.js';
+import { backendPattern, defaultBackend, htpasswd, isAllowedBackend, resolversFrom, upstreamsFor } from '../../src/proxy/index.js';
 import { dynosFromMaster, dynosFromTopology, landingHtml } from '../../src/proxy/landing.js';
 import { answer, parseQuery } from '../../src/local/dns.js';
 import { dnsTable, formation, parseProcfile, topology } from '../../src/local/formation.js';
@@ -44,6 +44,21 @@ describe('defaults and resolvers', () => {
   });
   it('reads nameservers from resolv.conf', () => {
     expect(resolversFrom('# x\nnameserver 10.0.0.2\nsearch x\nnameserver fd00::1\n')).toEqual(['10.0.0.2', '[fd00::1]']);
+  });
+});
+
+describe('upstreams', () => {
+  it('keeps alive only allowed backends with a known IPv4 address', () => {
+    const ups = upstreamsFor(
+      [
+        { host: '1.master.demo.app.localspace', port: 8080, ip: '10.0.0.5' },
+        { host: '1.worker.demo.app.localspace', port: 8081 },
+        { host: 'evil.com', port: 8080, ip: '10.0.0.6' },
+        { host: '2.worker.demo.app.localspace', port: 8081, ip: 'not-an-ip' },
+      ],
+      (v) => isAllowedBackend(v),
+    );
+    expect(ups).toEqual([{ name: 'dyno_1', backend: '1.master.demo.app.localspace:8080', address: '10.0.0.5:8080' }]);
   });
 });
 
