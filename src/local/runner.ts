@@ -251,6 +251,16 @@ export function webUser(config: Env): string {
   return 'user spark, password in .spark-in-space/local/web-password';
 }
 
+/** Is any process of the group led by `pid` still running? */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** SIGTERM to each process group, then SIGKILL whatever is left after `graceMs`. */
 export async function stopGroups(pids: number[], graceMs: number): Promise<void> {
   const signal = (pid: number, sig: NodeJS.Signals) => {
@@ -262,14 +272,6 @@ export async function stopGroups(pids: number[], graceMs: number): Promise<void>
   };
   pids.forEach((p) => signal(p, 'SIGTERM'));
   const deadline = Date.now() + graceMs;
-  const groupAlive = (pid: number) => {
-    try {
-      process.kill(-pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   while (Date.now() < deadline && pids.some(groupAlive)) await new Promise((r) => setTimeout(r, 200));
   pids.filter(groupAlive).forEach((p) => signal(p, 'SIGKILL'));
 }

@@ -10,20 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, tmpdir } from '../helpers/buildpack.js';
 import { appWithSpark, buildJobJar, cli } from '../helpers/cluster.js';
 import { DEFAULT_VERSION, NEWEST_35 } from '../helpers/spark.js';
+import { groupAlive } from '../../src/local/runner.js';
 
 const exeOf = (pid: number) => {
   try {
     return readlinkSync(`/proc/${pid}/exe`);
   } catch {
     return '';
-  }
-};
-const groupAlive = (pid: number) => {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 };
 
