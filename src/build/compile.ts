@@ -19,7 +19,7 @@ import {
 import { parseConfig, type Env, type Settings } from '../config/schema.js';
 import { expectedFromPin, parseSha512File, StreamHasher, type Expected } from '../download/checksum.js';
 import { download, fetchText, NotFound, redactUrl, SinkError, TransferError, type TransferOptions } from '../download/fetch.js';
-import { fail, fsProblem, isProblem, SparkInSpaceError, type Attempt, type Problem } from '../errors.js';
+import { fail, fsProblem, isProblem, SparkInSpaceError, type Attempt } from '../errors.js';
 import {
   cacheKey,
   CacheCorrupt,
@@ -173,6 +173,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
     timeoutMs: (settings.SPARK_DOWNLOAD_TIMEOUT ?? 60) * 1000,
     backoffMs: opts.backoffMs ?? 1000,
     userAgent: 'spark-in-space-buildpack',
+    note: (text) => out.detail(text),
   };
 
   try {
@@ -427,4 +428,3 @@ async function writeBuildFiles(
   }
 }
 
-export type { Problem };

@@ -38,10 +38,12 @@ export function consoleOutput(
     progress(label, total) {
       let lastDecile = -1;
       let lastDraw = 0;
+      let lastDone = 0;
       const started = Date.now();
       const rate = (done: number) => `${(done / 1e6 / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(1)} MB/s`;
       return {
         update(done) {
+          lastDone = done;
           if (tty) {
             const now = Date.now();
             if (now - lastDraw < 100) return;
@@ -65,7 +67,7 @@ export function consoleOutput(
         },
         finish() {
           if (tty) out.write('\n');
-          detail(`${label}: done, ${mb(total ?? 0)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+          detail(`${label}: done, ${mb(total ?? lastDone)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         },
       };
     },

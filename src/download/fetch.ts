@@ -15,6 +15,8 @@ export interface TransferOptions {
   timeoutMs: number;
   backoffMs: number;
   progress?: (total: number | undefined) => Progress;
+  /** retries and resumes are reported here when there is no progress display */
+  note?: (text: string) => void;
   userAgent?: string;
 }
 
@@ -128,7 +130,7 @@ function get(url: string, headers: Record<string, string>, timeoutMs: number, re
   });
 }
 
-function httpStatusError(status: number, url: string): Error {
+function httpStatusError(status: number): Error {
   if (status === 404 || status === 410) return new NotFound(`not found (HTTP ${status})`);
   const retryable = status >= 500 || status === 429 || status === 408;
   return new TransferError(`HTTP ${status}${status === 403 ? ' (forbidden)' : ''}`, retryable);
@@ -191,7 +193,7 @@ export async function download(url: string, sink: Sink, opts: TransferOptions): 
       }
       if (!(offset === 0 ? res.status === 200 : res.status === 206)) {
         res.body.resume();
-        throw httpStatusError(res.status, url);
+        throw httpStatusError(res.status);
       }
       if (offset === 0) {
         const len = res.headers['content-length'];
@@ -220,9 +222,9 @@ export async function download(url: string, sink: Sink, opts: TransferOptions): 
       if (!retryable || failures > opts.retries) throw new TransferError(message, retryable);
       const wait = opts.backoffMs * 2 ** (failures - 1);
       const how = offset > 0 && validator ? `resuming at ${(offset / 1e6).toFixed(1)} MB` : 'retrying';
-      (progress ?? { note: (t: string) => process.stdout.write(`       ${t}\n`) }).note(
-        `${message}; ${how} in ${(wait / 1000).toFixed(1)} s (attempt ${failures + 1} of ${opts.retries + 1})`,
-      );
+      const text = `${message}; ${how} in ${(wait / 1000).toFixed(1)} s (attempt ${failures + 1} of ${opts.retries + 1})`;
+      if (progress) progress.note(text);
+      else opts.note?.(text);
       if (offset > 0 && !validator) {
         try {
           await sink.restart();

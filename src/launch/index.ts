@@ -39,10 +39,15 @@ export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settin
       ];
     case 'console':
       return ['sleep', 'infinity'];
-    case 'spark-shell':
-    case 'spark-submit': {
+    case 'spark-submit':
+    case 'spark-shell': {
       const hasMaster = a.args.some((x) => x === '--master' || x.startsWith('--master='));
-      return [bin(p), ...(hasMaster ? [] : ['--master', masterUrl(a.settings)]), ...a.args];
+      const master = hasMaster ? [] : ['--master', masterUrl(a.settings)];
+      if (p === 'spark-submit') return [bin('spark-submit'), ...master, ...a.args];
+      // What Spark's bin/spark-shell runs, minus its bash wrapper (which would stay the JVM's parent
+      // and die on SIGTERM, orphaning the JVM): spark-submit execs spark-class, which execs java.
+      const opts = `${a.env.SPARK_SUBMIT_OPTS ?? ''} -Dscala.usejavacp=true`.trim();
+      return ['env', `SPARK_SUBMIT_OPTS=${opts}`, bin('spark-submit'), '--class', 'org.apache.spark.repl.Main', '--name', 'Spark shell', ...master, ...a.args];
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -148,6 +149,11 @@ export async function supervise(o: LocalOptions, log: (line: string) => void, ec
   writeFileSync(path.join(dir, 'hosts'), hostsFile(f, os.hostname()));
   writeFileSync(path.join(dir, 'space-topology.json'), JSON.stringify(topology(f), null, 2));
   const dnsAt = dnsAddress(f);
+  const master = f.dynos.find((d) => d.type === 'master')!;
+  for (const port of [7077, 8080]) {
+    if (!(await portFree(master.ip, port)))
+      fail({ code: 'usage', message: `${master.ip}:${port} is already in use: is another local space (an app whose name hashes to 127.${f.subnet}.x.x) running? Stop it, or pick another --app name.` });
+  }
   const dns = await startDns(dnsAt.host, dnsAt.port, dnsTable(f));
   const webEnv = (): Env => {
     const env: Env = {
@@ -249,6 +255,15 @@ export function webUser(config: Env): string {
   if (config.SPACE_PROXY_BASIC_AUTH || config.SPARK_BASIC_AUTH) return 'users from SPACE_PROXY_BASIC_AUTH';
   if (config.SPACE_PROXY_PASSWORD) return 'user spark, password SPACE_PROXY_PASSWORD';
   return 'user spark, password in .spark-in-space/local/web-password';
+}
+
+/** Can we listen on host:port (nothing else there)? */
+export function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, host, () => s.close(() => resolve(true)));
+  });
 }
 
 /** Is any process of the group led by `pid` still running? */

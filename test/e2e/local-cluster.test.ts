@@ -123,6 +123,57 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
   });
 });
 
+describe('SIGTERM to spark-shell and spark-submit', () => {
+  /** Starts a launcher, waits for `ready` in its output, sends SIGTERM: the JVM must be gone within 30 s. */
+  async function termWhenReady(launcher: string, args: string[], ready: RegExp, sparkHome: string) {
+    const p = execa(path.join(REPO, 'bin', launcher), args, {
+      reject: false,
+      all: true,
+      stdin: 'pipe',
+      env: { SPARK_HOME: sparkHome, HEROKU_DNS_APP_NAME: 'sigterm.app.localspace', HEROKU_PRIVATE_IP: '127.0.0.1', SPARK_CONF_DIR: tmpdir(), SPARK_DRIVER_MEMORY: '512m', LOG_LEVEL: 'WARN' },
+    });
+    let out = '';
+    p.all!.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 120_000;
+    while (!ready.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(out).toMatch(ready);
+    expect(exeOf(p.pid!)).toMatch(/\/java$/);
+    const t = Date.now();
+    p.kill('SIGTERM');
+    const r = await p;
+    expect(Date.now() - t).toBeLessThan(30_000);
+    expect(r.signal === 'SIGTERM' || r.exitCode === 143 || r.exitCode === 0, `${r.exitCode} ${r.signal}`).toBe(true);
+  }
+
+  it('each ends its JVM within 30 s', async () => {
+    const { sparkHome } = await appWithSpark(DEFAULT_VERSION);
+    const jar = await buildJobJar(sparkHome);
+    await termWhenReady('spark-shell', ['--master', 'local[1]', '--conf', 'spark.ui.enabled=false'], /Spark session available/, sparkHome);
+    await termWhenReady('spark-submit', ['--master', 'local[1]', '--conf', 'spark.ui.enabled=false', '--class', 'SumJob', jar, 'sleep'], /READY/, sparkHome);
+  }, 300_000);
+});
+
+describe('local up in the foreground', () => {
+  it('prefixes each dyno’s output, and Ctrl-C (SIGINT) stops every JVM', async () => {
+    const { app } = await appWithSpark(DEFAULT_VERSION);
+    const up = cli(['local', 'up', '--dir', app, '--app', 'e2e-fg', '--workers', '1']);
+    const deadline = Date.now() + 120_000;
+    let status: { running: boolean; master?: { aliveworkers?: number }; dynos?: { pid: number }[] } = { running: false };
+    while (Date.now() < deadline && !(status.running && status.master?.aliveworkers === 1)) {
+      await new Promise((r) => setTimeout(r, 500));
+      status = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout);
+    }
+    expect(status.master?.aliveworkers).toBe(1);
+    up.kill('SIGINT');
+    const r = await up;
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d master\.1 +\| /m);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d worker\.1 +\| .*Successfully registered with master/m);
+    expect(r.stdout).toContain('Stopping the local space');
+    for (const d of status.dynos!) expect(groupAlive(d.pid)).toBe(false);
+  }, 240_000);
+});
+
 describe(`local space with real Spark ${NEWEST_35} (smoke)`, () => {
   it('comes up with a worker and answers spark-shell', async () => {
     const { app } = await appWithSpark(NEWEST_35);

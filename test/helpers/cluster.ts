@@ -1,7 +1,7 @@
 /** A test app with a real compiled Spark, and the CLI driving `local` against it. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa, type Options } from 'execa';
+import { execa } from 'execa';
 import { catalogFile, compile, REPO, tmpdir } from './buildpack.js';
 import { startMirror } from './mirror.js';
 import { testDist } from './spark.js';
@@ -40,11 +40,11 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export function cli(args: string[], opts: Options = {}) {
+export function cli(args: string[], opts: { input?: string; env?: Record<string, string>; timeout?: number } = {}) {
   return execa(process.execPath, [path.join(REPO, 'dist/cli/index.js'), ...args], { reject: false, all: true, ...opts });
 }
 
-/** A Spark job jar built with javac against the distribution's jars: prints SUM=<1L..1000000L>. */
+/** A Spark job jar built with javac against the distribution's jars: prints SUM=<1L..1000000L> (`fail`: exit 3; `sleep`: READY, then waits). */
 export async function buildJobJar(sparkHome: string): Promise<string> {
   const dir = tmpdir('sis-job-');
   writeFileSync(
@@ -61,6 +61,11 @@ public class SumJob {
     if (args.length > 0 && args[0].equals("fail")) {
       sc.stop();
       System.exit(3);
+    }
+    if (args.length > 0 && args[0].equals("sleep")) {
+      System.out.println("READY");
+      System.out.flush();
+      try { Thread.sleep(600_000); } catch (InterruptedException e) { }
     }
     List<Long> xs = LongStream.rangeClosed(1, 1000000).boxed().collect(Collectors.toList());
     long sum = sc.parallelize(xs, 4).reduce(Long::sum);

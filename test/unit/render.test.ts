@@ -159,7 +159,17 @@ describe('launch argv', () => {
     expect(argv).toEqual(['/s/bin/spark-class', 'org.apache.spark.deploy.worker.Worker', '--host', '1.worker.demo.app.localspace', '--webui-port', '8081', '--cores', '2', '--memory', '3g', 'spark://1.master.demo.app.localspace:7077,2.master.demo.app.localspace:7077']);
   });
   it('spark-shell and spark-submit get the master URL unless given one', () => {
-    expect(base(dyno('run', 1), 'spark-shell')).toEqual(['/s/bin/spark-shell', '--master', 'spark://1.master.demo.app.localspace:7077']);
+    expect(base(dyno('run', 1), 'spark-shell')).toEqual([
+      'env',
+      'SPARK_SUBMIT_OPTS=-Dscala.usejavacp=true',
+      '/s/bin/spark-submit',
+      '--class',
+      'org.apache.spark.repl.Main',
+      '--name',
+      'Spark shell',
+      '--master',
+      'spark://1.master.demo.app.localspace:7077',
+    ]);
     expect(base(dyno('run', 1), 'spark-submit', ['--master', 'local[2]', 'job.py'])).toEqual(['/s/bin/spark-submit', '--master', 'local[2]', 'job.py']);
   });
   it('console idles', () => {

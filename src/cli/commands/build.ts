@@ -1,5 +1,5 @@
 /** `spark-in-space build`: the buildpack's compile, run on this machine (what `local` starts from). */
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
@@ -36,7 +36,6 @@ Examples:
       const app = path.resolve(opts.app);
       const out = path.resolve(opts.out ?? path.join(app, '.spark-in-space', 'slug'));
       await mkdir(out, { recursive: true });
-      const { copyFile } = await import('node:fs/promises');
       await copyFile(path.join(app, '.spark.version'), path.join(out, '.spark.version')).catch(() => {});
       const result = await compile({ buildDir: out, cacheDir: path.resolve(opts.cache ?? defaultCacheDir()), env: process.env, out: consoleOutput() });
       process.stdout.write(`\nSPARK_HOME=${result.sparkHome}\n`);

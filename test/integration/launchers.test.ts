@@ -1,0 +1,114 @@
+/**
+ * The launchers and the config CLI without a JVM: a stub SPARK_HOME whose spark-class prints its
+ * arguments, so what bin/* exec and what they render can be checked exactly.
+ */
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO, tmpdir } from '../helpers/buildpack.js';
+
+let stub: string;
+const dyno = {
+  DYNO: 'worker.2',
+  HEROKU_PRIVATE_IP: '10.0.2.2',
+  HEROKU_DNS_DYNO_NAME: '2.worker.demo.app.localspace',
+  HEROKU_DNS_FORMATION_NAME: 'worker.demo.app.localspace',
+  HEROKU_DNS_APP_NAME: 'demo.app.localspace',
+};
+
+beforeAll(() => {
+  stub = tmpdir('sis-stub-');
+  mkdirSync(path.join(stub, 'bin'));
+  writeFileSync(path.join(stub, 'RELEASE'), 'Spark 4.2.0 built for Hadoop 3.5.0\n');
+  for (const b of ['spark-class', 'spark-shell', 'spark-submit']) {
+    writeFileSync(path.join(stub, 'bin', b), `#!/bin/sh\necho "${b} $*"\necho "pid $$"\nexit \${STUB_EXIT:-0}\n`);
+    chmodSync(path.join(stub, 'bin', b), 0o755);
+  }
+});
+
+const run = (launcher: string, env: Record<string, string>, args: string[] = []) =>
+  execa(path.join(REPO, 'bin', launcher), args, { reject: false, all: true, env: { SPARK_HOME: stub, ...env } });
+
+describe('launchers', () => {
+  it('spark-worker renders the conf dir and execs spark-class with the worker argv', async () => {
+    const conf = tmpdir('sis-conf-');
+    const r = await run('spark-worker', { ...dyno, SPARK_CONF_DIR: conf, SPARK_WORKER_CORES: '3', SPARK_WORKER_MEMORY: '5g', SPARK_MASTERS: '2', SPARK_AUTH_SECRET: 'x'.repeat(32) });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(
+      'spark-class org.apache.spark.deploy.worker.Worker --host 2.worker.demo.app.localspace --webui-port 8081 --cores 3 --memory 5g spark://1.master.demo.app.localspace:7077,2.master.demo.app.localspace:7077',
+    );
+    expect(readdirSync(conf).sort()).toEqual(['log4j2.properties', 'spark-defaults.conf', 'spark-env.sh']);
+    expect(statSync(path.join(conf, 'spark-defaults.conf')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path.join(conf, 'spark-env.sh'), 'utf8')).toContain("export SPARK_LOCAL_IP='10.0.2.2'");
+    expect(r.all).not.toContain('x'.repeat(32));
+  });
+
+  it('the launcher is replaced by the process (exec): same pid, and its exit code passes through', async () => {
+    const sh = await execa('bash', ['-c', `echo "launcher $$"; exec ${path.join(REPO, 'bin/spark-master')}`], {
+      reject: false,
+      env: { SPARK_HOME: stub, ...dyno, DYNO: 'master.1', HEROKU_DNS_DYNO_NAME: '1.master.demo.app.localspace', SPARK_CONF_DIR: tmpdir(), STUB_EXIT: '7' },
+    });
+    const launcherPid = /launcher (\d+)/.exec(sh.stdout)![1];
+    expect(sh.stdout).toContain(`pid ${launcherPid}`);
+    expect(sh.exitCode).toBe(7);
+  });
+
+  it('spark-shell and spark-submit add the master URL; user arguments pass through verbatim', async () => {
+    const r = await run('spark-submit', { ...dyno, DYNO: 'run.1', SPARK_CONF_DIR: tmpdir() }, ['--class', 'A B', '--conf', 'spark.x=1', 'app.jar', '--', 'arg with space']);
+    expect(r.stdout.split('\n')[0]).toBe('spark-submit --master spark://1.master.demo.app.localspace:7077 --class A B --conf spark.x=1 app.jar -- arg with space');
+    const conf = tmpdir();
+    await run('spark-shell', { ...dyno, DYNO: 'run.1', SPARK_CONF_DIR: conf });
+    expect(readFileSync(path.join(conf, 'spark-defaults.conf'), 'utf8')).toContain('spark.driver.host 10.0.2.2');
+  });
+
+  it('a bad config var stops the launcher: every bad var named, no JVM started, no conf written', async () => {
+    const conf = path.join(tmpdir(), 'conf');
+    const r = await run('spark-master', { ...dyno, SPARK_CONF_DIR: conf, LOG_LEVEL: 'LOUD', SPARK_EXECUTOR_MEMORY: '12 gigs', SPARK_MASTERS: '0' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('3 config vars are invalid:');
+    expect(r.stderr).toContain('LOG_LEVEL: must be one of OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL (example: LOG_LEVEL=WARN)');
+    expect(r.stderr).toContain('SPARK_EXECUTOR_MEMORY: must be a JVM size such as 512m or 12g');
+    expect(r.stderr).toContain('SPARK_MASTERS: must be between 1 and 9');
+    expect(r.stdout).not.toContain('spark-class');
+    expect(existsSync(conf)).toBe(false);
+  });
+
+  it('a dyno outside a DNS-discovery space is told why', async () => {
+    const r = await run('spark-worker', { DYNO: 'worker.1', SPARK_CONF_DIR: tmpdir() });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('HEROKU_DNS_APP_NAME: is not set');
+  });
+
+  it('a missing SPARK_HOME is explained', async () => {
+    const r = await execa(path.join(REPO, 'bin/spark-master'), [], { reject: false, env: { ...dyno, SPARK_HOME: '' } });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('SPARK_HOME is not set');
+  });
+});
+
+describe('config CLI', () => {
+  const cli = (args: string[], env: Record<string, string>) =>
+    execa(process.execPath, [path.join(REPO, 'dist/cli/index.js'), ...args], { reject: false, all: true, env: { SPARK_HOME: stub, ...env }, extendEnv: false });
+
+  it('config check lists every problem and exits 1; a good environment exits 0', async () => {
+    const bad = await cli(['config', 'check'], { SPARK_MASTERS: 'abc', KAFKA_ZOOKEEPER_URL: 'zookeeper://zk1', SPARK_MIRROR_URL: 'ftp://x' });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr).toContain('3 config vars are invalid:');
+    expect(bad.stderr).toContain('KAFKA_ZOOKEEPER_URL (read as SPARK_ZK_ZOOKEEPER_URL): each server must be host:port');
+    const good = await cli(['config', 'check'], { ...dyno, LOG_LEVEL: 'warn' });
+    expect(good.exitCode, good.all).toBe(0);
+    expect(good.stdout).toContain('valid');
+  });
+
+  it('config render writes exactly what a launcher would; master-url prints the URL', async () => {
+    const out = tmpdir();
+    const viaCli = await cli(['config', 'render', '--out', out, '--type', 'worker'], { ...dyno, SPARK_WORKER_CORES: '2', SPARK_WORKER_MEMORY: '1g' });
+    expect(viaCli.exitCode, viaCli.all).toBe(0);
+    const conf = tmpdir();
+    await run('spark-worker', { ...dyno, SPARK_CONF_DIR: conf, SPARK_WORKER_CORES: '2', SPARK_WORKER_MEMORY: '1g' });
+    for (const f of readdirSync(conf)) expect(readFileSync(path.join(out, f), 'utf8'), f).toBe(readFileSync(path.join(conf, f), 'utf8'));
+    const url = await cli(['master-url'], { SPARK_CLUSTER_APP: 'cluster', SPARK_MASTERS: '2' });
+    expect(url.stdout).toBe('spark://1.master.cluster.app.localspace:7077,2.master.cluster.app.localspace:7077');
+  });
+});
