@@ -101,6 +101,13 @@ describe('config CLI', () => {
     expect(good.stdout).toContain('valid');
   });
 
+  it('config vars lists every var with its phase, secrets marked and legacy names', async () => {
+    const r = await cli(['config', 'vars'], {});
+    expect(r.stdout).toMatch(/^SPARK_AUTH_SECRET +run +\[secret\] /m);
+    expect(r.stdout).toMatch(/^SPARK_ZK_ZOOKEEPER_URL +run .*\(legacy: KAFKA_ZOOKEEPER_URL\)$/m);
+    expect(r.stdout).toMatch(/^SPARK_MIRROR_URL +build /m);
+  });
+
   it('config render writes exactly what a launcher would; master-url prints the URL', async () => {
     const out = tmpdir();
     const viaCli = await cli(['config', 'render', '--out', out, '--type', 'worker'], { ...dyno, SPARK_WORKER_CORES: '2', SPARK_WORKER_MEMORY: '1g' });

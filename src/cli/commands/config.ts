@@ -33,8 +33,10 @@ export function configCommand(): Command {
     .command('vars')
     .description('list every config var: phase, legacy names, meaning')
     .action(() => {
-      for (const [name, v] of Object.entries(VARS) as [string, { phase: string; doc: string; legacy?: string[] }][])
-        process.stdout.write(`${name.padEnd(32)} ${v.phase.padEnd(5)} ${v.doc}${v.legacy ? ` (legacy: ${v.legacy.join(', ')})` : ''}\n`);
+      for (const [name, v] of Object.entries(VARS) as [string, { phase: string; doc: string; legacy?: string[]; secret?: boolean }][])
+        process.stdout.write(
+          `${name.padEnd(32)} ${v.phase.padEnd(5)} ${v.secret ? '[secret] ' : ''}${v.doc}${v.legacy ? ` (legacy: ${v.legacy.join(', ')})` : ''}\n`,
+        );
     });
   return cmd;
 }
