@@ -148,6 +148,8 @@ export async function supervise(o: LocalOptions, log: (line: string) => void, ec
   mkdirSync(path.join(dir, 'logs'), { recursive: true });
   writeFileSync(path.join(dir, 'hosts'), hostsFile(f, os.hostname()));
   writeFileSync(path.join(dir, 'space-topology.json'), JSON.stringify(topology(f), null, 2));
+  // Validate every dyno's config before any JVM starts: a broken conf never reaches Spark.
+  for (const d of f.dynos) parseConfig(dynoEnv(d, { app: o.app, config, stateDir: dir, sparkHome, port: o.port }), 'run');
   const dnsAt = dnsAddress(f);
   const master = f.dynos.find((d) => d.type === 'master')!;
   for (const port of [7077, 8080]) {
@@ -165,13 +167,11 @@ export async function supervise(o: LocalOptions, log: (line: string) => void, ec
     if (!config.SPACE_PROXY_BASIC_AUTH && !config.SPARK_BASIC_AUTH && !config.SPACE_PROXY_PASSWORD) env.SPACE_PROXY_PASSWORD = localPassword(dir);
     return env;
   };
-  // Validate every dyno's config before any JVM starts: a broken conf never reaches Spark.
-  for (const d of f.dynos) parseConfig(dynoEnv(d, { app: o.app, config, stateDir: dir, sparkHome, port: o.port }), 'run');
 
   const width = Math.max(...f.dynos.map((d) => d.name.length), 6);
   const combined = createWriteStream(path.join(dir, 'logs', 'local.log'), { flags: 'a' });
   const children = new Map<string, ChildProcess>();
-  const masterUi = `http://${f.dynos.find((d) => d.type === 'master')!.ip}:8080`;
+  const masterUi = `http://${master.ip}:8080`;
   const state: State = {
     app: o.app,
     appDir: o.appDir,
@@ -203,16 +203,13 @@ export async function supervise(o: LocalOptions, log: (line: string) => void, ec
     log(`${d.name} started on ${d.ip} as ${d.dns}: ${d.command}`);
   };
 
-  log(`Local space for ${o.app}: ${f.dynos.length} dynos on 127.${f.subnet}.0.0/16, Spark from ${sparkHome}`);
-  f.dynos.filter((d) => d.type === 'master').forEach(start);
-  await waitForMaster(masterUi, 120_000, () => children.size > 0);
-  f.dynos.filter((d) => d.type !== 'master').forEach((d, i) => start(d, i + o.masters));
-
+  // Signals are handled before the first JVM starts, so Ctrl-C at any moment leaves none behind.
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     log('Stopping the local space (SIGTERM; SIGKILL after 30 s)');
-    await stopGroups([...children.values()].map((c) => c.pid!).filter(Boolean), 30_000);
+    // every group ever started: a dyno whose main process died may have left executors behind
+    await stopGroups(state.dynos.map((d) => d.pid), 30_000);
     dns.close();
     combined.end();
     rmSync(statePath(o.appDir), { force: true });
@@ -220,6 +217,11 @@ export async function supervise(o: LocalOptions, log: (line: string) => void, ec
   const done = new Promise<number>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void stop().then(() => resolve(0)));
   });
+
+  log(`Local space for ${o.app}: ${f.dynos.length} dynos on 127.${f.subnet}.0.0/16, Spark from ${sparkHome}`);
+  f.dynos.filter((d) => d.type === 'master').forEach(start);
+  await waitForMaster(masterUi, 120_000, () => children.size > 0 && !stopping);
+  if (!stopping) f.dynos.filter((d) => d.type !== 'master').forEach((d, i) => start(d, i + o.masters));
 
   const ready = await waitForWorkers(masterUi, o.workers, 180_000, () => !stopping);
   if (!stopping) {

@@ -78,7 +78,8 @@ async function main(): Promise<void> {
   const fifo = path.join(dir, 'access.fifo');
   rmSync(fifo, { force: true });
   if (spawnSync('mkfifo', ['-m', '600', fifo]).status !== 0) fail({ code: 'usage', message: `could not create ${fifo} (mkfifo)` });
-  createReadStream(fifo).on('error', () => {}).pipe(process.stdout);
+  const accessLog = createReadStream(fifo).on('error', () => {});
+  accessLog.pipe(process.stdout);
   const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' });
   // Heroku refreshes the topology within ~10 s of a change: re-render and reload (SIGHUP) to follow it.
   watchFile(topologyFile, { interval: 5000 }, () => {
@@ -93,7 +94,10 @@ async function main(): Promise<void> {
   child.on('exit', (code, signal) => {
     unwatchFile(topologyFile);
     landing.close();
-    process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
+    // nginx flushed its buffered access log on the way out: pass it all on before exiting
+    const exit = () => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
+    accessLog.once('end', exit);
+    setTimeout(exit, 2000).unref();
   });
 }
 
