@@ -6,19 +6,15 @@ launch() {
   shift
   local app_dir
   app_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-  local node
-  node="$(command -v node || true)"
-  [ -n "$node" ] || node="$HOME/.heroku/node/bin/node"
-  if [ ! -x "$node" ]; then
-    echo " !     $type: Node.js is not on PATH (add the heroku/nodejs buildpack)." >&2
-    exit 1
-  fi
+  # shellcheck source=node.sh
+  source "$app_dir/bin/support/node.sh"
+  runtime_node "$type" || exit 1
   local argv_file
   argv_file="$(mktemp)"
   # dist/launch.mjs: the launcher entry bundled by `npm run build` (starts faster than the full CLI)
   local entry="$app_dir/dist/launch.mjs"
   [ -f "$entry" ] || entry="$app_dir/dist/launch/main.js"
-  if ! "$node" "$entry" "$type" -- "$@" >"$argv_file"; then
+  if ! "$NODE" "$entry" "$type" -- "$@" >"$argv_file"; then
     rm -f "$argv_file"
     exit 1
   fi

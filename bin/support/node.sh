@@ -1,4 +1,4 @@
-# Sourced by bin/detect, bin/compile and bin/release: finds Node.js (>= 20) and makes sure the
+# Sourced by bin/compile (find_node, ensure_built) and by the launchers (runtime_node): finds Node.js and makes sure the
 # TypeScript is built. Sets NODE. Works when the buildpack dir is not the build dir.
 # shellcheck shell=bash
 find_node() {
@@ -36,4 +36,14 @@ ensure_built() {
   echo "-----> Building the spark-in-space buildpack"
   (cd "$bp_dir" && "$npm" ci --no-audit --no-fund --loglevel=error && "$npm" run --silent build) 2>&1 | sed -u 's/^/       /'
   [ -f "$bp_dir/dist/cli/index.js" ] || { echo " !     Building the buildpack failed (see above)." >&2; return 1; }
+}
+
+# At dyno start (launchers, space proxy): the node on PATH, else the one the heroku/nodejs
+# buildpack put into the slug. No version probe here: it would cost a Node start per dyno start.
+runtime_node() {
+  NODE="$(command -v node || true)"
+  [ -n "$NODE" ] || NODE="$HOME/.heroku/node/bin/node"
+  [ -x "$NODE" ] && return 0
+  echo " !     $1: Node.js is not on PATH (add the heroku/nodejs buildpack)." >&2
+  return 1
 }

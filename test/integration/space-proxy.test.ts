@@ -5,7 +5,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { startDns } from '../../src/local/dns.js';
 import { dnsAddress, dnsTable, formation, parseProcfile, topology } from '../../src/local/formation.js';
 import { REPO, tmpdir } from '../helpers/buildpack.js';
 import { HOSTILE } from '../helpers/hostile.js';
+import { freePort } from '../helpers/cluster.js';
 
 const APP = 'proxy-it';
 const f = formation(APP, parseProcfile('master: x\nworker: x\nweb: x\n'), { master: 1, worker: 1, web: 1 });
@@ -25,14 +25,6 @@ const users = {
   ssha: 'pw-ssha-3',
   apr: 'pw-apr-4',
 };
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function fakeUi(host: string, port: number, body: string): Promise<http.Server> {
   const s = http.createServer((req, res) => {
