@@ -5,7 +5,7 @@ import { buildpackCommand } from './commands/buildpack.js';
 import { buildCommand } from './commands/build.js';
 import { catalogCommand } from './commands/catalog.js';
 import { configCommand, masterUrlCommand } from './commands/config.js';
-import { localCommand } from './commands/local.js';
+import { localCommand } from './commands/local/index.js';
 import { handleError } from './errors.js';
 
 const program = new Command('spark-in-space')
@@ -19,5 +19,12 @@ const program = new Command('spark-in-space')
   .addCommand(configCommand())
   .addCommand(masterUrlCommand())
   .addCommand(buildpackCommand());
+
+// `spark-in-space local status | head -1`: a reader that goes away is not an error
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
 
 program.parseAsync(process.argv).catch((err) => handleError(err));

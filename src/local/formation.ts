@@ -26,7 +26,8 @@ export interface Formation {
   dynos: Dyno[];
 }
 
-const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, run: 100 };
+/** third octet of each type's addresses; `run` is one-off dynos, `exec` drivers on the host (`local exec`) */
+const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, run: 100, exec: 101 };
 
 export function subnetFor(app: string): number {
   return 16 + (createHash('sha256').update(app).digest()[0]! % 200);
@@ -125,12 +126,19 @@ export const LOCAL_DEFAULTS: Env = {
   SPARK_DAEMON_MEMORY: '512m',
 };
 
-/** A dyno's environment: config vars, then what Heroku sets, then local plumbing. */
-export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number }): Env {
+/**
+ * A dyno's environment: config vars, then what Heroku sets, then local plumbing. Drivers keep
+ * Derby's metastore (metastore_db/, derby.log) and the SQL warehouse in the space's data/ folder,
+ * not in the app's tree (a Spark default in SPARK_DEFAULTS_EXTRA still wins).
+ */
+export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number; masters?: number }): Env {
   const dir = path.join(a.stateDir, 'dynos', d.name);
+  const data = path.join(a.stateDir, 'data');
   const hostsOpt = `-Djdk.net.hosts.file=${path.join(a.stateDir, 'hosts')}`;
+  const submitOpts = [a.config.SPARK_SUBMIT_OPTS, `-Dderby.system.home=${path.join(data, 'metastore')}`, `-Dspark.sql.warehouse.dir=${path.join(data, 'warehouse')}`];
   return {
     ...LOCAL_DEFAULTS,
+    ...(a.masters && a.masters > 1 ? { SPARK_MASTERS: String(a.masters) } : {}),
     ...a.config,
     DYNO: d.name,
     PORT: String(a.port),
@@ -143,6 +151,7 @@ export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string
     SPARK_WORKER_DIR: path.join(dir, 'work'),
     SPARK_LOCAL_DIRS: path.join(dir, 'tmp'),
     JAVA_TOOL_OPTIONS: [a.config.JAVA_TOOL_OPTIONS, hostsOpt].filter(Boolean).join(' '),
+    SPARK_SUBMIT_OPTS: submitOpts.filter(Boolean).join(' '),
     SPARK_IN_SPACE_LOCAL: '1',
   };
 }

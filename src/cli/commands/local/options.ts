@@ -1,0 +1,57 @@
+/** What every `local` subcommand shares: the app dir, the app name, the space's folder. */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { request, type ControlAnswer, type ControlRequest } from '../../../local/control.js';
+import { parseDuration } from '../../../local/lifecycle.js';
+import { readState, resolveApp, spaceDir, type State } from '../../../local/state.js';
+import { fail } from '../../../errors.js';
+
+export const AppName = z.string().regex(/^[a-z][a-z0-9-]{0,29}$/, 'must be a Heroku app name (lowercase letters, digits, dashes)');
+
+/** `30s`, `10m`, `24h` → milliseconds; the message says what a good value looks like. */
+export const Duration = z.string().transform((v, ctx) => {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+export const Common = z.object({ dir: z.string().default('.'), app: AppName.optional() });
+
+export interface Target {
+  appDir: string;
+  app: string;
+  /** the space's folder: <app dir>/.spark-in-space/local/<app> */
+  dir: string;
+}
+
+/** Parses the shared options and finds the app they mean. */
+export function target(raw: z.input<typeof Common>): Target {
+  const o = Common.parse(raw);
+  const appDir = path.resolve(o.dir);
+  const app = resolveApp(appDir, o.app);
+  return { appDir, app, dir: spaceDir(appDir, app) };
+}
+
+export const common = (c: Command) =>
+  c.option('-d, --dir <dir>', 'the app directory (Procfile, .env, .spark.version)', '.').option('-a, --app <name>', 'app name (default: the space running in the dir, else the dir’s name)');
+
+export const say = (line: string) => process.stdout.write(`-----> ${line}\n`);
+
+/** The running space of `t`, or a usage error saying how to start one. */
+export function running(t: Target): State {
+  const s = readState(t.dir);
+  if (!s) fail({ code: 'usage', message: `No local space is running for ${t.app} in ${t.appDir}. Start one: spark-in-space local up --detach` });
+  return s;
+}
+
+/** Sends a request to the running space of `t`; a refusal becomes a usage error with the supervisor's words. */
+export async function control(t: Target, req: ControlRequest): Promise<ControlAnswer> {
+  const s = running(t);
+  const answer = await request(s.control, req);
+  if (!answer.ok) fail({ code: 'usage', message: answer.message });
+  return answer;
+}

@@ -1,0 +1,38 @@
+/** `spark-in-space local status`: dynos (state, restarts, address, uptime) and the master's view; exit 1 when degraded. */
+import { Command } from 'commander';
+import { z } from 'zod';
+import { render, report, toJson } from '../../../local/report.js';
+import { readState } from '../../../local/state.js';
+import { common, Common, say, target } from './options.js';
+
+const StatusOptions = Common.extend({ json: z.boolean().default(false) });
+
+export function statusCommand(): Command {
+  return common(new Command('status'))
+    .description('show each dyno’s state, restarts, address and uptime, and the workers the master sees')
+    .option('--json', 'machine-readable')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 when the space is healthy (every dyno up, the master ALIVE, as many workers ALIVE as
+worker dynos), 1 when it is degraded or not running: usable as a health check in scripts.
+
+Examples:
+  $ spark-in-space local status
+  $ spark-in-space local status --json | jq .master.aliveWorkers`,
+    )
+    .action(async (raw) => {
+      const o = StatusOptions.parse(raw);
+      const t = target(raw);
+      const s = readState(t.dir);
+      process.exitCode = 1;
+      if (!s) {
+        if (o.json) process.stdout.write(`${JSON.stringify({ running: false, app: t.app, healthy: false })}\n`);
+        else say(`No local space is running for ${t.app} in ${t.appDir}`);
+        return;
+      }
+      const r = await report(s);
+      process.stdout.write(o.json ? `${JSON.stringify(toJson(r), null, 2)}\n` : `${render(r).join('\n')}\n`);
+      process.exitCode = r.healthy ? 0 : 1;
+    });
+}

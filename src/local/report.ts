@@ -1,0 +1,77 @@
+/**
+ * What `local status` (and `local up` on a running space) reports: the dynos from state.json, the
+ * master's own view from its /json, and whether the space is healthy. `report` gathers; `render`
+ * is pure.
+ */
+import { MASTER_UI_PORT } from '../space/index.js';
+import { formatAge, health, type Health } from './lifecycle.js';
+import { getJson } from './runner.js';
+import type { State } from './state.js';
+import type { MasterJson } from './supervisor.js';
+
+export interface Report extends Health {
+  app: string;
+  masterUrl: string;
+  masterUi?: string;
+  web?: string;
+  master?: MasterJson & { aliveWorkers: number };
+  state: State;
+}
+
+/** Asks every master for /json: the ALIVE one speaks for the cluster (else the first that answers). */
+export async function report(s: State, now = Date.now()): Promise<Report> {
+  const masters = s.dynos.filter((d) => d.type === 'master');
+  const answers = await Promise.all(masters.map(async (m) => ({ ui: `http://${m.ip}:${MASTER_UI_PORT}`, json: await getJson<MasterJson>(`http://${m.ip}:${MASTER_UI_PORT}/json`, 3000) })));
+  const pick = answers.find((a) => a.json?.status === 'ALIVE') ?? answers.find((a) => a.json);
+  const master = pick?.json ? { ...pick.json, aliveWorkers: (pick.json.workers ?? []).filter((w) => w.state === 'ALIVE').length } : undefined;
+  const h = health(s.dynos, master ? { status: master.status, aliveWorkers: master.aliveWorkers } : undefined, now);
+  return { ...h, app: s.app, masterUrl: s.masterUrl, masterUi: pick?.ui ?? answers[0]?.ui, web: s.web, master, state: s };
+}
+
+const gb = (mb: number | undefined) => `${((mb ?? 0) / 1024).toFixed(1)} GB`;
+
+/** Pure: the lines `local status` prints. */
+export function render(r: Report, now = Date.now()): string[] {
+  const s = r.state;
+  const lines = [`-----> Local space ${r.app}: ${r.healthy ? 'healthy' : 'DEGRADED'} (up ${formatAge(now - Date.parse(s.started))})`];
+  const m = r.master;
+  lines.push(`       master URL  ${r.masterUrl}`);
+  lines.push(
+    `       master UI   ${r.masterUi ?? '-'}: ${m ? `${m.status}, ${m.aliveWorkers} workers ALIVE, ${m.coresused ?? 0}/${m.cores ?? 0} cores and ${gb(m.memoryused)}/${gb(m.memory)} used, ${(m.activeapps ?? []).length} apps running` : 'not answering'}`,
+  );
+  if (r.web) lines.push(`       web         ${r.web}`);
+  if (s.cycle) lines.push(`       cycling     ${s.cycle.target ?? 'every dyno'} every ${formatAge(s.cycle.everyMs)}, next in ${formatAge(s.cycle.nextAt - now)}`);
+  lines.push('');
+  const rows = s.dynos.map((d) => [
+    d.name,
+    d.phase + (d.phase === 'crashed' && d.restartAt ? ` (restart in ${formatAge(d.restartAt - now)})` : ''),
+    String(d.restarts),
+    d.ip,
+    d.phase === 'up' && d.upAt ? formatAge(now - d.upAt) : '-',
+    d.dns,
+  ]);
+  const head = ['dyno', 'state', 'restarts', 'address', 'uptime', 'name'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  for (const row of [head, ...rows]) lines.push(`       ${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`);
+  if (!r.healthy) lines.push('', ...r.problems.map((p) => ` !     ${p}`));
+  return lines;
+}
+
+/** Pure: the `--json` document. */
+export function toJson(r: Report): unknown {
+  const s = r.state;
+  return {
+    running: true,
+    app: r.app,
+    healthy: r.healthy,
+    problems: r.problems,
+    masterUrl: r.masterUrl,
+    masterUi: r.masterUi,
+    web: r.web,
+    started: s.started,
+    formation: s.formation,
+    cycle: s.cycle,
+    master: r.master ?? null,
+    dynos: s.dynos.map((d) => ({ ...d, up: d.phase === 'up' })),
+  };
+}
