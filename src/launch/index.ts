@@ -89,11 +89,14 @@ export interface Prepared {
   conf: Conf;
 }
 
-/** Validates the config, renders the conf dir (atomically) and returns the argv to exec. */
-export async function prepare(p: ProcessType, env: Env, args: string[]): Promise<Prepared> {
+/**
+ * Validates the config, renders the conf dir (atomically) and returns the argv to exec. With
+ * `spark` given and no SPARK_HOME (`config render` on a laptop), the argv names `$SPARK_HOME`.
+ */
+export async function prepare(p: ProcessType, env: Env, args: string[], spark?: SparkInfo): Promise<Prepared> {
   const settings = parseConfig(env, 'run');
-  const sparkHome = sparkHomeFrom(env);
-  const conf = computeConf({ settings, env, role: roleOf(p), spark: sparkInfo(sparkHome), resources: detectResources() });
+  const sparkHome = spark && !env.SPARK_HOME ? '$SPARK_HOME' : sparkHomeFrom(env);
+  const conf = computeConf({ settings, env, role: roleOf(p), spark: spark ?? sparkInfo(sparkHome), resources: detectResources() });
   const argv = argvFor(p, { sparkHome, settings, env, conf, args });
   const confDir = env.SPARK_CONF_DIR ?? path.join(sparkHome, 'conf');
   await writeConf(confDir, await renderConf(conf));

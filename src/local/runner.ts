@@ -81,14 +81,19 @@ export function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** SIGTERM to each process group, then SIGKILL whatever is left after `graceMs`; resolves when all are gone. */
-export async function stopGroups(pids: (number | undefined)[], graceMs: number): Promise<void> {
+/**
+ * SIGTERM to each process group, then SIGKILL whatever is left after `graceMs`; resolves when all
+ * are gone, with the groups that needed SIGKILL.
+ */
+export async function stopGroups(pids: (number | undefined)[], graceMs: number): Promise<number[]> {
   pids.forEach((p) => signalGroup(p, 'SIGTERM'));
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && pids.some(groupAlive)) await sleep(100);
-  pids.filter(groupAlive).forEach((p) => signalGroup(p, 'SIGKILL'));
+  const killed = pids.filter(groupAlive) as number[];
+  killed.forEach((p) => signalGroup(p, 'SIGKILL'));
   const hard = Date.now() + 5_000;
   while (Date.now() < hard && pids.some(groupAlive)) await sleep(50);
+  return killed;
 }
 
 /** Can we listen on host:port (nothing else there)? */

@@ -4,7 +4,7 @@
  * dyno's conf, work and tmp dirs), data/ (Derby metastore and SQL warehouse) and the control socket.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fail } from '../errors.js';
@@ -88,14 +88,25 @@ export const appNameOf = (dir: string) =>
     .replace(/^[^a-z]+/, '')
     .slice(0, 30) || 'app';
 
+/** The app of this dir whose space ran last (its log written last), if any ran here. */
+function lastApp(appDir: string): string | undefined {
+  const root = localRoot(appDir);
+  if (!existsSync(root)) return undefined;
+  const logged = readdirSync(root)
+    .map((app) => ({ app, at: existsSync(spaceLog(path.join(root, app))) ? statSync(spaceLog(path.join(root, app))).mtimeMs : -1 }))
+    .filter((x) => x.at >= 0)
+    .sort((a, b) => b.at - a.at);
+  return logged[0]?.app;
+}
+
 /**
- * Which app a command means: --app, else the one space running in this dir, else the dir's name.
- * Several running and no --app is a usage error naming them.
+ * Which app a command means: --app, else the one space running in this dir, else the one that ran
+ * here last, else the dir's name. Several running and no --app is a usage error naming them.
  */
 export function resolveApp(appDir: string, explicit: string | undefined): string {
   if (explicit) return explicit;
   const running = runningApps(appDir);
   if (running.length === 1) return running[0]!;
   if (running.length > 1) fail({ code: 'usage', message: `Several local spaces run in ${appDir}: ${running.join(', ')}. Name one with --app.` });
-  return appNameOf(appDir);
+  return lastApp(appDir) ?? appNameOf(appDir);
 }

@@ -291,8 +291,8 @@ export class Supervisor {
     this.setPhase(r, 'stopping', why);
     this.event(r.name, 'Stopping all processes with SIGTERM');
     const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-    await stopGroups([child.pid], this.graceMs);
-    if (this.children.get(r.name) === child) this.event(r.name, 'Error R12 (Exit timeout) -> At least one process failed to exit within 30 seconds of SIGTERM');
+    if ((await stopGroups([child.pid], this.graceMs)).length)
+      this.event(r.name, `Error R12 (Exit timeout) -> At least one process failed to exit within ${Math.round(this.graceMs / 1000)} seconds of SIGTERM: SIGKILL`);
     await Promise.race([exited, sleep(5000)]);
     this.expected.delete(r.name);
   }

@@ -7,7 +7,7 @@ import { readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, tmpdir } from '../helpers/buildpack.js';
+import { bin, REPO, tmpdir } from '../helpers/buildpack.js';
 import { appWithSpark, buildJobJar, cli } from '../helpers/cluster.js';
 import { DEFAULT_VERSION, NEWEST_35 } from '../helpers/spark.js';
 import { groupAlive } from '../../src/local/runner.js';
@@ -53,7 +53,7 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
   });
 
   it('local run bin/spark-shell answers the seed’s job: 500000500000', async () => {
-    const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-shell`], {
+    const r = await cli(['local', 'run', '--dir', app, bin('spark-shell')], {
       input: 'println("RESULT=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\n:quit\n',
       timeout: 150_000,
     });
@@ -63,21 +63,21 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
   });
 
   it('bin/spark-submit runs a job jar built by the test on the cluster; LOG_LEVEL=INFO logs INFO lines', async () => {
-    const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-submit`, '--class', 'SumJob', jar], { timeout: 150_000, env: { LOG_LEVEL: 'INFO' } });
+    const r = await cli(['local', 'run', '--dir', app, bin('spark-submit'), '--class', 'SumJob', jar], { timeout: 150_000, env: { LOG_LEVEL: 'INFO' } });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toContain('SUM=500000500000');
     expect(r.all).toMatch(/ INFO StandaloneAppClient|INFO .*Connecting to master/);
   });
 
   it('LOG_LEVEL=WARN silences INFO lines', async () => {
-    const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-submit`, '--class', 'SumJob', jar], { timeout: 150_000, env: { LOG_LEVEL: 'WARN' } });
+    const r = await cli(['local', 'run', '--dir', app, bin('spark-submit'), '--class', 'SumJob', jar], { timeout: 150_000, env: { LOG_LEVEL: 'WARN' } });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toContain('SUM=500000500000');
     expect(r.all).not.toMatch(/ INFO /);
   });
 
   it('a failing job’s exit code passes through local run', async () => {
-    const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-submit`, '--class', 'SumJob', jar, 'fail'], { timeout: 150_000, env: { LOG_LEVEL: 'WARN' } });
+    const r = await cli(['local', 'run', '--dir', app, bin('spark-submit'), '--class', 'SumJob', jar, 'fail'], { timeout: 150_000, env: { LOG_LEVEL: 'WARN' } });
     expect(r.exitCode).toBe(3);
     const sh = await cli(['local', 'run', '--dir', app, 'bash', '-c', 'exit 7']);
     expect(sh.exitCode).toBe(7);
@@ -99,7 +99,7 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
   }, 180_000);
 
   it('console idles and stops on SIGTERM', async () => {
-    const p = execa(`${REPO}/bin/console`, [], { reject: false, env: { SPARK_HOME: sparkHome, HEROKU_DNS_APP_NAME: `${appName}.app.localspace`, SPARK_CONF_DIR: tmpdir() } });
+    const p = execa(bin('console'), [], { reject: false, env: { SPARK_HOME: sparkHome, HEROKU_DNS_APP_NAME: `${appName}.app.localspace`, SPARK_CONF_DIR: tmpdir() } });
     const deadline = Date.now() + 20_000;
     while (!exeOf(p.pid!).endsWith('/sleep') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(exeOf(p.pid!)).toMatch(/\/sleep$/);
@@ -126,7 +126,7 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
 describe('SIGTERM to spark-shell and spark-submit', () => {
   /** Starts a launcher, waits for `ready` in its output, sends SIGTERM: the JVM must be gone within 30 s. */
   async function termWhenReady(launcher: string, args: string[], ready: RegExp, sparkHome: string) {
-    const p = execa(path.join(REPO, 'bin', launcher), args, {
+    const p = execa(bin(launcher), args, {
       reject: false,
       all: true,
       stdin: 'pipe',
@@ -180,7 +180,7 @@ describe(`local space with real Spark ${NEWEST_35} (smoke)`, () => {
     try {
       const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', 'e2e-35', '--workers', '1']);
       expect(up.exitCode, up.all).toBe(0);
-      const r = await cli(['local', 'run', '--dir', app, `${REPO}/bin/spark-shell`], {
+      const r = await cli(['local', 'run', '--dir', app, bin('spark-shell')], {
         input: 'println("RESULT=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\n:quit\n',
         timeout: 150_000,
       });

@@ -1,19 +1,19 @@
 /**
  * The space proxy in front of a real local space (real nginx, real Spark): the master and worker UIs
  * through it, Spark's reverse-proxy mode, and a person's path in headless Chromium (screenshots in
- * test/artifacts/).
+ * a temp dir, or SPARK_TEST_ARTIFACTS: tests never write into the checkout).
  */
 import { mkdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/buildpack.js';
 import { appWithSpark, cli, freePort } from '../helpers/cluster.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
 
 const APP = 'e2e-proxy';
 const PASSWORD = 'e2e-proxy-password';
-const ARTIFACTS = path.join(REPO, 'test/artifacts');
+const ARTIFACTS = process.env.SPARK_TEST_ARTIFACTS ?? path.join(os.tmpdir(), 'spark-in-space-artifacts');
 
 describe(`space proxy with real Spark ${DEFAULT_VERSION}`, () => {
   let app: string;

@@ -1,15 +1,42 @@
 /** Runs the buildpack's real entry points (bin/compile, bin/detect, bin/release) as Heroku would. */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { inject } from 'vitest';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export function tmpdir(prefix = 'sis-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+/** The buildpack as Heroku checks it out (bin, dist, templates; node_modules linked) in `dest`. */
+export function copyBuildpack(dest: string): string {
+  for (const p of ['bin', 'dist', 'templates', 'package.json']) cpSync(path.join(REPO, p), path.join(dest, p), { recursive: true });
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(dest, 'node_modules'));
+  return dest;
+}
+
+let ownCopy: string | undefined;
+/**
+ * Where tests run bin/compile and the launchers from: the run's copy of the buildpack (global
+ * setup), or one of its own outside vitest (benchmarks). Never the checkout: bin/compile writes
+ * `export` into its buildpack dir.
+ */
+export function buildpackDir(): string {
+  try {
+    const dir = inject('buildpackDir');
+    if (dir) return dir;
+  } catch {
+    /* not in a vitest worker */
+  }
+  return (ownCopy ??= copyBuildpack(tmpdir('sis-buildpack-')));
+}
+
+/** A launcher or buildpack script of the buildpack under test: `bin('spark-shell')`. */
+export const bin = (name: string) => path.join(buildpackDir(), 'bin', name);
 
 /** An app to build: a dir with `.spark.version` (omitted when version is undefined). */
 export function makeApp(version?: string): string {
@@ -46,7 +73,7 @@ export async function compile(
   opts: { bpDir?: string; env?: Record<string, string>; envDir?: string } = {},
 ): Promise<Run> {
   const envDir = opts.envDir ?? makeEnvDir(vars);
-  const r = await execa(path.join(opts.bpDir ?? REPO, 'bin/compile'), [buildDir, cacheDir, envDir], {
+  const r = await execa(path.join(opts.bpDir ?? buildpackDir(), 'bin/compile'), [buildDir, cacheDir, envDir], {
     reject: false,
     all: true,
     env: { CI: 'true', SPARK_IN_SPACE_BACKOFF_MS: '50', ...opts.env },

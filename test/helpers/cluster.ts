@@ -2,15 +2,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { catalogFile, compile, REPO, tmpdir } from './buildpack.js';
+import { bin, catalogFile, compile, REPO, tmpdir } from './buildpack.js';
 import { startMirror } from './mirror.js';
 import { testDist } from './spark.js';
 
 /** An app dir whose Procfile runs this repo's launchers, with Spark compiled into .spark-in-space/slug. */
 export async function appWithSpark(version: string, dotenv: Record<string, string> = {}, withWeb = false): Promise<{ app: string; sparkHome: string }> {
   const app = tmpdir('sis-local-');
-  const procfile = [`master: ${REPO}/bin/spark-master`, `worker: ${REPO}/bin/spark-worker`, `console: ${REPO}/bin/console`];
-  if (withWeb) procfile.push(`web: ${REPO}/bin/space-proxy`);
+  const procfile = [`master: ${bin('spark-master')}`, `worker: ${bin('spark-worker')}`, `console: ${bin('console')}`];
+  if (withWeb) procfile.push(`web: ${bin('space-proxy')}`);
   writeFileSync(path.join(app, 'Procfile'), `${procfile.join('\n')}\n`);
   writeFileSync(path.join(app, '.spark.version'), `${version}\n`);
   writeFileSync(path.join(app, '.env'), Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');

@@ -14,6 +14,11 @@ export const NEWEST_35 = builtinCatalog()
   .at(-1)!;
 export const E2E_VERSIONS = [DEFAULT_VERSION, NEWEST_35];
 
+/** The python of a venv with PyPI's pyspark==version (scripts/test-pyspark; cached). */
+export function testPyspark(version: string): string {
+  return execFileSync(path.join(REPO, 'scripts/test-pyspark'), [version], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
 /** Path of the packed tarball (built by global setup; cached). */
 export function testDist(version: string): { tgz: string; mirrorRoot: string; sha512: string } {
   const tgz = execFileSync(path.join(REPO, 'scripts/test-spark-dist'), [version], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();

@@ -4,24 +4,24 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { catalogFile, compile, makeApp, read, REPO, tmpdir } from '../helpers/buildpack.js';
+import { bin, catalogFile, compile, copyBuildpack, makeApp, read, tmpdir } from '../helpers/buildpack.js';
 import { startMirror } from '../helpers/mirror.js';
 import { publish, sparkEntries, tgz } from '../helpers/tarball.js';
 
 describe('detect', () => {
   it('applies to an app with .spark.version', async () => {
-    const r = await execa(path.join(REPO, 'bin/detect'), [makeApp('4.2.0')]);
+    const r = await execa(bin('detect'), [makeApp('4.2.0')]);
     expect(r.stdout).toBe('Spark');
   });
 
   it('applies to an app whose Procfile runs Spark', async () => {
     const app = makeApp();
     writeFileSync(path.join(app, 'Procfile'), 'master: bin/spark-master\n');
-    expect((await execa(path.join(REPO, 'bin/detect'), [app])).exitCode).toBe(0);
+    expect((await execa(bin('detect'), [app])).exitCode).toBe(0);
   });
 
   it('does not apply (exit 1) to an app without either, and says what to add', async () => {
-    const r = await execa(path.join(REPO, 'bin/detect'), [makeApp()], { reject: false });
+    const r = await execa(bin('detect'), [makeApp()], { reject: false });
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain('.spark.version');
   });
@@ -29,7 +29,7 @@ describe('detect', () => {
 
 describe('release', () => {
   it('prints YAML with the default process types', async () => {
-    const { stdout } = await execa(path.join(REPO, 'bin/release'), [makeApp()]);
+    const { stdout } = await execa(bin('release'), [makeApp()]);
     expect(stdout.startsWith('---\n')).toBe(true);
     expect(parse(stdout)).toEqual({
       default_process_types: { master: 'bin/spark-master', worker: 'bin/spark-worker', console: 'bin/console', web: 'bin/space-proxy' },
@@ -45,9 +45,7 @@ describe('compile_buildpack_dir', () => {
   });
 
   it('works when the buildpack dir is not the build dir, and exports SPARK_HOME for the next buildpack', async () => {
-    const bp = tmpdir('sis-bp-');
-    for (const p of ['bin', 'dist', 'package.json']) cpSync(path.join(REPO, p), path.join(bp, p), { recursive: true });
-    symlinkSync(path.join(REPO, 'node_modules'), path.join(bp, 'node_modules'));
+    const bp = copyBuildpack(tmpdir('sis-bp-'));
     const root = tmpdir('sis-mirror-');
     publish(root, V, tgz(sparkEntries(V)));
     const m = await startMirror(root);
@@ -66,15 +64,15 @@ describe('compile_buildpack_dir', () => {
   });
 
   it('fails with a clear message when node is missing', async () => {
-    const bin = tmpdir('sis-path-');
+    const pathDir = tmpdir('sis-path-');
     for (const tool of ['bash', 'dirname', 'env', 'cat', 'sed']) {
       const which = (await execa('bash', ['-c', `command -v ${tool}`])).stdout.trim();
-      symlinkSync(which, path.join(bin, tool));
+      symlinkSync(which, path.join(pathDir, tool));
     }
-    mkdirSync(path.join(bin, 'empty'));
-    const r = await execa(path.join(REPO, 'bin/compile'), [makeApp('4.2.0'), tmpdir(), tmpdir()], {
+    mkdirSync(path.join(pathDir, 'empty'));
+    const r = await execa(bin('compile'), [makeApp('4.2.0'), tmpdir(), tmpdir()], {
       reject: false,
-      env: { PATH: bin },
+      env: { PATH: pathDir },
       extendEnv: false,
     });
     expect(r.exitCode).toBe(1);

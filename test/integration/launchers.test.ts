@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO, tmpdir } from '../helpers/buildpack.js';
+import { bin, REPO, tmpdir } from '../helpers/buildpack.js';
 
 let stub: string;
 const dyno = {
@@ -28,7 +28,7 @@ beforeAll(() => {
 });
 
 const run = (launcher: string, env: Record<string, string>, args: string[] = []) =>
-  execa(path.join(REPO, 'bin', launcher), args, { reject: false, all: true, env: { SPARK_HOME: stub, ...env } });
+  execa(bin(launcher), args, { reject: false, all: true, env: { SPARK_HOME: stub, ...env } });
 
 describe('launchers', () => {
   it('spark-worker renders the conf dir and execs spark-class with the worker argv', async () => {
@@ -45,7 +45,7 @@ describe('launchers', () => {
   });
 
   it('the launcher is replaced by the process (exec): same pid, and its exit code passes through', async () => {
-    const sh = await execa('bash', ['-c', `echo "launcher $$"; exec ${path.join(REPO, 'bin/spark-master')}`], {
+    const sh = await execa('bash', ['-c', `echo "launcher $$"; exec ${bin('spark-master')}`], {
       reject: false,
       env: { SPARK_HOME: stub, ...dyno, DYNO: 'master.1', HEROKU_DNS_DYNO_NAME: '1.master.demo.app.localspace', SPARK_CONF_DIR: tmpdir(), STUB_EXIT: '7' },
     });
@@ -81,7 +81,7 @@ describe('launchers', () => {
   });
 
   it('a missing SPARK_HOME is explained', async () => {
-    const r = await execa(path.join(REPO, 'bin/spark-master'), [], { reject: false, env: { ...dyno, SPARK_HOME: '' } });
+    const r = await execa(bin('spark-master'), [], { reject: false, env: { ...dyno, SPARK_HOME: '' } });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toContain('SPARK_HOME is not set');
   });

@@ -10,7 +10,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDns } from '../../src/local/dns.js';
 import { dnsAddress, dnsTable, formation, parseProcfile, topology } from '../../src/local/formation.js';
-import { REPO, tmpdir } from '../helpers/buildpack.js';
+import { bin, REPO, tmpdir } from '../helpers/buildpack.js';
 import { HOSTILE } from '../helpers/hostile.js';
 import { freePort } from '../helpers/cluster.js';
 
@@ -67,7 +67,7 @@ describe('space proxy (real nginx)', () => {
         `apr:${apr}`,
       ].join('\n'),
     });
-    proxy = execa(path.join(REPO, 'bin/space-proxy'), [], { env, reject: false, all: true });
+    proxy = execa(bin('space-proxy'), [], { env, reject: false, all: true });
     url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -164,7 +164,7 @@ describe('space proxy (real nginx)', () => {
 
   it('refuses to start without credentials: never an open proxy', async () => {
     const { SPACE_PROXY_BASIC_AUTH: _, ...rest } = env;
-    const r = await execa(path.join(REPO, 'bin/space-proxy'), [], { env: { ...rest, PORT: String(await freePort()), SPACE_PROXY_DIR: tmpdir() }, extendEnv: false, reject: false, all: true });
+    const r = await execa(bin('space-proxy'), [], { env: { ...rest, PORT: String(await freePort()), SPACE_PROXY_DIR: tmpdir() }, extendEnv: false, reject: false, all: true });
     expect(r.exitCode).toBe(1);
     expect(r.all).toContain('SPACE_PROXY_BASIC_AUTH: is not set (nor SPACE_PROXY_PASSWORD): the proxy refuses to start without credentials');
   });

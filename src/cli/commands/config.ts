@@ -2,11 +2,32 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { parseConfig, VARS } from '../../config/schema.js';
+import { readFile } from 'node:fs/promises';
+import { builtinCatalog, findRelease, parseVersionFile } from '../../catalog/index.js';
+import { parseConfig, VARS, type Env } from '../../config/schema.js';
+import type { SparkInfo } from '../../render/index.js';
 import { prepare, PROCESS_TYPES, type ProcessType } from '../../launch/index.js';
 import { masterUrl } from '../../space/index.js';
 
-const RenderOptions = z.object({ out: z.string().min(1), type: z.enum(PROCESS_TYPES as [string, ...string[]]).default('master') });
+const RenderOptions = z.object({
+  out: z.string().min(1),
+  type: z.enum(PROCESS_TYPES as [string, ...string[]]).default('master'),
+  sparkVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Spark version such as 4.2.0 or 3.5').optional(),
+});
+
+/**
+ * Which Spark the conf is for when rendering without SPARK_HOME: --spark-version, else the app's
+ * .spark.version, else the catalog's default. It decides the log4j flavour.
+ */
+async function sparkFor(version: string | undefined, env: Env): Promise<{ info: SparkInfo; from: string } | undefined> {
+  if (env.SPARK_HOME && !version) return undefined;
+  const catalog = builtinCatalog();
+  const file = await readFile('.spark.version', 'utf8').catch(() => undefined);
+  const requested = version ?? parseVersionFile(file, catalog);
+  const r = findRelease(catalog, requested);
+  const from = version ? '--spark-version' : requested ? '.spark.version' : 'the catalog’s default';
+  return { info: { version: r.version, log4j: r.log4j }, from };
+}
 
 export function configCommand(): Command {
   const cmd = new Command('config').description('validate and render config vars');
@@ -23,11 +44,23 @@ export function configCommand(): Command {
     .description('write exactly what a launcher would into DIR (spark-defaults.conf, spark-env.sh, log4j)')
     .requiredOption('--out <dir>', 'the conf dir to write')
     .option('--type <type>', `process type: ${PROCESS_TYPES.join(', ')}`, 'master')
+    .option('--spark-version <version>', 'the Spark the conf is for (default: SPARK_HOME’s, else .spark.version, else the catalog’s default)')
+    .addHelpText(
+      'after',
+      `
+Needs no Spark installed: without SPARK_HOME the version (and so log4j.properties or
+log4j2.properties) comes from --spark-version, .spark.version or the catalog's default.
+
+Examples:
+  $ HEROKU_DNS_APP_NAME=my-app.app.localspace LOG_LEVEL=WARN spark-in-space config render --out /tmp/conf
+  $ spark-in-space config render --out /tmp/conf --type worker --spark-version 3.5.9`,
+    )
     .action(async (raw) => {
       const opts = RenderOptions.parse(raw);
       const out = path.resolve(opts.out);
-      const { argv } = await prepare(opts.type as ProcessType, { ...process.env, SPARK_CONF_DIR: out }, []);
-      process.stdout.write(`Wrote ${out}\nCommand: ${argv.join(' ')}\n`);
+      const spark = await sparkFor(opts.sparkVersion, process.env);
+      const { argv } = await prepare(opts.type as ProcessType, { ...process.env, SPARK_CONF_DIR: out }, [], spark?.info);
+      process.stdout.write(`Wrote ${out}${spark ? ` for Spark ${spark.info.version} (from ${spark.from})` : ''}\nCommand: ${argv.join(' ')}\n`);
     });
   cmd
     .command('vars')

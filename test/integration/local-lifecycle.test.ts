@@ -1,0 +1,134 @@
+/**
+ * The local space's dyno manager with stand-in dynos (bash, no JVM): crash restarts with
+ * cool-downs, a new address per incarnation, restart/cycle/scale through the real control socket,
+ * SIGKILL after the grace period, and nothing left running after stop.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from '../../src/local/control.js';
+import { groupAlive } from '../../src/local/runner.js';
+import { readState, spaceDir, spaceLog, type State } from '../../src/local/state.js';
+import { Supervisor } from '../../src/local/supervisor.js';
+import { tmpdir } from '../helpers/buildpack.js';
+import { until } from '../helpers/wait.js';
+
+const APP = 'lifecycle-it';
+
+
+describe('local_lifecycle with stand-in dynos', () => {
+  const appDir = tmpdir('sis-lifecycle-');
+  const dir = spaceDir(appDir, APP);
+  let sup: Supervisor;
+  const state = () => readState(dir) as State;
+  const dyno = (name: string) => state().dynos.find((d) => d.name === name);
+
+  beforeAll(async () => {
+    sup = new Supervisor({
+      appDir,
+      app: APP,
+      dir,
+      sparkHome: '/nonexistent-spark',
+      config: {},
+      procfile: {
+        sleeper: 'exec sleep 600',
+        crasher: 'echo boom; exit 3',
+        // ignores SIGTERM, like a JVM stuck in a shutdown hook
+        stubborn: "trap '' TERM; sleep 600 & wait; sleep 600",
+      },
+      counts: { sleeper: 1, crasher: 1, stubborn: 1 },
+      port: 5000,
+      crashPolicy: { cooldownMs: 400, maxCooldownMs: 1600, stableMs: 60_000 },
+      graceMs: 1500,
+      echo: false,
+    });
+    await sup.start();
+  });
+  afterAll(async () => {
+    await sup?.stop();
+  });
+
+  it('restarts a crashed dyno at once, then after doubling cool-downs, each time on a new address', async () => {
+    const seen = new Set<string>();
+    await until('4 crashes', () => {
+      const d = dyno('crasher.1');
+      if (d) seen.add(d.ip);
+      return d && d.crashes >= 4 && d;
+    });
+    const d = dyno('crasher.1')!;
+    expect(d.restarts).toBeGreaterThanOrEqual(3);
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+    const log = readFileSync(spaceLog(dir), 'utf8');
+    expect(log).toContain('heroku[crasher.1] | Process exited with status 3');
+    expect(log).toContain('crasher.1 | boom');
+    expect(log).toMatch(/heroku\[crasher\.1\] \| State changed from starting to crashed/);
+    expect(log).toMatch(/Crashed 2 times in a row: restarting in 0 s|Crashed 3 times in a row: restarting in 1 s/);
+    // the cool-downs: immediate, then 400 ms, 800 ms, 1600 ms (capped)
+    const starts = log
+      .split('\n')
+      .filter((l) => l.includes('heroku[crasher.1] | Starting process'))
+      .map((l) => l.slice(0, 8));
+    expect(starts.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('restart (control socket): a new dyno on a new address, the old process group gone', async () => {
+    await until('sleeper up', () => dyno('sleeper.1')?.phase === 'up');
+    const before = dyno('sleeper.1')!;
+    const answer = await request(state().control, { op: 'restart', target: 'sleeper.1' });
+    expect(answer.ok, answer.message).toBe(true);
+    const after = dyno('sleeper.1')!;
+    expect(after.phase).toBe('up');
+    expect(after.ip).not.toBe(before.ip);
+    expect(after.dns).toBe(before.dns);
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.restarts).toBe(before.restarts + 1);
+    expect(groupAlive(before.pid)).toBe(false);
+    const hosts = readFileSync(path.join(dir, 'hosts'), 'utf8');
+    expect(hosts).toContain(`${after.ip} ${after.dns}`);
+    expect(hosts).not.toContain(`${before.ip} ${before.dns}`);
+    const topology = JSON.stringify(JSON.parse(readFileSync(path.join(dir, 'space-topology.json'), 'utf8')));
+    expect(topology).toContain(after.ip);
+  });
+
+  it('a dyno that ignores SIGTERM is killed after the grace period, and R12 is logged', async () => {
+    await until('stubborn up', () => dyno('stubborn.1')?.phase === 'up');
+    const before = dyno('stubborn.1')!;
+    const t0 = Date.now();
+    const answer = await request(state().control, { op: 'cycle', target: 'stubborn' });
+    expect(answer.message).toMatch(/Cycled stubborn\.1: [\d.]+ → [\d.]+/);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(groupAlive(before.pid)).toBe(false);
+    expect(readFileSync(spaceLog(dir), 'utf8')).toContain('heroku[stubborn.1] | Error R12 (Exit timeout)');
+  });
+
+  it('scale up adds the next numbers on their own addresses; scale down stops the highest and leaves nothing running', async () => {
+    const up = await request(state().control, { op: 'scale', want: { sleeper: 3 } });
+    expect(up.message).toContain('started sleeper.2, sleeper.3');
+    const ips = ['sleeper.1', 'sleeper.2', 'sleeper.3'].map((n) => dyno(n)!.ip);
+    expect(new Set(ips).size).toBe(3);
+    expect(state().formation.sleeper).toBe(3);
+    const pids = ['sleeper.2', 'sleeper.3'].map((n) => dyno(n)!.pid);
+    const down = await request(state().control, { op: 'scale', want: { sleeper: 1 } });
+    expect(down.message).toContain('stopped sleeper.2, sleeper.3');
+    expect(state().dynos.map((d) => d.name)).not.toContain('sleeper.3');
+    expect(pids.some(groupAlive)).toBe(false);
+    expect(readFileSync(path.join(dir, 'hosts'), 'utf8')).not.toContain('3.sleeper.');
+  });
+
+  it('refuses an unknown dyno or type with the names it has', async () => {
+    const r = await request(state().control, { op: 'restart', target: 'worker.9' });
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/No dyno or process type "worker\.9" in lifecycle-it: it runs .*sleeper\.1/);
+    const s = await request(state().control, { op: 'scale', want: { nope: 1 } });
+    expect(s.message).toContain('The Procfile has no "nope" process type');
+  });
+
+  it('stop ends every dyno and removes the state; the control socket is gone', async () => {
+    const pids = state().dynos.map((d) => d.pid);
+    const socket = state().control;
+    await sup.stop();
+    expect(pids.some(groupAlive)).toBe(false);
+    expect(readState(dir)).toBeUndefined();
+    expect(existsSync(socket)).toBe(false);
+  });
+});
