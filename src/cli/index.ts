@@ -6,7 +6,7 @@ import { buildCommand } from './commands/build.js';
 import { catalogCommand } from './commands/catalog.js';
 import { configCommand, masterUrlCommand } from './commands/config.js';
 import { localCommand } from './commands/local/index.js';
-import { handleError } from './errors.js';
+import { handleError } from '../handle-error.js';
 
 const program = new Command('spark-in-space')
   .description('Apache Spark standalone clusters in Heroku Private Spaces, and the same formation on one machine')

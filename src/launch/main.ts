@@ -3,7 +3,7 @@
  * Kept apart from the CLI (no commander, bundled by esbuild) so a dyno starts its JVM quickly.
  * Prints the argv NUL-separated; errors go through the CLI's one error handler.
  */
-import { handleError } from '../cli/errors.js';
+import { handleError } from '../handle-error.js';
 import { prepare, PROCESS_TYPES, type ProcessType } from './index.js';
 
 const [type, ...rest] = process.argv.slice(2);

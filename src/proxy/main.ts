@@ -9,7 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import ejs from 'ejs';
-import { handleError } from '../cli/errors.js';
+import { handleError } from '../handle-error.js';
 import { parseConfig } from '../config/schema.js';
 import { fail } from '../errors.js';
 import { TEMPLATES, writeConf } from '../render/index.js';

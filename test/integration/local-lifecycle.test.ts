@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../../src/local/control.js';
 import { groupAlive } from '../../src/local/runner.js';
-import { readState, spaceDir, spaceLog, type State } from '../../src/local/state.js';
+import { readState, resolveApp, spaceDir, spaceLog, type State } from '../../src/local/state.js';
 import { Supervisor } from '../../src/local/supervisor.js';
 import { tmpdir } from '../helpers/buildpack.js';
 import { until } from '../helpers/wait.js';
@@ -130,5 +130,12 @@ describe('local_lifecycle with stand-in dynos', () => {
     expect(pids.some(groupAlive)).toBe(false);
     expect(readState(dir)).toBeUndefined();
     expect(existsSync(socket)).toBe(false);
+  });
+
+  it('commands without --app mean the space that ran in the dir last, else the dir’s name', () => {
+    expect(resolveApp(appDir, undefined)).toBe(APP);
+    expect(resolveApp(appDir, 'other')).toBe('other');
+    const fresh = tmpdir('sis-Fresh_App-');
+    expect(resolveApp(fresh, undefined)).toBe(path.basename(fresh).toLowerCase().replace(/[^a-z0-9-]+/g, '-'));
   });
 });

@@ -1,7 +1,7 @@
-/** The one error handler of the CLI: typed problems and zod errors become user messages, exit 1. */
+/** The one error handler of the CLI and the entry points (launchers, proxy): typed problems and zod errors become user messages, exit 1. */
 import { ZodError } from 'zod';
-import { consoleOutput, type Output } from '../build/output.js';
-import { describe, SparkInSpaceError } from '../errors.js';
+import { consoleOutput, type Output } from './build/output.js';
+import { describe, SparkInSpaceError } from './errors.js';
 
 export function handleError(err: unknown, out: Output = consoleOutput()): never {
   if (err instanceof SparkInSpaceError) {
