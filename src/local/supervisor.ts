@@ -74,6 +74,7 @@ export class Supervisor {
   private cycleTimer?: NodeJS.Timeout;
   private stopping = false;
   private colorIndex = new Map<string, number>();
+  private view?: { at: number; answers: Promise<(MasterJson | undefined)[]> };
   private markStopped!: () => void;
   /** resolves once `stop` has stopped everything */
   readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
@@ -183,6 +184,7 @@ export class Supervisor {
 
   /** Starts the current incarnation of `r` (its address already set). */
   private spawn(r: DynoRecord): void {
+    if (this.stopping) return;
     for (const sub of ['conf', 'work', 'tmp']) mkdirSync(path.join(this.o.dir, 'dynos', r.name, sub), { recursive: true });
     const own = fileSink(path.join(logsDir(this.o.dir), `${r.name}.log`));
     r.startedAt = Date.now();
@@ -213,13 +215,14 @@ export class Supervisor {
     r.lastExit = how;
     // the dyno is gone: nothing of it may live on (executors the worker started, a JVM a wrapper left)
     if (groupAlive(child.pid)) signalGroup(child.pid, 'SIGKILL');
-    this.resolveReady(r.name, false);
     const expected = this.expected.has(r.name) || this.stopping;
     const d = onExit(r, Date.now(), expected, this.policy);
     if (d.action === 'none') {
+      this.resolveReady(r.name, false);
       this.setPhase(r, 'down');
       return;
     }
+    // whoever waits for this dyno to be up keeps waiting: its next incarnation may make it
     r.crashes = d.crashes;
     r.restartAt = Date.now() + d.delayMs;
     this.setPhase(r, 'crashed');
@@ -269,12 +272,17 @@ export class Supervisor {
     }
   }
 
-  private async workerAlive(dns: string): Promise<boolean> {
-    for (const m of [...this.records.values()].filter((x) => x.type === 'master')) {
-      const j = await getJson<MasterJson>(`http://${m.ip}:${MASTER_UI_PORT}/json`, 2000);
-      if (j?.status === 'ALIVE' && (j.workers ?? []).some((w) => w.host === dns && w.state === 'ALIVE')) return true;
+  /** Every master's /json, asked at most every 400 ms however many workers are starting. */
+  private mastersView(): Promise<(MasterJson | undefined)[]> {
+    if (!this.view || Date.now() - this.view.at > 400) {
+      const masters = [...this.records.values()].filter((x) => x.type === 'master');
+      this.view = { at: Date.now(), answers: Promise.all(masters.map((m) => getJson<MasterJson>(`http://${m.ip}:${MASTER_UI_PORT}/json`, 2000))) };
     }
-    return false;
+    return this.view.answers;
+  }
+
+  private async workerAlive(dns: string): Promise<boolean> {
+    return (await this.mastersView()).some((j) => j?.status === 'ALIVE' && (j.workers ?? []).some((w) => w.host === dns && w.state === 'ALIVE'));
   }
 
   /** SIGTERM the dyno's group, SIGKILL after the grace period; resolves once nothing of it runs. */
