@@ -7,6 +7,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bin, REPO, tmpdir } from '../helpers/buildpack.js';
+import { builtinCatalog, defaultRelease } from '../../src/catalog/index.js';
 
 let stub: string;
 const dyno = {
@@ -117,5 +118,39 @@ describe('config CLI', () => {
     for (const f of readdirSync(conf)) expect(readFileSync(path.join(out, f), 'utf8'), f).toBe(readFileSync(path.join(conf, f), 'utf8'));
     const url = await cli(['master-url'], { SPARK_CLUSTER_APP: 'cluster', SPARK_MASTERS: '2' });
     expect(url.stdout).toBe('spark://1.master.cluster.app.localspace:7077,2.master.cluster.app.localspace:7077');
+  });
+
+  describe('config_render_without_spark_home', () => {
+    const render = (args: string[], cwd: string) =>
+      execa(process.execPath, [path.join(REPO, 'dist/cli/index.js'), 'config', 'render', ...args], { reject: false, all: true, cwd, env: { PATH: process.env.PATH!, ...dyno, LOG_LEVEL: 'WARN' }, extendEnv: false });
+
+    it('--spark-version decides the log4j flavour: 1.6.1 → log4j.properties', async () => {
+      const out = tmpdir();
+      const r = await render(['--out', out, '--type', 'spark-submit', '--spark-version', '1.6.1'], tmpdir());
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toContain(`Wrote ${out} for Spark 1.6.1 (from --spark-version)`);
+      expect(r.stdout).toContain('Command: $SPARK_HOME/bin/spark-submit --master spark://1.master.');
+      expect(readdirSync(out).sort()).toEqual(['log4j.properties', 'spark-defaults.conf', 'spark-env.sh']);
+      expect(readFileSync(path.join(out, 'log4j.properties'), 'utf8')).toContain('log4j.rootCategory=WARN, console');
+    });
+
+    it('else the app’s .spark.version, else the catalog’s default', async () => {
+      const app = tmpdir();
+      writeFileSync(path.join(app, '.spark.version'), '3.5\n');
+      const out = tmpdir();
+      const r = await render(['--out', out, '--type', 'worker'], app);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toMatch(/for Spark 3\.5\.\d+ \(from \.spark\.version\)/);
+      expect(readdirSync(out)).toContain('log4j2.properties');
+      const none = await render(['--out', tmpdir()], tmpdir());
+      expect(none.exitCode, none.all).toBe(0);
+      expect(none.stdout).toContain(`for Spark ${defaultRelease(builtinCatalog()).version} (from the catalog’s default)`);
+    });
+
+    it('a version the catalog does not know fails with the supported list', async () => {
+      const r = await render(['--out', tmpdir(), '--spark-version', '0.9.9'], tmpdir());
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('Spark 0.9.9 is not in the catalog.');
+    });
   });
 });
