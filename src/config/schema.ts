@@ -17,6 +17,8 @@ interface VarSpec<T extends z.ZodType> {
   secret?: boolean;
   /** when: build (bin/compile) or run (dyno start) */
   phase: 'build' | 'run';
+  /** one entry per line: newlines separate entries (every other var is one line) */
+  multiline?: boolean;
   doc: string;
 }
 
@@ -236,6 +238,7 @@ export const VARS = {
   }),
   SPARK_DEFAULTS_EXTRA: spec({
     phase: 'run',
+    multiline: true,
     doc: 'extra spark-defaults.conf lines, appended last (one "key value" per line)',
     example: 'SPARK_DEFAULTS_EXTRA="spark.sql.shuffle.partitions 64"',
     schema: z
@@ -245,6 +248,7 @@ export const VARS = {
   }),
   SPACE_PROXY_BASIC_AUTH: spec({
     phase: 'run',
+    multiline: true,
     secret: true,
     legacy: ['SPARK_BASIC_AUTH'],
     doc: 'htpasswd lines for the space proxy: user:{PLAIN}pass, user:{SHA}..., user:{SSHA}..., user:$apr1$...',
@@ -252,7 +256,16 @@ export const VARS = {
     schema: z
       .string()
       .transform((v) => v.split(/[\r\n]+|\s*,\s*(?=[^,:\s]+:)/).map((l) => l.trim()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^[^:\s]+:\S+$/, 'each entry must be user:password-hash')).min(1, 'must hold at least one user')),
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(/^[^:\s]+:\S+$/, 'each entry must be user:password-hash')
+              .refine((e) => !/^[^:]+:\{PLAIN\}.{0,7}$/.test(e), 'a {PLAIN} password must be at least 8 characters'),
+          )
+          .min(1, 'must hold at least one user'),
+      ),
   }),
   SPACE_PROXY_PASSWORD: spec({
     phase: 'run',
@@ -339,6 +352,23 @@ export function lookup(env: Env, name: VarName): { value: string; from: string }
   return undefined;
 }
 
+/** Control characters no var may carry into a rendered file (multi-line vars may hold newlines). */
+const CONTROL = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]/;
+const CONTROL_OR_NEWLINE = /[\x00-\x1f\x7f]/;
+
+/** Rules between vars, checked once every var parsed on its own. */
+function crossChecks(s: Settings, env: Env): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  if (s.SPARK_REVERSE_PROXY_URL && !s.SPARK_AUTH_SECRET && lookup(env, 'SPARK_AUTH_SECRET') === undefined)
+    issues.push({
+      name: 'SPARK_REVERSE_PROXY_URL',
+      problem:
+        'needs SPARK_AUTH_SECRET: in reverse-proxy mode the master serves the UI of anything that registers as a worker, so only daemons holding the secret may register',
+      example: 'SPARK_AUTH_SECRET=$(openssl rand -hex 32)',
+    });
+  return issues;
+}
+
 /** Parses the vars of one phase (or all); collects every problem before failing. */
 export function parseConfig(env: Env, phase?: 'build' | 'run'): Settings {
   const out: Record<string, unknown> = {};
@@ -347,15 +377,16 @@ export function parseConfig(env: Env, phase?: 'build' | 'run'): Settings {
     if (phase && raw.phase !== phase) continue;
     const found = lookup(env, name);
     if (!found) continue;
+    const label = found.from === name ? name : `${found.from} (read as ${name})`;
+    if ((raw.multiline ? CONTROL : CONTROL_OR_NEWLINE).test(found.value)) {
+      issues.push({ name: label, problem: `must not contain control characters (${raw.multiline ? 'tabs, escapes; newlines only between entries' : 'newlines, tabs, escapes'}): they would add lines to a rendered file`, example: raw.example });
+      continue;
+    }
     const r = raw.schema.safeParse(found.value);
     if (r.success) out[name] = r.data;
-    else
-      issues.push({
-        name: found.from === name ? name : `${found.from} (read as ${name})`,
-        problem: r.error.issues.map((i) => i.message).join('; '),
-        example: raw.example,
-      });
+    else issues.push({ name: label, problem: r.error.issues.map((i) => i.message).join('; '), example: raw.example });
   }
+  if (!issues.length && phase !== 'build') issues.push(...crossChecks(out as Settings, env));
   if (issues.length) fail({ code: 'config-invalid', issues });
   return out as Settings;
 }

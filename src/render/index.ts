@@ -122,22 +122,17 @@ async function template(name: string): Promise<string> {
   return readFile(path.join(TEMPLATES, name), 'utf8');
 }
 
-/** Pure (given the templates): file name → content and mode. */
+/**
+ * Pure (given the templates): file name → content and mode. Every file is 0600: spark-defaults.conf
+ * may hold secrets under any name (SPARK_DEFAULTS_EXTRA), and only the dyno's own user reads them.
+ * A value with a line break is refused here too (the schema refuses control characters first).
+ */
 export async function renderConf(conf: Conf): Promise<{ name: string; content: string; mode: number }[]> {
-  const secretKeys = /secret|access\.key|password|token/i;
-  const hasSecret = conf.defaults.some(([k]) => secretKeys.test(k)) || conf.extra.some((l) => secretKeys.test(l));
+  for (const [k, v] of [...conf.defaults, ...conf.env]) if (/[\r\n]/.test(`${k}${v}`)) throw new Error(`${k} holds a line break: refusing to render it`);
   return [
-    {
-      name: 'spark-defaults.conf',
-      content: ejs.render(await template('spark-defaults.conf.ejs'), { defaults: conf.defaults, extra: conf.extra }),
-      mode: hasSecret ? 0o600 : 0o644,
-    },
-    { name: 'spark-env.sh', content: ejs.render(await template('spark-env.sh.ejs'), { env: conf.env, shellQuote }), mode: 0o644 },
-    {
-      name: conf.log4j.file,
-      content: ejs.render(await template(`${conf.log4j.file}.ejs`), { level: conf.log4j.level }),
-      mode: 0o644,
-    },
+    { name: 'spark-defaults.conf', content: ejs.render(await template('spark-defaults.conf.ejs'), { defaults: conf.defaults, extra: conf.extra }), mode: 0o600 },
+    { name: 'spark-env.sh', content: ejs.render(await template('spark-env.sh.ejs'), { env: conf.env, shellQuote }), mode: 0o600 },
+    { name: conf.log4j.file, content: ejs.render(await template(`${conf.log4j.file}.ejs`), { level: conf.log4j.level }), mode: 0o600 },
   ];
 }
 

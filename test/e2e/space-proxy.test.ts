@@ -3,6 +3,7 @@
  * through it, Spark's reverse-proxy mode, and a person's path in headless Chromium (screenshots in
  * a temp dir, or SPARK_TEST_ARTIFACTS: tests never write into the checkout).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,7 @@ describe(`space proxy with real Spark ${DEFAULT_VERSION}`, () => {
   beforeAll(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    ({ app } = await appWithSpark(DEFAULT_VERSION, { SPACE_PROXY_BASIC_AUTH: `spark:{PLAIN}${PASSWORD}`, SPARK_REVERSE_PROXY_URL: url }, true));
+    ({ app } = await appWithSpark(DEFAULT_VERSION, { SPACE_PROXY_BASIC_AUTH: `spark:{PLAIN}${PASSWORD}`, SPARK_REVERSE_PROXY_URL: url, SPARK_AUTH_SECRET: randomBytes(24).toString('hex') }, true));
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--port', String(port)]);
     expect(up.exitCode, up.all).toBe(0);
     expect(up.stdout).toContain(`web (space proxy): ${url}/ (users from SPACE_PROXY_BASIC_AUTH)`);

@@ -33,7 +33,7 @@ const good: [string, string, unknown][] = [
   ['SPARK_AUTH_SECRET', 'a'.repeat(32), 'a'.repeat(32)],
   ['SPARK_NETWORK_CRYPTO', 'false', false],
   ['SPARK_DEFAULTS_EXTRA', 'spark.sql.shuffle.partitions 64\n# comment\nspark.ui.killEnabled=false', ['spark.sql.shuffle.partitions 64', 'spark.ui.killEnabled=false']],
-  ['SPACE_PROXY_BASIC_AUTH', 'spark:{PLAIN}space', ['spark:{PLAIN}space']],
+  ['SPACE_PROXY_BASIC_AUTH', 'spark:{PLAIN}a-long-password', ['spark:{PLAIN}a-long-password']],
   ['SPACE_PROXY_BASIC_AUTH', 'a:{SHA}x\nb:$apr1$salt$hash', ['a:{SHA}x', 'b:$apr1$salt$hash']],
   ['SPACE_PROXY_DEFAULT_BACKEND', '1.master.demo.app.localspace:8080', '1.master.demo.app.localspace:8080'],
   ['SPACE_PROXY_PASSWORD', 'a-long-password', 'a-long-password'],
@@ -56,7 +56,7 @@ const legacy: [string, string, string][] = [
   ['BUCKETEER_AWS_ACCESS_KEY_ID', 'AKIAOLD', 'SPARK_S3_AWS_ACCESS_KEY_ID'],
   ['BUCKETEER_AWS_SECRET_ACCESS_KEY', 'old/secret+key', 'SPARK_S3_AWS_SECRET_ACCESS_KEY'],
   ['BUCKETEER_AWS_REGION', 'us-east-1', 'SPARK_S3_REGION'],
-  ['SPARK_BASIC_AUTH', 'spark:{PLAIN}space', 'SPACE_PROXY_BASIC_AUTH'],
+  ['SPARK_BASIC_AUTH', 'spark:{PLAIN}a-long-password', 'SPACE_PROXY_BASIC_AUTH'],
 ];
 
 const bad: [string, string, string][] = [
@@ -80,6 +80,12 @@ const bad: [string, string, string][] = [
   ['SPARK_NETWORK_CRYPTO', 'y3s', 'must be true or false'],
   ['SPARK_DEFAULTS_EXTRA', 'just-a-key', 'each line must be "key value"'],
   ['SPACE_PROXY_BASIC_AUTH', 'nopassword', 'each entry must be user:password-hash'],
+  // the seeds' old default: too short to stand a guess
+  ['SPACE_PROXY_BASIC_AUTH', 'spark:{PLAIN}space', 'a {PLAIN} password must be at least 8 characters'],
+  ['SPACE_PROXY_BASIC_AUTH', 'spark:{PLAIN}', 'a {PLAIN} password must be at least 8 characters'],
+  // a newline would add a line to spark-defaults.conf (the URL parser drops it silently)
+  ['SPARK_REVERSE_PROXY_URL', 'https://spark.example.com/\nspark.evil true', 'must not contain control characters'],
+  ['SPARK_DEFAULTS_EXTRA', 'spark.a 1\tspark.b 2', 'must not contain control characters (tabs, escapes; newlines only between entries)'],
   ['SPACE_PROXY_DEFAULT_BACKEND', 'http://master:8080', 'must be host:port'],
   ['SPACE_PROXY_PASSWORD', 'short', 'at least 8 characters'],
   ['SPACE_PROXY_ALLOWED_DOMAINS', 'evil.com/x', 'must be a DNS suffix'],
@@ -95,9 +101,34 @@ const bad: [string, string, string][] = [
   ['HEROKU_DNS_APP_NAME', 'demo', 'must be a DNS name'],
 ];
 
+/** vars that only parse with another beside them */
+const companions: Record<string, Record<string, string>> = { SPARK_REVERSE_PROXY_URL: { SPARK_AUTH_SECRET: 'a'.repeat(32) } };
+
 describe('run-time config vars', () => {
   it.each(good)('%s=%j parses', (name, value, expected) => {
-    expect(parseConfig({ [name]: value }, 'run')).toEqual({ [name]: expected });
+    const with_ = companions[name] ?? {};
+    expect(parseConfig({ [name]: value, ...with_ }, 'run')).toEqual({ [name]: expected, ...(with_.SPARK_AUTH_SECRET ? { SPARK_AUTH_SECRET: with_.SPARK_AUTH_SECRET } : {}) });
+  });
+
+  it('reverse-proxy mode needs SPARK_AUTH_SECRET: anything registering as a worker would be served', () => {
+    const issues = issuesOf({ SPARK_REVERSE_PROXY_URL: 'https://spark.example.com' });
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.name).toBe('SPARK_REVERSE_PROXY_URL');
+    expect(issues[0]!.problem).toContain('needs SPARK_AUTH_SECRET');
+    expect(issues[0]!.example).toBe('SPARK_AUTH_SECRET=$(openssl rand -hex 32)');
+    // a bad secret is reported as itself, not as a missing one
+    expect(issuesOf({ SPARK_REVERSE_PROXY_URL: 'https://spark.example.com', SPARK_AUTH_SECRET: 'short' }).map((i) => i.name)).toEqual(['SPARK_AUTH_SECRET']);
+  });
+
+  it('no var carries a control character; multi-line vars keep newlines between entries', () => {
+    for (const [name, value] of [
+      ['SPARK_EVENTLOG_DIR', 's3a://bucket/x\rspark.y z'],
+      ['SPACE_PROXY_DEFAULT_BACKEND', 'a.b:8080\u0000'],
+      ['SPARK_S3_ENDPOINT', 'http://127.0.0.1:9000\n'],
+      ['LOG_LEVEL', 'WARN\u001b[2J'],
+    ])
+      expect(issuesOf({ [name!]: value! })[0]?.problem, name).toContain('must not contain control characters');
+    expect(parseConfig({ SPARK_DEFAULTS_EXTRA: 'spark.a 1\r\nspark.b 2' }, 'run').SPARK_DEFAULTS_EXTRA).toEqual(['spark.a 1', 'spark.b 2']);
   });
 
   it.each(legacy)('legacy %s is read as %s', (old, value, name) => {

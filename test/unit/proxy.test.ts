@@ -27,8 +27,8 @@ describe('set-backend allow-list', () => {
 
 describe('credentials', () => {
   it('uses SPACE_PROXY_BASIC_AUTH (or legacy SPARK_BASIC_AUTH), else user spark with SPACE_PROXY_PASSWORD', () => {
-    expect(htpasswd(parseConfig({ SPACE_PROXY_BASIC_AUTH: 'a:{PLAIN}x\nb:{SHA}y' }, 'run'))).toEqual(['a:{PLAIN}x', 'b:{SHA}y']);
-    expect(htpasswd(parseConfig({ SPARK_BASIC_AUTH: 'spark:{PLAIN}space' }, 'run'))).toEqual(['spark:{PLAIN}space']);
+    expect(htpasswd(parseConfig({ SPACE_PROXY_BASIC_AUTH: 'a:{PLAIN}long-enough\nb:{SHA}y' }, 'run'))).toEqual(['a:{PLAIN}long-enough', 'b:{SHA}y']);
+    expect(htpasswd(parseConfig({ SPARK_BASIC_AUTH: 'spark:{PLAIN}space-is-big' }, 'run'))).toEqual(['spark:{PLAIN}space-is-big']);
     expect(htpasswd(parseConfig({ SPACE_PROXY_PASSWORD: 'longenough' }, 'run'))).toEqual(['spark:{PLAIN}longenough']);
   });
 

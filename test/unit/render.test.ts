@@ -53,12 +53,17 @@ describe('golden confs', () => {
     expect(existsSync(path.join(FIXTURES, 'render_legacy_1.6.1_worker', 'log4j.properties'))).toBe(true);
   });
 
-  it('files holding a secret are 0600, others 0644', async () => {
+  it('every rendered file is 0600: a credential may hide in SPARK_DEFAULTS_EXTRA under any name', async () => {
     const withSecret = await renderConf(conf({ ...dyno('master', 1), SPARK_AUTH_SECRET: 'x'.repeat(20) }, 'master'));
-    expect(withSecret.find((f) => f.name === 'spark-defaults.conf')!.mode).toBe(0o600);
-    const plain = await renderConf(conf(dyno('master', 1), 'master'));
-    expect(plain.find((f) => f.name === 'spark-defaults.conf')!.mode).toBe(0o644);
-    expect(plain.every((f) => f.name === 'spark-defaults.conf' || f.mode === 0o644)).toBe(true);
+    expect(withSecret.map((f) => f.mode)).toEqual([0o600, 0o600, 0o600]);
+    const azure = await renderConf(conf({ ...dyno('master', 1), SPARK_DEFAULTS_EXTRA: 'spark.hadoop.fs.azure.account.key.acct.blob.core.windows.net c2VjcmV0' }, 'master'));
+    expect(azure.every((f) => f.mode === 0o600)).toBe(true);
+  });
+
+  it('refuses to render a value with a line break: no var adds a line to a file', async () => {
+    const c = conf(dyno('master', 1), 'master');
+    c.defaults.push(['spark.ui.reverseProxyUrl', 'https://x\nspark.evil true']);
+    await expect(renderConf(c)).rejects.toThrow(/spark\.ui\.reverseProxyUrl holds a line break/);
   });
 });
 
@@ -115,7 +120,7 @@ describe('derivations', () => {
   });
 
   it('reverse proxy, event logs, and the driver reachable at its private IP', () => {
-    const d = defaultsOf(conf({ ...dyno('run', 1), SPARK_REVERSE_PROXY_URL: 'https://p.example', SPARK_EVENTLOG_DIR: 's3a://b/e' }, 'driver'));
+    const d = defaultsOf(conf({ ...dyno('run', 1), SPARK_REVERSE_PROXY_URL: 'https://p.example', SPARK_AUTH_SECRET: 's'.repeat(32), SPARK_EVENTLOG_DIR: 's3a://b/e' }, 'driver'));
     expect(d).toMatchObject({ 'spark.ui.reverseProxy': 'true', 'spark.ui.reverseProxyUrl': 'https://p.example', 'spark.eventLog.enabled': 'true', 'spark.driver.host': '10.0.2.1', 'spark.driver.bindAddress': '10.0.2.1' });
   });
 
