@@ -4,9 +4,22 @@
  */
 import { fail } from '../errors.js';
 import type { Settings } from '../config/schema.js';
-import { clusterDomain, MASTER_UI_PORT } from '../space/index.js';
+import { clusterDomain, MASTER_UI_PORT, SPACE_SUFFIX } from '../space/index.js';
 
-export const DEFAULT_DOMAINS = ['localspace'];
+/**
+ * Where /set-backend may point by default: this app's own names (`*.<app>.app.localspace`), plus the
+ * cluster app's for a job app (SPARK_CLUSTER_APP). Other apps of the space only when listed in
+ * SPACE_PROXY_ALLOWED_DOMAINS.
+ */
+export function defaultDomains(s: Settings): string[] {
+  const own = [s.HEROKU_DNS_APP_NAME, s.SPARK_CLUSTER_APP && `${s.SPARK_CLUSTER_APP}.${SPACE_SUFFIX}`].filter((d): d is string => Boolean(d));
+  return own.length ? [...new Set(own)] : [SPACE_SUFFIX];
+}
+
+export const allowedDomains = (s: Settings): string[] => s.SPACE_PROXY_ALLOWED_DOMAINS ?? defaultDomains(s);
+
+/** Failed logins nginx answers per client before throttling them (limit_req), and the pace after. */
+export const AUTH_FAIL = { rate: '10r/m', every: '6 s', burst: 10 };
 /** Spark UI ports: masters and workers 8080-8099, drivers 4040-4099, the history server 18080. */
 export const DEFAULT_PORTS: [number, number?][] = [[8080, 8099], [4040, 4099], [18080]];
 export const COOKIE = 'space_backend';
@@ -40,12 +53,12 @@ function portList(ranges: [number, number?][]): number[] {
  * The `host:port` pattern a backend must match, without anchors (used by nginx's PCRE and by JS):
  * DNS labels under an allowed suffix, an allowed port, 200 characters at most.
  */
-export function backendPattern(domains = DEFAULT_DOMAINS, ports = DEFAULT_PORTS): string {
+export function backendPattern(domains: string[], ports = DEFAULT_PORTS): string {
   const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
   return `(?=[a-z0-9.:-]{1,200}/?(?![\\s\\S]))(?:${label}\\.)+(?:${domains.map(escape).join('|')}):(?:${portList(ports).join('|')})`;
 }
 
-export function isAllowedBackend(value: string, domains = DEFAULT_DOMAINS, ports = DEFAULT_PORTS): boolean {
+export function isAllowedBackend(value: string, domains: string[], ports = DEFAULT_PORTS): boolean {
   return new RegExp(`^${backendPattern(domains, ports)}$`).test(value);
 }
 
@@ -89,10 +102,15 @@ export interface ProxyConfInput {
   resolvers: string[];
   landingPort: number;
   upstreams?: Upstream[];
+  /** the unprivileged user nginx's workers run as, when started as root */
+  workerUser?: string;
+  /** where what the workers read and write lives (htpasswd, temp files): `dir` unless they cannot reach it */
+  workerDir?: string;
 }
 
 export interface ProxyConf {
   dir: string;
+  workerDir: string;
   listen: string;
   resolvers: string[];
   landingPort: number;
@@ -102,14 +120,19 @@ export interface ProxyConf {
   domains: string[];
   ports: string;
   upstreams: Upstream[];
+  workerUser?: string;
+  authFailRate: string;
+  authFailEvery: string;
+  authFailBurst: number;
 }
 
 export function proxyConf(i: ProxyConfInput): ProxyConf {
-  const domains = i.settings.SPACE_PROXY_ALLOWED_DOMAINS ?? DEFAULT_DOMAINS;
+  const domains = allowedDomains(i.settings);
   const ports = (i.settings.SPACE_PROXY_ALLOWED_PORTS as [number, number?][] | undefined) ?? DEFAULT_PORTS;
   const def = defaultBackend(i.settings);
   return {
     dir: i.dir,
+    workerDir: i.workerDir ?? i.dir,
     listen: i.listen,
     resolvers: i.resolvers,
     landingPort: i.landingPort,
@@ -119,5 +142,9 @@ export function proxyConf(i: ProxyConfInput): ProxyConf {
     domains,
     ports: ports.map(([a, b]) => (b ? `${a}-${b}` : `${a}`)).join(', '),
     upstreams: i.upstreams ?? [],
+    workerUser: i.workerUser,
+    authFailRate: AUTH_FAIL.rate,
+    authFailEvery: AUTH_FAIL.every,
+    authFailBurst: AUTH_FAIL.burst,
   };
 }

@@ -108,6 +108,26 @@ export function setBackend(url: string, cookie: string, allowed: (v: string) => 
   };
 }
 
+/**
+ * Pure: where Spark's reverse-proxy path `/proxy/<id>/…` leads, from the master's /json: a worker's
+ * UI (its webuiaddress), only if that is an allowed backend. Application ids are refused: the
+ * master's /json does not say where a driver's UI is, so nothing could check it.
+ */
+export function proxyTarget(uri: string, masterJson: unknown, allowed: (v: string) => boolean): { backend?: string; reason: string } {
+  const id = /^\/proxy\/([^/?#]+)/.exec(uri)?.[1];
+  if (!id) return { reason: 'not a /proxy/<id>/ path' };
+  const workers = (masterJson as { workers?: { id?: string; webuiaddress?: string }[] })?.workers ?? [];
+  const w = workers.find((x) => x.id === decodeURIComponent(id));
+  if (!w) return { reason: /^app-/.test(id) ? 'driver UIs are reached through /_dynos (/set-backend), not /proxy/<app-id>/' : `no worker ${id} on the master` };
+  const m = /^https?:\/\/([^/:]+):(\d+)\/?$/.exec(w.webuiaddress ?? '');
+  const backend = m ? `${m[1]!.toLowerCase()}:${m[2]}` : undefined;
+  if (!backend || !allowed(backend)) return { reason: `worker ${id} advertises ${w.webuiaddress ?? 'no UI'}, which is not an allowed backend` };
+  return { backend, reason: 'allowed' };
+}
+
+/** Pure: a navigation from another site (the browser says so) must not choose the backend. */
+export const crossSite = (secFetchSite: string | string[] | undefined) => secFetchSite === 'cross-site' || secFetchSite === 'same-site';
+
 export interface LandingOptions {
   app: string;
   topologyFile: string;
@@ -117,24 +137,55 @@ export interface LandingOptions {
   allowed: (v: string) => boolean;
 }
 
-async function masterDynos(o: LandingOptions): Promise<DynoLink[]> {
+/** The first master whose /json answers (names resolved through the space's DNS). */
+async function masterJson(o: LandingOptions): Promise<{ host: string; json: unknown } | undefined> {
   const resolver = new Resolver({ timeout: 2000, tries: 1 });
   if (o.resolvers.length) resolver.setServers(o.resolvers.map((r) => r.replace(/^\[|\]$/g, '')));
   for (const host of o.masterHosts) {
     try {
       const [ip] = await resolver.resolve4(host);
       const res = await fetch(`http://${ip}:8080/json`, { signal: AbortSignal.timeout(3000) });
-      return dynosFromMaster(host, await res.json());
+      return { host, json: await res.json() };
     } catch {
       /* next master */
     }
   }
+  return undefined;
+}
+
+async function masterDynos(o: LandingOptions): Promise<DynoLink[]> {
+  const m = await masterJson(o);
+  if (m) return dynosFromMaster(m.host, m.json);
   return o.masterHosts.map((h) => ({ name: 'master', type: 'master', host: h, port: 8080, note: 'not answering' }));
 }
 
+/** The master's /json for /proxy checks, kept 3 s: a page pulls many assets through /proxy/<id>/. */
+function cachedMasterJson(o: LandingOptions): () => Promise<unknown> {
+  let last: { at: number; json: Promise<unknown> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > 3000) last = { at: Date.now(), json: masterJson(o).then((m) => m?.json) };
+    return last.json;
+  };
+}
+
 export function startLanding(o: LandingOptions): Promise<http.Server> {
+  const workersView = cachedMasterJson(o);
   const server = http.createServer(async (req, res) => {
     const url = req.url ?? '/';
+    if (url === '/_space_denied') {
+      // nginx keeps auth_basic's challenge header on its way here
+      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' }).end('Authentication required.\n');
+      return;
+    }
+    if (url === '/_space_proxy_check') {
+      const t = proxyTarget(String(req.headers['x-original-uri'] ?? ''), await workersView(), o.allowed);
+      res.writeHead(t.backend ? 204 : 403, t.backend ? { 'x-space-backend': t.backend } : { 'x-space-refused': t.reason }).end();
+      return;
+    }
+    if ((url === '/set-backend' || url.startsWith('/set-backend/')) && crossSite(req.headers['sec-fetch-site'])) {
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end("Refused: /set-backend must be followed from the proxy's own pages, not from another site.\n");
+      return;
+    }
     if (url === '/set-backend' || url.startsWith('/set-backend/')) {
       const r = setBackend(url, o.cookie, o.allowed);
       res.writeHead(r.status, r.headers).end(r.body);

@@ -4,17 +4,19 @@
  * SIGQUIT, nginx's graceful shutdown; the dyno exits with nginx's exit code.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, rmSync, unwatchFile, watchFile } from 'node:fs';
+import { chmodSync, chownSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import ejs from 'ejs';
 import { handleError } from '../handle-error.js';
 import { parseConfig } from '../config/schema.js';
 import { fail } from '../errors.js';
 import { TEMPLATES, writeConf } from '../render/index.js';
 import { masterHosts } from '../space/index.js';
-import { htpasswd, isAllowedBackend, proxyConf, resolversFrom, upstreamsFor, DEFAULT_DOMAINS, DEFAULT_PORTS, COOKIE } from './index.js';
+import { allowedDomains, htpasswd, isAllowedBackend, proxyConf, resolversFrom, upstreamsFor, DEFAULT_PORTS, COOKIE } from './index.js';
+import { emptyLockout, expire, lockoutMap, LOCKOUT, recordFailure } from './lockout.js';
 import { dynosFromTopology, startLanding } from './landing.js';
 
 
@@ -27,19 +29,87 @@ export function findNginx(env: NodeJS.ProcessEnv): string {
   });
 }
 
+/**
+ * Where nginx.conf, htpasswd and nginx's temp files go: SPACE_PROXY_DIR, else $HOME/.space-proxy
+ * (refused if someone else owns it), else a fresh private dir in the temp dir: never a predictable
+ * shared path another user could have prepared.
+ */
+function privateDir(env: NodeJS.ProcessEnv): string {
+  if (env.SPACE_PROXY_DIR) {
+    mkdirSync(env.SPACE_PROXY_DIR, { recursive: true, mode: 0o700 });
+    return env.SPACE_PROXY_DIR;
+  }
+  if (env.HOME && existsSync(env.HOME)) {
+    const dir = path.join(env.HOME, '.space-proxy');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== process.getuid?.())
+      fail({ code: 'usage', message: `${dir} is not a directory of this user's: refusing to write the proxy's configuration there (set SPACE_PROXY_DIR).` });
+    return dir;
+  }
+  return mkdtempSync(path.join(os.tmpdir(), 'space-proxy-'));
+}
+
+/** Can a user who is neither owner nor in the group walk down to `dir` (o+x on it and every parent)? */
+function othersCanTraverse(dir: string): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (!(statSync(d).mode & 0o001)) return false;
+    if (d === path.dirname(d)) return true;
+  }
+}
+
+/** Started as root (a local machine), nginx's workers drop to nobody and its group. */
+function workerIdentity(): { conf: string; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string) => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
+  const group = spawnSync('id', ['-gn', 'nobody'], { encoding: 'utf8' }).stdout.trim();
+  if (!group || Number.isNaN(id('-g'))) fail({ code: 'usage', message: 'Started as root, but there is no user "nobody" for nginx\'s workers to run as.' });
+  return { conf: `nobody ${group}`, gid: id('-g') };
+}
+
+/** Reads failed logins from nginx and keeps lockout.map current; `reload` makes nginx read it again. */
+function watchFailedLogins(fifo: string, mapFile: string, reload: () => void): void {
+  const l = emptyLockout();
+  const write = () => {
+    writeFileSync(`${mapFile}.tmp`, lockoutMap(l, Date.now()));
+    renameSync(`${mapFile}.tmp`, mapFile);
+    reload();
+  };
+  const open = (): void => {
+    const input = createReadStream(fifo).on('error', () => {});
+    readline.createInterface({ input }).on('line', (client) => {
+      if (recordFailure(l, client.trim(), Date.now())) {
+        process.stderr.write(`space-proxy: too many failed logins from ${client.trim()}: locked out for ${LOCKOUT.lockMs / 60_000} min\n`);
+        write();
+      }
+    });
+    // nginx may close and reopen its end (a reload): read on
+    input.once('end', () => setTimeout(open, 100).unref());
+  };
+  open();
+  setInterval(() => expire(l, Date.now()) && write(), 15_000).unref();
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   const settings = parseConfig(env, 'run');
   const users = htpasswd(settings);
   if (!settings.PORT) fail({ code: 'config-invalid', issues: [{ name: 'PORT', problem: 'is not set: the web dyno listens on $PORT', example: 'PORT=5000' }] });
   const nginx = findNginx(env);
-  const dir = env.SPACE_PROXY_DIR ?? path.join(env.HOME && existsSync(env.HOME) ? env.HOME : os.tmpdir(), '.space-proxy');
-  for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(path.join(dir, sub), { recursive: true });
+  const dir = privateDir(env);
+  const worker = workerIdentity();
+  // nginx's workers (an unprivileged user when started as root) read htpasswd and write temp files:
+  // in `dir` when they can reach it, else in a fresh dir of their own under the temp dir
+  const workerDir = worker && !othersCanTraverse(path.dirname(path.resolve(dir))) ? mkdtempSync(path.join(os.tmpdir(), 'space-proxy-')) : dir;
+  for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(path.join(workerDir, sub), { recursive: true });
+  chmodSync(dir, worker && workerDir === dir ? 0o711 : 0o700);
+  if (workerDir !== dir) chmodSync(workerDir, 0o711);
+  writeFileSync(path.join(dir, 'lockout.map'), '');
   const resolvers = env.SPACE_PROXY_RESOLVER
     ? env.SPACE_PROXY_RESOLVER.split(',').map((s) => s.trim())
     : resolversFrom(existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '');
   if (!resolvers.length) fail({ code: 'usage', message: 'No DNS resolver: /etc/resolv.conf lists no nameserver and SPACE_PROXY_RESOLVER is not set.' });
-  const domains = settings.SPACE_PROXY_ALLOWED_DOMAINS ?? DEFAULT_DOMAINS;
+  const domains = allowedDomains(settings);
   const ports = (settings.SPACE_PROXY_ALLOWED_PORTS as [number, number?][] | undefined) ?? DEFAULT_PORTS;
   const landing = await startLanding({
     app: (settings.HEROKU_DNS_APP_NAME ?? 'space').split('.')[0]!,
@@ -62,15 +132,21 @@ async function main(): Promise<void> {
       /* no topology: every backend is resolved per request */
     }
     const listen = `${env.SPACE_PROXY_LISTEN ? `${env.SPACE_PROXY_LISTEN}:` : ''}${settings.PORT}`;
-    const conf = proxyConf({ settings, dir, listen, resolvers, landingPort, upstreams: upstreamsFor(known, allowed) });
-    await writeConf(dir, [
-      { name: 'nginx.conf', content: ejs.render(template, { ...conf, runAsRoot: process.getuid?.() === 0 }), mode: 0o644 },
-      { name: 'htpasswd', content: `${users.join('\n')}\n`, mode: 0o600 },
-    ]);
+    const conf = proxyConf({ settings, dir, listen, resolvers, landingPort, upstreams: upstreamsFor(known, allowed), workerUser: worker?.conf, workerDir });
+    await writeConf(workerDir, [{ name: 'htpasswd', content: `${users.join('\n')}\n`, mode: 0o600 }]);
+    // the workers check passwords: their group may read the file, nobody else
+    if (worker) {
+      chownSync(path.join(workerDir, 'htpasswd'), 0, worker.gid);
+      chmodSync(path.join(workerDir, 'htpasswd'), 0o640);
+    }
+    await writeConf(dir, [{ name: 'nginx.conf', content: ejs.render(template, conf), mode: 0o644 }]);
     const test = spawnSync(nginx, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
     if (test.status !== 0) fail({ code: 'usage', message: `nginx refused the rendered configuration: ${test.stderr.trim().split('\n')[0]}` });
     return conf;
   };
+  // FIFOs left by a previous start (a restarted dyno keeps its dir) would block `nginx -t`, which
+  // opens every log for writing: it gets plain files now, and the FIFOs are made right after.
+  for (const f of ['access.fifo', 'denied.fifo']) rmSync(path.join(dir, f), { force: true });
   const conf = await render();
   process.stdout.write(`space-proxy: listening on ${conf.listen}, default backend ${conf.defaultBackend}, ${users.length} user(s)\n`);
   // Access logs reach stdout (Heroku's log stream) through a FIFO: nginx cannot open /dev/stdout
@@ -80,7 +156,11 @@ async function main(): Promise<void> {
   if (spawnSync('mkfifo', ['-m', '600', fifo]).status !== 0) fail({ code: 'usage', message: `could not create ${fifo} (mkfifo)` });
   const accessLog = createReadStream(fifo).on('error', () => {});
   accessLog.pipe(process.stdout);
+  const deniedFifo = path.join(dir, 'denied.fifo');
+  rmSync(deniedFifo, { force: true });
+  if (spawnSync('mkfifo', ['-m', '600', deniedFifo]).status !== 0) fail({ code: 'usage', message: `could not create ${deniedFifo} (mkfifo)` });
   const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' });
+  watchFailedLogins(deniedFifo, path.join(dir, 'lockout.map'), () => child.kill('SIGHUP'));
   // Heroku refreshes the topology within ~10 s of a change: re-render and reload (SIGHUP) to follow it.
   watchFile(topologyFile, { interval: 5000 }, () => {
     render().then(
@@ -93,6 +173,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', graceful);
   child.on('exit', (code, signal) => {
     unwatchFile(topologyFile);
+    if (workerDir !== dir) rmSync(workerDir, { recursive: true, force: true });
     landing.close();
     // nginx flushed its buffered access log on the way out: pass it all on before exiting
     const exit = () => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));

@@ -3,20 +3,18 @@
  * addresses, names served by the local space's DNS server. (test/e2e/space-proxy covers real Spark.)
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDns } from '../../src/local/dns.js';
-import { dnsAddress, dnsTable, formation, parseProcfile, topology } from '../../src/local/formation.js';
-import { bin, REPO, tmpdir } from '../helpers/buildpack.js';
+import { formation, parseProcfile } from '../../src/local/formation.js';
+import { bin, tmpdir } from '../helpers/buildpack.js';
 import { HOSTILE } from '../helpers/hostile.js';
 import { freePort } from '../helpers/cluster.js';
+import { startProxy, type ProxyUnderTest } from '../helpers/proxy.js';
 
 const APP = 'proxy-it';
 const f = formation(APP, parseProcfile('master: x\nworker: x\nweb: x\n'), { master: 1, worker: 1, web: 1 });
-const [master, worker] = f.dynos;
+const [master] = f.dynos;
 const sha = (s: string | Buffer) => createHash('sha1').update(s).digest();
 const salt = randomBytes(4);
 const users = {
@@ -26,63 +24,38 @@ const users = {
   apr: 'pw-apr-4',
 };
 
-function fakeUi(host: string, port: number, body: string): Promise<http.Server> {
-  const s = http.createServer((req, res) => {
-    if (req.url === '/redirect') return void res.writeHead(302, { location: `http://${host}:${port}/elsewhere` }).end();
-    res.writeHead(200, { 'content-type': 'text/html' }).end(`${body} path=${req.url} auth=${req.headers.authorization ?? 'none'}`);
-  });
-  return new Promise((r) => s.listen(port, host, () => r(s)));
-}
-
 describe('space proxy (real nginx)', () => {
+  let p: ProxyUnderTest;
   let proxy: ResultPromise;
   let url: string;
-  const servers: { close: () => void }[] = [];
-  const env: Record<string, string> = {};
+  let env: Record<string, string>;
 
   beforeAll(async () => {
-    const dir = tmpdir('sis-proxy-');
-    const dns = dnsAddress(f);
-    servers.push(await startDns(dns.host, dns.port, dnsTable(f)));
-    servers.push(await fakeUi(master!.ip, 8080, `MASTER spark://1.master.${APP}.app.localspace:7077`));
-    servers.push(await fakeUi(worker!.ip, 8081, 'WORKER UI'));
-    // The topology knows the master by its right IP and the worker by a stale one (a restarted dyno):
-    // the master gets a kept-alive upstream, the worker falls back to DNS.
-    const topo = topology(f) as { apps: { formation: { process_type: string; dynos: { private_ip: string }[] }[] }[] };
-    topo.apps[0]!.formation.find((x) => x.process_type === 'worker')!.dynos[0]!.private_ip = `127.${f.subnet}.9.9`;
-    writeFileSync(path.join(dir, 'topology.json'), JSON.stringify(topo));
     const apr = (await execa('openssl', ['passwd', '-apr1', users.apr])).stdout.trim();
-    const port = await freePort();
-    Object.assign(env, {
-      PORT: String(port),
-      HEROKU_DNS_APP_NAME: `${APP}.app.localspace`,
-      SPACE_PROXY_LISTEN: '127.0.0.1',
-      SPACE_PROXY_RESOLVER: `${dns.host}:${dns.port}`,
-      SPACE_PROXY_DIR: path.join(dir, 'run'),
-      SPACE_TOPOLOGY_FILE: path.join(dir, 'topology.json'),
-      SPACE_PROXY_BASIC_AUTH: [
-        `plain:{PLAIN}${users.plain}`,
-        `sha:{SHA}${sha(users.sha).toString('base64')}`,
-        `ssha:{SSHA}${Buffer.concat([sha(Buffer.concat([Buffer.from(users.ssha), salt])), salt]).toString('base64')}`,
-        `apr:${apr}`,
-      ].join('\n'),
-    });
-    proxy = execa(bin('space-proxy'), [], { env, reject: false, all: true });
-    url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        await fetch(url);
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error(`proxy did not start: ${(await proxy).all}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    p = await startProxy(
+      APP,
+      {
+        SPACE_PROXY_BASIC_AUTH: [
+          `plain:{PLAIN}${users.plain}`,
+          `sha:{SHA}${sha(users.sha).toString('base64')}`,
+          `ssha:{SSHA}${Buffer.concat([sha(Buffer.concat([Buffer.from(users.ssha), salt])), salt]).toString('base64')}`,
+          `apr:${apr}`,
+        ].join('\n'),
+      },
+      {
+        // The topology knows the master by its right IP and the worker by a stale one (a restarted
+        // dyno): the master gets a kept-alive upstream, the worker falls back to DNS.
+        topology: (t) => {
+          const topo = t as { apps: { formation: { process_type: string; dynos: { private_ip: string }[] }[] }[] };
+          topo.apps[0]!.formation.find((x) => x.process_type === 'worker')!.dynos[0]!.private_ip = `127.${f.subnet}.9.9`;
+          return topo;
+        },
+      },
+    );
+    ({ proxy, url, env } = p);
   });
   afterAll(async () => {
-    proxy?.kill('SIGTERM');
-    for (const s of servers) s.close();
+    await p?.close();
   });
 
   const auth = (user: keyof typeof users = 'plain') => ({ authorization: `Basic ${Buffer.from(`${user}:${users[user]}`).toString('base64')}` });
@@ -169,9 +142,9 @@ describe('space proxy (real nginx)', () => {
     expect(r.all).toContain('SPACE_PROXY_BASIC_AUTH: is not set (nor SPACE_PROXY_PASSWORD): the proxy refuses to start without credentials');
   });
 
-  it('keeps the htpasswd file 0600 and passwords out of its output', async () => {
+  it('keeps the htpasswd file 0600 (0640 for the workers’ group when started as root) and passwords out of its output', async () => {
     const { statSync } = await import('node:fs');
-    expect(statSync(path.join(env.SPACE_PROXY_DIR!, 'htpasswd')).mode & 0o777).toBe(0o600);
+    expect(statSync(path.join(env.SPACE_PROXY_DIR!, 'htpasswd')).mode & 0o777).toBe(process.getuid?.() === 0 ? 0o640 : 0o600);
   });
 
   it('stops gracefully on SIGTERM (nginx gets SIGQUIT)', async () => {

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/schema.js';
-import { backendPattern, defaultBackend, htpasswd, isAllowedBackend, resolversFrom, upstreamsFor } from '../../src/proxy/index.js';
-import { dynosFromMaster, dynosFromTopology, landingHtml } from '../../src/proxy/landing.js';
+import { allowedDomains, backendPattern, defaultBackend, htpasswd, isAllowedBackend, resolversFrom, upstreamsFor } from '../../src/proxy/index.js';
+import { crossSite, dynosFromMaster, dynosFromTopology, landingHtml, proxyTarget } from '../../src/proxy/landing.js';
+import { emptyLockout, expire, lockoutMap, recordFailure } from '../../src/proxy/lockout.js';
 import { answer, parseQuery } from '../../src/local/dns.js';
 import { dnsTable, formation, parseProcfile, topology } from '../../src/local/formation.js';
 import { HOSTILE } from '../helpers/hostile.js';
 
+
+/** the allow-list of app `demo` that runs jobs against cluster app `my-spark-job`'s… and `demo`'s own names */
+const DEMO = ['demo.app.localspace', 'my-spark-job.app.localspace'];
 
 describe('set-backend allow-list', () => {
   it.each([
@@ -14,9 +18,20 @@ describe('set-backend allow-list', () => {
     '1.job.my-spark-job.app.localspace:4040',
     'history.demo.app.localspace:18080',
     '2.worker.demo.app.localspace:8099',
-  ])('accepts %s', (b) => expect(isAllowedBackend(b)).toBe(true));
+  ])('accepts %s', (b) => expect(isAllowedBackend(b, DEMO)).toBe(true));
 
-  it.each(HOSTILE)('refuses %j', (b) => expect(isAllowedBackend(b)).toBe(false));
+  it.each(HOSTILE)('refuses %j', (b) => expect(isAllowedBackend(b, ['localspace'])).toBe(false));
+
+  it('defaults to this app’s own names (and the cluster app’s), not the whole space', () => {
+    const own = allowedDomains(parseConfig({ HEROKU_DNS_APP_NAME: 'demo.app.localspace' }, 'run'));
+    expect(own).toEqual(['demo.app.localspace']);
+    expect(isAllowedBackend('1.worker.demo.app.localspace:8081', own)).toBe(true);
+    expect(isAllowedBackend('1.web.other-app.app.localspace:8080', own)).toBe(false);
+    expect(isAllowedBackend('1.master.xdemo.app.localspace:8080', own)).toBe(false);
+    expect(allowedDomains(parseConfig({ HEROKU_DNS_APP_NAME: 'job.app.localspace', SPARK_CLUSTER_APP: 'cluster' }, 'run'))).toEqual(['job.app.localspace', 'cluster.app.localspace']);
+    // other apps only when listed
+    expect(allowedDomains(parseConfig({ HEROKU_DNS_APP_NAME: 'demo.app.localspace', SPACE_PROXY_ALLOWED_DOMAINS: 'localspace' }, 'run'))).toEqual(['localspace']);
+  });
 
   it('is configurable: domains and ports', () => {
     expect(isAllowedBackend('spark.internal:9999', ['internal'], [[9999]])).toBe(true);
@@ -56,7 +71,7 @@ describe('upstreams', () => {
         { host: 'evil.com', port: 8080, ip: '10.0.0.6' },
         { host: '2.worker.demo.app.localspace', port: 8081, ip: 'not-an-ip' },
       ],
-      (v) => isAllowedBackend(v),
+      (v) => isAllowedBackend(v, DEMO),
     );
     expect(ups).toEqual([{ name: 'dyno_1', backend: '1.master.demo.app.localspace:8080', address: '10.0.0.5:8080' }]);
   });
@@ -71,7 +86,7 @@ describe('landing page', () => {
       'worker.1 1.worker.demo.app.localspace:8081',
       'worker.2 2.worker.demo.app.localspace:8081',
     ]);
-    const html = landingHtml({ app: '<demo>', dynos, source: 'x', current: '1.worker.demo.app.localspace:8081', allowed: (v) => isAllowedBackend(v) });
+    const html = landingHtml({ app: '<demo>', dynos, source: 'x', current: '1.worker.demo.app.localspace:8081', allowed: (v) => isAllowedBackend(v, DEMO) });
     expect(html).toContain('<a href="/set-backend/1.master.demo.app.localspace:8080">');
     expect(html).toContain('&#60;demo&#62;');
     expect(html).not.toMatch(/<script|https?:\/\//);
@@ -101,5 +116,53 @@ describe('local DNS', () => {
     expect(nx.readUInt16BE(2) & 0xf).toBe(3);
     expect(nx.readUInt16BE(6)).toBe(0);
     expect(answer(Buffer.from([1, 2, 3]), table)).toBeUndefined();
+  });
+});
+
+describe('proxy_reverse_proxy_paths', () => {
+  const json = {
+    workers: [
+      { id: 'worker-20260101-1.worker.demo.app.localspace-40000', webuiaddress: 'http://1.worker.demo.app.localspace:8081' },
+      { id: 'worker-rogue', webuiaddress: 'http://evil.example:8081' },
+      { id: 'worker-rogue-port', webuiaddress: 'http://2.worker.demo.app.localspace:22' },
+    ],
+  };
+  const allowed = (v: string) => isAllowedBackend(v, DEMO);
+  it('serves a worker id at the UI the master lists, when that is an allowed backend', () => {
+    expect(proxyTarget('/proxy/worker-20260101-1.worker.demo.app.localspace-40000/logPage/?x=1', json, allowed)).toEqual({ backend: '1.worker.demo.app.localspace:8081', reason: 'allowed' });
+  });
+  it('refuses a worker advertising a host or port outside the allow-list, an unknown id, and app ids', () => {
+    expect(proxyTarget('/proxy/worker-rogue/', json, allowed).backend).toBeUndefined();
+    expect(proxyTarget('/proxy/worker-rogue/', json, allowed).reason).toContain('not an allowed backend');
+    expect(proxyTarget('/proxy/worker-rogue-port/', json, allowed).backend).toBeUndefined();
+    expect(proxyTarget('/proxy/worker-nope/', json, allowed).reason).toBe('no worker worker-nope on the master');
+    expect(proxyTarget('/proxy/app-20260101000000-0000/', json, allowed).reason).toContain('driver UIs are reached through /_dynos');
+    expect(proxyTarget('/other', json, allowed).backend).toBeUndefined();
+  });
+  it('tells a cross-site navigation by Sec-Fetch-Site', () => {
+    expect([crossSite('cross-site'), crossSite('same-site'), crossSite('same-origin'), crossSite('none'), crossSite(undefined)]).toEqual([true, true, false, false, false]);
+  });
+});
+
+describe('proxy_lockout', () => {
+  const p = { maxFailures: 3, windowMs: 1000, lockMs: 5000 };
+  it('locks a client out after maxFailures within the window, for lockMs; others are untouched', () => {
+    const l = emptyLockout();
+    expect([recordFailure(l, '203.0.113.7', 0, p), recordFailure(l, '203.0.113.7', 10, p), recordFailure(l, '198.51.100.1', 20, p)]).toEqual([false, false, false]);
+    expect(recordFailure(l, '203.0.113.7', 30, p)).toBe(true);
+    expect(lockoutMap(l, 40)).toBe('"203.0.113.7" 1;\n');
+    expect(expire(l, 4000)).toBe(false);
+    expect(expire(l, 5030)).toBe(true);
+    expect(lockoutMap(l, 5030)).toBe('\n');
+  });
+  it('forgets failures older than the window, and ignores what is not an address', () => {
+    const l = emptyLockout();
+    recordFailure(l, '203.0.113.7', 0, p);
+    recordFailure(l, '203.0.113.7', 10, p);
+    expect(recordFailure(l, '203.0.113.7', 2000, p)).toBe(false);
+    expect(recordFailure(l, '"; evil', 0, p)).toBe(false);
+    expect(recordFailure(l, '"; evil', 1, p)).toBe(false);
+    expect(recordFailure(l, '"; evil', 2, p)).toBe(false);
+    expect(lockoutMap(l, 3)).toBe('\n');
   });
 });
