@@ -11,6 +11,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appWithSpark, cli, freePort } from '../helpers/cluster.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
+import { until } from '../helpers/wait.js';
 
 const APP = 'e2e-proxy';
 const PASSWORD = 'e2e-proxy-password';
@@ -18,6 +19,7 @@ const ARTIFACTS = process.env.SPARK_TEST_ARTIFACTS ?? path.join(os.tmpdir(), 'sp
 
 describe(`space proxy with real Spark ${DEFAULT_VERSION}`, () => {
   let app: string;
+  let sparkHome: string;
   let url: string;
   let browser: Browser | undefined;
   const auth = { authorization: `Basic ${Buffer.from(`spark:${PASSWORD}`).toString('base64')}` };
@@ -25,7 +27,7 @@ describe(`space proxy with real Spark ${DEFAULT_VERSION}`, () => {
   beforeAll(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    ({ app } = await appWithSpark(DEFAULT_VERSION, { SPACE_PROXY_BASIC_AUTH: `spark:{PLAIN}${PASSWORD}`, SPARK_REVERSE_PROXY_URL: url, SPARK_AUTH_SECRET: randomBytes(24).toString('hex') }, true));
+    ({ app, sparkHome } = await appWithSpark(DEFAULT_VERSION, { SPACE_PROXY_BASIC_AUTH: `spark:{PLAIN}${PASSWORD}`, SPARK_REVERSE_PROXY_URL: url, SPARK_AUTH_SECRET: randomBytes(24).toString('hex') }, true));
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--port', String(port)]);
     expect(up.exitCode, up.all).toBe(0);
     expect(up.stdout).toContain(`web (space proxy): ${url}/ (users from SPACE_PROXY_BASIC_AUTH)`);
@@ -66,6 +68,29 @@ describe(`space proxy with real Spark ${DEFAULT_VERSION}`, () => {
     expect(r.status).toBe(200);
     expect(await r.text()).toMatch(/Spark Worker at \d\.worker\.e2e-proxy\.app\.localspace/);
   });
+
+  it('reverse-proxy mode: a worker holding the secret but advertising a UI outside the allow-list is not served under /proxy/<id>/', async () => {
+    // a rogue daemon on the host, registered with the cluster's secret (local exec renders it), its UI "at" evil.example:9999
+    const rogue = cli(
+      ['local', 'exec', '--dir', app, '--no-hosts', '--', path.join(sparkHome, 'bin/spark-class'), 'org.apache.spark.deploy.worker.Worker', '--webui-port', '9999', '--cores', '1', '--memory', '512m', `spark://1.master.${APP}.app.localspace:7077`],
+      { env: { SPARK_PUBLIC_DNS: 'evil.example', SPARK_DAEMON_MEMORY: '256m' }, timeout: 300_000 },
+    );
+    try {
+      const json = async () => (await (await fetch(`${url}/json/`, { headers: auth })).json()) as { workers: { id: string; webuiaddress: string; state: string }[] };
+      const bad = await until('the rogue worker registered', async () => (await json()).workers.find((w) => w.webuiaddress === 'http://evil.example:9999' && w.state === 'ALIVE'), 120_000, 500);
+      const refused = await fetch(`${url}/proxy/${bad.id}/`, { headers: auth });
+      expect(refused.status).toBe(403);
+      const good = (await json()).workers.find((w) => w.webuiaddress.includes(`.worker.${APP}.app.localspace:8081`) && w.state === 'ALIVE')!;
+      const served = await fetch(`${url}/proxy/${good.id}/`, { headers: auth });
+      expect(served.status).toBe(200);
+      expect(await served.text()).toMatch(/Spark Worker at \d\.worker\.e2e-proxy\.app\.localspace/);
+      // an application id: where its UI is, nothing can check, so it is not served this way
+      expect((await fetch(`${url}/proxy/app-20260101000000-0000/`, { headers: auth })).status).toBe(403);
+    } finally {
+      rogue.kill('SIGTERM');
+      await rogue;
+    }
+  }, 300_000);
 
   it('a person logs in, opens the dynos page and clicks through to a worker UI (headless Chromium)', async () => {
     browser = await chromium.launch({
