@@ -7,7 +7,9 @@ export function handleError(err: unknown, out: Output = consoleOutput()): never 
   if (err instanceof SparkInSpaceError) {
     out.error(describe(err.problem));
   } else if (err instanceof ZodError) {
-    out.error(['Invalid options:', ...err.issues.map((i) => `--${i.path.join('.')}: ${i.message}`)]);
+    // options as the user typed them: crashCooldown → --crash-cooldown
+    const flag = (p: PropertyKey[]) => `--${p.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    out.error(['Invalid options:', ...err.issues.map((i) => `${flag(i.path)}: ${i.message}`)]);
   } else {
     const e = err as Error;
     out.error([`Unexpected error: ${e?.message ?? String(err)}`, 'Please report it with the output above.']);

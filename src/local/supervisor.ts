@@ -137,7 +137,9 @@ export class Supervisor {
     };
     // JVMs read this file (-Djdk.net.hosts.file) at every lookup; the JVM caches answers for 30 s at most
     atomic(path.join(dir, 'hosts'), hostsFile(f, os.hostname()));
-    // `local exec` bind-mounts this one over /etc/hosts: rewritten in place (same inode), never renamed
+    // `local exec` bind-mounts this one over /etc/hosts: rewritten in place (same inode), never renamed.
+    // It carries this machine's own /etc/hosts too, unless that already is a space's (a supervisor
+    // started from inside `local exec`).
     const system = existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : '';
     const etc = path.join(dir, 'etc-hosts');
     const text = `${hostsFile(f, os.hostname())}\n# this machine's /etc/hosts\n${system.includes('# spark-in-space local space') ? '' : system}`;
@@ -244,7 +246,10 @@ export class Supervisor {
     this.readyWaiters.delete(name);
   }
 
-  /** Resolves true once `r`'s current incarnation is up (false if it exits first or `timeoutMs` passes). */
+  /**
+   * Resolves true once `r` is up (across crash restarts), false when it is stopped on purpose or
+   * `timeoutMs` passes.
+   */
   private whenReady(r: DynoRecord, timeoutMs: number): Promise<boolean> {
     if (r.phase === 'up') return Promise.resolve(true);
     return new Promise((resolve) => {

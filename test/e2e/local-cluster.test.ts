@@ -4,10 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
-import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bin, REPO, tmpdir } from '../helpers/buildpack.js';
+import { bin, tmpdir } from '../helpers/buildpack.js';
 import { appWithSpark, buildJobJar, cli } from '../helpers/cluster.js';
 import { DEFAULT_VERSION, NEWEST_35 } from '../helpers/spark.js';
 import { groupAlive } from '../../src/local/runner.js';

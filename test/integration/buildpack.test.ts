@@ -1,5 +1,5 @@
 /** Heroku's classic buildpack API: detect, release, and compile from a buildpack dir that is not the app. */
-import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';

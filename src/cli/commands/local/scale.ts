@@ -27,9 +27,10 @@ Examples:
     .action(async (changes: string[], raw) => {
       const o = ScaleOptions.parse(raw);
       const t = target(raw);
+      const formation = running(t).formation;
       let want: Record<string, number>;
       try {
-        want = parseScale(changes, running(t).formation);
+        want = parseScale(changes, formation);
       } catch (err) {
         return fail({ code: 'usage', message: `${(err as Error).message}. Example: spark-in-space local scale worker=3` });
       }
