@@ -11,6 +11,7 @@ import { groupAlive } from '../../src/local/runner.js';
 import { readState, resolveApp, spaceDir, spaceLog, type State } from '../../src/local/state.js';
 import { Supervisor } from '../../src/local/supervisor.js';
 import { tmpdir } from '../helpers/buildpack.js';
+import { cli } from '../helpers/cluster.js';
 import { until } from '../helpers/wait.js';
 
 const APP = 'lifecycle-it';
@@ -137,5 +138,23 @@ describe('local_lifecycle with stand-in dynos', () => {
     expect(resolveApp(appDir, 'other')).toBe('other');
     const fresh = tmpdir('sis-Fresh_App-');
     expect(resolveApp(fresh, undefined)).toBe(path.basename(fresh).toLowerCase().replace(/[^a-z0-9-]+/g, '-'));
+  });
+});
+
+describe('local CLI without a running space', () => {
+  it('bad options name the flag as typed, with what a good value looks like', async () => {
+    const r = await cli(['local', 'up', '--dir', tmpdir(), '--crash-cooldown', 'soon']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('--crash-cooldown: "soon" is not a duration such as 30s, 10m, 24h');
+  });
+
+  it('restart, cycle, scale and run say there is no space and how to start one', async () => {
+    const dir = tmpdir('sis-nospace-');
+    for (const args of [['restart'], ['cycle', 'worker'], ['scale', 'worker=2'], ['run', 'bash']]) {
+      // options before the command: `run` passes everything after it to the command
+      const r = await cli(['local', args[0]!, '--dir', dir, ...args.slice(1)]);
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(r.stderr).toContain(`No local space is running for ${path.basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-')} in ${dir}. Start one: spark-in-space local up --detach\n`);
+    }
   });
 });
