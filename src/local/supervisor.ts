@@ -135,14 +135,15 @@ export class Supervisor {
       writeFileSync(tmp, text);
       renameSync(tmp, file);
     };
+    const hosts = hostsFile(f, os.hostname());
     // JVMs read this file (-Djdk.net.hosts.file) at every lookup; the JVM caches answers for 30 s at most
-    atomic(path.join(dir, 'hosts'), hostsFile(f, os.hostname()));
+    atomic(path.join(dir, 'hosts'), hosts);
     // `local exec` bind-mounts this one over /etc/hosts: rewritten in place (same inode), never renamed.
     // It carries this machine's own /etc/hosts too, unless that already is a space's (a supervisor
     // started from inside `local exec`).
     const system = existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : '';
     const etc = path.join(dir, 'etc-hosts');
-    const text = `${hostsFile(f, os.hostname())}\n# this machine's /etc/hosts\n${system.includes('# spark-in-space local space') ? '' : system}`;
+    const text = `${hosts}\n# this machine's /etc/hosts\n${system.includes('# spark-in-space local space') ? '' : system}`;
     writeFileSync(etc, `# spark-in-space local space ${this.o.app}\n${text}`);
     atomic(path.join(dir, 'space-topology.json'), JSON.stringify(topology(f), null, 2));
     this.table.clear();
