@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 120_000,
+    // generous: two e2e files share two cores, and a spark-shell under that load takes over a minute
+    testTimeout: 300_000,
     hookTimeout: 20 * 60_000,
     globalSetup: ['test/helpers/global-setup.ts'],
     // two cores: JVMs and builds must not starve each other

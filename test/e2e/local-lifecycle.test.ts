@@ -114,7 +114,7 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
     // the old workers' executors went with them: only the current dynos' JVMs remain
     const current = new Set((await status()).dynos.map((d) => String(d.pid)));
     await until('no orphan JVMs', async () => (await jvmsOfApp()).every((pid) => current.has(pid)), 60_000);
-  });
+  }, 480_000);
 
   it('local scale worker=3 then worker=1 on the running space: /json shows 3, then 1 ALIVE, and no JVM is left over', async () => {
     const up = await cli(['local', 'scale', '--dir', app, 'worker=3']);
