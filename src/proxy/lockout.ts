@@ -32,14 +32,14 @@ export function recordFailure(l: Lockout, client: string, now: number, p: Lockou
 }
 
 /** Drops expired locks; true when any expired (the map must be rendered again). */
-export function expire(l: Lockout, now: number): boolean {
+export function expire(l: Lockout, now: number, p: LockoutPolicy = LOCKOUT): boolean {
   let changed = false;
   for (const [client, until] of l.locked)
     if (until <= now) {
       l.locked.delete(client);
       changed = true;
     }
-  for (const [client, ts] of l.failures) if (ts.every((t) => now - t >= LOCKOUT.windowMs)) l.failures.delete(client);
+  for (const [client, ts] of l.failures) if (ts.every((t) => now - t >= p.windowMs)) l.failures.delete(client);
   return changed;
 }
 

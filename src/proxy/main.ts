@@ -50,6 +50,13 @@ function privateDir(env: NodeJS.ProcessEnv): string {
   return mkdtempSync(path.join(os.tmpdir(), 'space-proxy-'));
 }
 
+/** A fresh FIFO at `file` (0600), replacing whatever is there. */
+function makeFifo(file: string): string {
+  rmSync(file, { force: true });
+  if (spawnSync('mkfifo', ['-m', '600', file]).status !== 0) fail({ code: 'usage', message: `could not create ${file} (mkfifo)` });
+  return file;
+}
+
 /** Can a user who is neither owner nor in the group walk down to `dir` (o+x on it and every parent)? */
 function othersCanTraverse(dir: string): boolean {
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
@@ -61,10 +68,11 @@ function othersCanTraverse(dir: string): boolean {
 /** Started as root (a local machine), nginx's workers drop to nobody and its group. */
 function workerIdentity(): { conf: string; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim());
-  const group = spawnSync('id', ['-gn', 'nobody'], { encoding: 'utf8' }).stdout.trim();
-  if (!group || Number.isNaN(id('-g'))) fail({ code: 'usage', message: 'Started as root, but there is no user "nobody" for nginx\'s workers to run as.' });
-  return { conf: `nobody ${group}`, gid: id('-g') };
+  const id = (flag: string) => spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim();
+  const group = id('-gn');
+  const gid = Number(id('-g'));
+  if (!group || !Number.isInteger(gid)) fail({ code: 'usage', message: 'Started as root, but there is no user "nobody" for nginx\'s workers to run as.' });
+  return { conf: `nobody ${group}`, gid };
 }
 
 /** Reads failed logins from nginx and keeps lockout.map current; `reload` makes nginx read it again. */
@@ -151,14 +159,9 @@ async function main(): Promise<void> {
   process.stdout.write(`space-proxy: listening on ${conf.listen}, default backend ${conf.defaultBackend}, ${users.length} user(s)\n`);
   // Access logs reach stdout (Heroku's log stream) through a FIFO: nginx cannot open /dev/stdout
   // when it is a socket, as it is under a supervisor.
-  const fifo = path.join(dir, 'access.fifo');
-  rmSync(fifo, { force: true });
-  if (spawnSync('mkfifo', ['-m', '600', fifo]).status !== 0) fail({ code: 'usage', message: `could not create ${fifo} (mkfifo)` });
-  const accessLog = createReadStream(fifo).on('error', () => {});
+  const accessLog = createReadStream(makeFifo(path.join(dir, 'access.fifo'))).on('error', () => {});
   accessLog.pipe(process.stdout);
-  const deniedFifo = path.join(dir, 'denied.fifo');
-  rmSync(deniedFifo, { force: true });
-  if (spawnSync('mkfifo', ['-m', '600', deniedFifo]).status !== 0) fail({ code: 'usage', message: `could not create ${deniedFifo} (mkfifo)` });
+  const deniedFifo = makeFifo(path.join(dir, 'denied.fifo'));
   const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' });
   watchFailedLogins(deniedFifo, path.join(dir, 'lockout.map'), () => child.kill('SIGHUP'));
   // Heroku refreshes the topology within ~10 s of a change: re-render and reload (SIGHUP) to follow it.
