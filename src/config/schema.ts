@@ -319,6 +319,28 @@ export const VARS = {
     example: 'SPARK_EVENTLOG_DIR=s3a://my-bucket/spark-events',
     schema: z.string().trim().regex(/^(s3a|file|hdfs|gs|abfss?):\/?\/?\S+$/, 'must be a URI such as s3a://bucket/spark-events'),
   }),
+  SPARK_DECOMMISSION: spec({
+    phase: 'run',
+    doc: "graceful worker decommission (default true): on the dyno's SIGTERM (scale-down, the daily cycle) a worker drains: its executors finish their tasks and hand cached blocks and shuffle files to other executors",
+    example: 'SPARK_DECOMMISSION=false',
+    schema: boolish,
+  }),
+  SPARK_DECOMMISSION_TIMEOUT: spec({
+    phase: 'run',
+    doc: 'seconds a worker may drain after SIGTERM before its executors are stopped (default 25: Heroku SIGKILLs the dyno 30 s after SIGTERM)',
+    example: 'SPARK_DECOMMISSION_TIMEOUT=25',
+    schema: intIn(1, 28),
+  }),
+  SPARK_DECOMMISSION_FALLBACK: spec({
+    phase: 'run',
+    doc: 'where draining executors put shuffle files no live executor can take (the last worker of a scale-down to zero): a directory URI every dyno reaches, or off (default)',
+    example: 'SPARK_DECOMMISSION_FALLBACK=s3a://my-bucket/spark-fallback/',
+    schema: z
+      .string()
+      .trim()
+      .refine((v) => v.toLowerCase() === 'off' || /^(s3a|file|hdfs|gs|abfss?):\/?\/?\S+$/.test(v), 'must be off or a directory URI such as s3a://bucket/spark-fallback/ or file:///shared/fallback/')
+      .transform((v) => (v.toLowerCase() === 'off' ? undefined : v.endsWith('/') ? v : `${v}/`)),
+  }),
   // ---- set by Heroku on every dyno (and by `spark-in-space local`)
   PORT: spec({ phase: 'run', doc: 'the port the web dyno binds', example: 'PORT=5000', schema: intIn(1, 65535) }),
   DYNO: spec({

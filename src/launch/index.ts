@@ -4,6 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fail } from '../errors.js';
 import { parseConfig, type Env, type Settings } from '../config/schema.js';
 import { computeConf, renderConf, writeConf, type Conf, type Role, type SparkInfo } from '../render/index.js';
@@ -12,6 +13,11 @@ import { dynoName, MASTER_PORT, MASTER_UI_PORT, masterUrl, WORKER_UI_PORT } from
 
 export type ProcessType = 'master' | 'worker' | 'console' | 'spark-shell' | 'spark-submit';
 export const PROCESS_TYPES: ProcessType[] = ['master', 'worker', 'console', 'spark-shell', 'spark-submit'];
+
+/** bin/support/drain-worker of this buildpack: two levels up from dist/launch/, one from the bundled dist/launch.mjs. */
+export const DRAIN_WORKER = ((here) =>
+  [path.resolve(here, '../../bin/support'), path.resolve(here, '../bin/support')].map((d) => path.join(d, 'drain-worker')).find((f) => existsSync(f)) ??
+  path.resolve(here, '../../bin/support/drain-worker'))(path.dirname(fileURLToPath(import.meta.url)));
 
 export const roleOf = (p: ProcessType): Role =>
   p === 'master' ? 'master' : p === 'worker' ? 'worker' : p === 'console' ? 'console' : 'driver';
@@ -24,6 +30,8 @@ export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settin
       return [bin('spark-class'), 'org.apache.spark.deploy.master.Master', '--host', dynoName(a.settings, a.env), '--port', String(MASTER_PORT), '--webui-port', String(MASTER_UI_PORT), ...a.args];
     case 'worker':
       return [
+        // graceful decommission: the watcher runs the JVM, ends it once drained (bin/support/drain-worker)
+        ...(a.conf.decommission ? [DRAIN_WORKER, String(a.conf.decommission.timeoutS), '--'] : []),
         bin('spark-class'),
         'org.apache.spark.deploy.worker.Worker',
         '--host',

@@ -13,6 +13,7 @@ export interface Controlled {
   cycle(target?: string): Promise<string>;
   schedule(target: string | undefined, everyMs: number): string;
   scale(want: Record<string, number>): Promise<string>;
+  halt(target: string): Promise<string>;
   snapshot(): State;
   stop(): Promise<void>;
 }
@@ -25,7 +26,7 @@ export type ControlRequest =
   | { op: 'restart'; target?: string }
   | { op: 'cycle'; target?: string; everyMs?: number }
   | { op: 'scale'; want: Record<string, number> }
-  | { op: 'stop' }
+  | { op: 'stop'; target?: string }
   | { op: 'state' };
 
 export interface ControlAnswer {
@@ -43,6 +44,7 @@ async function carryOut(s: Controlled, req: ControlRequest): Promise<ControlAnsw
     case 'scale':
       return { ok: true, message: await s.scale(req.want) };
     case 'stop':
+      if (req.target) return { ok: true, message: await s.halt(req.target) };
       // answered first: `local up` exits once everything is stopped
       setImmediate(() => void s.stop());
       return { ok: true, message: 'Stopping' };

@@ -3,7 +3,7 @@
  * master's own view from its /json, and whether the space is healthy. `report` gathers; `render`
  * is pure.
  */
-import { MASTER_UI_PORT } from '../space/index.js';
+import { MASTER_UI_PORT, workerState } from '../space/index.js';
 import { formatAge, health, type Health } from './lifecycle.js';
 import { getJson } from './runner.js';
 import type { State } from './state.js';
@@ -28,6 +28,14 @@ export async function report(s: State, now = Date.now()): Promise<Report> {
   return { ...h, app: s.app, masterUrl: s.masterUrl, masterUi: pick?.ui ?? answers[0]?.ui, web: s.web, master, state: s };
 }
 
+/** Pure: what the cluster says of a dyno: the master's status, or a worker's state on the master (DECOMMISSIONING while it drains). */
+export function sparkState(r: Pick<Report, 'master'>, d: { type: string; dns: string; phase: string }): string | undefined {
+  if (!r.master || d.phase === 'down') return undefined;
+  if (d.type === 'worker') return workerState(r.master.workers, d.dns) ?? 'not registered';
+  if (d.type === 'master') return r.master.url?.includes(d.dns) && r.master.status ? r.master.status : undefined;
+  return undefined;
+}
+
 const gb = (mb: number | undefined) => `${((mb ?? 0) / 1024).toFixed(1)} GB`;
 
 /** Pure: the lines `local status` prints. */
@@ -45,12 +53,13 @@ export function render(r: Report, now = Date.now()): string[] {
   const rows = s.dynos.map((d) => [
     d.name,
     d.phase + (d.phase === 'crashed' && d.restartAt ? ` (restart in ${formatAge(d.restartAt - now)})` : ''),
+    sparkState(r, d) ?? '-',
     String(d.restarts),
     d.ip,
     d.phase === 'up' && d.upAt ? formatAge(now - d.upAt) : '-',
     d.dns,
   ]);
-  const head = ['dyno', 'state', 'restarts', 'address', 'uptime', 'name'];
+  const head = ['dyno', 'state', 'spark', 'restarts', 'address', 'uptime', 'name'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   for (const row of [head, ...rows]) lines.push(`       ${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}`);
   if (!r.healthy) lines.push('', ...r.problems.map((p) => ` !     ${p}`));
@@ -72,6 +81,6 @@ export function toJson(r: Report): unknown {
     formation: s.formation,
     cycle: s.cycle,
     master: r.master ?? null,
-    dynos: s.dynos.map((d) => ({ ...d, up: d.phase === 'up' })),
+    dynos: s.dynos.map((d) => ({ ...d, up: d.phase === 'up', spark: sparkState(r, d) ?? null })),
   };
 }

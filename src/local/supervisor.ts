@@ -407,6 +407,19 @@ export class Supervisor {
     });
   }
 
+  /**
+   * `local down DYNO`: stops the selected dynos gracefully (a worker drains) and keeps them down
+   * until `local restart DYNO`; the rest of the space runs on.
+   */
+  halt(target: string): Promise<string> {
+    return this.serial(async () => {
+      const picked = this.targets(target);
+      const t0 = Date.now();
+      await Promise.all(picked.map((r) => this.stopDyno(r, 'local down')));
+      return `Stopped ${picked.map((r) => `${r.name} (${r.lastExit ? `exited with ${r.lastExit}` : 'was not running'})`).join(', ')} in ${((Date.now() - t0) / 1000).toFixed(1)} s; \`local restart ${target}\` starts ${picked.length > 1 ? 'them' : 'it'} again`;
+    });
+  }
+
   snapshot(): State {
     return this.state;
   }

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { Resolver } from 'node:dns/promises';
 import { isAllowedBackend } from './index.js';
+import { workerState } from '../space/index.js';
 
 export interface DynoLink {
   name: string;
@@ -49,9 +50,16 @@ export function dynosFromMaster(masterHost: string, json: unknown): DynoLink[] {
   for (const w of (json as { workers?: { host?: string; webuiaddress?: string; state?: string }[] })?.workers ?? []) {
     const m = /^https?:\/\/([^/:]+):(\d+)/.exec(w.webuiaddress ?? '');
     if (!m) continue;
-    out.push({ name: w.host ?? m[1]!, type: 'worker', host: m[1]!, port: Number(m[2]), note: w.state });
+    out.push({ name: w.host ?? m[1]!, type: 'worker', host: m[1]!, port: Number(m[2]), note: w.state === 'DECOMMISSIONED' ? 'DECOMMISSIONING' : w.state });
   }
   return out;
+}
+
+/** Pure: each worker dyno of the topology noted with its state on the master (DECOMMISSIONING while it drains). */
+export function withWorkerStates(dynos: DynoLink[], masterJson: unknown): DynoLink[] {
+  const workers = (masterJson as { workers?: { host?: string; state?: string }[] } | undefined)?.workers;
+  if (!workers) return dynos;
+  return dynos.map((d) => (d.type === 'worker' ? { ...d, note: workerState(workers, d.host) ?? 'not registered on the master' } : d));
 }
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -196,6 +204,7 @@ export function startLanding(o: LandingOptions): Promise<http.Server> {
     try {
       dynos = dynosFromTopology(JSON.parse(await readFile(o.topologyFile, 'utf8')));
       source = 'the space topology';
+      dynos = withWorkerStates(dynos, await workersView());
     } catch {
       dynos = await masterDynos(o);
       source = 'the master’s /json';

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Env, Settings } from '../config/schema.js';
+import { compareVersions } from '../catalog/index.js';
 import { masterUrl } from '../space/index.js';
 import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
 
@@ -38,6 +39,8 @@ export interface Conf {
   log4j: { file: 'log4j.properties' | 'log4j2.properties'; level: string };
   /** worker offer, for argv */
   worker: { cores: number; memory: string };
+  /** graceful decommission on SIGTERM: the drain deadline (s) and the fallback storage */
+  decommission?: { timeoutS: number; fallback?: string };
 }
 
 /** templates/ of the app: two levels up from dist/render/, one from the bundled dist/launch.mjs. */
@@ -87,6 +90,26 @@ export function computeConf({ settings: s, env, role, spark, resources }: ConfIn
     set('spark.eventLog.dir', s.SPARK_EVENTLOG_DIR);
     set('spark.history.fs.logDirectory', s.SPARK_EVENTLOG_DIR);
   }
+  const decommission = decommissionOf(s, spark.version);
+  if (decommission) {
+    // Heroku sends SIGTERM to every process of a dyno, then SIGKILL 30 s later: bin/support/drain-worker
+    // turns it into the worker's decommission signal (the JVM and its executors ignore TERM), and
+    // ends the worker once its executors have handed over their blocks, or at the deadline.
+    set('spark.decommission.enabled', true);
+    set('spark.worker.decommission.signal', 'PWR');
+    set('spark.storage.decommission.enabled', true);
+    set('spark.storage.decommission.rddBlocks.enabled', true);
+    set('spark.storage.decommission.shuffleBlocks.enabled', true);
+    // a block that failed to move is retried within the budget (Spark's default waits 30 s)
+    set('spark.storage.decommission.replicationReattemptInterval', '5s');
+    // the scheduler may speculate tasks of an executor known to go within the budget
+    set('spark.executor.decommission.killInterval', `${decommission.timeoutS}s`);
+    if (compareVersions(spark.version, '3.4.0') >= 0) set('spark.stage.ignoreDecommissionFetchFailure', true);
+    if (decommission.fallback) {
+      set('spark.storage.decommission.fallbackStorage.path', decommission.fallback);
+      set('spark.storage.decommission.fallbackStorage.cleanUp', true);
+    }
+  }
   if (role === 'worker') {
     set('spark.worker.cleanup.enabled', true);
   }
@@ -112,7 +135,20 @@ export function computeConf({ settings: s, env, role, spark, resources }: ConfIn
       cores: s.SPARK_WORKER_CORES ?? resources.cores,
       memory: s.SPARK_WORKER_MEMORY ?? `${workerMemoryMb(resources)}m`,
     },
+    decommission,
   };
+}
+
+/** Heroku's SIGKILL comes 30 s after SIGTERM; the drain deadline leaves room for the JVM to stop. */
+export const DECOMMISSION_TIMEOUT_S = 25;
+
+/**
+ * Pure: graceful decommission, unless SPARK_DECOMMISSION=false or the Spark predates the
+ * decommission signals (3.2).
+ */
+export function decommissionOf(s: Settings, version: string): Conf['decommission'] {
+  if (s.SPARK_DECOMMISSION === false || compareVersions(version, '3.2.0') < 0) return undefined;
+  return { timeoutS: s.SPARK_DECOMMISSION_TIMEOUT ?? DECOMMISSION_TIMEOUT_S, fallback: s.SPARK_DECOMMISSION_FALLBACK };
 }
 
 /** Single-quotes a value for bash. */

@@ -57,3 +57,14 @@ export function dynoName(settings: Settings, env: Env): string {
     ],
   });
 }
+
+/**
+ * Pure: how the masters see the worker dyno named `host`. A master keeps the entries of the name's
+ * earlier incarnations (DEAD), so the liveliest entry wins. Spark's DECOMMISSIONED is shown as
+ * DECOMMISSIONING: the dyno is still draining (bin/support/drain-worker) until it is gone (DEAD).
+ */
+export function workerState(workers: { host?: string; state?: string }[] | undefined, host: string): string | undefined {
+  const rank = (s: string | undefined) => (s === 'ALIVE' ? 3 : s === 'DECOMMISSIONED' ? 2 : s ? 1 : 0);
+  const best = (workers ?? []).filter((w) => w.host === host).sort((a, b) => rank(b.state) - rank(a.state))[0]?.state;
+  return best === 'DECOMMISSIONED' ? 'DECOMMISSIONING' : best;
+}

@@ -1,7 +1,8 @@
 /** The dyno lifecycle's decisions (src/local/lifecycle.ts), the status report and log filtering: pure. */
 import { describe, expect, it } from 'vitest';
 import { cooldownMs, formatAge, health, nextAddress, onExit, parseDuration, parseScale, scalePlan, select, LOCAL_CRASH_POLICY, type CrashPolicy } from '../../src/local/lifecycle.js';
-import { render, type Report } from '../../src/local/report.js';
+import { render, sparkState, type Report } from '../../src/local/report.js';
+import { workerState } from '../../src/space/index.js';
 import { lineOf } from '../../src/cli/commands/local/logs.js';
 import { dynoEnv, dynoFor } from '../../src/local/formation.js';
 
@@ -115,7 +116,17 @@ describe('lifecycle_health', () => {
       app: 'demo',
       masterUrl: 'spark://1.master.demo.app.localspace:7077',
       masterUi: 'http://127.9.1.1:8080',
-      master: { status: 'ALIVE', aliveWorkers: 1, cores: 4, coresused: 2, memory: 4096, memoryused: 1024, activeapps: [] },
+      master: {
+        url: 'spark://1.master.demo.app.localspace:7077',
+        status: 'ALIVE',
+        aliveWorkers: 1,
+        cores: 4,
+        coresused: 2,
+        memory: 4096,
+        memoryused: 1024,
+        activeapps: [],
+        workers: [{ id: 'w-1', host: '2.worker.demo.app.localspace', state: 'DEAD', cores: 2, memory: 2048 }],
+      },
       state: {
         app: 'demo',
         appDir: '/x',
@@ -136,9 +147,28 @@ describe('lifecycle_health', () => {
     expect(lines[0]).toBe('-----> Local space demo: DEGRADED (up 1m01s)');
     expect(lines).toContain('       master URL  spark://1.master.demo.app.localspace:7077');
     expect(lines.join('\n')).toContain('ALIVE, 1 workers ALIVE, 2/4 cores and 1.0 GB/4.0 GB used, 0 apps running');
-    expect(lines.find((l) => l.includes('master.1'))).toMatch(/master\.1 +up +0 +127\.9\.1\.1 +1m01s +1\.master\.demo\.app\.localspace/);
-    expect(lines.find((l) => l.includes('worker.2'))).toMatch(/worker\.2 +crashed \(restart in 4s\) +3 +127\.9\.2\.5 +- +2\.worker/);
+    expect(lines.find((l) => l.includes('master.1'))).toMatch(/master\.1 +up +ALIVE +0 +127\.9\.1\.1 +1m01s +1\.master\.demo\.app\.localspace/);
+    expect(lines.find((l) => l.includes('worker.2'))).toMatch(/worker\.2 +crashed \(restart in 4s\) +DEAD +3 +127\.9\.2\.5 +- +2\.worker/);
     expect(lines.at(-1)).toBe(' !     worker.2 is crashed');
+  });
+});
+
+describe('local_status_decommissioning', () => {
+  const w = (host: string, state: string) => ({ id: `${host}-${state}`, host, state, cores: 1, memory: 1024 });
+  it('a worker the master has decommissioned shows as DECOMMISSIONING while its dyno drains', () => {
+    const master = { url: 'spark://1.master.demo.app.localspace:7077', status: 'ALIVE', aliveWorkers: 1, workers: [w('1.worker.demo.app.localspace', 'ALIVE'), w('2.worker.demo.app.localspace', 'DECOMMISSIONED')] };
+    expect(sparkState({ master }, { type: 'worker', dns: '2.worker.demo.app.localspace', phase: 'stopping' })).toBe('DECOMMISSIONING');
+    expect(sparkState({ master }, { type: 'worker', dns: '1.worker.demo.app.localspace', phase: 'up' })).toBe('ALIVE');
+    expect(sparkState({ master }, { type: 'worker', dns: '3.worker.demo.app.localspace', phase: 'starting' })).toBe('not registered');
+    expect(sparkState({ master }, { type: 'worker', dns: '2.worker.demo.app.localspace', phase: 'down' })).toBeUndefined();
+    expect(sparkState({ master: undefined }, { type: 'worker', dns: '1.worker.demo.app.localspace', phase: 'up' })).toBeUndefined();
+  });
+  it('the liveliest entry of a name wins: a cycled worker is ALIVE, not its old incarnation’s DEAD', () => {
+    const host = '1.worker.demo.app.localspace';
+    expect(workerState([w(host, 'DEAD'), w(host, 'ALIVE')], host)).toBe('ALIVE');
+    expect(workerState([w(host, 'DEAD'), w(host, 'DECOMMISSIONED')], host)).toBe('DECOMMISSIONING');
+    expect(workerState([w(host, 'DEAD')], host)).toBe('DEAD');
+    expect(workerState([w('2.worker.demo.app.localspace', 'ALIVE')], host)).toBeUndefined();
   });
 });
 

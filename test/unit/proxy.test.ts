@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/schema.js';
 import { allowedDomains, backendPattern, defaultBackend, htpasswd, isAllowedBackend, resolversFrom, upstreamsFor } from '../../src/proxy/index.js';
-import { crossSite, dynosFromMaster, dynosFromTopology, landingHtml, proxyTarget } from '../../src/proxy/landing.js';
+import { crossSite, dynosFromMaster, dynosFromTopology, landingHtml, proxyTarget, withWorkerStates } from '../../src/proxy/landing.js';
 import { emptyLockout, expire, lockoutMap, recordFailure } from '../../src/proxy/lockout.js';
 import { answer, parseQuery } from '../../src/local/dns.js';
 import { dnsTable, formation, parseProcfile, topology } from '../../src/local/formation.js';
@@ -91,6 +91,21 @@ describe('landing page', () => {
     expect(html).toContain('&#60;demo&#62;');
     expect(html).not.toMatch(/<script|https?:\/\//);
     expect(html).toMatch(/1\.worker\.demo\.app\.localspace:8081<\/a> <strong>\(current\)/);
+  });
+  it('notes each worker’s state on the master: DECOMMISSIONING while it drains', () => {
+    const json = {
+      workers: [
+        { host: '1.worker.demo.app.localspace', state: 'ALIVE' },
+        { host: '2.worker.demo.app.localspace', state: 'DEAD' },
+        { host: '2.worker.demo.app.localspace', state: 'DECOMMISSIONED' },
+      ],
+    };
+    const dynos = withWorkerStates(dynosFromTopology(topology(f)), json);
+    expect(dynos.map((d) => `${d.name} ${d.note ?? ''}`)).toEqual(['master.1 ', 'worker.1 ALIVE', 'worker.2 DECOMMISSIONING']);
+    expect(landingHtml({ app: 'demo', dynos, source: 'x', allowed: (v) => isAllowedBackend(v, DEMO) })).toContain('<td>DECOMMISSIONING</td>');
+    expect(withWorkerStates(dynosFromTopology(topology(f)), { workers: [] }).map((d) => d.note ?? '')).toEqual(['', 'not registered on the master', 'not registered on the master']);
+    // no master answering: the topology's rows as they are
+    expect(withWorkerStates(dynosFromTopology(topology(f)), undefined)).toEqual(dynosFromTopology(topology(f)));
   });
   it('falls back to the master’s workers', () => {
     const d = dynosFromMaster('1.master.demo.app.localspace', { workers: [{ host: '1.worker.demo.app.localspace', webuiaddress: 'http://1.worker.demo.app.localspace:8081', state: 'ALIVE' }] });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, type Env } from '../../src/config/schema.js';
 import { computeConf, renderConf, shellQuote, type Role } from '../../src/render/index.js';
 import { cgroupLimitBytes, daemonMemoryMb, workerMemoryMb } from '../../src/render/resources.js';
-import { argvFor } from '../../src/launch/index.js';
+import { argvFor, DRAIN_WORKER } from '../../src/launch/index.js';
 import { masterUrl, dynoName } from '../../src/space/index.js';
 import { isProblem } from '../../src/errors.js';
 
@@ -159,9 +159,9 @@ describe('launch argv', () => {
   it('master binds and advertises its DNS name on 7077/8080', () => {
     expect(base(dyno('master', 2), 'master')).toEqual(['/s/bin/spark-class', 'org.apache.spark.deploy.master.Master', '--host', '2.master.demo.app.localspace', '--port', '7077', '--webui-port', '8080']);
   });
-  it('worker registers with every master', () => {
+  it('worker registers with every master, under the drain watcher (SIGTERM → decommission, budget 25 s)', () => {
     const argv = base({ ...dyno('worker', 1), SPARK_MASTERS: '2', SPARK_WORKER_CORES: '2', SPARK_WORKER_MEMORY: '3g' }, 'worker');
-    expect(argv).toEqual(['/s/bin/spark-class', 'org.apache.spark.deploy.worker.Worker', '--host', '1.worker.demo.app.localspace', '--webui-port', '8081', '--cores', '2', '--memory', '3g', 'spark://1.master.demo.app.localspace:7077,2.master.demo.app.localspace:7077']);
+    expect(argv).toEqual([DRAIN_WORKER, '25', '--', '/s/bin/spark-class', 'org.apache.spark.deploy.worker.Worker', '--host', '1.worker.demo.app.localspace', '--webui-port', '8081', '--cores', '2', '--memory', '3g', 'spark://1.master.demo.app.localspace:7077,2.master.demo.app.localspace:7077']);
   });
   it('spark-shell and spark-submit get the master URL unless given one', () => {
     expect(base(dyno('run', 1), 'spark-shell')).toEqual([
@@ -177,7 +177,53 @@ describe('launch argv', () => {
     ]);
     expect(base(dyno('run', 1), 'spark-submit', ['--master', 'local[2]', 'job.py'])).toEqual(['/s/bin/spark-submit', '--master', 'local[2]', 'job.py']);
   });
+  it('worker without decommission: the JVM itself is the dyno process; a drain budget of its own', () => {
+    const plain = base({ ...dyno('worker', 1), SPARK_DECOMMISSION: 'false' }, 'worker');
+    expect(plain[0]).toBe('/s/bin/spark-class');
+    expect(plain).not.toContain(DRAIN_WORKER);
+    expect(base({ ...dyno('worker', 1), SPARK_DECOMMISSION_TIMEOUT: '12' }, 'worker').slice(0, 3)).toEqual([DRAIN_WORKER, '12', '--']);
+    expect(DRAIN_WORKER).toMatch(/bin\/support\/drain-worker$/);
+    expect(existsSync(DRAIN_WORKER)).toBe(true);
+  });
   it('console idles', () => {
     expect(base(dyno('console', 1), 'console')).toEqual(['sleep', 'infinity']);
+  });
+});
+
+describe('graceful decommission (SPARK_DECOMMISSION*)', () => {
+  const keys = ['spark.decommission.enabled', 'spark.worker.decommission.signal', 'spark.storage.decommission.enabled', 'spark.storage.decommission.rddBlocks.enabled', 'spark.storage.decommission.shuffleBlocks.enabled'];
+  it('on by default for every role: the worker decommissions on PWR (drain-worker sends it), drivers migrate blocks', () => {
+    for (const role of ['master', 'worker', 'driver', 'console'] as Role[]) {
+      const d = defaultsOf(conf(dyno('worker', 1), role));
+      expect(keys.map((k) => d[k]), role).toEqual(['true', 'PWR', 'true', 'true', 'true']);
+      expect(d['spark.storage.decommission.replicationReattemptInterval']).toBe('5s');
+      expect(d['spark.executor.decommission.killInterval']).toBe('25s');
+      expect(d['spark.stage.ignoreDecommissionFetchFailure']).toBe('true');
+      // executors must not act on the dyno-wide SIGTERM themselves: it would race their driver's message
+      expect(d['spark.executor.decommission.signal']).toBeUndefined();
+      expect(d['spark.storage.decommission.fallbackStorage.path']).toBeUndefined();
+    }
+    expect(conf(dyno('worker', 1), 'worker').decommission).toEqual({ timeoutS: 25, fallback: undefined });
+  });
+  it('SPARK_DECOMMISSION=false renders none of it', () => {
+    const c = conf({ ...dyno('worker', 1), SPARK_DECOMMISSION: 'false' }, 'worker');
+    expect(c.decommission).toBeUndefined();
+    expect(c.defaults.filter(([k]) => k.includes('decommission'))).toEqual([]);
+  });
+  it('Spark before 3.2 has no decommission signal: none rendered; 3.2-3.3 without the fetch-failure key', () => {
+    expect(conf(dyno('worker', 1), 'worker', '3.1.3').defaults.filter(([k]) => k.includes('decommission'))).toEqual([]);
+    const d = defaultsOf(conf(dyno('worker', 1), 'worker', '3.3.4'));
+    expect(d['spark.decommission.enabled']).toBe('true');
+    expect(d['spark.stage.ignoreDecommissionFetchFailure']).toBeUndefined();
+  });
+  it('SPARK_DECOMMISSION_TIMEOUT sets the drain budget and the scheduler’s kill interval', () => {
+    const c = conf({ ...dyno('worker', 1), SPARK_DECOMMISSION_TIMEOUT: '10' }, 'driver');
+    expect(c.decommission?.timeoutS).toBe(10);
+    expect(defaultsOf(c)['spark.executor.decommission.killInterval']).toBe('10s');
+  });
+  it('SPARK_DECOMMISSION_FALLBACK: a directory (trailing slash added) cleaned up when the app ends', () => {
+    const d = defaultsOf(conf({ ...dyno('run', 1), SPARK_DECOMMISSION_FALLBACK: 's3a://bucket/fallback' }, 'driver'));
+    expect(d['spark.storage.decommission.fallbackStorage.path']).toBe('s3a://bucket/fallback/');
+    expect(d['spark.storage.decommission.fallbackStorage.cleanUp']).toBe('true');
   });
 });
