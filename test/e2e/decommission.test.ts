@@ -1,0 +1,191 @@
+/**
+ * Graceful decommission with real Spark: a worker dyno's SIGTERM (scale-down, cycle, `local down`)
+ * drains it — cached blocks and shuffle files move to other executors, or to the fallback storage
+ * when none is left — and the dyno exits before Heroku's 30 s. One space for the file (3 workers of
+ * 1 core), and a second one with SPARK_DECOMMISSION=false for the comparison at the end.
+ */
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, tmpdir } from '../helpers/buildpack.js';
+import { appWithSpark, cli } from '../helpers/cluster.js';
+import { CYCLED_JOB_PARTITIONS, CYCLED_JOB_RESULT, runCycledJob } from '../helpers/decommission.js';
+import { DEFAULT_VERSION } from '../helpers/spark.js';
+import { until } from '../helpers/wait.js';
+
+const APP = 'e2e-decom';
+const PLAIN = 'e2e-nodecom';
+
+interface Status {
+  healthy: boolean;
+  master: { coresused: number; workers: { host: string; state: string }[] } | null;
+  dynos: { name: string; type: string; phase: string; spark: string | null }[];
+}
+
+describe(`graceful decommission with real Spark ${DEFAULT_VERSION}`, () => {
+  let app: string;
+  const events = tmpdir('sis-events-');
+  const fallback = tmpdir('sis-fallback-');
+  const sync = tmpdir('sis-go-');
+  const config = (extra: Record<string, string>) => ({
+    SPARK_WORKER_CORES: '1',
+    SPARK_WORKER_MEMORY: '1g',
+    SPARK_EXECUTOR_MEMORY: '512m',
+    SPARK_DRIVER_MEMORY: '512m',
+    SPARK_DAEMON_MEMORY: '256m',
+    SPARK_EVENTLOG_DIR: `file://${events}`,
+    // Spark 4 compresses event logs (zstd) by default: plain JSON lines to count tasks from
+    SPARK_DEFAULTS_EXTRA: 'spark.eventLog.compress false',
+    ...extra,
+  });
+  const status = async (name = APP): Promise<Status> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', name])).stdout);
+  const logs = async (dyno: string) => (await cli(['local', 'logs', '--dir', app, '--app', APP, '--dyno', dyno, '-n', '3000'])).stdout;
+  /** a spark-shell one-off dyno; `gate(name)` releases a script waiting on `await("name")` */
+  const shell = (script: string) => {
+    const p = cli(['local', 'run', '--dir', app, '--app', APP, bin('spark-shell')], { input: `${script}\n:quit\n`, timeout: 400_000, env: { LOG_LEVEL: 'WARN' } });
+    let out = '';
+    p.all!.on('data', (d: Buffer) => (out += d.toString()));
+    return { p, out: () => out };
+  };
+  const awaitGate = (name: string) => `while (!new java.io.File("${path.join(sync, name)}").exists) Thread.sleep(200)`;
+  const gate = (name: string) => writeFileSync(path.join(sync, name), '');
+
+  beforeAll(async () => {
+    ({ app } = await appWithSpark(DEFAULT_VERSION, config({ SPARK_DECOMMISSION_FALLBACK: `file://${fallback}/` })));
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '3']);
+    expect(up.exitCode, up.all).toBe(0);
+  });
+  afterAll(async () => {
+    if (!app) return;
+    await cli(['local', 'down', '--dir', app, '--app', APP]);
+    await cli(['local', 'down', '--dir', app, '--app', PLAIN]);
+  });
+
+  it('scale worker=3 → 1 between two actions over a cached RDD: blocks migrate to worker.1, nothing is recomputed, status shows DECOMMISSIONING', async () => {
+    const sh = shell(`
+val computed = sc.longAccumulator("computed")
+val rdd = sc.parallelize(1L to 600000L, 12).map { x => computed.add(1); x * 2 }.cache()
+println("FIRST=" + rdd.count() + " RDD=" + rdd.id)
+${awaitGate('cached')}
+// the driver's own REST API, by its private address (a one-off dyno's name is not in the space's hosts)
+val api = "http://" + sc.getConf.get("spark.driver.host") + ":" + sc.uiWebUrl.get.split(":").last + "/api/v1/applications/" + sc.applicationId + "/storage/rdd/" + rdd.id
+try println("STORAGE=" + scala.io.Source.fromURL(api).mkString.replaceAll("\\\\s+", "")) catch { case e: Throwable => println("STORAGE_FAILED=" + e) }
+println("SECOND=" + rdd.reduce(_ + _) + " COMPUTED=" + computed.value)`);
+    await until('the RDD to be cached', () => sh.out().includes('FIRST=600000'), 240_000);
+    // the executors of the two workers going away hold blocks: watch them drain
+    const seen = new Set<string>();
+    let scaling = true;
+    const watch = (async () => {
+      while (scaling) for (const d of (await status()).dynos) if (d.spark === 'DECOMMISSIONING') seen.add(d.name);
+    })();
+    const t0 = Date.now();
+    const down = await cli(['local', 'scale', '--dir', app, '--app', APP, 'worker=1']);
+    const seconds = (Date.now() - t0) / 1000;
+    scaling = false;
+    await watch;
+    expect(down.exitCode, down.all).toBe(0);
+    expect(down.stdout).toContain('stopped worker.2, worker.3');
+    console.log(`scale worker=3 → 1 with cached blocks: ${seconds.toFixed(1)} s; seen DECOMMISSIONING: ${[...seen].join(', ')}`);
+    expect(seconds).toBeLessThan(30);
+    expect([...seen].sort()).toEqual(['worker.2', 'worker.3']);
+    for (const w of ['worker.2', 'worker.3']) {
+      const l = await logs(w);
+      expect(l).toMatch(new RegExp(`${w.replace('.', '\\.')} +\\| drain-worker: drained in \\d+ s: no executor left`));
+      expect(l).toMatch(/Decommission worker worker-/);
+      expect(l).toContain(`heroku[${w}] | Process exited with status 0`);
+    }
+    gate('cached');
+    const r = await sh.p;
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toContain('SECOND=360000600000 COMPUTED=600000');
+    expect(r.all).toMatch(/STORAGE=\{/);
+    const storage = JSON.parse(/STORAGE=(\{.*\})/.exec(r.all!)![1]!) as { numCachedPartitions: number; dataDistribution: { address: string }[]; partitions: { executors: string[] }[] };
+    expect(storage.numCachedPartitions).toBe(12);
+    expect(storage.partitions.every((p) => p.executors.length > 0)).toBe(true);
+    // every block now lives with the remaining worker's executor (and the driver holds none)
+    expect(storage.dataDistribution.map((d) => d.address.split(':')[0])).toEqual([`1.worker.${APP}.app.localspace`]);
+  });
+
+  it('local down of a worker with nothing to migrate: it exits in a few seconds', async () => {
+    const up = await cli(['local', 'scale', '--dir', app, '--app', APP, 'worker=3']);
+    expect(up.exitCode, up.all).toBe(0);
+    const t0 = Date.now();
+    const r = await cli(['local', 'down', '--dir', app, '--app', APP, 'worker.3']);
+    const seconds = (Date.now() - t0) / 1000;
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(/Stopped worker\.3 \(exited with status 0\) in [\d.]+ s; `local restart worker\.3` starts it again/);
+    console.log(`idle worker SIGTERM → gone: ${seconds.toFixed(1)} s`);
+    expect(seconds).toBeLessThan(8);
+    expect(await logs('worker.3')).toMatch(/drain-worker: drained in [0-3] s: no executor left/);
+    expect((await status()).dynos.find((d) => d.name === 'worker.3')?.phase).toBe('down');
+  });
+
+  it('a worker whose executor cannot finish (a 120 s task) still exits before Heroku’s 30 s, at the drain deadline', async () => {
+    const sh = shell('println("N=" + sc.parallelize(1 to 2, 2).map { x => Thread.sleep(120000); x }.count)');
+    await until('both workers to run a task', async () => (await status()).master?.coresused === 2, 240_000, 500);
+    const r = await cli(['local', 'down', '--dir', app, '--app', APP, 'worker.2']);
+    expect(r.exitCode, r.all).toBe(0);
+    // the space's own count: SIGTERM to the last process of the dyno gone
+    const seconds = Number(/ in ([\d.]+) s;/.exec(r.stdout)?.[1]);
+    console.log(`worker with a 120 s task: SIGTERM → gone in ${seconds.toFixed(1)} s`);
+    expect(seconds).toBeGreaterThan(24);
+    expect(seconds).toBeLessThan(28.5);
+    expect(r.stdout).toMatch(/Stopped worker\.2 \(exited with status 1\)/);
+    const l = await logs('worker.2');
+    expect(l).toMatch(/drain-worker: deadline: executor\(s\) \d+ still running after 25 s; stopping them/);
+    expect(l).not.toContain('R12');
+    sh.p.kill('SIGTERM');
+    await sh.p;
+    for (const w of ['worker.2', 'worker.3']) expect((await cli(['local', 'restart', '--dir', app, '--app', APP, w])).exitCode).toBe(0);
+    await until('3 workers ALIVE', async () => (await status()).healthy, 120_000, 500);
+  });
+
+  it('SPARK_DECOMMISSION_FALLBACK: the last worker scaled to 0 leaves its shuffle files there; a new worker’s executor reads them, no map task runs again', async () => {
+    expect((await cli(['local', 'scale', '--dir', app, '--app', APP, 'worker=1'])).exitCode).toBe(0);
+    const sh = shell(`
+val computed = sc.longAccumulator("computed")
+val shuffled = sc.parallelize(1L to 100000L, 8).map { x => computed.add(1); (x % 100, x) }.partitionBy(new org.apache.spark.HashPartitioner(4))
+println("FIRST=" + shuffled.count())
+${awaitGate('fallback')}
+println("SECOND=" + shuffled.values.reduce(_ + _) + " COMPUTED=" + computed.value)`);
+    await until('the shuffle to be written', () => sh.out().includes('FIRST=100000'), 240_000);
+    const zero = await cli(['local', 'scale', '--dir', app, '--app', APP, 'worker=0']);
+    expect(zero.exitCode, zero.all).toBe(0);
+    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [e.name]));
+    expect(files(fallback).filter((f) => /^shuffle_\d+_\d+_0\.data$/.test(f)).length).toBeGreaterThan(0);
+    expect((await cli(['local', 'scale', '--dir', app, '--app', APP, 'worker=1'])).exitCode).toBe(0);
+    gate('fallback');
+    const r = await sh.p;
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.all).toContain('SECOND=5000050000 COMPUTED=100000');
+    // cleaned up when the application ended (fallbackStorage.cleanUp)
+    await until('the fallback storage to be cleaned up', () => !files(fallback).some((f) => f.startsWith('shuffle_')), 30_000);
+  });
+
+  it('a worker cycled mid-shuffle: right answer, and fewer failed or re-run tasks than the same run without decommission (from the event logs)', async () => {
+    expect((await cli(['local', 'scale', '--dir', app, '--app', APP, 'worker=3'])).exitCode).toBe(0);
+    const graceful = await runCycledJob(app, events, ['cycle', 'worker.2', '--app', APP]);
+    expect(graceful.acted.exitCode, graceful.acted.all).toBe(0);
+    expect(graceful.midJob).toBe(true);
+    expect(graceful.result).toBe(CYCLED_JOB_RESULT);
+    expect(await logs('worker.2')).toMatch(/drain-worker: drained in \d+ s/);
+
+    // the same space without decommission
+    expect((await cli(['local', 'down', '--dir', app, '--app', APP])).exitCode).toBe(0);
+    writeFileSync(path.join(app, '.env'), Object.entries(config({ SPARK_DECOMMISSION: 'false' })).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', PLAIN, '--workers', '3']);
+    expect(up.exitCode, up.all).toBe(0);
+    const plain = await runCycledJob(app, events, ['cycle', 'worker.2', '--app', PLAIN]);
+    expect(plain.acted.exitCode, plain.acted.all).toBe(0);
+    expect(plain.midJob).toBe(true);
+    expect(plain.result).toBe(CYCLED_JOB_RESULT);
+    const lost = (r: typeof plain) => r.counts.failed + r.counts.retried;
+    console.log(
+      `worker cycled mid-shuffle — with decommission: ${graceful.wallS} s, ${JSON.stringify(graceful.counts)}, cached partitions computed ${graceful.computed}/${CYCLED_JOB_PARTITIONS}; ` +
+        `without: ${plain.wallS} s, ${JSON.stringify(plain.counts)}, computed ${plain.computed}/${CYCLED_JOB_PARTITIONS}`,
+    );
+    expect(lost(plain)).toBeGreaterThan(0);
+    expect(lost(graceful)).toBeLessThan(lost(plain));
+    expect(graceful.computed).toBeLessThanOrEqual(plain.computed);
+  }, 600_000);
+});
