@@ -14,29 +14,20 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from '../test/helpers/buildpack.js';
 import { appWithSpark, cli } from '../test/helpers/cluster.js';
-import { CYCLED_JOB_PARTITIONS, CYCLED_JOB_RESULT, runCycledJob } from '../test/helpers/decommission.js';
+import { CYCLED_JOB_PARTITIONS, CYCLED_JOB_RESULT, runCycledJob, spaceConfig, writeDotenv } from '../test/helpers/decommission.js';
 import { DEFAULT_VERSION } from '../test/helpers/spark.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repeat = Number(process.env.BENCH_REPEAT ?? 2);
 const events = tmpdir('bench-events-');
-const base = {
-  SPARK_WORKER_CORES: '1',
-  SPARK_WORKER_MEMORY: '1g',
-  SPARK_EXECUTOR_MEMORY: '512m',
-  SPARK_DRIVER_MEMORY: '512m',
-  SPARK_DAEMON_MEMORY: '256m',
-  SPARK_EVENTLOG_DIR: `file://${events}`,
-  SPARK_DEFAULTS_EXTRA: 'spark.eventLog.compress false',
-  LOG_LEVEL: 'WARN',
-};
+const base = spaceConfig(events, { LOG_LEVEL: 'WARN' });
 const { app } = await appWithSpark(DEFAULT_VERSION, base);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const modes: Record<string, unknown> = {};
 for (const mode of ['decommission', 'no-decommission'] as const) {
   const name = `bench-${mode === 'decommission' ? 'decom' : 'plain'}`;
-  writeFileSync(path.join(app, '.env'), Object.entries({ ...base, ...(mode === 'no-decommission' ? { SPARK_DECOMMISSION: 'false' } : {}) }).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeDotenv(app, { ...base, ...(mode === 'no-decommission' ? { SPARK_DECOMMISSION: 'false' } : {}) });
   const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', name, '--workers', '3'], { timeout: 600_000 });
   if (up.exitCode !== 0) throw new Error(up.all);
   const runs: { scenario: string; wallS: number; failedOrRerun: number; cachedRecomputed: number; scaleDownS?: number; counts: unknown }[] = [];

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
 import { appWithSpark, cli } from '../helpers/cluster.js';
-import { CYCLED_JOB_PARTITIONS, CYCLED_JOB_RESULT, runCycledJob } from '../helpers/decommission.js';
+import { CYCLED_JOB_PARTITIONS, CYCLED_JOB_RESULT, runCycledJob, spaceConfig, writeDotenv } from '../helpers/decommission.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
 
@@ -27,17 +27,7 @@ describe(`graceful decommission with real Spark ${DEFAULT_VERSION}`, () => {
   const events = tmpdir('sis-events-');
   const fallback = tmpdir('sis-fallback-');
   const sync = tmpdir('sis-go-');
-  const config = (extra: Record<string, string>) => ({
-    SPARK_WORKER_CORES: '1',
-    SPARK_WORKER_MEMORY: '1g',
-    SPARK_EXECUTOR_MEMORY: '512m',
-    SPARK_DRIVER_MEMORY: '512m',
-    SPARK_DAEMON_MEMORY: '256m',
-    SPARK_EVENTLOG_DIR: `file://${events}`,
-    // Spark 4 compresses event logs (zstd) by default: plain JSON lines to count tasks from
-    SPARK_DEFAULTS_EXTRA: 'spark.eventLog.compress false',
-    ...extra,
-  });
+  const config = (extra: Record<string, string>) => spaceConfig(events, extra);
   const status = async (name = APP): Promise<Status> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', name])).stdout);
   const logs = async (dyno: string) => (await cli(['local', 'logs', '--dir', app, '--app', APP, '--dyno', dyno, '-n', '3000'])).stdout;
   /** a spark-shell one-off dyno; `gate(name)` releases a script waiting on `await("name")` */
@@ -172,7 +162,7 @@ println("SECOND=" + shuffled.values.reduce(_ + _) + " COMPUTED=" + computed.valu
 
     // the same space without decommission
     expect((await cli(['local', 'down', '--dir', app, '--app', APP])).exitCode).toBe(0);
-    writeFileSync(path.join(app, '.env'), Object.entries(config({ SPARK_DECOMMISSION: 'false' })).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    writeDotenv(app, config({ SPARK_DECOMMISSION: 'false' }));
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', PLAIN, '--workers', '3']);
     expect(up.exitCode, up.all).toBe(0);
     const plain = await runCycledJob(app, events, ['cycle', 'worker.2', '--app', PLAIN]);

@@ -3,11 +3,30 @@
  * spark-shell job (a one-off dyno) that caches an RDD, shuffles it, and has a worker taken away
  * in the middle of its shuffle-map stage; and what its event log says was run again.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bin } from './buildpack.js';
 import { cli } from './cluster.js';
 import { until } from './wait.js';
+
+/** A small space for the workload: workers of 1 core, small heaps, event logs as plain JSON lines in `eventsDir`. */
+export function spaceConfig(eventsDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SPARK_WORKER_CORES: '1',
+    SPARK_WORKER_MEMORY: '1g',
+    SPARK_EXECUTOR_MEMORY: '512m',
+    SPARK_DRIVER_MEMORY: '512m',
+    SPARK_DAEMON_MEMORY: '256m',
+    SPARK_EVENTLOG_DIR: `file://${eventsDir}`,
+    // Spark 4 compresses event logs (zstd) by default: plain JSON lines to count tasks from
+    SPARK_DEFAULTS_EXTRA: 'spark.eventLog.compress false',
+    ...extra,
+  };
+}
+
+/** Writes an app's `.env` (what `local up` reads) from `config`. */
+export const writeDotenv = (app: string, config: Record<string, string>) =>
+  writeFileSync(path.join(app, '.env'), `${Object.entries(config).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
 
 /**
  * 90 partitions cached (each computation counted), then a shuffle over them: 90 × 20000 pairs
