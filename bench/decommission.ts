@@ -22,7 +22,11 @@ const repeat = Number(process.env.BENCH_REPEAT ?? 2);
 const events = tmpdir('bench-events-');
 const base = spaceConfig(events, { LOG_LEVEL: 'WARN' });
 const { app } = await appWithSpark(DEFAULT_VERSION, base);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : Number(((s[m - 1]! + s[m]!) / 2).toFixed(2));
+};
 
 const modes: Record<string, unknown> = {};
 for (const mode of ['decommission', 'no-decommission'] as const) {
@@ -36,9 +40,10 @@ for (const mode of ['decommission', 'no-decommission'] as const) {
       const action = scenario === 'baseline' ? ['status', '--app', name] : ['scale', 'worker=2', '--app', name];
       const r = await runCycledJob(app, events, action);
       if (r.result !== CYCLED_JOB_RESULT) throw new Error(`wrong answer ${r.result}:\n${r.all}`);
-      const scaleDownS = scenario === 'removed' ? Number(/in ([\d.]+) s/.exec(r.acted.stdout)?.[1] ?? NaN) : undefined;
+      // `local scale worker=2` returns once worker.3 has drained and is gone
+      const scaleDownS = scenario === 'removed' ? Number(r.actedS.toFixed(1)) : undefined;
       runs.push({ scenario, wallS: r.wallS, failedOrRerun: r.counts.failed + r.counts.retried, cachedRecomputed: r.computed - CYCLED_JOB_PARTITIONS, scaleDownS, counts: r.counts });
-      console.log(`${mode} ${scenario} #${i + 1}: ${r.wallS.toFixed(1)} s, failed or re-run tasks ${r.counts.failed + r.counts.retried}, cached partitions recomputed ${r.computed - CYCLED_JOB_PARTITIONS}${scenario === 'removed' ? `, worker removal mid-job (${r.midJob ? 'yes' : 'NO'})` : ''}`);
+      console.log(`${mode} ${scenario} #${i + 1}: ${r.wallS.toFixed(1)} s${scaleDownS !== undefined ? ` (scale-down ${scaleDownS} s)` : ''}, failed or re-run tasks ${r.counts.failed + r.counts.retried}, cached partitions recomputed ${r.computed - CYCLED_JOB_PARTITIONS}${scenario === 'removed' ? `, worker removal mid-job (${r.midJob ? 'yes' : 'NO'})` : ''}`);
       if (scenario === 'removed') await cli(['local', 'scale', 'worker=3', '--dir', app, '--app', name], { timeout: 300_000 });
     }
   await cli(['local', 'down', '--dir', app, '--app', name]);
@@ -49,6 +54,7 @@ for (const mode of ['decommission', 'no-decommission'] as const) {
     removedOverBaseline: Number((median(of('removed').map((r) => r.wallS)) / median(of('baseline').map((r) => r.wallS))).toFixed(2)),
     failedOrRerunTasks: median(of('removed').map((r) => r.failedOrRerun)),
     cachedPartitionsRecomputed: median(of('removed').map((r) => r.cachedRecomputed)),
+    scaleDownS: median(of('removed').map((r) => r.scaleDownS!)),
     runs,
   };
 }

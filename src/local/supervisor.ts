@@ -466,7 +466,11 @@ export class Supervisor {
     if (this.cycleTimer) clearInterval(this.cycleTimer);
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.event('api', 'Stopping the local space (SIGTERM; SIGKILL after 30 s)');
-    await Promise.all([...this.records.values()].map((r) => this.stopDyno(r, 'local down')));
+    // workers first, while a master can still pass their decommission on to the drivers (else
+    // they would wait out their drain deadline); masters and the proxy last
+    const last = (r: DynoRecord) => r.type === 'master' || r.type === 'web';
+    await Promise.all([...this.records.values()].filter((r) => !last(r)).map((r) => this.stopDyno(r, 'local down')));
+    await Promise.all([...this.records.values()].filter(last).map((r) => this.stopDyno(r, 'local down')));
     this.dns?.close();
     await this.control?.close();
     rmSync(statePath(this.o.dir), { force: true });

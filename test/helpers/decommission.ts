@@ -95,11 +95,13 @@ export async function runCycledJob(app: string, eventsDir: string, action: strin
   shell.all!.on('data', (d: Buffer) => (out += d.toString()));
   await until('the shuffle-map stage to be under way', () => out.includes('MIDSTAGE') || out.includes('RESULT='), 240_000, 100);
   const midJob = !out.includes('RESULT=');
+  const t0 = performance.now();
   const acted = await cli(['local', ...action, '--dir', app], { timeout: 120_000 });
+  const actedS = (performance.now() - t0) / 1000;
   const r = await shell;
   const m = /RESULT=(\d+) COMPUTED=(\d+) WALL_MS=(\d+)/.exec(r.all ?? '');
   const appId = /APP=(app-[\w-]+)/.exec(r.all ?? '')?.[1];
   if (!m || !appId) throw new Error(`the job did not finish:\n${r.all}`);
   const counts = countEventLog(readEventLog(eventsDir, appId));
-  return { result: Number(m[1]), computed: Number(m[2]), wallS: Number(m[3]) / 1000, appId, counts, acted, midJob, all: r.all ?? '' };
+  return { result: Number(m[1]), computed: Number(m[2]), wallS: Number(m[3]) / 1000, appId, counts, acted, actedS, midJob, all: r.all ?? '' };
 }

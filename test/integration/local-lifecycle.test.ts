@@ -124,6 +124,25 @@ describe('local_lifecycle with stand-in dynos', () => {
     expect(s.message).toContain('The Procfile has no "nope" process type');
   });
 
+  it('local down DYNO: that dyno stops and stays down (not a crash, not restarted) until local restart', async () => {
+    await until('sleeper up', () => dyno('sleeper.1')?.phase === 'up');
+    const before = dyno('sleeper.1')!;
+    const r = await request(state().control, { op: 'stop', target: 'sleeper.1' });
+    expect(r.ok, r.message).toBe(true);
+    expect(r.message).toMatch(/^Stopped sleeper\.1 \(exited with signal SIGTERM\) in [\d.]+ s; `local restart sleeper\.1` starts it again$/);
+    expect(groupAlive(before.pid)).toBe(false);
+    // the supervisor decides crash-or-not when the exit arrives, before the answer: down, not crashed
+    expect(dyno('sleeper.1')!.phase).toBe('down');
+    const log = readFileSync(spaceLog(dir), 'utf8');
+    const at = log.indexOf('heroku[sleeper.1] | State changed from up to stopping (local down)');
+    expect(at).toBeGreaterThan(-1);
+    expect(log.slice(at)).not.toMatch(/heroku\[sleeper\.1\] \| (Restarting|Crashed)/);
+    const back = await request(state().control, { op: 'restart', target: 'sleeper.1' });
+    expect(back.ok, back.message).toBe(true);
+    await until('sleeper up again', () => dyno('sleeper.1')?.phase === 'up');
+    expect(dyno('sleeper.1')!.ip).not.toBe(before.ip);
+  });
+
   it('stop ends every dyno and removes the state; the control socket is gone', async () => {
     const pids = state().dynos.map((d) => d.pid);
     const socket = state().control;
