@@ -3,7 +3,7 @@
  * SPARK_AUTH_SECRET (from .env, as app.json would generate it), then real jobs against it.
  */
 import { randomBytes } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
@@ -46,9 +46,18 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
     expect(s.master.url).toBe(`spark://1.master.${appName}.app.localspace:7077`);
   });
 
-  it('the daemons are the JVMs themselves (the launchers exec): SIGTERM reaches them', async () => {
+  it('the daemons are the JVMs themselves (the launchers exec), a worker’s JVM under its drain watcher: SIGTERM reaches them', async () => {
     const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout);
-    for (const d of s.dynos) expect(exeOf(d.pid), d.name).toMatch(/\/java$/);
+    for (const d of s.dynos as { name: string; type: string; pid: number }[]) {
+      if (d.type !== 'worker') {
+        expect(exeOf(d.pid), d.name).toMatch(/\/java$/);
+        continue;
+      }
+      // bin/support/drain-worker (graceful decommission, on by default) with the JVM as its child
+      expect(readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').split('\0')[1], d.name).toMatch(/bin\/support\/drain-worker$/);
+      const children = readFileSync(`/proc/${d.pid}/task/${d.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+      expect(children.map(exeOf), d.name).toContainEqual(expect.stringMatching(/\/java$/));
+    }
   });
 
   it('local run bin/spark-shell answers the seed’s job: 500000500000', async () => {

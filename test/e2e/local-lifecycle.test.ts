@@ -5,7 +5,7 @@
  * driver on the host uses the space through `local exec`, and status/logs tell the truth.
  * One cluster for the whole file.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,14 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
   const aliveOn = (s: Status) => (s.master?.workers ?? []).filter((w) => w.state === 'ALIVE').map((w) => w.host).sort();
   /** every JVM whose command line names this app's space (no orphan may survive a cycle) */
   const jvmsOfApp = async () => (await execa('pgrep', ['-f', `java.*${APP}.app.localspace`], { reject: false })).stdout.split('\n').filter(Boolean);
+  /** the process group of a pid: each dyno is a group led by its pid (a worker's JVM is its drain watcher's child) */
+  const groupOf = (pid: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[2]!;
+    } catch {
+      return pid;
+    }
+  };
 
   beforeAll(async () => {
     ({ app } = await appWithSpark(DEFAULT_VERSION, { SPARK_WORKER_CORES: '2', SPARK_DAEMON_MEMORY: '256m' }));
@@ -113,7 +121,7 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
     }
     // the old workers' executors went with them: only the current dynos' JVMs remain
     const current = new Set((await status()).dynos.map((d) => String(d.pid)));
-    await until('no orphan JVMs', async () => (await jvmsOfApp()).every((pid) => current.has(pid)), 60_000);
+    await until('no orphan JVMs', async () => (await jvmsOfApp()).every((pid) => current.has(groupOf(pid))), 60_000);
   }, 480_000);
 
   it('local scale worker=3 then worker=1 on the running space: /json shows 3, then 1 ALIVE, and no JVM is left over', async () => {
@@ -131,7 +139,7 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
     expect(s.dynos.filter((d) => d.type === 'worker').map((d) => d.name)).toEqual(['worker.1']);
     for (const d of removed) expect(groupAlive(d.pid), d.name).toBe(false);
     const current = new Set(s.dynos.map((d) => String(d.pid)));
-    expect((await jvmsOfApp()).filter((pid) => !current.has(pid))).toEqual([]);
+    expect((await jvmsOfApp()).filter((pid) => !current.has(groupOf(pid)))).toEqual([]);
     const back = await cli(['local', 'scale', '--dir', app, 'worker+1']);
     expect(back.exitCode, back.all).toBe(0);
     expect((await status()).master?.aliveWorkers).toBe(2);
