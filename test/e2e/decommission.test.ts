@@ -55,13 +55,18 @@ describe(`graceful decommission with real Spark ${DEFAULT_VERSION}`, () => {
     const sh = shell(`
 val computed = sc.longAccumulator("computed")
 val rdd = sc.parallelize(1L to 600000L, 12).map { x => computed.add(1); x * 2 }.cache()
-println("FIRST=" + rdd.count() + " RDD=" + rdd.id)
-${awaitGate('cached')}
 // the driver's own REST API, by its private address (a one-off dyno's name is not in the space's hosts)
 val api = "http://" + sc.getConf.get("spark.driver.host") + ":" + sc.uiWebUrl.get.split(":").last + "/api/v1/applications/" + sc.applicationId + "/storage/rdd/" + rdd.id
-try println("STORAGE=" + scala.io.Source.fromURL(api).mkString.replaceAll("\\\\s+", "")) catch { case e: Throwable => println("STORAGE_FAILED=" + e) }
+def storage(tag: String) = try println(tag + "=" + scala.io.Source.fromURL(api).mkString.replaceAll("\\\\s+", "")) catch { case e: Throwable => println(tag + "_FAILED=" + e) }
+println("FIRST=" + rdd.count() + " RDD=" + rdd.id)
+storage("BEFORE")
+${awaitGate('cached')}
+storage("STORAGE")
 println("SECOND=" + rdd.reduce(_ + _) + " COMPUTED=" + computed.value)`);
-    await until('the RDD to be cached', () => sh.out().includes('FIRST=600000'), 240_000);
+    await until('the RDD to be cached', () => sh.out().includes('FIRST=600000') && /BEFORE(_FAILED)?=/.test(sh.out()), 240_000);
+    // blocks really are on the workers going away (else nothing would have to move)
+    const before = JSON.parse(/BEFORE=(\{.*\})/.exec(sh.out())![1]!) as { dataDistribution: { address: string }[] };
+    expect(before.dataDistribution.map((d) => d.address.split('.')[0]).filter((n) => n === '2' || n === '3').length).toBeGreaterThan(0);
     // the executors of the two workers going away hold blocks: watch them drain
     const seen = new Set<string>();
     let scaling = true;
