@@ -58,6 +58,9 @@ const jvmSize = z
   .regex(/^\d+[kKmMgGtT]?$/, 'must be a JVM size such as 512m or 12g')
   .transform((v) => v.toLowerCase());
 
+/** a Hadoop file-system URI (event logs, fallback storage) */
+const FS_URI = /^(s3a|file|hdfs|gs|abfss?):\/?\/?\S+$/;
+
 const hostname = z
   .string()
   .trim()
@@ -317,7 +320,7 @@ export const VARS = {
     phase: 'run',
     doc: 'event log directory (s3a://bucket/spark-events, file:/..., hdfs://...): turns on event logs',
     example: 'SPARK_EVENTLOG_DIR=s3a://my-bucket/spark-events',
-    schema: z.string().trim().regex(/^(s3a|file|hdfs|gs|abfss?):\/?\/?\S+$/, 'must be a URI such as s3a://bucket/spark-events'),
+    schema: z.string().trim().regex(FS_URI, 'must be a URI such as s3a://bucket/spark-events'),
   }),
   SPARK_DECOMMISSION: spec({
     phase: 'run',
@@ -338,7 +341,7 @@ export const VARS = {
     schema: z
       .string()
       .trim()
-      .refine((v) => v.toLowerCase() === 'off' || /^(s3a|file|hdfs|gs|abfss?):\/?\/?\S+$/.test(v), 'must be off or a directory URI such as s3a://bucket/spark-fallback/ or file:///shared/fallback/')
+      .refine((v) => v.toLowerCase() === 'off' || FS_URI.test(v), 'must be off or a directory URI such as s3a://bucket/spark-fallback/ or file:///shared/fallback/')
       .transform((v) => (v.toLowerCase() === 'off' ? undefined : v.endsWith('/') ? v : `${v}/`)),
   }),
   // ---- set by Heroku on every dyno (and by `spark-in-space local`)

@@ -4,8 +4,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fail } from '../errors.js';
+import { buildpackFile } from '../paths.js';
 import { parseConfig, type Env, type Settings } from '../config/schema.js';
 import { computeConf, renderConf, writeConf, type Conf, type Role, type SparkInfo } from '../render/index.js';
 import { detectResources } from '../render/resources.js';
@@ -14,10 +14,8 @@ import { dynoName, MASTER_PORT, MASTER_UI_PORT, masterUrl, WORKER_UI_PORT } from
 export type ProcessType = 'master' | 'worker' | 'console' | 'spark-shell' | 'spark-submit';
 export const PROCESS_TYPES: ProcessType[] = ['master', 'worker', 'console', 'spark-shell', 'spark-submit'];
 
-/** bin/support/drain-worker of this buildpack: two levels up from dist/launch/, one from the bundled dist/launch.mjs. */
-export const DRAIN_WORKER = ((here) =>
-  [path.resolve(here, '../../bin/support'), path.resolve(here, '../bin/support')].map((d) => path.join(d, 'drain-worker')).find((f) => existsSync(f)) ??
-  path.resolve(here, '../../bin/support/drain-worker'))(path.dirname(fileURLToPath(import.meta.url)));
+/** bin/support/drain-worker of this buildpack: the worker dyno's process under graceful decommission. */
+export const DRAIN_WORKER = buildpackFile(import.meta.url, 'bin/support/drain-worker');
 
 export const roleOf = (p: ProcessType): Role =>
   p === 'master' ? 'master' : p === 'worker' ? 'worker' : p === 'console' ? 'console' : 'driver';

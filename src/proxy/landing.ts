@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { Resolver } from 'node:dns/promises';
 import { isAllowedBackend } from './index.js';
-import { workerState } from '../space/index.js';
+import { shownState, workerState } from '../space/index.js';
 
 export interface DynoLink {
   name: string;
@@ -50,7 +50,7 @@ export function dynosFromMaster(masterHost: string, json: unknown): DynoLink[] {
   for (const w of (json as { workers?: { host?: string; webuiaddress?: string; state?: string }[] })?.workers ?? []) {
     const m = /^https?:\/\/([^/:]+):(\d+)/.exec(w.webuiaddress ?? '');
     if (!m) continue;
-    out.push({ name: w.host ?? m[1]!, type: 'worker', host: m[1]!, port: Number(m[2]), note: w.state === 'DECOMMISSIONED' ? 'DECOMMISSIONING' : w.state });
+    out.push({ name: w.host ?? m[1]!, type: 'worker', host: m[1]!, port: Number(m[2]), note: shownState(w.state) });
   }
   return out;
 }

@@ -4,13 +4,12 @@
  * Templates live in templates/*.ejs; `writeConf` renders to temp files and renames them in.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
 import type { Env, Settings } from '../config/schema.js';
 import { compareVersions } from '../catalog/index.js';
+import { buildpackFile } from '../paths.js';
 import { masterUrl } from '../space/index.js';
 import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
 
@@ -44,9 +43,7 @@ export interface Conf {
 }
 
 /** templates/ of the app: two levels up from dist/render/, one from the bundled dist/launch.mjs. */
-export const TEMPLATES = ((here) =>
-  [path.resolve(here, '../../templates'), path.resolve(here, '../templates')].find((d) => existsSync(path.join(d, 'spark-defaults.conf.ejs'))) ??
-  path.resolve(here, '../../templates'))(path.dirname(fileURLToPath(import.meta.url)));
+export const TEMPLATES = path.dirname(buildpackFile(import.meta.url, 'templates/spark-defaults.conf.ejs'));
 
 /** Pure: every setting a launcher derives. */
 export function computeConf({ settings: s, env, role, spark, resources }: ConfInput): Conf {

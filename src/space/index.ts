@@ -65,6 +65,8 @@ export function dynoName(settings: Settings, env: Env): string {
  */
 export function workerState(workers: { host?: string; state?: string }[] | undefined, host: string): string | undefined {
   const rank = (s: string | undefined) => (s === 'ALIVE' ? 3 : s === 'DECOMMISSIONED' ? 2 : s ? 1 : 0);
-  const best = (workers ?? []).filter((w) => w.host === host).sort((a, b) => rank(b.state) - rank(a.state))[0]?.state;
-  return best === 'DECOMMISSIONED' ? 'DECOMMISSIONING' : best;
+  return shownState((workers ?? []).filter((w) => w.host === host).sort((a, b) => rank(b.state) - rank(a.state))[0]?.state);
 }
+
+/** Pure: a master's word for a worker as we show it: DECOMMISSIONED while the dyno drains is DECOMMISSIONING. */
+export const shownState = (state: string | undefined) => (state === 'DECOMMISSIONED' ? 'DECOMMISSIONING' : state);

@@ -1,0 +1,14 @@
+/** Where this buildpack's own files are, from the running module: no hard-coded /app. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * A file of this buildpack (`rel` from its root), from the module at `metaUrl`: two levels up from
+ * dist/<module>/, one up from a bundled dist/*.mjs. The file itself decides, not its folder.
+ */
+export function buildpackFile(metaUrl: string, rel: string): string {
+  const here = path.dirname(fileURLToPath(metaUrl));
+  const candidates = [path.resolve(here, '../..', rel), path.resolve(here, '..', rel)];
+  return candidates.find((f) => existsSync(f)) ?? candidates[0]!;
+}
