@@ -158,6 +158,17 @@ export const VARS = {
       )
       .transform((list) => list.join(',')),
   }),
+  SPARK_ZOOKEEPERS: spec({
+    phase: 'run',
+    doc: "number of the app's own zookeeper dynos (bin/zookeeper): 1 or 3; masters use them when SPARK_ZK_ZOOKEEPER_URL is unset",
+    example: 'SPARK_ZOOKEEPERS=3',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'must be a whole number')
+      .transform(Number)
+      .refine((n) => [0, 1, 3, 5].includes(n), 'must be 1 or 3 (5 for a large space; 0 turns the own ensemble off): a ZooKeeper ensemble needs an odd size'),
+  }),
   SPARK_DEFAULT_CORES: spec({
     phase: 'run',
     doc: 'spark.deploy.defaultCores: cores an application gets when it asks for none',
@@ -306,9 +317,15 @@ export const VARS = {
   SPARK_HEROKU_ACCESS_TOKEN: spec({
     phase: 'run',
     secret: true,
-    doc: 'Heroku API token for graceful cycling',
+    doc: 'Heroku API token for graceful cycling (bin/spark-master-with-graceful-cycling restarts the worker dynos once a new master is ALIVE)',
     example: 'SPARK_HEROKU_ACCESS_TOKEN=HRKU-...',
     schema: z.string().trim().min(8, 'must be an API token').regex(/^\S+$/, 'must not contain spaces'),
+  }),
+  HEROKU_API_URL: spec({
+    phase: 'run',
+    doc: 'base URL of the Heroku Platform API (default https://api.heroku.com)',
+    example: 'HEROKU_API_URL=https://api.heroku.com',
+    schema: urlOf(['http:', 'https:']).transform((u) => u.replace(/\/+$/, '')),
   }),
   SPARK_CLUSTER_APP: spec({
     phase: 'run',

@@ -4,13 +4,21 @@
  * Prints the argv NUL-separated; errors go through the CLI's one error handler.
  */
 import { handleError } from '../handle-error.js';
+import { runCycling } from '../heroku/cycling.js';
 import { prepare, PROCESS_TYPES, type ProcessType } from './index.js';
 
 const [type, ...rest] = process.argv.slice(2);
 const args = rest[0] === '--' ? rest.slice(1) : rest;
+if (type === 'graceful-cycling') {
+  // beside the master (bin/spark-master-with-graceful-cycling): never fails the dyno; a bad config is the master launcher's to report
+  await runCycling(process.env, (line) => process.stderr.write(`spark-in-space graceful cycling: ${line}\n`)).catch((err) =>
+    process.stderr.write(`spark-in-space graceful cycling: WARNING: not cycling the workers: ${(err as Error).message.split('\n')[0]}\n`),
+  );
+  process.exit(0);
+}
 try {
   if (!PROCESS_TYPES.includes(type as ProcessType)) throw new Error(`unknown process type "${type}" (one of ${PROCESS_TYPES.join(', ')})`);
-  const { argv } = await prepare(type as ProcessType, process.env, args);
+  const { argv } = await prepare(type as ProcessType, process.env, args, undefined, { wait: true });
   process.stdout.write(`${argv.join('\0')}\0`);
 } catch (err) {
   handleError(err);

@@ -27,7 +27,7 @@ export interface Formation {
 }
 
 /** third octet of each type's addresses; `run` is one-off dynos, `exec` drivers on the host (`local exec`) */
-const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, run: 100, exec: 101 };
+const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, zookeeper: 5, run: 100, exec: 101 };
 
 export function subnetFor(app: string): number {
   return 16 + (createHash('sha256').update(app).digest()[0]! % 200);
@@ -131,7 +131,7 @@ export const LOCAL_DEFAULTS: Env = {
  * Derby's metastore (metastore_db/, derby.log) and the SQL warehouse in the space's data/ folder,
  * not in the app's tree (a Spark default in SPARK_DEFAULTS_EXTRA still wins).
  */
-export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number; masters?: number }): Env {
+export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number; masters?: number; zookeepers?: number }): Env {
   const dir = path.join(a.stateDir, 'dynos', d.name);
   const data = path.join(a.stateDir, 'data');
   const hostsOpt = `-Djdk.net.hosts.file=${path.join(a.stateDir, 'hosts')}`;
@@ -139,6 +139,7 @@ export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string
   return {
     ...LOCAL_DEFAULTS,
     ...(a.masters && a.masters > 1 ? { SPARK_MASTERS: String(a.masters) } : {}),
+    ...(a.zookeepers ? { SPARK_ZOOKEEPERS: String(a.zookeepers) } : {}),
     ...a.config,
     DYNO: d.name,
     PORT: String(a.port),

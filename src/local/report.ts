@@ -5,7 +5,8 @@
  */
 import { MASTER_UI_PORT, workerState } from '../space/index.js';
 import { formatAge, health, type Health } from './lifecycle.js';
-import { getJson } from './runner.js';
+import { getJson, zkSrvr } from './runner.js';
+import { zkMode } from '../zookeeper/index.js';
 import type { State } from './state.js';
 import type { MasterJson } from './supervisor.js';
 
@@ -15,6 +16,10 @@ export interface Report extends Health {
   masterUi?: string;
   web?: string;
   master?: MasterJson & { aliveWorkers: number };
+  /** each master dyno's own status (ALIVE, STANDBY, RECOVERING), by DNS name */
+  masters?: Record<string, string | undefined>;
+  /** each zookeeper dyno's mode (leader, follower, standalone), by DNS name */
+  zookeepers?: Record<string, string | undefined>;
   state: State;
 }
 
@@ -25,14 +30,31 @@ export async function report(s: State, now = Date.now()): Promise<Report> {
   const pick = answers.find((a) => a.json?.status === 'ALIVE') ?? answers.find((a) => a.json);
   const master = pick?.json ? { ...pick.json, aliveWorkers: (pick.json.workers ?? []).filter((w) => w.state === 'ALIVE').length } : undefined;
   const h = health(s.dynos, master ? { status: master.status, aliveWorkers: master.aliveWorkers } : undefined, now);
-  return { ...h, app: s.app, masterUrl: s.masterUrl, masterUi: pick?.ui ?? answers[0]?.ui, web: s.web, master, state: s };
+  const zks = s.dynos.filter((d) => d.type === 'zookeeper');
+  const modes = await Promise.all(zks.map(async (z) => zkMode(await zkSrvr(z.ip))));
+  return {
+    ...h,
+    app: s.app,
+    masterUrl: s.masterUrl,
+    masterUi: pick?.ui ?? answers[0]?.ui,
+    web: s.web,
+    master,
+    masters: Object.fromEntries(masters.map((m, i) => [m.dns, answers[i]?.json?.status])),
+    zookeepers: Object.fromEntries(zks.map((z, i) => [z.dns, modes[i]])),
+    state: s,
+  };
 }
 
-/** Pure: what the cluster says of a dyno: the master's status, or a worker's state on the master (DECOMMISSIONING while it drains). */
-export function sparkState(r: Pick<Report, 'master'>, d: { type: string; dns: string; phase: string }): string | undefined {
-  if (!r.master || d.phase === 'down') return undefined;
+/**
+ * Pure: what the cluster says of a dyno: a master's own status (ALIVE, STANDBY), a worker's state
+ * on the leading master (DECOMMISSIONING while it drains), a zookeeper's mode (leader, follower).
+ */
+export function sparkState(r: Pick<Report, 'master' | 'masters' | 'zookeepers'>, d: { type: string; dns: string; phase: string }): string | undefined {
+  if (d.phase === 'down') return undefined;
+  if (d.type === 'zookeeper') return r.zookeepers?.[d.dns];
+  if (d.type === 'master') return r.masters?.[d.dns] ?? (r.master?.url?.includes(d.dns) ? r.master.status : undefined);
+  if (!r.master) return undefined;
   if (d.type === 'worker') return workerState(r.master.workers, d.dns) ?? 'not registered';
-  if (d.type === 'master') return r.master.url?.includes(d.dns) && r.master.status ? r.master.status : undefined;
   return undefined;
 }
 

@@ -17,7 +17,8 @@ import { MASTER_PORT, MASTER_UI_PORT } from '../space/index.js';
 import { startDns } from './dns.js';
 import { appDomain, dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, subnetFor, slotFor, topology, type Dyno, type Formation } from './formation.js';
 import { LOCAL_CRASH_POLICY, nextAddress, onExit, scalePlan, select, type CrashPolicy, type DynoRecord, type Phase } from './lifecycle.js';
-import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, spawnGroup, stopGroups } from './runner.js';
+import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, spawnGroup, stopGroups, zkSrvr } from './runner.js';
+import { zkMode } from '../zookeeper/index.js';
 import { controlSocket, logsDir, spaceLog, statePath, writeState, type State } from './state.js';
 import { startControl, type ControlServer } from './control.js';
 
@@ -171,7 +172,7 @@ export class Supervisor {
 
   private envOf(r: DynoRecord): Env {
     const port = r.type === 'web' ? this.o.port : 5000 + r.index;
-    const env = dynoEnv(this.asDyno(r), { app: this.o.app, config: this.o.config, stateDir: this.o.dir, sparkHome: this.o.sparkHome, port, masters: this.state.formation.master ?? 1 });
+    const env = dynoEnv(this.asDyno(r), { app: this.o.app, config: this.o.config, stateDir: this.o.dir, sparkHome: this.o.sparkHome, port, masters: this.state.formation.master ?? 1, zookeepers: this.state.formation.zookeeper ?? 0 });
     if (r.type !== 'web') return env;
     const dnsAt = dnsAddress(this.formation);
     const web: Env = {
@@ -188,6 +189,8 @@ export class Supervisor {
   /** Starts the current incarnation of `r` (its address already set). */
   private spawn(r: DynoRecord): void {
     if (this.stopping) return;
+    // a new dyno has a fresh disk: nothing of the last incarnation's scratch space (a ZooKeeper's data) is left
+    rmSync(path.join(this.o.dir, 'dynos', r.name, 'tmp'), { recursive: true, force: true });
     for (const sub of ['conf', 'work', 'tmp']) mkdirSync(path.join(this.o.dir, 'dynos', r.name, sub), { recursive: true });
     const own = fileSink(path.join(logsDir(this.o.dir), `${r.name}.log`));
     r.startedAt = Date.now();
@@ -268,6 +271,7 @@ export class Supervisor {
       if (r.type === 'master') ready = (await getJson<MasterJson>(`http://${r.ip}:${MASTER_UI_PORT}/json`, 2000)) !== undefined;
       else if (r.type === 'worker') ready = await this.workerAlive(r.dns);
       else if (r.type === 'web') ready = await portOpen('127.0.0.1', this.o.port);
+      else if (r.type === 'zookeeper') ready = zkMode(await zkSrvr(r.ip)) !== undefined;
       else ready = Date.now() - started > 3000;
       if (ready && current()) {
         this.setPhase(r, 'up');
@@ -336,13 +340,15 @@ export class Supervisor {
   }
 
   /** `local restart [target]`: like `heroku ps:restart`, every selected dyno at once. */
-  restart(target?: string): Promise<string> {
-    return this.serial(async () => {
-      const picked = this.targets(target);
-      await Promise.all(picked.map((r) => this.replace(r, 'restart')));
-      const ok = await Promise.all(picked.map((r) => this.whenReady(r, 180_000)));
-      return `Restarted ${picked.map((r) => `${r.name} (now ${r.ip})`).join(', ')}${ok.every(Boolean) ? '' : ': not all are up yet'}`;
+  async restart(target?: string): Promise<string> {
+    const picked = await this.serial(async () => {
+      const p = this.targets(target);
+      await Promise.all(p.map((r) => this.replace(r, 'restart')));
+      return p;
     });
+    // waited for outside the queue: a restarted worker waiting for its master does not hold up `local restart master`
+    const ok = await Promise.all(picked.map((r) => this.whenReady(r, 180_000)));
+    return `Restarted ${picked.map((r) => `${r.name} (now ${r.ip})`).join(', ')}${ok.every(Boolean) ? '' : ': not all are up yet'}`;
   }
 
   /** `local cycle [target]`: the daily restart, one dyno at a time, each back up before the next. */
@@ -446,11 +452,14 @@ export class Supervisor {
     this.control = await startControl(this.state.control, this);
     this.publish();
     this.event('api', `Local space ${this.o.app}: ${f.dynos.length} dynos on 127.${f.subnet}.0.0/16, Spark from ${this.o.sparkHome}`);
+    // the ensemble first (masters wait for it anyway), then the masters, then the rest
+    const zookeepers = [...this.records.values()].filter((r) => r.type === 'zookeeper');
+    zookeepers.forEach((r) => this.spawn(r));
     const masters = [...this.records.values()].filter((r) => r.type === 'master');
     masters.forEach((r) => this.spawn(r));
-    if (masters.length) await Promise.race(masters.map((r) => this.whenReady(r, 120_000)));
+    if (masters.length) await Promise.race(masters.map((r) => this.whenReady(r, 180_000)));
     if (this.stopping) return;
-    [...this.records.values()].filter((r) => r.type !== 'master').forEach((r) => this.spawn(r));
+    [...this.records.values()].filter((r) => r.type !== 'master' && r.type !== 'zookeeper').forEach((r) => this.spawn(r));
   }
 
   /** Resolves when every worker of the formation is up (or `timeoutMs` passes): true if all are. */
@@ -467,10 +476,10 @@ export class Supervisor {
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.event('api', 'Stopping the local space (SIGTERM; SIGKILL after 30 s)');
     // workers first, while a master can still pass their decommission on to the drivers (else
-    // they would wait out their drain deadline); masters and the proxy last
-    const last = (r: DynoRecord) => r.type === 'master' || r.type === 'web';
-    await Promise.all([...this.records.values()].filter((r) => !last(r)).map((r) => this.stopDyno(r, 'local down')));
-    await Promise.all([...this.records.values()].filter(last).map((r) => this.stopDyno(r, 'local down')));
+    // they would wait out their drain deadline); then masters and the proxy; ZooKeeper last, so
+    // no master sees its ensemble vanish while it still runs
+    const wave = (r: DynoRecord) => (r.type === 'zookeeper' ? 2 : r.type === 'master' || r.type === 'web' ? 1 : 0);
+    for (const w of [0, 1, 2]) await Promise.all([...this.records.values()].filter((r) => wave(r) === w).map((r) => this.stopDyno(r, 'local down')));
     this.dns?.close();
     await this.control?.close();
     rmSync(statePath(this.o.dir), { force: true });

@@ -11,6 +11,7 @@ import type { Env, Settings } from '../config/schema.js';
 import { compareVersions } from '../catalog/index.js';
 import { buildpackFile } from '../paths.js';
 import { masterUrl } from '../space/index.js';
+import { zookeeperDir, zookeeperUrl } from '../zookeeper/index.js';
 import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
 
 export type Role = 'master' | 'worker' | 'driver' | 'console' | 'history';
@@ -55,10 +56,15 @@ export function computeConf({ settings: s, env, role, spark, resources }: ConfIn
   set('spark.deploy.defaultCores', s.SPARK_DEFAULT_CORES ?? 4);
   set('spark.executor.memory', s.SPARK_EXECUTOR_MEMORY ?? '12g');
   set('spark.driver.memory', s.SPARK_DRIVER_MEMORY ?? '2g');
-  if (s.SPARK_ZK_ZOOKEEPER_URL) {
+  const zk = zookeeperUrl(s);
+  if (zk) {
+    // masters elect a leader and keep the workers and applications they know under /<app>
     set('spark.deploy.recoveryMode', 'ZOOKEEPER');
-    set('spark.deploy.zookeeper.url', s.SPARK_ZK_ZOOKEEPER_URL);
-    set('spark.deploy.zookeeper.dir', `/${(s.SPARK_CLUSTER_APP ?? s.HEROKU_DNS_APP_NAME ?? 'spark').split('.')[0]}`);
+    set('spark.deploy.zookeeper.url', zk);
+    set('spark.deploy.zookeeper.dir', zookeeperDir(s));
+    // a new leader waits this long for the workers and drivers it recovered to answer (else the
+    // worker timeout, 60 s): one gone for good (a cycled dyno's old incarnation) delays it no longer
+    if (compareVersions(spark.version, '4.0.0') >= 0) set('spark.deploy.recoveryTimeout', `${RECOVERY_TIMEOUT_S}s`);
   }
   if (s.SPARK_REVERSE_PROXY_URL) {
     set('spark.ui.reverseProxy', true);
@@ -120,6 +126,9 @@ export function computeConf({ settings: s, env, role, spark, resources }: ConfIn
   if (s.HEROKU_PRIVATE_IP) e.push(['SPARK_LOCAL_IP', s.HEROKU_PRIVATE_IP]);
   if (s.HEROKU_DNS_DYNO_NAME) e.push(['SPARK_PUBLIC_DNS', s.HEROKU_DNS_DYNO_NAME]);
   e.push(['SPARK_DAEMON_MEMORY', env.SPARK_DAEMON_MEMORY ?? `${daemonMemoryMb(resources)}m`]);
+  // A cycled dyno comes back on a new IP under the same name: daemons look names up again after
+  // 5 s (the JVM's default keeps an answer 30 s; a failed lookup is kept 10 s, java.security's).
+  e.push(['SPARK_DAEMON_JAVA_OPTS', [env.SPARK_DAEMON_JAVA_OPTS, ...DNS_CACHE_OPTS].filter(Boolean).join(' ')]);
   if (env.SPARK_WORKER_DIR) e.push(['SPARK_WORKER_DIR', env.SPARK_WORKER_DIR]);
 
   const level = s.LOG_LEVEL ?? 'INFO';
@@ -135,6 +144,11 @@ export function computeConf({ settings: s, env, role, spark, resources }: ConfIn
     decommission,
   };
 }
+
+/** How long a new leader master waits for recovered workers and drivers (spark.deploy.recoveryTimeout, 4.0+). */
+export const RECOVERY_TIMEOUT_S = 15;
+/** The JVM's DNS cache, shortened: names of the space follow dynos to their new addresses. */
+export const DNS_CACHE_OPTS = ['-Dsun.net.inetaddr.ttl=5'];
 
 /** Heroku's SIGKILL comes 30 s after SIGTERM; the drain deadline leaves room for the JVM to stop. */
 export const DECOMMISSION_TIMEOUT_S = 25;

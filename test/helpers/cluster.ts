@@ -7,11 +7,11 @@ import { startMirror } from './mirror.js';
 import { testDist } from './spark.js';
 
 /** An app dir whose Procfile runs this repo's launchers, with Spark compiled into .spark-in-space/slug. */
-export async function appWithSpark(version: string, dotenv: Record<string, string> = {}, withWeb = false): Promise<{ app: string; sparkHome: string }> {
+export async function appWithSpark(version: string, dotenv: Record<string, string> = {}, withWeb = false, types: Record<string, string> = {}): Promise<{ app: string; sparkHome: string }> {
   const app = tmpdir('sis-local-');
-  const procfile = [`master: ${bin('spark-master')}`, `worker: ${bin('spark-worker')}`, `console: ${bin('console')}`];
-  if (withWeb) procfile.push(`web: ${bin('space-proxy')}`);
-  writeFileSync(path.join(app, 'Procfile'), `${procfile.join('\n')}\n`);
+  const procfile: Record<string, string> = { master: bin('spark-master'), worker: bin('spark-worker'), console: bin('console'), zookeeper: bin('zookeeper'), ...types };
+  if (withWeb) procfile.web = bin('space-proxy');
+  writeFileSync(path.join(app, 'Procfile'), `${Object.entries(procfile).map(([t, c]) => `${t}: ${c}`).join('\n')}\n`);
   writeFileSync(path.join(app, '.spark.version'), `${version}\n`);
   writeFileSync(path.join(app, '.env'), Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const dist = testDist(version);

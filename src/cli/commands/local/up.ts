@@ -17,6 +17,11 @@ import { common, Common, Duration, say, target, type Target } from './options.js
 const UpOptions = Common.extend({
   masters: z.coerce.number().int().min(1).max(9).default(1),
   workers: z.coerce.number().int().min(0).max(200).default(2),
+  zookeepers: z.coerce
+    .number()
+    .int()
+    .refine((n) => [0, 1, 3, 5].includes(n), 'must be 0, 1 or 3 (5 for a large space): a ZooKeeper ensemble needs an odd size')
+    .default(0),
   port: z.coerce.number().int().min(1).max(65535).default(5000),
   sparkHome: z.string().optional(),
   detach: z.boolean().default(false),
@@ -32,6 +37,7 @@ export function upCommand(): Command {
     .description('start masters and workers (and web, when the Procfile has one), each on its own 127.x address')
     .option('--masters <n>', 'master dynos', '1')
     .option('--workers <n>', 'worker dynos', '2')
+    .option('--zookeepers <n>', 'zookeeper dynos (bin/zookeeper): 1 or 3; the masters elect a leader through them', '0')
     .option('-p, --port <port>', 'port of the web dyno', '5000')
     .option('--spark-home <dir>', 'Spark to run (default: SPARK_HOME, the local build, or pip’s pyspark)')
     .option('--detach', 'start in the background and return once every dyno is up and every worker ALIVE')
@@ -55,7 +61,11 @@ On a space that already runs, \`up\` prints its status: exit 0 when healthy, 1 w
 Examples:
   $ spark-in-space local up --workers 2
   $ spark-in-space local up --detach && echo 'sc.parallelize(1L to 1000000L).reduce(_ + _)' | spark-in-space local run bin/spark-shell
-  $ spark-in-space local up --detach --crash-cooldown 5s --max-crash-cooldown 5m`,
+  $ spark-in-space local up --detach --crash-cooldown 5s --max-crash-cooldown 5m
+  $ spark-in-space local up --detach --masters 2 --zookeepers 3   # HA: kill -9 the leader, the standby takes over
+
+More than one master needs ZooKeeper: --zookeepers runs the space's own ensemble (the Procfile
+needs \`zookeeper: bin/zookeeper\`), or SPARK_ZK_ZOOKEEPER_URL in .env names an external one.`,
     )
     .action(async (raw) => {
       const o: Up = { ...UpOptions.parse(raw), ...target(raw) };
@@ -80,12 +90,24 @@ function procfileOf(appDir: string): Record<string, string> {
   return procfile;
 }
 
-async function supervise(o: Up): Promise<void> {
+/** The formation `up` starts, checked before anything runs (here and before --detach forks). */
+function planOf(o: Up): { procfile: Record<string, string>; counts: Record<string, number>; config: ReturnType<typeof configEnv> } {
   const procfile = procfileOf(o.appDir);
+  const config = configEnv(o.appDir);
   const counts: Record<string, number> = { master: o.masters, worker: o.workers };
+  if (o.zookeepers) {
+    if (!procfile.zookeeper) fail({ code: 'usage', message: 'The Procfile has no "zookeeper" process type: add the line `zookeeper: bin/zookeeper` for --zookeepers.' });
+    counts.zookeeper = o.zookeepers;
+  }
+  if (o.masters > 1 && !o.zookeepers && !config.SPARK_ZK_ZOOKEEPER_URL && !config.KAFKA_ZOOKEEPER_URL && !Number(config.SPARK_ZOOKEEPERS))
+    fail({ code: 'usage', message: `--masters ${o.masters} needs ZooKeeper to elect a leader: add --zookeepers 3 (or 1), or set SPARK_ZK_ZOOKEEPER_URL in .env.` });
   const web = procfile.web?.split(/\s+/)[0];
   if (web && existsSync(path.resolve(o.appDir, web))) counts.web = 1;
-  const config = configEnv(o.appDir);
+  return { procfile, counts, config };
+}
+
+async function supervise(o: Up): Promise<void> {
+  const { procfile, counts, config } = planOf(o);
   const sup = new Supervisor({
     appDir: o.appDir,
     app: o.app,
@@ -111,17 +133,18 @@ async function supervise(o: Up): Promise<void> {
 }
 
 async function detach(o: Up): Promise<void> {
+  planOf(o);
   mkdirSync(logsDir(o.dir), { recursive: true });
   const logFile = path.join(logsDir(o.dir), 'supervisor.log');
   const out = openSync(logFile, 'a');
   const cli = fileURLToPath(new URL('../../index.js', import.meta.url));
-  const args = [cli, 'local', 'up', '--supervise', '--dir', o.appDir, '--app', o.app, '--masters', String(o.masters), '--workers', String(o.workers), '--port', String(o.port)];
+  const args = [cli, 'local', 'up', '--supervise', '--dir', o.appDir, '--app', o.app, '--masters', String(o.masters), '--workers', String(o.workers), '--zookeepers', String(o.zookeepers), '--port', String(o.port)];
   args.push('--crash-cooldown', `${o.crashCooldown}ms`, '--max-crash-cooldown', `${o.maxCrashCooldown}ms`, '--timeout', `${o.timeout}ms`);
   if (o.sparkHome) args.push('--spark-home', o.sparkHome);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   closeSync(out);
-  say(`Starting ${o.app}: ${o.masters} master(s), ${o.workers} worker(s) in the background`);
+  say(`Starting ${o.app}: ${o.masters} master(s), ${o.workers} worker(s)${o.zookeepers ? `, ${o.zookeepers} zookeeper(s)` : ''} in the background`);
   const deadline = Date.now() + o.timeout;
   const failed = (why: string) => {
     process.stderr.write(`${readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')}\n`);

@@ -1,0 +1,90 @@
+/**
+ * The Heroku Platform API, as used by the buildpack and the CLI: request building and the retry
+ * policy are pure; `call` is the one `fetch` wrapper (v3 Accept header, bearer token, retries on
+ * 429 and 5xx). A token never reaches a message: errors name the request, never the header.
+ */
+export const DEFAULT_API_URL = 'https://api.heroku.com';
+
+export interface ApiRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+  /** path under the base URL, e.g. /apps/demo/formations/worker */
+  path: string;
+  body?: unknown;
+}
+
+export type ApiResult = { ok: true; status: number; body: unknown } | { ok: false; status: number; id?: string; message: string };
+
+/** Pure: the restart of every dyno of one process type (`DELETE /apps/{app}/formations/{type}`). */
+export const restartFormation = (app: string, type: string): ApiRequest => ({ method: 'DELETE', path: `/apps/${encodeURIComponent(app)}/formations/${encodeURIComponent(type)}` });
+
+/** Pure: the headers of every request. */
+export function headersFor(token: string, body: boolean): Record<string, string> {
+  return {
+    Accept: 'application/vnd.heroku+json; version=3',
+    Authorization: `Bearer ${token}`,
+    'User-Agent': 'spark-in-space',
+    ...(body ? { 'Content-Type': 'application/json' } : {}),
+  };
+}
+
+/** Pure: is a failure worth another try? Rate limits and server errors are; the rest are answers. */
+export const retryable = (status: number) => status === 429 || status >= 500 || status === 0;
+
+/**
+ * Pure: how long to wait before try `attempt + 1` (attempt counts from 1): Retry-After when the
+ * API sends one, else 1 s doubling to 16 s.
+ */
+export function retryDelayMs(attempt: number, retryAfter?: string | null, baseMs = 1000): number {
+  const s = retryAfter ? Number(retryAfter) : NaN;
+  if (Number.isFinite(s) && s >= 0) return Math.min(60_000, s * 1000);
+  return Math.min(16_000, baseMs * 2 ** (attempt - 1));
+}
+
+/** Pure: removes a token from any text before it is shown. */
+export const redact = (text: string, token: string | undefined) => (token && token.length >= 4 ? text.split(token).join('[REDACTED]') : text);
+
+export interface CallOptions {
+  baseUrl?: string;
+  token: string;
+  /** tries in all (first try included) */
+  attempts?: number;
+  baseDelayMs?: number;
+  /** told of each retry, e.g. to log it */
+  onRetry?: (r: { attempt: number; status: number; delayMs: number; why: string }) => void;
+}
+
+/** Sends `req`, retrying 429/5xx/network errors with backoff. Never throws. */
+export async function call(req: ApiRequest, o: CallOptions): Promise<ApiResult> {
+  const url = `${(o.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '')}${req.path}`;
+  const attempts = o.attempts ?? 6;
+  let last: ApiResult = { ok: false, status: 0, message: 'not sent' };
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    let retryAfter: string | null = null;
+    try {
+      const res = await fetch(url, {
+        method: req.method,
+        headers: headersFor(o.token, req.body !== undefined),
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        signal: AbortSignal.timeout(30_000),
+      });
+      retryAfter = res.headers.get('retry-after');
+      const text = await res.text();
+      let body: unknown = undefined;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
+      if (res.ok) return { ok: true, status: res.status, body };
+      const err = (body ?? {}) as { id?: string; message?: string };
+      last = { ok: false, status: res.status, id: err.id, message: redact(err.message ?? res.statusText, o.token) };
+    } catch (e) {
+      last = { ok: false, status: 0, message: redact((e as Error).message, o.token) };
+    }
+    if (!retryable(last.status) || attempt === attempts) return last;
+    const delayMs = retryDelayMs(attempt, retryAfter, o.baseDelayMs);
+    o.onRetry?.({ attempt, status: last.status, delayMs, why: last.ok ? '' : last.message });
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
+  return last;
+}

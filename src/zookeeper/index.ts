@@ -1,0 +1,86 @@
+/**
+ * ZooKeeper for master HA, as pure functions of config vars: which ensemble the masters use
+ * (SPARK_ZK_ZOOKEEPER_URL, else the space's own `zookeeper` dynos), and the `zoo.cfg` and `myid`
+ * a `zookeeper` dyno runs with. The launcher (src/launch) execs ZooKeeper's QuorumPeerMain from
+ * the jars Spark ships.
+ */
+import type { Env, Settings } from '../config/schema.js';
+import { clusterDomain, parseDyno } from '../space/index.js';
+
+export const ZK_CLIENT_PORT = 2181;
+export const ZK_PEER_PORT = 2888;
+export const ZK_ELECTION_PORT = 3888;
+
+/**
+ * Session limits of the space's own ZooKeeper. Spark asks Curator for a 60 s session (hard-coded,
+ * no Spark key changes it); the server caps what a client gets at maxSessionTimeout. A leader
+ * master that dies without closing its session (kill -9, a lost dyno) holds the leadership until
+ * the session expires: 10 s instead of 60 s is what keeps failover under 30 s.
+ */
+export const ZK_TICK_MS = 2000;
+export const ZK_MAX_SESSION_MS = 10_000;
+
+/** `N.zookeeper.<app>.app.localspace` of the space's own ensemble (SPARK_ZOOKEEPERS dynos). */
+export function ownEnsemble(s: Settings): string[] {
+  return Array.from({ length: s.SPARK_ZOOKEEPERS ?? 0 }, (_, i) => `${i + 1}.zookeeper.${clusterDomain(s)}`);
+}
+
+/** Pure: the `host:port,…` list the masters use, or undefined when the cluster runs without ZooKeeper. */
+export function zookeeperUrl(s: Settings): string | undefined {
+  if (s.SPARK_ZK_ZOOKEEPER_URL) return s.SPARK_ZK_ZOOKEEPER_URL;
+  const own = ownEnsemble(s);
+  return own.length ? own.map((h) => `${h}:${ZK_CLIENT_PORT}`).join(',') : undefined;
+}
+
+/** Pure: the znode under which the masters elect a leader and keep their state: `/<cluster app>`. */
+export function zookeeperDir(s: Settings): string {
+  return `/${(s.SPARK_CLUSTER_APP ?? s.HEROKU_DNS_APP_NAME ?? 'spark').split('.')[0]}`;
+}
+
+export interface ZooKeeperServer {
+  /** this dyno's number in the ensemble: ZooKeeper's myid */
+  myid: number;
+  /** zoo.cfg */
+  config: string;
+}
+
+/**
+ * Pure: the zoo.cfg of `zookeeper.N`. Peers are named, never numbered by address: after a cycle a
+ * peer comes back on a new IP under the same name, and ZooKeeper resolves the name again when it
+ * reconnects. A dyno of a 3-dyno ensemble starts with an empty disk and syncs from the quorum.
+ */
+export function zooKeeperServer(s: Settings, env: Env, dataDir: string): ZooKeeperServer {
+  const d = parseDyno(env.DYNO);
+  const ensemble = ownEnsemble(s);
+  if (!d || d.type !== 'zookeeper') throw new Error(`bin/zookeeper runs as a zookeeper dyno (DYNO=zookeeper.N), not ${env.DYNO ?? 'outside a dyno'}`);
+  if (!ensemble.length) throw new Error('SPARK_ZOOKEEPERS is not set: set it to the number of zookeeper dynos (1 or 3)');
+  if (d.index > ensemble.length)
+    throw new Error(`zookeeper.${d.index} is beyond SPARK_ZOOKEEPERS=${ensemble.length}: scale zookeeper to ${ensemble.length} or set SPARK_ZOOKEEPERS to the new size (a running ensemble is resized one dyno at a time)`);
+  const lines = [
+    '# Rendered by spark-in-space at dyno start (src/zookeeper/index.ts).',
+    `tickTime=${ZK_TICK_MS}`,
+    'initLimit=10',
+    'syncLimit=5',
+    `dataDir=${dataDir}`,
+    `clientPort=${ZK_CLIENT_PORT}`,
+    // each dyno has its own private address: bind there, not on every interface
+    ...(s.HEROKU_PRIVATE_IP ? [`clientPortAddress=${s.HEROKU_PRIVATE_IP}`] : []),
+    `minSessionTimeout=${2 * ZK_TICK_MS}`,
+    `maxSessionTimeout=${ZK_MAX_SESSION_MS}`,
+    'maxClientCnxns=200',
+    'autopurge.snapRetainCount=3',
+    'autopurge.purgeInterval=1',
+    'admin.enableServer=false',
+    '4lw.commands.whitelist=srvr,ruok,mntr',
+  ];
+  if (ensemble.length > 1) {
+    lines.push('standaloneEnabled=false', 'reconfigEnabled=false');
+    ensemble.forEach((host, i) => lines.push(`server.${i + 1}=${host}:${ZK_PEER_PORT}:${ZK_ELECTION_PORT}`));
+  }
+  return { myid: d.index, config: `${lines.join('\n')}\n` };
+}
+
+/** Pure: the mode a ZooKeeper server reports to `srvr` (leader, follower, standalone), if it serves. */
+export function zkMode(srvr: string): string | undefined {
+  return /^Mode:\s*(\w+)/m.exec(srvr)?.[1];
+}
