@@ -1,0 +1,163 @@
+/**
+ * A cluster that survives the daily restart, with real Spark and real ZooKeeper: two masters elect
+ * a leader through the space's own 3-dyno ensemble (bin/zookeeper), workers and drivers follow the
+ * leader, and cycling every dyno of the formation loses no job. One space for the file; then a
+ * second one against an external ZooKeeper of another version (Debian's `zookeeper` package).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, tmpdir } from '../helpers/buildpack.js';
+import { appWithSpark, cli, freePort } from '../helpers/cluster.js';
+import { writeDotenv } from '../helpers/decommission.js';
+import { DEFAULT_VERSION } from '../helpers/spark.js';
+import { until } from '../helpers/wait.js';
+import { leaderWithWorkers, type HaStatus } from '../helpers/ha.js';
+import { zkSrvr } from '../../src/local/runner.js';
+import { zkMode } from '../../src/zookeeper/index.js';
+
+const APP = 'e2e-ha';
+const EXTERNAL = 'e2e-ha-ext';
+
+/** Small daemons and 1-core workers: two masters, two workers and three ZooKeepers share two cores. */
+const CONFIG = {
+  SPARK_WORKER_CORES: '1',
+  SPARK_WORKER_MEMORY: '1g',
+  SPARK_EXECUTOR_MEMORY: '512m',
+  SPARK_DRIVER_MEMORY: '512m',
+  SPARK_DAEMON_MEMORY: '256m',
+};
+
+describe(`ZooKeeper HA with real Spark ${DEFAULT_VERSION} and the space's own ZooKeeper`, () => {
+  let app: string;
+  const sync = tmpdir('sis-ha-go-');
+  const status = async (name = APP): Promise<HaStatus> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', name])).stdout);
+  const shell = (script: string, name = APP) => {
+    const p = cli(['local', 'run', '--dir', app, '--app', name, bin('spark-shell')], { input: `${script}\n:quit\n`, timeout: 600_000, env: { LOG_LEVEL: 'WARN' } });
+    let out = '';
+    p.all!.on('data', (d: Buffer) => (out += d.toString()));
+    return { p, out: () => out };
+  };
+
+  beforeAll(async () => {
+    ({ app } = await appWithSpark(DEFAULT_VERSION, CONFIG));
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--masters', '2', '--workers', '2', '--zookeepers', '3']);
+    expect(up.exitCode, up.all).toBe(0);
+  });
+  afterAll(async () => {
+    if (app) await cli(['local', 'down', '--dir', app, '--app', APP]);
+  });
+
+  it('one master leads, the other stands by, the ensemble has a leader; every daemon found ZooKeeper by its space name', async () => {
+    const s = await until('a leader and both workers', async () => leaderWithWorkers(await status(), 2) && (await status()), 120_000);
+    const spark = (type: string) => s.dynos.filter((d) => d.type === type).map((d) => d.spark).sort();
+    expect(spark('master')).toEqual(['ALIVE', 'STANDBY']);
+    expect(spark('zookeeper')).toEqual(['follower', 'follower', 'leader']);
+    const conf = (await cli(['local', 'logs', '--dir', app, '--app', APP, '--dyno', 'master.1', '-n', '5000'])).stdout;
+    expect(conf).toMatch(/Persisting recovery state to ZooKeeper/);
+  });
+
+  it('kill -9 of the leader of an idle cluster: the standby is ALIVE and both workers re-register', async () => {
+    const before = await until('a leader', async () => leaderWithWorkers(await status(), 2), 120_000);
+    const t0 = Date.now();
+    process.kill(before.pid, 'SIGKILL');
+    const after = await until('the standby leading with both workers', async () => {
+      const l = leaderWithWorkers(await status(), 2);
+      return l && l.name !== before.name && l;
+    }, 120_000);
+    const seconds = (Date.now() - t0) / 1000;
+    console.log(`kill -9 ${before.name} → ${after.name} ALIVE with 2 workers in ${seconds.toFixed(1)} s`);
+    // ZooKeeper ends the dead leader's session after at most 10 s (maxSessionTimeout), not Curator's 60 s
+    expect(seconds).toBeLessThan(60);
+  });
+
+  it('`local cycle` of the leader (new IP) while a long job runs from spark-shell: the job completes with the right answer', async () => {
+    const leader = await until('a leader', async () => leaderWithWorkers(await status(), 2), 120_000);
+    const sh = shell(`
+println("LONG_START")
+val r = sc.parallelize(1L to 1000000L, 60).mapPartitions { it => Thread.sleep(1000); it }.reduce(_ + _)
+println("LONG=" + r)`);
+    await until('the long job running', () => sh.out().includes('LONG_START'), 240_000);
+    await until('its executors running', async () => ((await status()).master?.activeapps.length ?? 0) > 0, 120_000);
+    const cycled = await cli(['local', 'cycle', leader.name, '--dir', app, '--app', APP], { timeout: 300_000 });
+    expect(cycled.exitCode, cycled.all).toBe(0);
+    const r = await sh.p;
+    expect(r.all).toContain('LONG=500000500000');
+    const after = await until('a leader with both workers', async () => leaderWithWorkers(await status(), 2), 120_000);
+    expect(after.ip === leader.ip && after.name === leader.name).toBe(false);
+  });
+
+  it('cycling every dyno, one at a time (masters, workers, the 3 zookeepers), during a stream of short jobs: 0 failed jobs', async () => {
+    await until('a leader with both workers', async () => leaderWithWorkers(await status(), 2), 120_000);
+    const stop = path.join(sync, 'stop');
+    const sh = shell(`
+var ok = 0; var failed = 0; val errors = scala.collection.mutable.ArrayBuffer[String]()
+println("STREAM_START")
+while (!new java.io.File("${stop}").exists) {
+  try { val s = sc.parallelize(1L to 100000L, 4).reduce(_ + _); if (s == 5000050000L) ok += 1 else { failed += 1; errors += ("wrong " + s) } }
+  catch { case e: Throwable => failed += 1; errors += e.toString.take(300) }
+  Thread.sleep(250)
+}
+println("STREAM ok=" + ok + " failed=" + failed + " errors=" + errors.mkString(" | "))`);
+    await until('the stream running', () => sh.out().includes('STREAM_START'), 240_000);
+    const t0 = Date.now();
+    const cycled = await cli(['local', 'cycle', '--dir', app, '--app', APP], { timeout: 900_000 });
+    expect(cycled.exitCode, cycled.all).toBe(0);
+    expect(cycled.stdout).toMatch(/zookeeper\.3: .* → /);
+    await until('a leader with both workers', async () => leaderWithWorkers(await status(), 2), 180_000);
+    mkdirSync(sync, { recursive: true });
+    writeFileSync(stop, '');
+    const r = await sh.p;
+    const m = /STREAM ok=(\d+) failed=(\d+) errors=(.*)/.exec(r.all ?? '');
+    expect(m, r.all).not.toBeNull();
+    console.log(`cycled all 7 dynos in ${((Date.now() - t0) / 1000).toFixed(0)} s with ZooKeeper: ${m![1]} jobs ok, ${m![2]} failed ${m![3]}`);
+    expect(Number(m![1])).toBeGreaterThan(10);
+    expect(Number(m![2]), m![3]).toBe(0);
+  });
+});
+
+describe(`an external ZooKeeper of another version (Debian's package) through SPARK_ZK_ZOOKEEPER_URL, real Spark ${DEFAULT_VERSION}`, () => {
+  let app: string;
+  let zk: ChildProcess | undefined;
+  let zkLog = '';
+  let port = 0;
+  const status = async (): Promise<HaStatus> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', EXTERNAL])).stdout);
+
+  beforeAll(async () => {
+    port = await freePort();
+    const dir = tmpdir('sis-zk-ext-');
+    // Debian's ZooKeeper in the foreground on loopback; its session cap is the one we document for external ensembles
+    writeFileSync(
+      path.join(dir, 'zoo.cfg'),
+      [`dataDir=${dir}/data`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'tickTime=2000', 'maxSessionTimeout=10000', 'admin.enableServer=false', '4lw.commands.whitelist=srvr'].join('\n') + '\n',
+    );
+    zk = spawn('/usr/share/zookeeper/bin/zkServer.sh', ['start-foreground', path.join(dir, 'zoo.cfg')], { env: { ...process.env, ZOO_LOG_DIR: dir, ZOOCFGDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    zk.stdout!.on('data', (d: Buffer) => (zkLog += d.toString()));
+    zk.stderr!.on('data', (d: Buffer) => (zkLog += d.toString()));
+    await until('Debian’s ZooKeeper serving', async () => zkMode(await zkSrvr('127.0.0.1', port)), 60_000);
+    ({ app } = await appWithSpark(DEFAULT_VERSION, CONFIG));
+    writeDotenv(app, { ...CONFIG, SPARK_ZK_ZOOKEEPER_URL: `zookeeper://127.0.0.1:${port}` });
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', EXTERNAL, '--masters', '2', '--workers', '1']);
+    expect(up.exitCode, `${up.all}\n${zkLog}`).toBe(0);
+  });
+  afterAll(async () => {
+    if (app) await cli(['local', 'down', '--dir', app, '--app', EXTERNAL]);
+    zk?.kill('SIGTERM');
+  });
+
+  it('the masters elect a leader in it, a job runs, and the standby takes over after kill -9 of the leader', async () => {
+    // another version than the zookeeper-3.9 client in Spark's jars
+    expect(await zkSrvr('127.0.0.1', port)).toMatch(/Zookeeper version: 3\.8\./);
+    const leader = await until('a leader with its worker', async () => leaderWithWorkers(await status(), 1), 120_000);
+    expect((await status()).dynos.filter((d) => d.type === 'master').map((d) => d.spark).sort()).toEqual(['ALIVE', 'STANDBY']);
+    process.kill(leader.pid, 'SIGKILL');
+    const next = await until('the standby leading', async () => {
+      const l = leaderWithWorkers(await status(), 1);
+      return l && l.name !== leader.name && l;
+    }, 120_000);
+    expect(next.type).toBe('master');
+    const r = await cli(['local', 'run', '--dir', app, '--app', EXTERNAL, bin('spark-shell')], { input: 'println("SUM=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\n:quit\n', timeout: 300_000 });
+    expect(r.all).toContain('SUM=500000500000');
+  });
+});
