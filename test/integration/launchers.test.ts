@@ -4,8 +4,9 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import net from 'node:net';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, REPO, tmpdir } from '../helpers/buildpack.js';
 import { builtinCatalog, defaultRelease } from '../../src/catalog/index.js';
 
@@ -18,7 +19,24 @@ const dyno = {
   HEROKU_DNS_APP_NAME: 'demo.app.localspace',
 };
 
-beforeAll(() => {
+/** A stand-in master: a worker's launcher waits until a master accepts connections (src/launch/await.ts). */
+let hosts: string;
+let masterUp: Record<string, string>;
+const listening: net.Server[] = [];
+const listen = (host: string) =>
+  new Promise<void>((resolve, reject) => {
+    const s = net.createServer((c) => c.end()).once('error', reject);
+    listening.push(s);
+    s.listen(7077, host, () => resolve());
+  });
+afterAll(() => listening.forEach((s) => s.close()));
+
+beforeAll(async () => {
+  hosts = path.join(tmpdir('sis-hosts-'), 'hosts');
+  // names resolve as the JVM would resolve them: through the hosts file named in JAVA_TOOL_OPTIONS
+  writeFileSync(hosts, '127.0.0.77 1.master.demo.app.localspace\n127.0.0.77 2.master.demo.app.localspace\n127.0.0.78 1.master.late.app.localspace\n');
+  masterUp = { JAVA_TOOL_OPTIONS: `-Djdk.net.hosts.file=${hosts}` };
+  await listen('127.0.0.77');
   stub = tmpdir('sis-stub-');
   mkdirSync(path.join(stub, 'bin'));
   writeFileSync(path.join(stub, 'RELEASE'), 'Spark 4.2.0 built for Hadoop 3.5.0\n');
@@ -34,7 +52,7 @@ const run = (launcher: string, env: Record<string, string>, args: string[] = [])
 describe('launchers', () => {
   it('spark-worker renders the conf dir and execs spark-class with the worker argv', async () => {
     const conf = tmpdir('sis-conf-');
-    const r = await run('spark-worker', { ...dyno, SPARK_CONF_DIR: conf, SPARK_WORKER_CORES: '3', SPARK_WORKER_MEMORY: '5g', SPARK_MASTERS: '2', SPARK_AUTH_SECRET: 'x'.repeat(32) });
+    const r = await run('spark-worker', { ...dyno, ...masterUp, SPARK_CONF_DIR: conf, SPARK_WORKER_CORES: '3', SPARK_WORKER_MEMORY: '5g', SPARK_MASTERS: '2', SPARK_AUTH_SECRET: 'x'.repeat(32) });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout.split('\n')[0]).toBe(
       'spark-class org.apache.spark.deploy.worker.Worker --host 2.worker.demo.app.localspace --webui-port 8081 --cores 3 --memory 5g spark://1.master.demo.app.localspace:7077,2.master.demo.app.localspace:7077',
@@ -43,6 +61,49 @@ describe('launchers', () => {
     expect(statSync(path.join(conf, 'spark-defaults.conf')).mode & 0o777).toBe(0o600);
     expect(readFileSync(path.join(conf, 'spark-env.sh'), 'utf8')).toContain("export SPARK_LOCAL_IP='10.0.2.2'");
     expect(r.all).not.toContain('x'.repeat(32));
+  });
+
+  it('launch_worker_before_master: the worker launcher waits, says so, and starts the JVM once a master accepts connections', async () => {
+    const late = { ...dyno, ...masterUp, HEROKU_DNS_APP_NAME: 'late.app.localspace', HEROKU_DNS_DYNO_NAME: '2.worker.late.app.localspace', SPARK_CONF_DIR: tmpdir() };
+    const p = run('spark-worker', late);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const t0 = Date.now();
+    while (!err.includes('waiting for a master') && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
+    expect(err).toMatch(/spark-in-space: waiting for a master \(1\.master\.late\.app\.localspace:7077 refuses connections\); still trying every 2 s/);
+    expect(p.exitCode).toBeNull(); // still waiting, not crashed
+    await listen('127.0.0.78');
+    const r = await p;
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^spark-class org\.apache\.spark\.deploy\.worker\.Worker .* spark:\/\/1\.master\.late\.app\.localspace:7077$/);
+    expect(r.stderr).toMatch(/a master answers after \d+ s: starting/);
+  });
+
+  it('launch_master_without_zookeeper: two masters without ZooKeeper are refused before any JVM, naming the var', async () => {
+    const r = await run('spark-master', { ...dyno, DYNO: 'master.1', HEROKU_DNS_DYNO_NAME: '1.master.demo.app.localspace', SPARK_CONF_DIR: tmpdir(), SPARK_MASTERS: '2' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).not.toContain('spark-class');
+    expect(r.stderr).toMatch(/SPARK_MASTERS: is 2, but more than one master needs ZooKeeper/);
+    expect(r.stderr).toContain('SPARK_ZOOKEEPERS=3');
+  });
+
+  it('launch_zookeeper: renders zoo.cfg and myid from the space names and execs QuorumPeerMain from Spark’s jars', async () => {
+    const conf = tmpdir('sis-zkconf-');
+    const data = tmpdir('sis-zkdata-');
+    mkdirSync(path.join(stub, 'jars'), { recursive: true });
+    writeFileSync(path.join(stub, 'jars', 'zookeeper-3.9.5.jar'), '');
+    const java = tmpdir('sis-java-');
+    mkdirSync(path.join(java, 'bin'));
+    writeFileSync(path.join(java, 'bin', 'java'), '#!/bin/sh\necho "java $*"\n');
+    chmodSync(path.join(java, 'bin', 'java'), 0o755);
+    const r = await run('zookeeper', { ...dyno, DYNO: 'zookeeper.2', HEROKU_DNS_DYNO_NAME: '2.zookeeper.demo.app.localspace', SPARK_ZOOKEEPERS: '3', SPARK_CONF_DIR: conf, ZOOKEEPER_DATA_DIR: data, JAVA_HOME: java });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^java -Xmx\\S+ -Xms\\S+ -Dsun.net.inetaddr.ttl=5 -Dlog4j2.configurationFile=${conf}/log4j2.properties -cp ${stub}/jars/\\* org.apache.zookeeper.server.quorum.QuorumPeerMain ${conf}/zoo.cfg$`, 'm'));
+    expect(readFileSync(path.join(data, 'myid'), 'utf8')).toBe('2\n');
+    const cfg = readFileSync(path.join(conf, 'zoo.cfg'), 'utf8');
+    expect(cfg).toContain(`dataDir=${data}`);
+    expect(cfg).toContain('server.3=3.zookeeper.demo.app.localspace:2888:3888');
+    expect(cfg).toContain('clientPortAddress=10.0.2.2');
   });
 
   it('the launcher is replaced by the process (exec): same pid, and its exit code passes through', async () => {
@@ -114,7 +175,7 @@ describe('config CLI', () => {
     const viaCli = await cli(['config', 'render', '--out', out, '--type', 'worker'], { ...dyno, SPARK_WORKER_CORES: '2', SPARK_WORKER_MEMORY: '1g' });
     expect(viaCli.exitCode, viaCli.all).toBe(0);
     const conf = tmpdir();
-    await run('spark-worker', { ...dyno, SPARK_CONF_DIR: conf, SPARK_WORKER_CORES: '2', SPARK_WORKER_MEMORY: '1g' });
+    await run('spark-worker', { ...dyno, ...masterUp, SPARK_CONF_DIR: conf, SPARK_WORKER_CORES: '2', SPARK_WORKER_MEMORY: '1g' });
     for (const f of readdirSync(conf)) expect(readFileSync(path.join(out, f), 'utf8'), f).toBe(readFileSync(path.join(conf, f), 'utf8'));
     const url = await cli(['master-url'], { SPARK_CLUSTER_APP: 'cluster', SPARK_MASTERS: '2' });
     expect(url.stdout).toBe('spark://1.master.cluster.app.localspace:7077,2.master.cluster.app.localspace:7077');
