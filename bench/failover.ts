@@ -49,19 +49,28 @@ async function failover(name: string, act: (leader: HaStatus['dynos'][number]) =
   return Number(((Date.now() - t0) / 1000).toFixed(1));
 }
 
-/** The daily restart of every dyno, one at a time, under a stream of short jobs from spark-shell. */
-async function cycleUnderJobs(name: string): Promise<{ cycleS: number; ok: number; failed: number; errors: string; workersBack: number }> {
+/**
+ * The daily restart of every dyno, one at a time, under a stream of short jobs from spark-shell.
+ * Each job gets 60 s: a driver whose master forgot it (no ZooKeeper) gets no executors again, and its
+ * jobs would wait forever; such a job is counted as hung and cancelled, and the stream goes on.
+ */
+async function cycleUnderJobs(name: string): Promise<{ cycleS: number; ok: number; failed: number; hung: number; okAfterCycle: number; longestGapS: number; errors: string; workersBack: number }> {
   const stop = path.join(tmpdir('bench-stop-'), 'stop');
   const sh = cli(['local', 'run', '--dir', app, '--app', name, bin('spark-shell')], {
-    timeout: 1_200_000,
-    input: `var ok = 0; var failed = 0; val errors = scala.collection.mutable.ArrayBuffer[String]()
+    timeout: 1_800_000,
+    input: `import scala.concurrent._, scala.concurrent.duration._, ExecutionContext.Implicits.global
+var ok = 0; var failed = 0; var hung = 0; val errors = scala.collection.mutable.ArrayBuffer[String]()
 println("STREAM_START")
 while (!new java.io.File("${stop}").exists) {
-  try { val s = sc.parallelize(1L to 100000L, 4).reduce(_ + _); if (s == 5000050000L) ok += 1 else { failed += 1; errors += ("wrong " + s) } }
-  catch { case e: Throwable => failed += 1; errors += e.toString.take(160) }
+  val job = Future { sc.setJobGroup("stream", "stream", true); sc.parallelize(1L to 100000L, 4).reduce(_ + _) }
+  try { val s = Await.result(job, 60.seconds); if (s == 5000050000L) { ok += 1; println("OKAT " + System.currentTimeMillis) } else { failed += 1; errors += ("wrong " + s) } }
+  catch {
+    case _: TimeoutException => hung += 1; sc.cancelJobGroup("stream"); errors += "no executors for 60 s"
+    case e: Throwable => failed += 1; errors += e.toString.take(160)
+  }
   Thread.sleep(250)
 }
-println("STREAM ok=" + ok + " failed=" + failed + " errors=" + errors.distinct.take(3).mkString(" | "))
+println("STREAM ok=" + ok + " failed=" + failed + " hung=" + hung + " errors=" + errors.distinct.take(3).mkString(" | "))
 :quit
 `,
   });
@@ -71,14 +80,23 @@ println("STREAM ok=" + ok + " failed=" + failed + " errors=" + errors.distinct.t
   const t0 = Date.now();
   await cli(['local', 'cycle', '--dir', app, '--app', name], { timeout: 1_200_000 });
   const cycleS = Math.round((Date.now() - t0) / 1000);
-  // as long again for the cluster to settle, then the stream stops
-  const settle = Date.now() + 60_000;
-  await until('settled', async () => Date.now() > settle || leaderWithWorkers(await status(name), 2), 120_000, 1000);
+  const t1 = Date.now();
+  // the cluster settles (a leader with both workers), then 30 s more of jobs, then the stream stops
+  await until('settled', async () => leaderWithWorkers(await status(name), 2), 120_000, 1000);
   const s = await status(name);
+  await new Promise((r) => setTimeout(r, 30_000));
+  const tStop = Date.now();
   writeFileSync(stop, '');
   const r = await sh;
-  const m = /STREAM ok=(\d+) failed=(\d+) errors=(.*)/.exec(r.all ?? '');
-  return { cycleS, ok: Number(m?.[1] ?? 0), failed: m ? Number(m[2]) : -1, errors: m?.[3] ?? (r.all ?? '').slice(-400), workersBack: (s.master?.workers ?? []).filter((w) => w.state === 'ALIVE').length };
+  const m = /STREAM ok=(\d+) failed=(\d+) hung=(\d+) errors=(.*)/.exec(r.all ?? '');
+  if (!m) throw new Error(`the job stream did not report:\n${(r.all ?? '').slice(-2000)}`);
+  const okAt = [...(r.all ?? '').matchAll(/OKAT (\d+)/g)].map((x) => Number(x[1]));
+  const gaps = okAt.slice(1).map((t, i) => t - okAt[i]!).concat(okAt.length ? [tStop - okAt[okAt.length - 1]!] : []);
+  return {
+    cycleS, ok: Number(m[1]), failed: Number(m[2]), hung: Number(m[3]), errors: m[4]!,
+    okAfterCycle: okAt.filter((t) => t > t1).length,
+    longestGapS: Math.round(Math.max(0, ...gaps) / 1000),
+    workersBack: (s.master?.workers ?? []).filter((w) => w.state === 'ALIVE').length };
 }
 
 const kills: number[] = [];
@@ -92,12 +110,12 @@ for (let i = 0; i < repeat; i++) {
   console.log(`#${i + 1}: kill -9 of the leader → standby ALIVE with both workers in ${k} s; cycle of the leader → ${c} s`);
 }
 const withZk = await cycleUnderJobs('bench-ha');
-console.log(`every dyno cycled under a job stream, with ZooKeeper: ${withZk.ok} jobs ok, ${withZk.failed} failed (${withZk.cycleS} s of cycling), ${withZk.workersBack}/2 workers ALIVE after`);
+console.log(`every dyno cycled under a job stream, with ZooKeeper: ${withZk.ok} jobs ok, ${withZk.failed} failed, ${withZk.hung} hung (${withZk.cycleS} s of cycling); ${withZk.okAfterCycle} ok after it, longest stretch without a finished job ${withZk.longestGapS} s, ${withZk.workersBack}/2 workers ALIVE after`);
 await cli(['local', 'down', '--dir', app, '--app', 'bench-ha']);
 
 await up('bench-nozk', ['--masters', '1', '--workers', '2']);
 const withoutZk = await cycleUnderJobs('bench-nozk');
-console.log(`every dyno cycled under a job stream, without ZooKeeper: ${withoutZk.ok} jobs ok, ${withoutZk.failed} failed (${withoutZk.cycleS} s of cycling), ${withoutZk.workersBack}/2 workers ALIVE after; ${withoutZk.errors}`);
+console.log(`every dyno cycled under a job stream, without ZooKeeper: ${withoutZk.ok} jobs ok, ${withoutZk.failed} failed, ${withoutZk.hung} hung (${withoutZk.cycleS} s of cycling); ${withoutZk.okAfterCycle} ok after it, longest stretch without a finished job ${withoutZk.longestGapS} s, ${withoutZk.workersBack}/2 workers ALIVE after; ${withoutZk.errors}`);
 await cli(['local', 'down', '--dir', app, '--app', 'bench-nozk']);
 
 const result = {

@@ -34,7 +34,7 @@ type Up = z.output<typeof UpOptions> & Target;
 
 export function upCommand(): Command {
   return common(new Command('up'))
-    .description('start masters and workers (and web, when the Procfile has one), each on its own 127.x address')
+    .description('start the formation: zookeepers, masters, workers (and web, when the Procfile has one), each on its own 127.x address')
     .option('--masters <n>', 'master dynos', '1')
     .option('--workers <n>', 'worker dynos', '2')
     .option('--zookeepers <n>', 'zookeeper dynos (bin/zookeeper): 1 or 3; the masters elect a leader through them', '0')
