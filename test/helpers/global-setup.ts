@@ -5,10 +5,15 @@
  *   tests run bin/compile and the launchers from there, so nothing they write lands in the checkout;
  * - prepares the real Spark distributions and the host pyspark venv the e2e tests use, once, before
  *   any test file starts (SPARK_TEST_DISTS=0 skips it, for unit-only runs);
+ * - points TMPDIR (so os.tmpdir() of every test and of what they start) at one temp dir for the
+ *   run, removed at the end: a compile test leaves a 450 MB cache behind, and hundreds of them
+ *   filled a disk; screenshots go to SPARK_TEST_ARTIFACTS, outside it;
  * - at the end, fails the run if the checkout changed (tests never write into it).
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { execa } from 'execa';
 import { copyBuildpack, REPO, tmpdir } from './buildpack.js';
@@ -34,6 +39,10 @@ function checkoutChanges(): string | undefined {
 
 export default async function setup(project: TestProject) {
   const before = checkoutChanges();
+  const systemTmp = os.tmpdir();
+  process.env.SPARK_TEST_ARTIFACTS ??= path.join(systemTmp, 'spark-in-space-artifacts');
+  const runTmp = mkdtempSync(path.join(systemTmp, 'sis-run-'));
+  process.env.TMPDIR = runTmp;
   await execa('npm', ['run', '--silent', 'build'], { cwd: REPO, stdio: 'inherit' });
   const bp = copyBuildpack(tmpdir('sis-buildpack-'));
   project.provide('buildpackDir', bp);
@@ -43,6 +52,11 @@ export default async function setup(project: TestProject) {
   }
   return () => {
     rmSync(bp, { recursive: true, force: true });
+    try {
+      rmSync(runTmp, { recursive: true, force: true, maxRetries: 3 });
+    } catch (e) {
+      console.warn(`could not remove the run's temp dir ${runTmp}: ${(e as Error).message}`);
+    }
     const after = checkoutChanges();
     if (before !== undefined && after !== before)
       throw new Error(`Tests wrote into the checkout (${REPO}); they must write only to temp dirs:\n${after}\n(before the run:\n${before})`);
