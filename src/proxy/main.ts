@@ -65,6 +65,13 @@ function othersCanTraverse(dir: string): boolean {
   }
 }
 
+/** A temp dir nginx's unprivileged workers can reach: $TMPDIR may be private (a test run's own). */
+function reachableTmp(): string {
+  const base = [os.tmpdir(), '/tmp', '/var/tmp'].find((d) => existsSync(d) && othersCanTraverse(d));
+  if (!base) fail({ code: 'usage', message: `Started as root, but no temp dir (${os.tmpdir()}, /tmp, /var/tmp) lets nginx's workers (user nobody) in: make one of them world-traversable (chmod o+x).` });
+  return base;
+}
+
 /** Started as root (a local machine), nginx's workers drop to nobody and its group. */
 function workerIdentity(): { conf: string; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
@@ -108,7 +115,7 @@ async function main(): Promise<void> {
   const worker = workerIdentity();
   // nginx's workers (an unprivileged user when started as root) read htpasswd and write temp files:
   // in `dir` when they can reach it, else in a fresh dir of their own under the temp dir
-  const workerDir = worker && !othersCanTraverse(path.dirname(path.resolve(dir))) ? mkdtempSync(path.join(os.tmpdir(), 'space-proxy-')) : dir;
+  const workerDir = worker && !othersCanTraverse(path.dirname(path.resolve(dir))) ? mkdtempSync(path.join(reachableTmp(), 'space-proxy-')) : dir;
   for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) await mkdir(path.join(workerDir, sub), { recursive: true });
   chmodSync(dir, worker && workerDir === dir ? 0o711 : 0o700);
   if (workerDir !== dir) chmodSync(workerDir, 0o711);

@@ -1,5 +1,5 @@
 /** bin/space-proxy (real nginx) in front of fake Spark UIs on their own loopback addresses, names served by the local DNS server. */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -8,6 +8,13 @@ import { dnsAddress, dnsTable, formation, parseProcfile, topology } from '../../
 import { bin, tmpdir } from './buildpack.js';
 import { freePort } from './cluster.js';
 import { until } from './wait.js';
+
+/** The htpasswd file the proxy in `dir` uses: in `dir`, or (as root, when nginx's workers cannot reach `dir`) in a temp dir of its own that nginx.conf names. */
+export function htpasswdOf(dir: string): string {
+  const m = /auth_basic_user_file\s+([^;]+);/.exec(readFileSync(path.join(dir, 'nginx.conf'), 'utf8'));
+  if (!m) throw new Error(`no auth_basic_user_file in ${dir}/nginx.conf`);
+  return m[1]!.trim();
+}
 
 export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 

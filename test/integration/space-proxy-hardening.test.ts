@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, REPO, tmpdir } from '../helpers/buildpack.js';
 import { freePort } from '../helpers/cluster.js';
-import { startProxy, type ProxyUnderTest } from '../helpers/proxy.js';
+import { htpasswdOf, startProxy, type ProxyUnderTest } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
 
 const APP = 'harden-it';
@@ -146,12 +146,12 @@ describe('space proxy hardening (real nginx)', () => {
     expect(workers.length).toBeGreaterThan(0);
     if (process.getuid?.() === 0) {
       expect(new Set(workers)).toEqual(new Set(['nobody']));
-      const st = statSync(path.join(p.dir, 'htpasswd'));
+      const st = statSync(htpasswdOf(p.dir));
       expect(st.mode & 0o777).toBe(0o640);
       expect(st.uid).toBe(0);
     } else {
       expect(workers.every((u) => u !== 'root')).toBe(true);
-      expect(statSync(path.join(p.dir, 'htpasswd')).mode & 0o777).toBe(0o600);
+      expect(statSync(htpasswdOf(p.dir)).mode & 0o777).toBe(0o600);
     }
     expect((await get('/_dynos')).status).toBe(200);
   });

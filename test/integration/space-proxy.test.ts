@@ -10,7 +10,7 @@ import { formation, parseProcfile } from '../../src/local/formation.js';
 import { bin, tmpdir } from '../helpers/buildpack.js';
 import { HOSTILE } from '../helpers/hostile.js';
 import { freePort } from '../helpers/cluster.js';
-import { startProxy, type ProxyUnderTest } from '../helpers/proxy.js';
+import { htpasswdOf, startProxy, type ProxyUnderTest } from '../helpers/proxy.js';
 
 const APP = 'proxy-it';
 const f = formation(APP, parseProcfile('master: x\nworker: x\nweb: x\n'), { master: 1, worker: 1, web: 1 });
@@ -144,7 +144,7 @@ describe('space proxy (real nginx)', () => {
 
   it('keeps the htpasswd file 0600 (0640 for the workers’ group when started as root) and passwords out of its output', async () => {
     const { statSync } = await import('node:fs');
-    expect(statSync(path.join(env.SPACE_PROXY_DIR!, 'htpasswd')).mode & 0o777).toBe(process.getuid?.() === 0 ? 0o640 : 0o600);
+    expect(statSync(htpasswdOf(env.SPACE_PROXY_DIR!)).mode & 0o777).toBe(process.getuid?.() === 0 ? 0o640 : 0o600);
   });
 
   it('stops gracefully on SIGTERM (nginx gets SIGQUIT)', async () => {
