@@ -3,6 +3,8 @@
  * policy are pure; `call` is the one `fetch` wrapper (v3 Accept header, bearer token, retries on
  * 429 and 5xx). A token never reaches a message: errors name the request, never the header.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+
 export const DEFAULT_API_URL = 'https://api.heroku.com';
 
 export interface ApiRequest {
@@ -84,7 +86,7 @@ export async function call(req: ApiRequest, o: CallOptions): Promise<ApiResult> 
     if (!retryable(last.status) || attempt === attempts) return last;
     const delayMs = retryDelayMs(attempt, retryAfter, o.baseDelayMs);
     o.onRetry?.({ attempt, status: last.status, delayMs, why: last.ok ? '' : last.message });
-    await new Promise((r) => setTimeout(r, delayMs));
+    await sleep(delayMs);
   }
   return last;
 }

@@ -5,6 +5,7 @@
  * back may not see all workers again). The plan is pure; `runCycling` polls and calls.
  * A missing or refused token is one warning: the master runs on, without graceful cycling.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig, type Env } from '../config/schema.js';
 import { MASTER_UI_PORT } from '../space/index.js';
 import { zookeeperUrl } from '../zookeeper/index.js';
@@ -36,8 +37,6 @@ export function outcome(r: ApiResult, app: string): { line: string; warn: boolea
   if (r.status === 404) return { warn: true, line: `the Platform API knows no app ${app} with a worker process type (HTTP 404): graceful cycling did nothing` };
   return { warn: true, line: `restarting the worker dynos failed (${r.status ? `HTTP ${r.status}` : 'no answer'}: ${r.message}); the workers were not cycled` };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits for this master to be ALIVE, then restarts the worker formation once. */
 export async function runCycling(env: Env, say: (line: string) => void, o: { pollMs?: number; baseDelayMs?: number } = {}): Promise<ApiResult | undefined> {

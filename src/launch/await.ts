@@ -8,9 +8,11 @@
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env, Settings } from '../config/schema.js';
 import { masterHosts, MASTER_PORT } from '../space/index.js';
 import { zkMode, zookeeperUrl } from '../zookeeper/index.js';
+import { askSrvr } from '../zookeeper/srvr.js';
 import type { ProcessType } from './index.js';
 
 export interface Needs {
@@ -64,26 +66,22 @@ async function resolve(host: string, env: Env): Promise<string | undefined> {
 }
 
 /** Connects; for ZooKeeper asks `srvr` and wants a mode (a server without quorum does not serve). */
-function connect(ip: string, port: number, zookeeper: boolean, timeoutMs = 2000): Promise<Probe> {
+async function connect(ip: string, port: number, zookeeper: boolean, timeoutMs = 2000): Promise<Probe> {
+  if (zookeeper) {
+    const a = await askSrvr(ip, port, timeoutMs);
+    if (!a.ok) return a;
+    // a server that does not allow `srvr` (4lw.commands.whitelist) still says so: take it as serving
+    return zkMode(a.text) || /is not executed because it is not in the whitelist/.test(a.text) ? { ok: true } : { ok: false, why: 'is not serving yet (no quorum)' };
+  }
   return new Promise((done) => {
     const s = net.connect({ host: ip, port });
-    let text = '';
     const end = (p: Probe) => {
       s.destroy();
       done(p);
     };
     s.setTimeout(timeoutMs, () => end({ ok: false, why: 'does not answer' }));
     s.once('error', (e: NodeJS.ErrnoException) => end({ ok: false, why: e.code === 'ECONNREFUSED' ? 'refuses connections' : `cannot be reached (${e.code ?? e.message})` }));
-    s.once('connect', () => {
-      if (!zookeeper) return end({ ok: true });
-      s.write('srvr');
-      s.on('data', (b) => (text += b.toString()));
-      s.once('end', () => {
-        // a server that does not allow `srvr` (4lw.commands.whitelist) still says so: take it as serving
-        if (zkMode(text) || /is not executed because it is not in the whitelist/.test(text)) end({ ok: true });
-        else end({ ok: false, why: 'is not serving yet (no quorum)' });
-      });
-    });
+    s.once('connect', () => end({ ok: true }));
   });
 }
 
@@ -112,6 +110,6 @@ export async function waitFor(needs: Needs, env: Env, o: { pollMs?: number; repo
       const why = needs.endpoints.map((e, i) => `${e.host}:${e.port} ${(answers[i] as { why: string }).why}`).join('; ');
       say(`spark-in-space: waiting for ${needs.what} (${why}); still trying every ${Math.round((o.pollMs ?? 2000) / 1000)} s, next note in ${Math.round((o.reportMs ?? 30_000) / 1000)} s`);
     }
-    await new Promise((r) => setTimeout(r, o.pollMs ?? 2000));
+    await sleep(o.pollMs ?? 2000);
   }
 }

@@ -5,8 +5,9 @@
  */
 import { MASTER_UI_PORT, workerState } from '../space/index.js';
 import { formatAge, health, type Health } from './lifecycle.js';
-import { getJson, zkSrvr } from './runner.js';
+import { getJson } from './runner.js';
 import { zkMode } from '../zookeeper/index.js';
+import { zkSrvr } from '../zookeeper/srvr.js';
 import type { State } from './state.js';
 import type { MasterJson } from './supervisor.js';
 

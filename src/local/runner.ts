@@ -119,23 +119,6 @@ export function portOpen(host: string, port: number, timeoutMs = 1000): Promise<
   });
 }
 
-/** A ZooKeeper server's answer to `srvr` on its client port ('' when it does not answer). */
-export function zkSrvr(host: string, port = 2181, timeoutMs = 2000): Promise<string> {
-  return new Promise((resolve) => {
-    let text = '';
-    const s = net.connect({ host, port });
-    const done = () => {
-      s.destroy();
-      resolve(text);
-    };
-    s.setTimeout(timeoutMs, done);
-    s.once('error', done);
-    s.once('connect', () => s.write('srvr'));
-    s.on('data', (b) => (text += b.toString()));
-    s.once('end', done);
-  });
-}
-
 /** GET a JSON document with a short timeout; undefined when it does not answer. */
 export async function getJson<T>(url: string, timeoutMs = 3000): Promise<T | undefined> {
   try {

@@ -17,8 +17,9 @@ import { MASTER_PORT, MASTER_UI_PORT } from '../space/index.js';
 import { startDns } from './dns.js';
 import { appDomain, dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, subnetFor, slotFor, topology, type Dyno, type Formation } from './formation.js';
 import { LOCAL_CRASH_POLICY, nextAddress, onExit, scalePlan, select, type CrashPolicy, type DynoRecord, type Phase } from './lifecycle.js';
-import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, spawnGroup, stopGroups, zkSrvr } from './runner.js';
+import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, spawnGroup, stopGroups } from './runner.js';
 import { zkMode } from '../zookeeper/index.js';
+import { zkSrvr } from '../zookeeper/srvr.js';
 import { controlSocket, logsDir, spaceLog, statePath, writeState, type State } from './state.js';
 import { startControl, type ControlServer } from './control.js';
 

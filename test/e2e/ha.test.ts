@@ -14,7 +14,7 @@ import { writeDotenv } from '../helpers/decommission.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
 import { leaderWithWorkers, type HaStatus } from '../helpers/ha.js';
-import { zkSrvr } from '../../src/local/runner.js';
+import { zkSrvr } from '../../src/zookeeper/srvr.js';
 import { zkMode } from '../../src/zookeeper/index.js';
 
 const APP = 'e2e-ha';
