@@ -18,6 +18,9 @@ export type Problem =
   | { code: 'dir-unusable'; role: string; dir: string; cause: string }
   | { code: 'disk-full'; dir: string }
   | { code: 'java-incompatible'; spark: string; java: number; supported: string; fix: string }
+  | { code: 's3a-no-hadoop'; why: string }
+  | { code: 's3a-needs-java'; java: string }
+  | { code: 's3a-resolve-failed'; what: string; repository: string; lines: string[] }
   | { code: 'usage'; message: string };
 
 export interface ConfigIssue {
@@ -109,6 +112,22 @@ export function describe(p: Problem): string[] {
         `Spark ${p.spark} does not run on Java ${p.java}; it needs Java ${p.supported}.`,
         `Fix: put this line in system.properties at the root of your app: ${p.fix}`,
         'Or set SPARK_SKIP_JAVA_CHECK=true if you know better.',
+      ];
+    case 's3a-no-hadoop':
+      return [
+        `The S3A connector is wanted (${p.why}), but this Spark distribution carries no Hadoop (no jars/hadoop-client-api-*.jar).`,
+        'Use a distribution with Hadoop (SPARK_PACKAGE=hadoop3), or set SPARK_S3A=false.',
+      ];
+    case 's3a-needs-java':
+      return [
+        `Installing the S3A connector needs Java at build time to resolve its jars, and ${p.java} was not found.`,
+        'Add the JVM buildpack before this one (heroku buildpacks:add --index 1 heroku/jvm), or set SPARK_S3A=false.',
+      ];
+    case 's3a-resolve-failed':
+      return [
+        `Could not resolve ${p.what} from ${p.repository}.`,
+        ...p.lines,
+        'Nothing was installed, and no connector was cached. Set MAVEN_MIRROR_URL to a reachable Maven-layout repository, or SPARK_S3A=false to build without S3.',
       ];
     case 'usage':
       return [p.message];

@@ -5,7 +5,7 @@
  * place only once verified, and installed by copy-then-rename.
  */
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { access, constants, copyFile, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   APACHE_MIRRORS,
@@ -25,6 +25,7 @@ import {
   CacheCorrupt,
   commitEntry,
   dropEntry,
+  entryDir,
   installEntry,
   newStaging,
   readEntry,
@@ -36,7 +37,9 @@ import {
 import { Extractor, TarballRefused, UnpackFsError } from './extract.js';
 import { detectJava, javaProblem } from './java.js';
 import type { Output } from './output.js';
+import { DYNO_PLATFORM, hostPlatform, JarRewriteFailed, pruneNatives } from './natives.js';
 import { prune, PRUNE_VERSION, summarize } from './prune.js';
+import { resolveS3A, type S3AManifest } from '../s3a/install.js';
 
 export const SPARK_HOME_DIR = 'spark-home';
 export const BUILD_INFO = '.spark-in-space.json';
@@ -60,9 +63,14 @@ export interface CompileResult {
   sparkHome: string;
   fromCache: boolean;
   manifest: Manifest;
+  s3a?: S3AManifest;
 }
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+/** Native libraries kept in jars: the dyno's platform and this build machine's (`local` runs the slug here). */
+const keepPlatforms = () => new Set([DYNO_PLATFORM, hostPlatform()]);
+const nativesWhy = `native libraries for platforms no dyno runs (kept: ${[...keepPlatforms()].join(', ')})`;
 
 interface Source {
   url: string;
@@ -161,6 +169,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const key = cacheKey({
     layout: 1,
     prune: PRUNE_VERSION,
+    platforms: [...keepPlatforms()].sort(),
     version: release.version,
     pkg,
     file,
@@ -179,28 +188,37 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   try {
     let manifest = await usableCacheEntry(cacheDir, key, staticExpected, sources, transfer, out);
     let fromCache = Boolean(manifest);
-    let sparkHome: string | undefined;
     if (manifest) {
       try {
         await verifyEntry(cacheDir, manifest);
-        sparkHome = await installTree(cacheDir, manifest, buildDir, out);
       } catch (err) {
         if (!(err instanceof CacheCorrupt)) throw err;
         out.warn(`the cached Spark is damaged (${err.message}); downloading it again`);
         await dropEntry(cacheDir, key);
+        manifest = undefined;
+        fromCache = false;
       }
     }
-    if (!sparkHome) {
-      fromCache = false;
-      manifest = await fetchIntoCache({ cacheDir, key, release, pkg, sources, staticExpected, transfer, out });
-      sparkHome = await installTree(cacheDir, manifest, buildDir, out);
-    }
-    const m = manifest!;
-    await writeBuildFiles(buildDir, sparkHome, release, pkg, m, opts.buildpackDir);
+    if (!manifest) manifest = await fetchIntoCache({ cacheDir, key, release, pkg, sources, staticExpected, transfer, out });
+    const m = manifest;
+    // the connector is resolved into the cache before anything is installed: a failure leaves BUILD_DIR as it was
+    const distJars = m.files.filter((f) => /^jars\/[^/]+\.jar$/.test(f.path)).map((f) => f.path.slice('jars/'.length));
+    const s3a = await resolveS3A({
+      cacheDir,
+      distJarsDir: path.join(entryDir(cacheDir, m.key), 'spark-home', 'jars'),
+      distJars,
+      settings,
+      env: opts.env,
+      out,
+      transfer,
+    });
+    const sparkHome = await installTree(cacheDir, m, buildDir, out, s3a?.files ?? []);
+    await writeBuildFiles(buildDir, sparkHome, release, pkg, m, opts.buildpackDir, s3a?.manifest);
+    const s3aBytes = s3a ? s3a.manifest.jars.reduce((n, j) => n + j.size, 0) : 0;
     out.detail(
-      `Installed ${mb(m.installedBytes)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution)`,
+      `Installed ${mb(m.installedBytes + s3aBytes)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,
     );
-    return { release, pkg, sparkHome, fromCache, manifest: m };
+    return { release, pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest };
   } finally {
     await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
     // leave no empty layout dirs behind after a failed first build
@@ -326,6 +344,13 @@ async function fetchIntoCache(a: FetchArgs): Promise<Manifest> {
     a.out.detail(`Verified ${expected.algorithm.toUpperCase()} (${expected.source})`);
     try {
       const report = await prune(top);
+      const natives = await pruneNatives(top, keepPlatforms());
+      for (const j of natives.jars)
+        report.removed.push({ path: j.path, bytes: j.bytes, files: 1, why: nativesWhy });
+      for (const j of natives.rewritten)
+        report.removed.push({ path: `${j.path} (${j.entries.length} libraries)`, bytes: j.before - j.after, files: 0, why: nativesWhy });
+      report.bytes = report.removed.reduce((n, r) => n + r.bytes, 0);
+      report.files = report.removed.reduce((n, r) => n + r.files, 0);
       const rules = summarize(report);
       for (const r of rules) a.out.detail(`Pruned ${mb(r.bytes).padStart(9)}  ${r.why}`);
       const tree = await scanTree(top);
@@ -352,6 +377,7 @@ async function fetchIntoCache(a: FetchArgs): Promise<Manifest> {
 function asProblem(err: unknown, url: string, dir: string): Error {
   if (err instanceof SparkInSpaceError) return err;
   if (err instanceof TarballRefused) return new SparkInSpaceError({ code: 'tarball-invalid', url, reason: err.message });
+  if (err instanceof JarRewriteFailed) return new SparkInSpaceError({ code: 'tarball-invalid', url, reason: `a jar could not be pruned of other platforms' native libraries (${err.message})` });
   if (err instanceof UnpackFsError) return new SparkInSpaceError(fsProblem({ code: err.code }, 'cache', dir)!);
   const fsp = fsProblem(err, 'cache', dir);
   if (fsp) return new SparkInSpaceError(fsp);
@@ -359,13 +385,14 @@ function asProblem(err: unknown, url: string, dir: string): Error {
 }
 
 /** Copies the cached tree to BUILD_DIR/spark-home via a temp dir and a rename. */
-async function installTree(cacheDir: string, m: Manifest, buildDir: string, out: Output): Promise<string> {
+async function installTree(cacheDir: string, m: Manifest, buildDir: string, out: Output, extraJars: { from: string; name: string }[] = []): Promise<string> {
   const dest = path.join(buildDir, SPARK_HOME_DIR);
   const tmp = path.join(buildDir, `.${SPARK_HOME_DIR}.tmp-${randomBytes(4).toString('hex')}`);
   const old = path.join(buildDir, `.${SPARK_HOME_DIR}.old-${randomBytes(4).toString('hex')}`);
   let how: string;
   try {
     how = await installEntry(cacheDir, m, tmp);
+    for (const j of extraJars) await copyFile(j.from, path.join(tmp, 'jars', j.name));
     const hadOld = await stat(dest).then(() => true, () => false);
     if (hadOld) await rename(dest, old);
     await rename(tmp, dest);
@@ -375,7 +402,7 @@ async function installTree(cacheDir: string, m: Manifest, buildDir: string, out:
     const p = fsProblem(err, 'build directory', buildDir);
     throw p ? new SparkInSpaceError(p) : err;
   }
-  out.detail(`Installed into ${SPARK_HOME_DIR}/ (${m.files.length} files ${how} from the cache)`);
+  out.detail(`Installed into ${SPARK_HOME_DIR}/ (${m.files.length} files ${how} from the cache${extraJars.length ? `, ${extraJars.length} S3A jars copied` : ''})`);
   return dest;
 }
 
@@ -403,6 +430,7 @@ async function writeBuildFiles(
   pkg: string,
   m: Manifest,
   buildpackDir?: string,
+  s3a?: S3AManifest,
 ): Promise<void> {
   const info = {
     version: release.version,
@@ -417,6 +445,7 @@ async function writeBuildFiles(
     source: m.source,
     installedBytes: m.installedBytes,
     pruned: m.pruned,
+    s3a: s3a ? { hadoop: s3a.hadoop, sdk: s3a.sdk, jars: s3a.jars.map((j) => ({ name: j.name, coordinate: j.coordinate, sha1: j.sha1 })) } : undefined,
   };
   await writeAtomic(path.join(sparkHome, BUILD_INFO), `${JSON.stringify(info, null, 2)}\n`);
   await writeAtomic(path.join(buildDir, '.profile.d', 'spark.sh'), profileScript());

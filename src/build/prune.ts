@@ -27,8 +27,8 @@ export const PRUNE_RULES: PruneRule[] = [
   { pattern: /^jars\/spark-yarn_[^/]*\.jar$/, why: 'YARN cluster manager (standalone clusters only)' },
 ];
 
-/** Bumped whenever the rules change, so cached trees pruned differently miss. */
-export const PRUNE_VERSION = 1;
+/** Bumped whenever the rules here or in natives.ts change, so cached trees pruned differently miss. */
+export const PRUNE_VERSION = 2;
 
 export interface PruneReport {
   removed: { path: string; bytes: number; files: number; why: string }[];

@@ -14,15 +14,16 @@ import { detectResources } from '../render/resources.js';
 import { dynoName, MASTER_PORT, MASTER_UI_PORT, masterUrl, WORKER_UI_PORT } from '../space/index.js';
 import { zookeeperUrl, zooKeeperServer } from '../zookeeper/index.js';
 import { needsOf, waitFor } from './await.js';
+import { ensureEventLogDir, eventLogDirCommand } from '../eventlog/index.js';
 
-export type ProcessType = 'master' | 'worker' | 'zookeeper' | 'console' | 'spark-shell' | 'spark-submit';
-export const PROCESS_TYPES: ProcessType[] = ['master', 'worker', 'zookeeper', 'console', 'spark-shell', 'spark-submit'];
+export type ProcessType = 'master' | 'worker' | 'zookeeper' | 'history' | 'console' | 'spark-shell' | 'spark-submit';
+export const PROCESS_TYPES: ProcessType[] = ['master', 'worker', 'zookeeper', 'history', 'console', 'spark-shell', 'spark-submit'];
 
 /** bin/support/drain-worker of this buildpack: the worker dyno's process under graceful decommission. */
 export const DRAIN_WORKER = buildpackFile(import.meta.url, 'bin/support/drain-worker');
 
 export const roleOf = (p: ProcessType): Role =>
-  p === 'master' ? 'master' : p === 'worker' ? 'worker' : p === 'console' || p === 'zookeeper' ? 'console' : 'driver';
+  p === 'master' ? 'master' : p === 'worker' ? 'worker' : p === 'history' ? 'history' : p === 'console' || p === 'zookeeper' ? 'console' : 'driver';
 
 /** The ZooKeeper server class Spark's jars/ carries (zookeeper-3.*.jar, with Curator's client). */
 export const ZOOKEEPER_MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
@@ -58,6 +59,9 @@ export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settin
         ...a.args,
         masterUrl(a.settings),
       ];
+    case 'history':
+      // Spark's history server on SPARK_EVENTLOG_DIR (spark.history.* rendered), UI on HISTORY_UI_PORT
+      return [bin('spark-class'), 'org.apache.spark.deploy.history.HistoryServer', ...a.args];
     case 'console':
       return ['sleep', 'infinity'];
     case 'spark-submit':
@@ -127,6 +131,17 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
         },
       ],
     });
+  if (p === 'history' && !settings.SPARK_EVENTLOG_DIR)
+    fail({
+      code: 'config-invalid',
+      issues: [
+        {
+          name: 'SPARK_EVENTLOG_DIR',
+          problem: 'is not set: the history server shows the event logs applications write there, so every app and the history dyno need the same directory',
+          example: 'SPARK_EVENTLOG_DIR=s3a://my-bucket/spark-events',
+        },
+      ],
+    });
   const sparkHome = spark && !env.SPARK_HOME ? '$SPARK_HOME' : sparkHomeFrom(env);
   const info = spark ?? sparkInfo(sparkHome);
   const conf = computeConf({ settings, env, role: roleOf(p), spark: info, resources: detectResources() });
@@ -134,6 +149,9 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
   const argv = argvFor(p, { sparkHome, settings, env, conf, args, confDir });
   await writeConf(confDir, await renderConf(conf));
   if (p === 'zookeeper') await prepareZooKeeper(sparkHome, settings, env, confDir);
+  // the master (in the background) and the history server (before it polls) create SPARK_EVENTLOG_DIR
+  if ((p === 'master' || p === 'history') && o.wait && !sparkHome.startsWith('$'))
+    await ensureEventLogDir(eventLogDirCommand(settings, conf, sparkHome), { ...env, SPARK_CONF_DIR: confDir }, p === 'history', (l) => process.stderr.write(`spark-in-space: ${l}\n`));
   // a worker waits for a master, a master for ZooKeeper: a visible wait, not a crash loop
   const needs = needsOf(p, settings);
   if (needs && o.wait) await waitFor(needs, env);

@@ -27,7 +27,7 @@ export interface Formation {
 }
 
 /** third octet of each type's addresses; `run` is one-off dynos, `exec` drivers on the host (`local exec`) */
-const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, zookeeper: 5, run: 100, exec: 101 };
+const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, zookeeper: 5, history: 6, run: 100, exec: 101 };
 
 export function subnetFor(app: string): number {
   return 16 + (createHash('sha256').update(app).digest()[0]! % 200);

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseConfig, type Env } from '../config/schema.js';
 import { fail } from '../errors.js';
-import { MASTER_PORT, MASTER_UI_PORT } from '../space/index.js';
+import { HISTORY_UI_PORT, MASTER_PORT, MASTER_UI_PORT } from '../space/index.js';
 import { startDns } from './dns.js';
 import { appDomain, dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, subnetFor, slotFor, topology, type Dyno, type Formation } from './formation.js';
 import { LOCAL_CRASH_POLICY, nextAddress, onExit, scalePlan, select, type CrashPolicy, type DynoRecord, type Phase } from './lifecycle.js';
@@ -272,6 +272,7 @@ export class Supervisor {
       if (r.type === 'master') ready = (await getJson<MasterJson>(`http://${r.ip}:${MASTER_UI_PORT}/json`, 2000)) !== undefined;
       else if (r.type === 'worker') ready = await this.workerAlive(r.dns);
       else if (r.type === 'web') ready = await portOpen('127.0.0.1', this.o.port);
+      else if (r.type === 'history') ready = await portOpen(r.ip, HISTORY_UI_PORT);
       else if (r.type === 'zookeeper') ready = zkMode(await zkSrvr(r.ip)) !== undefined;
       else ready = Date.now() - started > 3000;
       if (ready && current()) {

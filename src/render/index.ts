@@ -46,6 +46,10 @@ export interface Conf {
 /** templates/ of the app: two levels up from dist/render/, one from the bundled dist/launch.mjs. */
 export const TEMPLATES = path.dirname(buildpackFile(import.meta.url, 'templates/spark-defaults.conf.ejs'));
 
+/** The AWS SDK's default credential chain: v2 from Spark 4 (Hadoop 3.4+), v1 before. */
+export const awsDefaultChain = (sparkVersion: string) =>
+  compareVersions(sparkVersion, '4.0.0') >= 0 ? 'software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider' : 'com.amazonaws.auth.DefaultAWSCredentialsProviderChain';
+
 /** Pure: every setting a launcher derives. */
 export function computeConf({ settings: s, env, role, spark, resources }: ConfInput): Conf {
   const d: [string, string][] = [];
@@ -82,6 +86,10 @@ export function computeConf({ settings: s, env, role, spark, resources }: ConfIn
   if (s.SPARK_S3_AWS_SECRET_ACCESS_KEY) set('spark.hadoop.fs.s3a.secret.key', s.SPARK_S3_AWS_SECRET_ACCESS_KEY);
   if (s.SPARK_S3_AWS_ACCESS_KEY_ID && s.SPARK_S3_AWS_SECRET_ACCESS_KEY)
     set('spark.hadoop.fs.s3a.aws.credentials.provider', 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider');
+  else if (s.SPARK_S3_BUCKET_NAME || s.SPARK_S3_ENDPOINT || s.SPARK_S3_REGION || /^s3a:/.test(s.SPARK_EVENTLOG_DIR ?? ''))
+    // S3 without keys: the AWS SDK's own default chain (environment, web identity, profile,
+    // container and instance roles); S3A's chain leaves web identity out
+    set('spark.hadoop.fs.s3a.aws.credentials.provider', awsDefaultChain(spark.version));
   if (s.SPARK_S3_ENDPOINT) {
     set('spark.hadoop.fs.s3a.endpoint', s.SPARK_S3_ENDPOINT);
     set('spark.hadoop.fs.s3a.path.style.access', s.SPARK_S3_PATH_STYLE ?? true);

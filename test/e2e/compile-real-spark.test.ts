@@ -3,7 +3,7 @@
  * served by a loopback mirror exactly as production downloads it. The pruned spark-home must still run
  * spark-submit, spark-shell (Scala REPL) and pyspark jobs.
  */
-import { writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +37,7 @@ describe(`real Spark ${DEFAULT_VERSION} (the default version)`, () => {
     expect(r.stdout).toContain(`No .spark.version: using the default, ${DEFAULT_VERSION}`);
     expect(r.stdout).toContain('Verified SHA512 (pinned in the catalog)');
     expect(r.stdout).toMatch(/Pruned +\d+\.\d MB {2}Kubernetes cluster manager/);
+    expect(r.stdout).toMatch(/Pruned +[6-9]\d\.\d MB {2}native libraries for platforms no dyno runs \(kept: linux-x64-glibc\)/);
     sparkHome = path.join(app, 'spark-home');
     const v = await execa(path.join(sparkHome, 'bin/spark-submit'), ['--version'], { all: true, env: JVM_ENV });
     expect(v.all).toContain(`version ${DEFAULT_VERSION}`);
@@ -60,6 +61,39 @@ describe(`real Spark ${DEFAULT_VERSION} (the default version)`, () => {
       timeout: 180_000,
     });
     expect(r.all).toContain('RESULT=500000500000');
+  });
+
+  it('other platforms’ native libraries are gone (jars rewritten, netty’s classifier jars dropped), and the dyno’s own load', async () => {
+    const jars = readdirSync(path.join(sparkHome, 'jars'));
+    // rocksdbjni carries 14 platforms' libraries (70 MB); one is left
+    const rocks = jars.find((j) => /^rocksdbjni-/.test(j))!;
+    const libs = (await execa('unzip', ['-Z1', path.join(sparkHome, 'jars', rocks)])).stdout.split('\n').filter((e) => /\.(so|jnilib|dll)$/.test(e));
+    expect(libs).toEqual(['librocksdbjni-linux64.so']);
+    expect(statSync(path.join(sparkHome, 'jars', rocks)).size).toBeLessThan(20e6);
+    expect(jars.filter((j) => /^netty-(tcnative-boringssl-static|transport-native-(epoll|kqueue))-.*-(osx|windows|linux-(aarch_64|riscv64))/.test(j))).toEqual([]);
+    expect(jars).toContainEqual(expect.stringMatching(/^netty-tcnative-boringssl-static-.*-linux-x86_64\.jar$/));
+    // the libraries a dyno loads still load: RocksDB, zstd, snappy, LZ4, LevelDB, epoll, OpenSSL
+    const dir = tmpdir('sis-natives-');
+    writeFileSync(
+      path.join(dir, 'Natives.java'),
+      `public class Natives {
+  public static void main(String[] a) throws Exception {
+    org.rocksdb.RocksDB.loadLibrary();
+    System.out.println("rocksdb " + org.rocksdb.RocksDB.rocksdbVersion());
+    System.out.println("zstd " + new String(com.github.luben.zstd.Zstd.decompress(com.github.luben.zstd.Zstd.compress("zstd ok".getBytes()), 7)));
+    System.out.println("snappy " + new String(org.xerial.snappy.Snappy.uncompress(org.xerial.snappy.Snappy.compress("snappy ok".getBytes()))));
+    System.out.println("lz4 " + (net.jpountz.lz4.LZ4Factory.nativeInstance() != null));
+    org.fusesource.leveldbjni.internal.NativeDB.LIBRARY.load();
+    System.out.println("leveldb loaded");
+    System.out.println("epoll " + io.netty.channel.epoll.Epoll.isAvailable());
+    System.out.println("openssl " + io.netty.handler.ssl.OpenSsl.isAvailable());
+  }
+}
+`,
+    );
+    const r = await execa('java', ['-cp', `${path.join(sparkHome, 'jars')}/*`, path.join(dir, 'Natives.java')], { all: true, reject: false });
+    expect(r.exitCode, r.all).toBe(0);
+    for (const line of [/^rocksdb \d+\.\d+/m, /^zstd zstd ok$/m, /^snappy snappy ok$/m, /^lz4 true$/m, /^leveldb loaded$/m, /^epoll true$/m, /^openssl true$/m]) expect(r.stdout).toMatch(line);
   });
 
   it('the pruned pyspark runs a job through spark-submit', async () => {

@@ -7,7 +7,14 @@ import { startMirror } from './mirror.js';
 import { testDist } from './spark.js';
 
 /** An app dir whose Procfile runs this repo's launchers, with Spark compiled into .spark-in-space/slug. */
-export async function appWithSpark(version: string, dotenv: Record<string, string> = {}, withWeb = false, types: Record<string, string> = {}): Promise<{ app: string; sparkHome: string }> {
+export async function appWithSpark(
+  version: string,
+  dotenv: Record<string, string> = {},
+  withWeb = false,
+  types: Record<string, string> = {},
+  /** the build's config vars (ENV_DIR), beside the mirror and catalog */
+  buildVars: Record<string, string> = {},
+): Promise<{ app: string; sparkHome: string; build: string }> {
   const app = tmpdir('sis-local-');
   const procfile: Record<string, string> = { master: bin('spark-master'), worker: bin('spark-worker'), console: bin('console'), zookeeper: bin('zookeeper'), ...types };
   if (withWeb) procfile.web = bin('space-proxy');
@@ -23,9 +30,10 @@ export async function appWithSpark(version: string, dotenv: Record<string, strin
     const r = await compile(slug, tmpdir('sis-cache-'), {
       SPARK_MIRROR_URL: mirror.url,
       SPARK_CATALOG: catalogFile([{ version, pinned: { hadoop3: { sha512: dist.sha512 } } }]),
+      ...buildVars,
     });
     if (r.exitCode !== 0) throw new Error(`compile failed:\n${r.all}`);
-    return { app, sparkHome: path.join(slug, 'spark-home') };
+    return { app, sparkHome: path.join(slug, 'spark-home'), build: r.all };
   } finally {
     await mirror.close();
   }

@@ -3,7 +3,8 @@
  * - builds dist/ (bin/compile runs the compiled TypeScript, as on Heroku);
  * - copies the buildpack (bin, dist, templates) to a temp dir, as Heroku checks a buildpack out:
  *   tests run bin/compile and the launchers from there, so nothing they write lands in the checkout;
- * - prepares the real Spark distributions and the host pyspark venv the e2e tests use, once, before
+ * - prepares the real Spark distributions, the host pyspark venv, the S3A connectors' Maven mirror and
+ *   moto (a real S3 API) the tests use, once, before
  *   any test file starts (SPARK_TEST_DISTS=0 skips it, for unit-only runs);
  * - points TMPDIR (so os.tmpdir() of every test and of what they start) at one temp dir for the
  *   run, removed at the end: a compile test leaves a 450 MB cache behind, and hundreds of them
@@ -17,7 +18,8 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { execa } from 'execa';
 import { copyBuildpack, REPO, tmpdir } from './buildpack.js';
-import { DEFAULT_VERSION, E2E_VERSIONS, testDist, testPyspark } from './spark.js';
+import { motoPython } from './s3.js';
+import { DEFAULT_VERSION, E2E_VERSIONS, hadoopOf, testDist, testMavenMirror, testPyspark } from './spark.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -49,6 +51,9 @@ export default async function setup(project: TestProject) {
   if (process.env.SPARK_TEST_DISTS !== '0') {
     for (const v of E2E_VERSIONS) testDist(v);
     testPyspark(DEFAULT_VERSION);
+    // the S3A connector of each version's Hadoop, as a Maven mirror; moto for a real S3 API
+    for (const v of E2E_VERSIONS) testMavenMirror(hadoopOf(v));
+    motoPython();
   }
   return () => {
     rmSync(bp, { recursive: true, force: true });

@@ -24,3 +24,13 @@ export function testDist(version: string): { tgz: string; mirrorRoot: string; sh
   const tgz = execFileSync(path.join(REPO, 'scripts/test-spark-dist'), [version], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   return { tgz, mirrorRoot: path.dirname(path.dirname(tgz)), sha512: readFileSync(`${tgz}.sha512`, 'utf8').split(/\s+/)[0]! };
 }
+
+/** The Hadoop a catalog version ships (its S3A connector must match it). */
+export function hadoopOf(version: string): string {
+  return builtinCatalog().releases.find((r) => r.version === version)!.hadoop;
+}
+
+/** A Maven-layout dir with the S3A connector of that Hadoop (scripts/test-maven-mirror; cached). */
+export function testMavenMirror(hadoop: string): string {
+  return execFileSync(path.join(REPO, 'scripts/test-maven-mirror'), [hadoop], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}

@@ -32,7 +32,7 @@ describe('release', () => {
     const { stdout } = await execa(bin('release'), [makeApp()]);
     expect(stdout.startsWith('---\n')).toBe(true);
     expect(parse(stdout)).toEqual({
-      default_process_types: { master: 'bin/spark-master', worker: 'bin/spark-worker', console: 'bin/console', web: 'bin/space-proxy', zookeeper: 'bin/zookeeper' },
+      default_process_types: { master: 'bin/spark-master', worker: 'bin/spark-worker', console: 'bin/console', web: 'bin/space-proxy', zookeeper: 'bin/zookeeper', history: 'bin/history' },
     });
   });
 });

@@ -119,6 +119,22 @@ describe('derivations', () => {
     expect(defaultsOf(conf({ ...dyno('worker', 1), SPARK_S3_ENDPOINT: 'https://r2.example', SPARK_S3_PATH_STYLE: 'false' }, 'worker'))['spark.hadoop.fs.s3a.path.style.access']).toBe('false');
   });
 
+  it('S3A: bucketeer’s legacy vars render exactly as the SPARK_S3_* ones', () => {
+    const now = defaultsOf(conf({ ...dyno('worker', 1), SPARK_S3_BUCKET_NAME: 'bucket-1', SPARK_S3_AWS_ACCESS_KEY_ID: 'AKIA1', SPARK_S3_AWS_SECRET_ACCESS_KEY: 's3cr3t', SPARK_S3_REGION: 'eu-west-1' }, 'worker'));
+    const legacy = defaultsOf(conf({ ...dyno('worker', 1), BUCKETEER_BUCKET_NAME: 'bucket-1', BUCKETEER_AWS_ACCESS_KEY_ID: 'AKIA1', BUCKETEER_AWS_SECRET_ACCESS_KEY: 's3cr3t', BUCKETEER_AWS_REGION: 'eu-west-1' }, 'worker'));
+    expect(legacy).toEqual(now);
+    expect(now['spark.hadoop.fs.s3a.aws.credentials.provider']).toBe('org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider');
+  });
+
+  it('S3A without keys: the AWS SDK’s default chain (instance roles, web identity), v2 from Spark 4, v1 on 3.5; no S3 at all: nothing', () => {
+    const keyless = { ...dyno('worker', 1), SPARK_S3_BUCKET_NAME: 'bucket-1' };
+    expect(defaultsOf(conf(keyless, 'worker'))['spark.hadoop.fs.s3a.aws.credentials.provider']).toBe('software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider');
+    expect(defaultsOf(conf(keyless, 'worker', '3.5.9'))['spark.hadoop.fs.s3a.aws.credentials.provider']).toBe('com.amazonaws.auth.DefaultAWSCredentialsProviderChain');
+    expect(defaultsOf(conf({ ...dyno('worker', 1), SPARK_EVENTLOG_DIR: 's3a://b/e' }, 'worker'))['spark.hadoop.fs.s3a.aws.credentials.provider']).toBe('software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider');
+    const none = defaultsOf(conf(dyno('worker', 1), 'worker'));
+    expect(Object.keys(none).filter((k) => k.includes('s3a'))).toEqual([]);
+  });
+
   it('reverse proxy, event logs, and the driver reachable at its private IP', () => {
     const d = defaultsOf(conf({ ...dyno('run', 1), SPARK_REVERSE_PROXY_URL: 'https://p.example', SPARK_AUTH_SECRET: 's'.repeat(32), SPARK_EVENTLOG_DIR: 's3a://b/e' }, 'driver'));
     expect(d).toMatchObject({ 'spark.ui.reverseProxy': 'true', 'spark.ui.reverseProxyUrl': 'https://p.example', 'spark.eventLog.enabled': 'true', 'spark.driver.host': '10.0.2.1', 'spark.driver.bindAddress': '10.0.2.1' });

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { compile } from '../../build/compile.js';
 import { consoleOutput } from '../../build/output.js';
+import { configEnv } from '../../local/runner.js';
 
 const Options = z.object({
   app: z.string().default('.'),
@@ -25,11 +26,13 @@ export function buildCommand(): Command {
     .addHelpText(
       'after',
       `
-Config vars come from the environment (SPARK_MIRROR_URL, SPARK_DIST_URL, SPARK_DIST_SHA512, SPARK_PACKAGE, ...).
+Config vars come from the app's .env and the environment (SPARK_MIRROR_URL, SPARK_DIST_URL, SPARK_DIST_SHA512, SPARK_PACKAGE,
+SPARK_S3A and MAVEN_MIRROR_URL for the S3A connector, ...).
 
 Examples:
   $ spark-in-space build
-  $ SPARK_MIRROR_URL=http://127.0.0.1:8000 spark-in-space build --app ../my-job`,
+  $ SPARK_MIRROR_URL=http://127.0.0.1:8000 spark-in-space build --app ../my-job
+  $ SPARK_S3A=true spark-in-space build          # with the S3A connector (s3a:// paths)`,
     )
     .action(async (raw) => {
       const opts = Options.parse(raw);
@@ -37,7 +40,8 @@ Examples:
       const out = path.resolve(opts.out ?? path.join(app, '.spark-in-space', 'slug'));
       await mkdir(out, { recursive: true });
       await copyFile(path.join(app, '.spark.version'), path.join(out, '.spark.version')).catch(() => {});
-      const result = await compile({ buildDir: out, cacheDir: path.resolve(opts.cache ?? defaultCacheDir()), env: process.env, out: consoleOutput() });
+      // the app's config vars, as Heroku hands them to a build: .env, then the environment
+      const result = await compile({ buildDir: out, cacheDir: path.resolve(opts.cache ?? defaultCacheDir()), env: configEnv(app), out: consoleOutput() });
       process.stdout.write(`\nSPARK_HOME=${result.sparkHome}\n`);
     });
 }

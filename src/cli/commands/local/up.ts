@@ -22,6 +22,7 @@ const UpOptions = Common.extend({
     .int()
     .refine((n) => [0, 1, 3, 5].includes(n), 'must be 0, 1 or 3 (5 for a large space): a ZooKeeper ensemble needs an odd size')
     .default(0),
+  history: z.coerce.number().int().min(0).max(1, 'must be 0 or 1: one history server reads the whole event log dir').optional(),
   port: z.coerce.number().int().min(1).max(65535).default(5000),
   sparkHome: z.string().optional(),
   detach: z.boolean().default(false),
@@ -38,6 +39,7 @@ export function upCommand(): Command {
     .option('--masters <n>', 'master dynos', '1')
     .option('--workers <n>', 'worker dynos', '2')
     .option('--zookeepers <n>', 'zookeeper dynos (bin/zookeeper): 1 or 3; the masters elect a leader through them', '0')
+    .option('--history <n>', 'history dynos (bin/history, Spark\'s history server on SPARK_EVENTLOG_DIR): 0 or 1 (default: 1 when .env sets SPARK_EVENTLOG_DIR)')
     .option('-p, --port <port>', 'port of the web dyno', '5000')
     .option('--spark-home <dir>', 'Spark to run (default: SPARK_HOME, the local build, or pip’s pyspark)')
     .option('--detach', 'start in the background and return once every dyno is up and every worker ALIVE')
@@ -101,6 +103,12 @@ function planOf(o: Up): { procfile: Record<string, string>; counts: Record<strin
   }
   if (o.masters > 1 && !o.zookeepers && !config.SPARK_ZK_ZOOKEEPER_URL && !config.KAFKA_ZOOKEEPER_URL && !Number(config.SPARK_ZOOKEEPERS))
     fail({ code: 'usage', message: `--masters ${o.masters} needs ZooKeeper to elect a leader: add --zookeepers 3 (or 1), or set SPARK_ZK_ZOOKEEPER_URL in .env.` });
+  const history = o.history ?? (config.SPARK_EVENTLOG_DIR && procfile.history ? 1 : 0);
+  if (history) {
+    if (!procfile.history) fail({ code: 'usage', message: 'The Procfile has no "history" process type: add the line `history: bin/history` for --history.' });
+    if (!config.SPARK_EVENTLOG_DIR) fail({ code: 'usage', message: '--history 1 needs SPARK_EVENTLOG_DIR in .env (e.g. SPARK_EVENTLOG_DIR=s3a://my-bucket/spark-events): the history server reads the event logs apps write there.' });
+    counts.history = history;
+  }
   const web = procfile.web?.split(/\s+/)[0];
   if (web && existsSync(path.resolve(o.appDir, web))) counts.web = 1;
   return { procfile, counts, config };
