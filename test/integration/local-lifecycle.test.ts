@@ -167,6 +167,22 @@ describe('local CLI without a running space', () => {
     expect(r.stderr).toContain('--crash-cooldown: "soon" is not a duration such as 30s, 10m, 24h');
   });
 
+  it('--history: refused without a history process type or without SPARK_EVENTLOG_DIR, and only 0 or 1', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const dir = tmpdir('sis-history-');
+    writeFileSync(path.join(dir, 'Procfile'), 'master: bin/spark-master\nworker: bin/spark-worker\n');
+    const noType = await cli(['local', 'up', '--dir', dir, '--detach', '--history', '1']);
+    expect(noType.exitCode).toBe(1);
+    expect(noType.stderr).toContain('The Procfile has no "history" process type: add the line `history: bin/history` for --history.');
+    writeFileSync(path.join(dir, 'Procfile'), 'master: bin/spark-master\nworker: bin/spark-worker\nhistory: bin/history\n');
+    const noDir = await cli(['local', 'up', '--dir', dir, '--detach', '--history', '1']);
+    expect(noDir.exitCode).toBe(1);
+    expect(noDir.stderr).toContain('--history 1 needs SPARK_EVENTLOG_DIR in .env');
+    const two = await cli(['local', 'up', '--dir', dir, '--detach', '--history', '2']);
+    expect(two.exitCode).toBe(1);
+    expect(two.stderr).toContain('--history: must be 0 or 1');
+  });
+
   it('restart, cycle, scale and run say there is no space and how to start one', async () => {
     const dir = tmpdir('sis-nospace-');
     for (const args of [['restart'], ['cycle', 'worker'], ['scale', 'worker=2'], ['run', 'bash']]) {

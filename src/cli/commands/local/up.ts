@@ -141,7 +141,7 @@ async function supervise(o: Up): Promise<void> {
 }
 
 async function detach(o: Up): Promise<void> {
-  planOf(o);
+  const { counts } = planOf(o);
   mkdirSync(logsDir(o.dir), { recursive: true });
   const logFile = path.join(logsDir(o.dir), 'supervisor.log');
   const out = openSync(logFile, 'a');
@@ -149,10 +149,11 @@ async function detach(o: Up): Promise<void> {
   const args = [cli, 'local', 'up', '--supervise', '--dir', o.appDir, '--app', o.app, '--masters', String(o.masters), '--workers', String(o.workers), '--zookeepers', String(o.zookeepers), '--port', String(o.port)];
   args.push('--crash-cooldown', `${o.crashCooldown}ms`, '--max-crash-cooldown', `${o.maxCrashCooldown}ms`, '--timeout', `${o.timeout}ms`);
   if (o.sparkHome) args.push('--spark-home', o.sparkHome);
+  if (o.history !== undefined) args.push('--history', String(o.history));
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   closeSync(out);
-  say(`Starting ${o.app}: ${o.masters} master(s), ${o.workers} worker(s)${o.zookeepers ? `, ${o.zookeepers} zookeeper(s)` : ''} in the background`);
+  say(`Starting ${o.app}: ${o.masters} master(s), ${o.workers} worker(s)${o.zookeepers ? `, ${o.zookeepers} zookeeper(s)` : ''}${counts.history ? ', a history server' : ''} in the background`);
   const deadline = Date.now() + o.timeout;
   const failed = (why: string) => {
     process.stderr.write(`${readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')}\n`);
