@@ -97,7 +97,7 @@ export async function resolveS3A(o: S3AOptions): Promise<S3AInstall | undefined>
   o.out.step(`Installing the S3A connector for Hadoop ${hadoop}`);
   o.out.detail(`Wanted: ${want.why}`);
 
-  const cached = await usableEntry(o.cacheDir, key);
+  const cached = await usableEntry(o.cacheDir, key, o.out);
   if (cached) {
     o.out.detail(`Using the build cache (${cached.jars.length} jars verified on ${cached.created.slice(0, 10)})`);
     return { manifest: cached, files: filesOf(o.cacheDir, cached), fromCache: true };
@@ -108,7 +108,7 @@ export async function resolveS3A(o: S3AOptions): Promise<S3AInstall | undefined>
 
 const filesOf = (cacheDir: string, m: S3AManifest) => m.jars.map((j) => ({ from: path.join(S3A_ROOT(cacheDir), m.key, 'jars', j.name), name: j.name }));
 
-async function usableEntry(cacheDir: string, key: string): Promise<S3AManifest | undefined> {
+async function usableEntry(cacheDir: string, key: string, out: Output): Promise<S3AManifest | undefined> {
   const dir = path.join(S3A_ROOT(cacheDir), key);
   let m: S3AManifest;
   try {
@@ -121,6 +121,7 @@ async function usableEntry(cacheDir: string, key: string): Promise<S3AManifest |
     const file = path.join(dir, 'jars', j.name);
     const st = await lstat(file).catch(() => undefined);
     if (!st?.isFile() || st.size !== j.size || (await hashFile(file, 'sha256')) !== j.sha256) {
+      out.warn(`the cached S3A connector is damaged (${j.name} ${st?.isFile() ? 'does not match its checksum' : 'is missing'}); resolving it again`);
       await rm(dir, { recursive: true, force: true });
       return undefined;
     }

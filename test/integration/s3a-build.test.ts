@@ -122,6 +122,17 @@ describe('s3a_build', () => {
     const second = await compile(app2, cache, { ...vars, SPARK_S3A: 'true' });
     expect(second.exitCode, second.all).toBe(0);
     expect(snapshot(path.join(app2, 'spark-home'))).toEqual(snapshot(path.join(app, 'spark-home')));
+
+    // a damaged connector in the cache is noticed, never installed, and resolved again
+    const entry = path.join(s3aRoot(cache), s3aEntries(cache)[0]!, 'jars');
+    const cachedJar = path.join(entry, readdirSync(entry).find((j) => j.startsWith('aws-java-sdk-s3-'))!);
+    writeFileSync(cachedJar, Buffer.concat([readFileSync(cachedJar), Buffer.from('junk')]));
+    const again = await buildVars(NEWEST_35, mavenRoot);
+    const app3 = makeApp(NEWEST_35);
+    const third = await compile(app3, cache, { ...again.vars, SPARK_S3A: 'true' });
+    expect(third.exitCode, third.all).toBe(0);
+    expect(third.all).toMatch(/the cached S3A connector is damaged \(aws-java-sdk-s3-[\d.]+\.jar does not match its checksum\); resolving it again/);
+    expect(snapshot(path.join(app3, 'spark-home'))).toEqual(snapshot(path.join(app, 'spark-home')));
   });
 
   it('a jar whose bytes do not match its published .sha1 fails the build: nothing installed, no connector cached', async () => {

@@ -175,7 +175,16 @@ describe('space proxy files and config', () => {
     if (process.getuid?.() === 0) chownSync(path.join(tmp, '.space-proxy'), 65534, 65534);
     const port = await freePort();
     const proxy = execa(bin('space-proxy'), [], { env: { ...base(port), TMPDIR: tmp }, extendEnv: false, reject: false, all: true });
-    await until('the proxy to answer', () => fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false), 30_000, 100);
+    await until(
+      'the proxy to answer',
+      async () => {
+        // a proxy that gave up says why, instead of a silent 30 s wait
+        if (proxy.exitCode !== null) throw new Error(`the proxy exited ${proxy.exitCode}: ${(await proxy).all}`);
+        return fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+      },
+      30_000,
+      100,
+    );
     // its own dir (and, as root, one its unprivileged workers can reach): ours, nobody else may read or write
     const mine = readdirSync(tmp).filter((d) => d.startsWith('space-proxy-'));
     expect(mine.length).toBeGreaterThanOrEqual(1);
