@@ -44,8 +44,9 @@ export async function newStaging(cacheDir: string): Promise<string> {
   return dir;
 }
 
-async function sha256File(file: string): Promise<string> {
-  const h = createHash('sha256');
+/** A file's digest, read in 1 MB chunks (the cache's SHA-256; the S3A jars' SHA-1 too). */
+export async function hashFile(file: string, algo: 'sha1' | 'sha256' = 'sha256'): Promise<string> {
+  const h = createHash(algo);
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
@@ -82,7 +83,7 @@ export async function scanTree(root: string): Promise<Pick<Manifest, 'files' | '
   await walk('');
   const hashed: FileRecord[] = files.map((f) => ({ ...f, sha256: '' }));
   await pool(hashed, 4, async (f) => {
-    f.sha256 = await sha256File(path.join(root, f.path));
+    f.sha256 = await hashFile(path.join(root, f.path));
   });
   return { files: hashed, links, dirs, installedBytes: files.reduce((s, f) => s + f.size, 0) };
 }
@@ -123,7 +124,7 @@ export async function verifyEntry(cacheDir: string, m: Manifest): Promise<void> 
     const st = await lstat(file).catch(() => undefined);
     if (!st?.isFile()) throw new CacheCorrupt(`${f.path} is missing`);
     if (st.size !== f.size) throw new CacheCorrupt(`${f.path} has ${st.size} bytes, expected ${f.size}`);
-    if ((await sha256File(file)) !== f.sha256) throw new CacheCorrupt(`${f.path} does not match its checksum`);
+    if ((await hashFile(file)) !== f.sha256) throw new CacheCorrupt(`${f.path} does not match its checksum`);
   });
   for (const l of m.links) {
     const target = await readlink(path.join(src, l.path)).catch(() => undefined);

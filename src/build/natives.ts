@@ -103,8 +103,9 @@ export class JarRewriteFailed extends Error {}
  * archive reopens, holds exactly the other entries, each with its original CRC and size.
  */
 export async function rewriteJar(file: string, drop: Set<string>): Promise<{ before: number; after: number }> {
-  const before = (await lstat(file)).size;
-  const mode = (await lstat(file)).mode & 0o777;
+  const st = await lstat(file);
+  const before = st.size;
+  const mode = st.mode & 0o777;
   const zip = new AdmZip(file);
   const original = new Map(zip.getEntries().map((e) => [e.entryName, { crc: e.header.crc, size: e.header.size }]));
   for (const name of drop) zip.deleteFile(name);

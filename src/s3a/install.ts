@@ -7,15 +7,14 @@
  * plan.ts; this file only runs them.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { copyFile, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Env, Settings } from '../config/schema.js';
 import { fetchText, NotFound, redactUrl, type TransferOptions } from '../download/fetch.js';
 import { fail, fsProblem, SparkInSpaceError } from '../errors.js';
 import type { Output } from '../build/output.js';
-import { cacheKey, CACHE_LAYOUT } from '../build/cache.js';
+import { cacheKey, CACHE_LAYOUT, hashFile } from '../build/cache.js';
 import {
   hadoopVersionOf,
   ivyModule,
@@ -73,12 +72,6 @@ export interface S3AOptions {
 
 const S3A_ROOT = (cacheDir: string) => path.join(cacheDir, CACHE_LAYOUT, 's3a');
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
-
-async function hashFile(file: string, algo: 'sha1' | 'sha256'): Promise<string> {
-  const h = createHash(algo);
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /** Hides user:password in any URL of a text (Ivy's output names the repository it used). */
 export const redactUrls = (text: string) => text.replace(/(\w+:\/\/)[^/@\s"']*@/g, '$1***@').replace(/(\w+:\/\/[^\s"'?]*)\?[^\s"']*/g, '$1?…');

@@ -57,6 +57,9 @@ export interface SdkBundle extends Coordinate {
   generation: 1 | 2;
 }
 
+/** An attribute of an XML start tag (Ivy's files are regular enough for this). */
+const attrOf = (tag: string, k: string) => new RegExp(`\\s${k}="([^"]*)"`).exec(tag)?.[1];
+
 /**
  * Reads the SDK bundle hadoop-aws depends on from its POM as Ivy converted it (ivy.xml), so the
  * SDK always matches the connector instead of a table that may be stale.
@@ -64,10 +67,9 @@ export interface SdkBundle extends Coordinate {
 export function sdkBundleOf(ivyXml: string): SdkBundle | undefined {
   for (const m of ivyXml.matchAll(/<dependency\s[^>]*>/g)) {
     const tag = m[0];
-    const attr = (k: string) => new RegExp(`\\s${k}="([^"]*)"`).exec(tag)?.[1];
-    const org = attr('org');
-    const name = attr('name');
-    const rev = attr('rev');
+    const org = attrOf(tag, 'org');
+    const name = attrOf(tag, 'name');
+    const rev = attrOf(tag, 'rev');
     if (!org || !name || !rev) continue;
     if (org === 'software.amazon.awssdk' && name === 'bundle') return { org, name, rev, generation: 2 };
     if (org === 'com.amazonaws' && name === 'aws-java-sdk-bundle') return { org, name, rev, generation: 1 };
@@ -139,7 +141,6 @@ export interface Resolved {
   size: number;
 }
 
-const attrOf = (tag: string, k: string) => new RegExp(`\\s${k}="([^"]*)"`).exec(tag)?.[1];
 const unxml = (s: string) => s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /** Parses Ivy's resolve report (`<org>-<module>-<conf>.xml` in its cache): the jars and their origins. */
