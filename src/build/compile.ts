@@ -152,6 +152,10 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
         : `.spark.version asks for ${requested}: the newest patch is ${release.version}`,
   );
   out.detail(`Scala ${release.scala}, Hadoop ${release.hadoop}, Java ${release.java.min}–${release.java.max}`);
+  if (release.inferredFrom)
+    out.warn(
+      `Spark ${release.version} is newer than this buildpack's catalog: it is built with the facts of ${release.inferredFrom} and checked against the .sha512 the mirrors publish. Update the buildpack to get its own entry.`,
+    );
 
   if (!settings.SPARK_SKIP_JAVA_CHECK) {
     const java = opts.java === undefined ? detectJava() : (opts.java ?? undefined);

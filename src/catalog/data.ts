@@ -30,6 +30,11 @@ export interface Release {
   needsDistUrl?: string;
   /** the REST submission server (6066) is on by default */
   restOnByDefault: boolean;
+  /**
+   * set when the catalog does not know this release yet: its facts are inherited from a known line
+   * (this says which) and its tarball is checked against the `.sha512` the mirrors publish
+   */
+  inferredFrom?: string;
 }
 
 const legacy = (
@@ -85,6 +90,7 @@ const LINES: LineSpec[] = [
       ['4.0', 5, '3.4.1', false],
       ['4.1', 4, '3.4.2', true],
       ['4.2', 1, '3.5.0', true],
+      ['4.3', 0, '3.5.0', true],
     ] as const
   ).map(([line, patches, hadoop, rest]) => ({
     line,

@@ -91,7 +91,34 @@ export function findRelease(catalog: Catalog, requested: string | undefined): Re
       .sort((a, b) => compareVersions(b.version, a.version))[0];
     if (newest) return newest;
   }
-  return fail({ code: 'version-unknown', requested, supported: supportedList(catalog) });
+  return newerRelease(catalog, requested) ?? fail({ code: 'version-unknown', requested, supported: supportedList(catalog) });
+}
+
+/**
+ * Pure: a release Apache published after this catalog was written. An exact `X.Y.Z` newer than
+ * every known patch of its line inherits that line's facts; one of a line newer than every known
+ * line (4.4.0, 5.0.0) inherits the newest line's. Its file names follow the template's, it is
+ * looked for at the current mirrors first, and with no pin its tarball is checked against the
+ * `.sha512` published beside it. An older unknown line (3.4.1) stays unknown: its facts differ.
+ */
+export function newerRelease(catalog: Catalog, version: string): Release | undefined {
+  if (!/^\d+\.\d+\.\d+$/.test(version)) return undefined;
+  const line = version.split('.').slice(0, 2).join('.');
+  const known = catalog.releases.filter((r) => !r.needsDistUrl && /^\d+\.\d+\.\d+$/.test(r.version));
+  const newestOf = (rs: Release[]) => [...rs].sort((a, b) => compareVersions(b.version, a.version))[0];
+  const ofLine = newestOf(known.filter((r) => r.line === line));
+  const newestLine = newestOf(known);
+  const template = ofLine ?? (newestLine && compareVersions(line, newestLine.line) > 0 ? newestLine : undefined);
+  if (!template || compareVersions(version, template.version) <= 0) return undefined;
+  return {
+    ...template,
+    version,
+    line,
+    packages: Object.fromEntries(Object.entries(template.packages).map(([k, v]) => [k, v.replaceAll(template.version, version)])),
+    pinned: {},
+    archiveOnly: false,
+    inferredFrom: ofLine ? `the ${line} line (${template.version})` : `the newest line this catalog knows, ${template.line} (${template.version})`,
+  };
 }
 
 /**

@@ -82,6 +82,40 @@ describe('compile_from_mirror', () => {
   });
 });
 
+describe('compile_newer_release', () => {
+  it('a release newer than the catalog builds from the mirrors, checked against their .sha512, with a visible note; again from the cache', async () => {
+    const data = tgz(sparkEntries(V));
+    const { m } = await mirrorWith(data);
+    const app = makeApp(V);
+    const cache = tmpdir('sis-cache-');
+    const first = await compile(app, cache, { SPARK_MIRROR_URL: m.url });
+    expect(first.exitCode, first.all).toBe(0);
+    expect(first.stderr).toContain(`Warning: Spark ${V} is newer than this buildpack's catalog: it is built with the facts of the 4.2 line (4.2.1)`);
+    expect(first.stdout).toMatch(/Verified SHA512 \(http:\/\/127\.0\.0\.1:\d+\/spark-4\.2\.7\/spark-4\.2\.7-bin-hadoop3\.tgz\.sha512\)/);
+    expect(JSON.parse(read(path.join(app, 'spark-home'), '.spark-in-space.json'))).toMatchObject({ version: V, line: '4.2', scala: '2.13' });
+    const app2 = makeApp(V);
+    const second = await compile(app2, cache, { SPARK_MIRROR_URL: m.url });
+    expect(second.exitCode, second.all).toBe(0);
+    expect(second.stdout).toContain('Using the build cache');
+    expect(snapshot(path.join(app2, 'spark-home'))).toEqual(snapshot(path.join(app, 'spark-home')));
+  });
+
+  it('a newer release whose .sha512 does not match fails and installs nothing; an older unknown line is refused', async () => {
+    const { m } = await mirrorWith(tgz(sparkEntries(V)), { checksum: sha512(Buffer.from('tampered')) });
+    const app = makeApp(V);
+    const before = snapshot(app);
+    const r = await compile(app, tmpdir(), { SPARK_MIRROR_URL: m.url });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/Checksum mismatch for http:\/\/127\.0\.0\.1:\d+\/spark-4\.2\.7\//);
+    expect(snapshot(app)).toEqual(before);
+    const asked = m.requests.length;
+    const old = await compile(makeApp('3.4.1'), tmpdir(), { SPARK_MIRROR_URL: m.url });
+    expect(old.exitCode).toBe(1);
+    expect(old.stderr).toContain('Spark 3.4.1 is not in the catalog.');
+    expect(m.requests.length).toBe(asked);
+  });
+});
+
 describe('compile_checksums', () => {
   it('accepts the gpg --print-md .sha512 form (older releases)', async () => {
     const data = tgz(sparkEntries(V));

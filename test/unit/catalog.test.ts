@@ -19,7 +19,7 @@ describe('catalog', () => {
     expect(d.version).toBe('4.2.0');
     expect(d.pinned.hadoop3?.sha256).toBe('cc1232a4a23858300ba9c887b7ac5a9128b4a1819cea2fa8ee2bc6ce98ced72b');
     const newerUnpinned = cat.releases.filter((r) => compareVersions(r.version, d.version) > 0);
-    expect(newerUnpinned.map((r) => r.version)).toEqual(['4.2.1']);
+    expect(newerUnpinned.map((r) => r.version)).toEqual(['4.2.1', '4.3.0']);
     expect(newerUnpinned.every((r) => Object.keys(r.pinned).length === 0)).toBe(true);
   });
 
@@ -72,6 +72,22 @@ describe('catalog', () => {
     expect(findRelease(cat, '3.5.8').archiveOnly).toBe(true);
     expect(findRelease(cat, '3.5.9').archiveOnly).toBe(false);
     expect(findRelease(cat, '2.1.1').archiveOnly).toBe(true);
+  });
+
+  it('knows 4.3.0 (out Oct 2026); a newer patch or line is inferred from its line or the newest, an older unknown line is not', () => {
+    expect(findRelease(cat, '4.3.0')).toMatchObject({ line: '4.3', scala: '2.13', java: { min: 17, max: 21 }, archiveOnly: false, restOnByDefault: true });
+    expect(findRelease(cat, '4.3.0').inferredFrom).toBeUndefined();
+    expect(findRelease(cat, '4.3')).toMatchObject({ version: '4.3.0' });
+    const patch = findRelease(cat, '4.3.2');
+    expect(patch).toMatchObject({ line: '4.3', pinned: {}, archiveOnly: false, packages: { hadoop3: 'spark-4.3.2-bin-hadoop3.tgz', 'hadoop3-connect': 'spark-4.3.2-bin-hadoop3-connect.tgz' } });
+    expect(patch.inferredFrom).toBe('the 4.3 line (4.3.0)');
+    expect(findRelease(cat, '5.0.0')).toMatchObject({ line: '5.0', scala: '2.13', packages: { hadoop3: 'spark-5.0.0-bin-hadoop3.tgz' } });
+    expect(findRelease(cat, '5.0.0').inferredFrom).toMatch(/^the newest line this catalog knows, 4\.3 \(4\.3\.0\)$/);
+    expect(findRelease(cat, '3.5.12')).toMatchObject({ scala: '2.12', java: { min: 8, max: 17 }, log4j: 2 });
+    expect(resolve(cat, '4.3.2', undefined)).toMatchObject({ file: 'spark-4.3.2-bin-hadoop3.tgz', pin: undefined });
+    for (const unknown of ['3.4.1', '2.4.8', '0.9.0', '4.4', '4.2.1_custom'])
+      expect(problemOf(() => findRelease(cat, unknown)), unknown).toMatchObject({ code: 'version-unknown' });
+    expect(defaultRelease(cat).version).toBe('4.2.0');
   });
 
   it('an unknown version lists what is supported', () => {
