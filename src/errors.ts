@@ -21,7 +21,64 @@ export type Problem =
   | { code: 's3a-no-hadoop'; why: string }
   | { code: 's3a-needs-java'; java: string }
   | { code: 's3a-resolve-failed'; what: string; repository: string; lines: string[] }
-  | { code: 'usage'; message: string };
+  | { code: 'usage'; message: string }
+  | { code: 'bad-input'; message: string }
+  | { code: 'heroku-no-token'; host: string }
+  | { code: 'heroku-api'; what: string; status: number; id?: string; message: string; hint?: string }
+  | { code: 'dyno-size-unknown'; size: string; known: string[] }
+  | { code: 'space-no-dns'; space: string; why: string }
+  | { code: 'deploy-failed'; app: string; what: string; lines: string[]; cleanup: string }
+  | { code: 'cluster-unhealthy'; app: string; problems: string[] }
+  | { code: 'heroku-cli-missing'; command: string };
+
+/**
+ * The exit code of each problem, documented in README ("Exit codes"): scripts tell a wrong token
+ * from a missing app from a failed build without reading prose. Problems of the build and the
+ * local commands keep 1.
+ */
+export function exitCodeOf(p: Problem): number {
+  switch (p.code) {
+    case 'bad-input':
+      return 2;
+    case 'heroku-no-token':
+      return 3;
+    case 'heroku-api':
+      if (p.status === 401 || p.status === 403) return 3;
+      if (p.status === 404) return 4;
+      if (p.status === 422 || p.status === 400 || p.status === 409) return 5;
+      return 6; // 0 (no answer), 429 and 5xx after the retries
+    case 'deploy-failed':
+      return 7;
+    case 'cluster-unhealthy':
+      return 8;
+    case 'space-no-dns':
+      return 9;
+    case 'heroku-cli-missing':
+      return 10;
+    case 'dyno-size-unknown':
+      return 11;
+    default:
+      return 1;
+  }
+}
+
+/** Exit codes of the CLI, for --help and README. */
+export const EXIT_CODES: [number, string][] = [
+  [0, 'success (status: the cluster is healthy)'],
+  [1, 'any other error (a build problem, an unexpected failure)'],
+  [2, 'bad input: an option, an argument or a confirmation is wrong'],
+  [3, 'no Heroku token, or the Platform API refused it (401/403)'],
+  [4, 'the app, space or build does not exist (404)'],
+  [5, 'the Platform API rejected the request (422)'],
+  [6, 'the Platform API did not answer, or kept failing (network, 429, 5xx)'],
+  [7, 'the deploy failed (build or app setup)'],
+  [8, 'status: the cluster is unhealthy'],
+  [9, 'the space has no DNS service discovery'],
+  [10, 'the heroku CLI is not installed (shell, submit)'],
+  [11, 'the dyno size does not exist'],
+];
+
+export const exitCodesHelp = () => `\nExit codes:\n${EXIT_CODES.map(([c, w]) => `  ${String(c).padEnd(3)} ${w}`).join('\n')}\n`;
 
 export interface ConfigIssue {
   /** the config var (or file) at fault */
@@ -130,7 +187,39 @@ export function describe(p: Problem): string[] {
         'Nothing was installed, and no connector was cached. Set MAVEN_MIRROR_URL to a reachable Maven-layout repository, or SPARK_S3A=false to build without S3.',
       ];
     case 'usage':
+    case 'bad-input':
       return [p.message];
+    case 'heroku-no-token':
+      return [
+        'No Heroku API token.',
+        `Set HEROKU_API_KEY (e.g. HEROKU_API_KEY=$(heroku auth:token)), or log in with the heroku CLI (heroku login) so that ~/.netrc has machine ${p.host}.`,
+      ];
+    case 'heroku-api': {
+      const why =
+        p.status === 0
+          ? `no answer from the Platform API (${p.message})`
+          : `HTTP ${p.status}${p.id ? ` ${p.id}` : ''}: ${p.message}`;
+      const fix =
+        p.status === 401
+          ? 'The token was refused: check HEROKU_API_KEY or log in again (heroku login).'
+          : p.status === 403
+            ? 'The token’s account may not do this: ask the team admin for the deploy/operate permission.'
+            : undefined;
+      return [`Could not ${p.what}: ${why}.`, ...(fix ? [fix] : []), ...(p.hint ? [p.hint] : [])];
+    }
+    case 'dyno-size-unknown':
+      return [`There is no dyno size "${p.size}".`, `Private Space sizes: ${p.known.join(', ')} (example: --worker-size private-l)`];
+    case 'space-no-dns':
+      return [`The space ${p.space} cannot run a Spark cluster: ${p.why}`, 'Spark’s workers find the masters by DNS name (<n>.master.<app>.app.localspace): use a Cedar Private Space.'];
+    case 'deploy-failed':
+      return [`The deploy of ${p.app} failed: ${p.what}.`, ...p.lines, p.cleanup];
+    case 'cluster-unhealthy':
+      return [`The cluster ${p.app} is unhealthy:`, ...p.problems.map((x) => `- ${x}`)];
+    case 'heroku-cli-missing':
+      return [
+        `\`${p.command}\` runs in a one-off dyno through the heroku CLI, which is not on PATH.`,
+        'Install it (npm install -g heroku), log in (heroku login), and run this again.',
+      ];
   }
 }
 

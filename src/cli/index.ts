@@ -6,6 +6,13 @@ import { buildCommand } from './commands/build.js';
 import { catalogCommand } from './commands/catalog.js';
 import { configCommand, masterUrlCommand } from './commands/config.js';
 import { localCommand } from './commands/local/index.js';
+import { deployCommand } from './commands/heroku/deploy.js';
+import { destroyCommand } from './commands/heroku/destroy.js';
+import { scaleCommand } from './commands/heroku/scale.js';
+import { shellCommand, submitCommand } from './commands/heroku/shell.js';
+import { statusCommand } from './commands/heroku/status.js';
+import { uiCommand } from './commands/heroku/ui.js';
+import { versionsCommand } from './commands/heroku/versions.js';
 import { handleError } from '../handle-error.js';
 
 const program = new Command('spark-in-space')
@@ -14,6 +21,14 @@ const program = new Command('spark-in-space')
   .showHelpAfterError()
   .enablePositionalOptions()
   .addCommand(localCommand())
+  .addCommand(deployCommand())
+  .addCommand(statusCommand())
+  .addCommand(scaleCommand())
+  .addCommand(uiCommand())
+  .addCommand(shellCommand())
+  .addCommand(submitCommand())
+  .addCommand(versionsCommand())
+  .addCommand(destroyCommand())
   .addCommand(buildCommand())
   .addCommand(catalogCommand())
   .addCommand(configCommand())

@@ -90,3 +90,77 @@ export async function call(req: ApiRequest, o: CallOptions): Promise<ApiResult> 
   }
   return last;
 }
+
+// ---- the requests of the Heroku-side commands (pure; each validated by the fake against the schema)
+
+const seg = encodeURIComponent;
+export const getApp = (app: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}` });
+export const deleteApp = (app: string): ApiRequest => ({ method: 'DELETE', path: `/apps/${seg(app)}` });
+export const getSpace = (space: string): ApiRequest => ({ method: 'GET', path: `/spaces/${seg(space)}` });
+export const getDynoSize = (size: string): ApiRequest => ({ method: 'GET', path: `/dyno-sizes/${seg(size)}` });
+export const createSource = (): ApiRequest => ({ method: 'POST', path: '/sources' });
+export const getAppSetup = (id: string): ApiRequest => ({ method: 'GET', path: `/app-setups/${seg(id)}` });
+export const getBuild = (app: string, id: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/builds/${seg(id)}` });
+export const listFormation = (app: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/formation` });
+export const listDynos = (app: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/dynos` });
+export const getConfigVars = (app: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/config-vars` });
+export const getAppFeature = (app: string, feature: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/features/${seg(feature)}` });
+
+export interface AppSetupBody {
+  source_blob: { url: string; version?: string };
+  app?: { name?: string; space?: string; organization?: string };
+  overrides?: { env?: Record<string, string> };
+}
+export const createAppSetup = (body: AppSetupBody): ApiRequest => ({ method: 'POST', path: '/app-setups', body });
+export const createBuild = (app: string, url: string, version: string): ApiRequest => ({ method: 'POST', path: `/apps/${seg(app)}/builds`, body: { source_blob: { url, version } } });
+
+export interface FormationUpdate {
+  type: string;
+  quantity?: number;
+  dyno_size?: { name: string };
+}
+export const updateFormation = (app: string, updates: FormationUpdate[]): ApiRequest => ({ method: 'PATCH', path: `/apps/${seg(app)}/formation`, body: { updates } });
+
+// ---- the shapes the commands read (a subset of the schema's; everything else is ignored)
+
+export interface App {
+  id: string;
+  name: string;
+  web_url?: string | null;
+  space?: { id: string; name: string } | null;
+}
+export interface Space {
+  id: string;
+  name: string;
+  state?: string;
+  generation?: { name?: string } | null;
+}
+export interface Source {
+  source_blob: { get_url: string; put_url: string };
+}
+export interface Build {
+  id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  output_stream_url?: string | null;
+}
+export interface AppSetup {
+  id: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  failure_message?: string | null;
+  manifest_errors?: string[];
+  app: { id: string; name: string };
+  build?: { id: string; status: string; output_stream_url?: string | null } | null;
+}
+export interface Formation {
+  type: string;
+  quantity: number;
+  size?: string;
+  dyno_size?: { name?: string } | null;
+  command?: string;
+}
+export interface Dyno {
+  name: string;
+  type: string;
+  state: string;
+  size?: string;
+}

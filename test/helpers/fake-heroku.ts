@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvDraft04 from 'ajv-draft-04';
+import { answer, raw as rawAnswer, type World } from './fake-heroku-world.js';
 import ajvFormats from 'ajv-formats';
 
 // CommonJS packages: their classes are the `default` export
@@ -50,6 +51,10 @@ export interface FakeHeroku {
   failNext(route: string, ...statuses: number[]): void;
   /** answer `route` with this body (validated against the link's targetSchema) */
   respond(route: string, body: unknown, status?: number): void;
+  /** the next `route` request gets its connection closed without an answer (a network error) */
+  dropNext(route: string, times?: number): void;
+  /** the stateful answers of the CLI's commands, when started with one */
+  world?: World;
   close(): Promise<void>;
 }
 
@@ -63,7 +68,7 @@ const ERROR_IDS: Record<number, [string, string]> = {
   503: ['service_unavailable', 'The API is temporarily unavailable.'],
 };
 
-export async function startFakeHeroku(o: { token: string; apps?: string[] }): Promise<FakeHeroku> {
+export async function startFakeHeroku(o: { token: string; apps?: string[]; world?: World }): Promise<FakeHeroku> {
   // `example` values are documentation; some hold objects with an `id`, which a draft-04 validator would take for schema ids
   const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'), (k, v) => (k === 'example' ? undefined : v)) as Json & { id: string; definitions: Record<string, Json & { links?: Link[] }> };
   const base = schema.id.replace(/#$/, '');
@@ -92,12 +97,23 @@ export async function startFakeHeroku(o: { token: string; apps?: string[] }): Pr
   const failures = new Map<string, number[]>();
   const bodies = new Map<string, { body: unknown; status: number }>();
   const apps = new Set(o.apps ?? []);
+  const drops = new Map<string, number>();
+  let selfUrl = "";
 
   const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c) => (raw += c));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
+      const data = Buffer.concat(chunks);
+      const raw = url.pathname.startsWith('/_') ? '' : data.toString('utf8');
+      // source blobs and build output streams live outside the API, as on S3 and Heroku's build streams
+      const direct = o.world && rawAnswer(o.world, req.method ?? '', url.pathname, data);
+      if (direct) {
+        res.writeHead(direct.status, { 'Content-Type': 'application/octet-stream' });
+        res.end(direct.body);
+        return;
+      }
       const match = routes.find((r) => r.link.method === req.method && r.rx.test(url.pathname));
       const call: Call = { method: req.method ?? '', path: url.pathname, route: match?.route, authorization: req.headers.authorization, accept: req.headers.accept, status: 0 };
       calls.push(call);
@@ -137,13 +153,22 @@ export async function startFakeHeroku(o: { token: string; apps?: string[] }): Pr
         if (!v(call.body ?? {})) problems.push(`${call.method} ${call.path}: request body breaks ${match.route}'s schema: ${ajv.errorsText(v.errors)}`);
       } else if (raw) problems.push(`${call.method} ${call.path}: ${match.route} takes no body`);
 
+      const dropping = drops.get(match.route) ?? 0;
+      if (dropping > 0) {
+        drops.set(match.route, dropping - 1);
+        call.status = -1;
+        req.socket.destroy();
+        return;
+      }
       const queued = failures.get(match.route)?.shift() ?? failures.get('*')?.shift();
       if (queued) return error(queued);
       if (req.headers.authorization !== `Bearer ${o.token}`) return error(401);
       const app = url.pathname.split('/')[1] === 'apps' ? values[0] : undefined;
-      if (app && apps.size && !apps.has(app)) return error(404);
+      if (app && apps.size && !apps.has(app) && !o.world) return error(404);
       const canned = bodies.get(match.route);
       if (canned) return send(canned.status, canned.body);
+      const a = o.world && answer(o.world, selfUrl, match.route, values, call.body as Record<string, unknown> | undefined);
+      if (a) return 'error' in a ? send(a.error, { id: a.id ?? ERROR_IDS[a.error]?.[0] ?? 'error', message: a.message ?? ERROR_IDS[a.error]?.[1] ?? `HTTP ${a.error}` }) : send(a.status, a.body);
       // what Heroku answers to the calls the product makes; anything else needs `respond`
       if (match.link.targetSchema && JSON.stringify(match.link.targetSchema) === JSON.stringify({ additionalProperties: false, type: ['object'] })) return send(202, {});
       problems.push(`${call.method} ${call.path}: the fake has no answer for ${match.route} (use respond())`);
@@ -152,12 +177,19 @@ export async function startFakeHeroku(o: { token: string; apps?: string[] }): Pr
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
+  selfUrl = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: selfUrl,
+    world: o.world,
+    dropNext: (route, times = 1) => drops.set(route, (drops.get(route) ?? 0) + times),
     calls,
     problems,
     failNext: (route, ...statuses) => failures.set(route, [...(failures.get(route) ?? []), ...statuses]),
     respond: (route, body, status = 200) => bodies.set(route, { body, status }),
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -1,0 +1,65 @@
+/** `spark-in-space status`: the formation and dynos (Platform API) plus the master's /json through the space proxy; exit 8 when unhealthy. */
+import { Command } from 'commander';
+import { z } from 'zod';
+import { exitCodesHelp, fail } from '../../../errors.js';
+import { getApp, getConfigVars, listDynos, listFormation, type App, type Dyno, type Formation } from '../../../heroku/api.js';
+import { renderStatus, statusReport, type MasterJson } from '../../../heroku/status.js';
+import { USER } from '../../../proxy/index.js';
+import { api, appFrom, appOption } from './common.js';
+
+const Options = z.object({
+  app: z.string().optional(),
+  json: z.boolean().default(false),
+  proxyUrl: z.url({ error: 'must be a URL such as https://my-spark-1234.herokuapp.com' }).optional(),
+});
+
+/** GET <proxy>/json with the proxy's basic auth; the password never reaches a message. */
+async function masterJson(proxy: string, password: string | undefined): Promise<MasterJson | { error: string }> {
+  if (!password) return { error: 'no proxy password (the app has no SPACE_PROXY_PASSWORD: set SPACE_PROXY_PASSWORD in your shell to the password of the user spark)' };
+  try {
+    const res = await fetch(new URL('/json', proxy), { headers: { Authorization: `Basic ${Buffer.from(`${USER}:${password}`).toString('base64')}` }, signal: AbortSignal.timeout(15_000) });
+    if (res.status === 401) return { error: 'the proxy refused the password (HTTP 401)' };
+    if (!res.ok) return { error: `HTTP ${res.status} from ${new URL('/json', proxy).href}` };
+    return (await res.json()) as MasterJson;
+  } catch (err) {
+    return { error: `${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause?: Error }).cause!.message})` : ''}` };
+  }
+}
+
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('is the cluster healthy? dynos, workers ALIVE/DEAD, cores and memory, running apps (exit 8 when not)')
+    .addOption(appOption())
+    .option('--json', 'the report as JSON (for scripts)')
+    .option('--proxy-url <url>', "the space proxy's URL (default: the app's web URL)")
+    .addHelpText(
+      'after',
+      `
+The master's /json is read through the app's space proxy (the web dyno) as the user spark, with the
+app's SPACE_PROXY_PASSWORD (or SPACE_PROXY_PASSWORD from your shell when the app uses
+SPACE_PROXY_BASIC_AUTH). Healthy: every dyno of the formation up, the master ALIVE, as many workers
+ALIVE as worker dynos.
+
+Examples:
+  $ spark-in-space status -a my-spark
+  $ spark-in-space status -a my-spark --json | jq .master.cores
+  $ until spark-in-space status -a my-spark >/dev/null; do sleep 10; done   # wait until healthy
+${exitCodesHelp()}`,
+    )
+    .action(async (raw) => {
+      const o = Options.parse(raw);
+      const app = appFrom(o.app);
+      const h = api();
+      const [info, formation, dynos, vars] = await Promise.all([
+        h.send<App>(getApp(app), `look up the app ${app}`),
+        h.send<Formation[]>(listFormation(app), `list the formation of ${app}`),
+        h.send<Dyno[]>(listDynos(app), `list the dynos of ${app}`),
+        h.send<Record<string, string | null>>(getConfigVars(app), `read the config vars of ${app}`),
+      ]);
+      const proxy = o.proxyUrl ?? info.web_url ?? undefined;
+      const master = proxy ? await masterJson(proxy, process.env.SPACE_PROXY_PASSWORD || vars.SPACE_PROXY_PASSWORD || undefined) : { error: 'the app has no web URL (no web dyno?)' };
+      const report = statusReport(app, formation, dynos, master, proxy);
+      process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+      if (!report.healthy) fail({ code: 'cluster-unhealthy', app, problems: report.problems });
+    });
+}

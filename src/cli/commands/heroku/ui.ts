@@ -1,0 +1,59 @@
+/** `spark-in-space ui [dyno]`: the space proxy URL that shows the master's, a worker's, the history server's or an application's UI. */
+import { Command } from 'commander';
+import { execa } from 'execa';
+import { z } from 'zod';
+import { exitCodesHelp, fail } from '../../../errors.js';
+import { getApp, type App } from '../../../heroku/api.js';
+import { HISTORY_UI_PORT, MASTER_UI_PORT, SPACE_SUFFIX, WORKER_UI_PORT } from '../../../space/index.js';
+import { api, appFrom, appOption, say } from './common.js';
+
+/**
+ * Pure: the proxy URL of a UI. No dyno (or `master`): the proxy's default backend, the master.
+ * `master.N`, `worker.N`, `history.N`: /set-backend/<dyno's space name>:<UI port>. An application
+ * id (`app-…`): Spark's reverse-proxy path /proxy/<id>/.
+ */
+export function uiUrl(webUrl: string, app: string, dyno: string | undefined): string {
+  const base = webUrl.replace(/\/+$/, '');
+  if (!dyno || dyno === 'master') return `${base}/`;
+  if (/^app-\d{14}-\d{4,}$/.test(dyno)) return `${base}/proxy/${dyno}/`;
+  const m = /^(master|worker|history)\.(\d+)$/.exec(dyno);
+  if (!m) return fail({ code: 'bad-input', message: `"${dyno}" is not a dyno with a UI: give master.N, worker.N, history.N or an application id (app-20261123101500-0001)` });
+  const port = m[1] === 'master' ? MASTER_UI_PORT : m[1] === 'worker' ? WORKER_UI_PORT : HISTORY_UI_PORT;
+  return `${base}/set-backend/${m[2]}.${m[1]}.${app}.${SPACE_SUFFIX}:${port}`;
+}
+
+const Options = z.object({ app: z.string().optional(), open: z.boolean().default(false), json: z.boolean().default(false) });
+
+export function uiCommand(): Command {
+  return new Command('ui')
+    .description("print (or --open) the space proxy URL of the master's, a worker's, the history server's or an application's UI")
+    .argument('[dyno]', 'master (default), master.N, worker.N, history.N, or an application id')
+    .addOption(appOption())
+    .option('--open', 'open it in the browser')
+    .option('--json', 'print {"url": …}')
+    .addHelpText(
+      'after',
+      `
+The proxy asks for the user spark and the app's SPACE_PROXY_PASSWORD
+(heroku config:get SPACE_PROXY_PASSWORD -a my-spark).
+
+Examples:
+  $ spark-in-space ui -a my-spark --open
+  $ spark-in-space ui worker.2 -a my-spark
+  $ spark-in-space ui app-20261123101500-0001 -a my-spark
+${exitCodesHelp()}`,
+    )
+    .action(async (dyno: string | undefined, raw) => {
+      const o = Options.parse(raw);
+      const app = appFrom(o.app);
+      const info = await api().send<App>(getApp(app), `look up the app ${app}`);
+      if (!info.web_url) fail({ code: 'bad-input', message: `${app} has no web URL: scale its web dyno (the space proxy) up: spark-in-space scale web=1 -a ${app}` });
+      const url = uiUrl(info.web_url, app, dyno);
+      process.stdout.write(o.json ? `${JSON.stringify({ url })}\n` : `${url}\n`);
+      if (o.open) {
+        const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+        const r = await execa(opener, [url], { reject: false, stdio: 'ignore', detached: true });
+        if (r.failed) say(`Could not open a browser (${opener}): open the URL above yourself.`);
+      }
+    });
+}

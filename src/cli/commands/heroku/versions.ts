@@ -1,0 +1,83 @@
+/** `spark-in-space versions` / `versions set V`: the catalog, and the app's .spark.version with system.properties' Java kept in range. */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { z } from 'zod';
+import { builtinCatalog, compareVersions, defaultRelease, findRelease, parseVersionFile, type Release } from '../../../catalog/index.js';
+import { exitCodesHelp } from '../../../errors.js';
+import { say } from './common.js';
+
+/** Pure: the Java major for `release`: the current one when it is in range, else the highest it supports (17 at least where allowed). */
+export function javaFor(release: Release, current: number | undefined): number {
+  if (current !== undefined && current >= release.java.min && current <= release.java.max) return current;
+  return release.java.max;
+}
+
+const JAVA_LINE = /^java\.runtime\.version\s*=\s*(\S+)\s*$/m;
+/** Pure: the Java major system.properties asks for (`1.8` → 8). */
+export function javaOf(text: string | undefined): number | undefined {
+  const v = text && JAVA_LINE.exec(text)?.[1];
+  if (!v) return undefined;
+  const n = Number(v.startsWith('1.') ? v.slice(2) : v.split('.')[0]);
+  return Number.isFinite(n) ? n : undefined;
+}
+/** Pure: system.properties with `java.runtime.version` set, every other line kept. */
+export function withJava(text: string | undefined, java: number): string {
+  const line = `java.runtime.version=${java <= 8 ? `1.${java}` : java}`;
+  if (text && JAVA_LINE.test(text)) return text.replace(JAVA_LINE, line);
+  return `${text ? `${text.replace(/\n?$/, '\n')}` : ''}${line}\n`;
+}
+
+function writeAtomic(file: string, content: string) {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : undefined);
+
+export function versionsCommand(): Command {
+  const cmd = new Command('versions')
+    .description("the Spark versions the buildpack builds, and the app's own (.spark.version)")
+    .option('--dir <dir>', 'the app', '.')
+    .option('--json', 'machine-readable')
+    .addHelpText('after', `\nExamples:\n  $ spark-in-space versions\n  $ spark-in-space versions set 4.2.0\n  $ spark-in-space versions set 3.5   # the newest 3.5.x, with Java 17\n${exitCodesHelp()}`)
+    .action((raw) => {
+      const o = z.object({ dir: z.string(), json: z.boolean().default(false) }).parse(raw);
+      const catalog = builtinCatalog();
+      const file = path.join(path.resolve(o.dir), '.spark.version');
+      const requested = parseVersionFile(read(file), catalog);
+      const current = findRelease(catalog, requested);
+      const releases = [...catalog.releases].sort((a, b) => compareVersions(b.version, a.version));
+      const def = defaultRelease(catalog).version;
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ app: { requested: requested ?? null, version: current.version }, default: def, releases: releases.map((r) => ({ version: r.version, line: r.line, scala: r.scala, java: r.java, current: r.version === current.version, needsDistUrl: Boolean(r.needsDistUrl) })) }, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`This app: Spark ${current.version}${requested ? ` (.spark.version: ${requested})` : ' (no .spark.version: the default)'}\n\n`);
+      for (const r of releases)
+        process.stdout.write(`${r.version === current.version ? '*' : ' '} ${r.version.padEnd(18)} scala ${r.scala.padEnd(5)} java ${r.java.min}-${r.java.max}${r.version === def ? '  default' : ''}${r.needsDistUrl ? '  needs SPARK_DIST_URL' : ''}\n`);
+    });
+  cmd
+    .command('set')
+    .description('write .spark.version, and the Java of system.properties when the new Spark needs another')
+    .argument('<version>', 'an exact release (4.2.0) or a line (4.2: its newest patch at every build)')
+    .option('--dir <dir>', 'the app', '.')
+    .action((version: string, raw) => {
+      const o = z.object({ dir: z.string() }).parse(raw);
+      const dir = path.resolve(o.dir);
+      const catalog = builtinCatalog();
+      const wanted = parseVersionFile(version, catalog)!;
+      const release = findRelease(catalog, wanted);
+      if (release.inferredFrom) say(`Note: Spark ${release.version} is newer than this catalog: it will build with the facts of ${release.inferredFrom}, checked against the mirrors' .sha512.`);
+      if (release.needsDistUrl) say(`Note: ${release.version} needs SPARK_DIST_URL: ${release.needsDistUrl}`);
+      const propsFile = path.join(dir, 'system.properties');
+      const props = read(propsFile);
+      const java = javaFor(release, javaOf(props));
+      writeAtomic(path.join(dir, '.spark.version'), `${wanted}\n`);
+      const nextProps = withJava(props, java);
+      if (nextProps !== props) writeAtomic(propsFile, nextProps);
+      process.stdout.write(`.spark.version: ${wanted}${wanted !== release.version ? ` (today ${release.version})` : ''}\nsystem.properties: java.runtime.version=${java <= 8 ? `1.${java}` : java}${javaOf(props) === java ? ' (unchanged)' : ''}\nCommit both and deploy (spark-in-space deploy) or git push.\n`);
+    });
+  return cmd;
+}

@@ -1,0 +1,228 @@
+/**
+ * `spark-in-space deploy`: what the Heroku Button does, from a checkout. The app source is packed
+ * (with app.json's formation and .spark.version adjusted to the options: `deployManifest`, pure),
+ * uploaded through `POST /sources`, then either set up as a new app in the space (`POST
+ * /app-setups`, which reads app.json: add-ons, generated secrets, buildpacks, formation) or built
+ * as a new release of an existing one (`POST /apps/{app}/builds`). The build output is streamed;
+ * a failure says what exists afterwards and how to clean it up.
+ */
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { create as tarCreate } from 'tar';
+import { fail, isProblem, SparkInSpaceError } from '../errors.js';
+import {
+  createAppSetup,
+  createBuild,
+  createSource,
+  getApp,
+  getAppFeature,
+  getAppSetup,
+  getBuild,
+  getDynoSize,
+  getSpace,
+  updateFormation,
+  type App,
+  type AppSetup,
+  type Build,
+  type FormationUpdate,
+  type Source,
+  type Space,
+} from './api.js';
+import type { Client } from './client.js';
+
+export interface DeployOptions {
+  dir: string;
+  space: string;
+  app?: string;
+  team?: string;
+  workers?: number;
+  workerSize?: string;
+  masters?: number;
+  sparkVersion?: string;
+  /** between polls of the setup or build */
+  pollMs?: number;
+}
+
+export interface AppJson {
+  formation?: Record<string, { quantity?: number; size?: string }>;
+  env?: Record<string, { value?: string; description?: string; generator?: string; required?: boolean }>;
+  [k: string]: unknown;
+}
+
+/** Pure: app.json as this deploy wants it: the formation's worker/master counts and sizes, SPARK_MASTERS. */
+export function deployManifest(appJson: AppJson, o: Pick<DeployOptions, 'workers' | 'workerSize' | 'masters'>): AppJson {
+  const formation = { ...(appJson.formation ?? {}) };
+  const env = { ...(appJson.env ?? {}) };
+  if (o.workers !== undefined || o.workerSize) formation.worker = { ...formation.worker, ...(o.workers !== undefined ? { quantity: o.workers } : {}), ...(o.workerSize ? { size: o.workerSize } : {}) };
+  if (o.masters !== undefined) {
+    formation.master = { ...formation.master, quantity: o.masters };
+    env.SPARK_MASTERS = { ...env.SPARK_MASTERS, value: String(o.masters) };
+  }
+  return { ...appJson, formation, env };
+}
+
+/** Pure: the formation updates an existing app gets after its build (app.json is read only when an app is created). */
+export function formationUpdates(o: Pick<DeployOptions, 'workers' | 'workerSize' | 'masters'>): FormationUpdate[] {
+  const u: FormationUpdate[] = [];
+  if (o.workers !== undefined || o.workerSize) u.push({ type: 'worker', ...(o.workers !== undefined ? { quantity: o.workers } : {}), ...(o.workerSize ? { dyno_size: { name: o.workerSize } } : {}) });
+  if (o.masters !== undefined) u.push({ type: 'master', quantity: o.masters });
+  return u;
+}
+
+/** Never uploaded: local secrets, dependencies, build output, the local space's files. */
+export const NEVER_PACKED = ['.env', '.git', 'node_modules', 'dist', '.spark-in-space'];
+
+/** The files of the app: git's view (tracked and untracked, ignores honoured) in a work tree, else every file. */
+async function sourceFiles(dir: string): Promise<string[]> {
+  const git = await execa('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: dir, reject: false });
+  const all =
+    git.exitCode === 0
+      ? git.stdout.split('\0').filter(Boolean)
+      : (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+          .filter((e) => e.isFile() || e.isSymbolicLink())
+          .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+  return all.filter((f) => !NEVER_PACKED.some((n) => f === n || f.startsWith(`${n}/`)) && existsSync(path.join(dir, f))).sort();
+}
+
+/** Packs the app as a gzipped tarball, with `overrides` (relative path → content) replacing or adding files. */
+export async function packSource(dir: string, overrides: Record<string, string>): Promise<{ data: Buffer; files: number; sha256: string }> {
+  const files = await sourceFiles(dir);
+  const stage = mkdtempSync(path.join(os.tmpdir(), 'sis-source-'));
+  try {
+    for (const f of files) cpSync(path.join(dir, f), path.join(stage, f), { verbatimSymlinks: true });
+    for (const [f, content] of Object.entries(overrides)) writeFileSync(path.join(stage, f), content);
+    const list = [...new Set([...files, ...Object.keys(overrides)])].sort();
+    const chunks: Buffer[] = [];
+    const stream = tarCreate({ gzip: true, cwd: stage, portable: true, noMtime: true }, list);
+    for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
+    const data = Buffer.concat(chunks);
+    return { data, files: list.length, sha256: createHash('sha256').update(data).digest('hex') };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+/** Streams a build's output (Heroku's output_stream_url) to `write` until the build closes it. */
+async function streamOutput(url: string, write: (text: string) => void): Promise<void> {
+  try {
+    const res = await fetch(url);
+    if (!res.ok || !res.body) return;
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) write(decoder.decode(chunk, { stream: true }));
+  } catch (err) {
+    write(`(the build output stream broke off: ${(err as Error).message}; waiting for the result)\n`);
+  }
+}
+
+export interface DeployResult {
+  app: string;
+  created: boolean;
+  webUrl?: string;
+}
+
+export async function deploy(o: DeployOptions, api: Client, say: (line: string) => void, write: (text: string) => void): Promise<DeployResult> {
+  const poll = o.pollMs ?? 2000;
+  // 1. check what can be checked before anything exists
+  const space = await api.send<Space>(getSpace(o.space), `find the space ${o.space}`, 'List your spaces with `heroku spaces`.');
+  if (space.generation?.name && space.generation.name !== 'cedar')
+    fail({ code: 'space-no-dns', space: o.space, why: `it is a ${space.generation.name} space, which has no DNS service discovery` });
+  if (o.workerSize) {
+    const size = await api.find(getDynoSize(o.workerSize), `check the dyno size ${o.workerSize}`);
+    if (!size) fail({ code: 'dyno-size-unknown', size: o.workerSize, known: ['private-s', 'private-m', 'private-l', 'private-l-ram', 'private-xl', 'private-2xl'] });
+  }
+  const existing = o.app ? await api.find<App>(getApp(o.app), `look up the app ${o.app}`) : undefined;
+  if (existing && existing.space?.name !== o.space)
+    fail({ code: 'bad-input', message: `The app ${existing.name} exists ${existing.space ? `in the space ${existing.space.name}` : 'outside any space'}, not in ${o.space}: pick another --app, or --space ${existing.space?.name ?? '<its space>'}.` });
+
+  // 2. pack and upload
+  const appJsonFile = path.join(o.dir, 'app.json');
+  if (!existsSync(appJsonFile)) fail({ code: 'bad-input', message: `${appJsonFile} is missing: deploy needs the app's app.json (formation, config vars, buildpacks).` });
+  let appJson: AppJson;
+  try {
+    appJson = JSON.parse(readFileSync(appJsonFile, 'utf8')) as AppJson;
+  } catch (err) {
+    return fail({ code: 'bad-input', message: `${appJsonFile} is not valid JSON: ${(err as Error).message}` });
+  }
+  const overrides: Record<string, string> = { 'app.json': `${JSON.stringify(deployManifest(appJson, o), null, 2)}\n` };
+  if (o.sparkVersion) overrides['.spark.version'] = `${o.sparkVersion}\n`;
+  const src = await packSource(o.dir, overrides);
+  say(`Packed ${src.files} files (${(src.data.length / 1e6).toFixed(1)} MB, sha256 ${src.sha256.slice(0, 12)}…)`);
+  const source = await api.send<Source>(createSource(), 'create a source upload URL');
+  try {
+    const put = await fetch(source.source_blob.put_url, { method: 'PUT', body: new Uint8Array(src.data), signal: AbortSignal.timeout(300_000) });
+    if (!put.ok) fail({ code: 'heroku-api', what: 'upload the source', status: put.status, message: put.statusText });
+  } catch (err) {
+    if (err instanceof SparkInSpaceError) throw err;
+    fail({ code: 'heroku-api', what: 'upload the source', status: 0, message: (err as Error).message });
+  }
+  say('Uploaded the source');
+  const version = `sha256-${src.sha256.slice(0, 16)}`;
+
+  // 3a. an existing app: a new build, then the formation
+  if (existing) {
+    say(`Building a new release of ${existing.name}`);
+    let build = await api.send<Build>(createBuild(existing.name, source.source_blob.get_url, version), `start a build of ${existing.name}`);
+    if (build.output_stream_url) await streamOutput(build.output_stream_url, write);
+    while (build.status === 'pending') {
+      await sleep(poll);
+      build = await api.send<Build>(getBuild(existing.name, build.id), `follow the build ${build.id}`);
+    }
+    if (build.status !== 'succeeded')
+      fail({ code: 'deploy-failed', app: existing.name, what: `the build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup: 'Nothing changed: the previous release keeps running. Fix the cause and run deploy again.' });
+    const updates = formationUpdates(o);
+    if (updates.length) {
+      await api.send(updateFormation(existing.name, updates), `scale ${existing.name}`);
+      say(`Scaled ${updates.map((u) => `${u.type}=${u.quantity ?? '-'}${u.dyno_size ? `:${u.dyno_size.name}` : ''}`).join(' ')}`);
+    }
+    return finish(existing.name, false, api, say);
+  }
+
+  // 3b. a new app in the space, from app.json
+  say(`Creating ${o.app ?? 'an app'} in the space ${o.space}${o.team ? ` (team ${o.team})` : ''} from app.json`);
+  let setup = await api.send<AppSetup>(
+    createAppSetup({ source_blob: { url: source.source_blob.get_url, version }, app: { ...(o.app ? { name: o.app } : {}), space: o.space, ...(o.team ? { organization: o.team } : {}) } }),
+    `create ${o.app ?? 'the app'} in ${o.space}`,
+  );
+  const name = setup.app.name;
+  const cleanup = `The app ${name} was created and left as it is: delete it with \`spark-in-space destroy -a ${name} --confirm ${name}\`, or fix the cause and run \`spark-in-space deploy --space ${o.space} -a ${name}\` to build it again.`;
+  try {
+    let streamed = false;
+    for (;;) {
+      if (!streamed && setup.build?.output_stream_url) {
+        streamed = true;
+        await streamOutput(setup.build.output_stream_url, write);
+      }
+      if (setup.status !== 'pending') break;
+      await sleep(poll);
+      setup = await api.send<AppSetup>(getAppSetup(setup.id), `follow the setup of ${name}`);
+    }
+    if (setup.status === 'failed')
+      fail({
+        code: 'deploy-failed',
+        app: name,
+        what: setup.failure_message || `the app setup ${setup.build?.status === 'failed' ? '(its build) ' : ''}failed`,
+        lines: [...(setup.manifest_errors ?? []).map((e) => `app.json: ${e}`), ...(setup.build?.status === 'failed' ? ['The build output is above.'] : [])],
+        cleanup,
+      });
+    const dns = await api.find<{ enabled: boolean }>(getAppFeature(name, 'spaces-dns-discovery'), `check DNS service discovery of ${name}`);
+    if (dns && !dns.enabled)
+      fail({ code: 'space-no-dns', space: o.space, why: `DNS service discovery is off for ${name}. Turn it on: heroku features:enable spaces-dns-discovery -a ${name}, then heroku ps:restart -a ${name}. ${cleanup}` });
+  } catch (err) {
+    // a lost connection (or an API failure) after the app exists: say what is left and how to clean up
+    if (isProblem(err, 'heroku-api') && err.problem.code === 'heroku-api' && !err.problem.hint) fail({ ...err.problem, hint: cleanup });
+    throw err;
+  }
+  return finish(name, true, api, say);
+}
+
+async function finish(name: string, created: boolean, api: Client, say: (line: string) => void): Promise<DeployResult> {
+  const app = await api.send<App>(getApp(name), `look up ${name}`);
+  say(`${created ? 'Created' : 'Deployed'} ${name}${app.space ? ` in the space ${app.space.name}` : ''}.`);
+  if (app.web_url) say(`Space proxy: ${app.web_url} (user spark; password: heroku config:get SPACE_PROXY_PASSWORD -a ${name})`);
+  say(`Health: spark-in-space status -a ${name}    A shell: spark-in-space shell -a ${name}`);
+  return { app: name, created, webUrl: app.web_url ?? undefined };
+}

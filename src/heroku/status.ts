@@ -1,0 +1,102 @@
+/**
+ * `spark-in-space status` as pure functions: the formation and dyno states from the Platform API
+ * and the master's /json (read through the space proxy) become one report with a health verdict,
+ * a table for people and JSON for scripts. Fetching is in the command (cli/commands/status.ts).
+ */
+import type { Dyno, Formation } from './api.js';
+
+export interface MasterJson {
+  url?: string;
+  status?: string;
+  workers?: { id: string; host: string; state: string; cores: number; coresused: number; memory: number; memoryused: number }[];
+  aliveworkers?: number;
+  cores?: number;
+  coresused?: number;
+  memory?: number;
+  memoryused?: number;
+  activeapps?: { id: string; name: string; cores?: number; state?: string; duration?: number }[];
+  activedrivers?: { id: string; state?: string; worker?: string }[];
+}
+
+export interface StatusReport {
+  app: string;
+  healthy: boolean;
+  problems: string[];
+  proxy?: string;
+  formation: { type: string; quantity: number; size: string; up: number; dynos: { name: string; state: string }[] }[];
+  master?: {
+    status: string;
+    url?: string;
+    workers: { alive: number; dead: number; list: { id: string; host: string; state: string; cores: string; memory: string }[] };
+    cores: { used: number; total: number };
+    memoryMb: { used: number; total: number };
+    apps: { id: string; name: string; cores?: number; state?: string }[];
+  };
+}
+
+const sizeOf = (f: Formation) => f.dyno_size?.name ?? f.size ?? '?';
+
+/** Pure: the report and its verdict. `master` is the /json answer, or the reason it could not be read. */
+export function statusReport(app: string, formation: Formation[], dynos: Dyno[], master: MasterJson | { error: string }, proxy?: string): StatusReport {
+  const problems: string[] = [];
+  const rows = [...formation]
+    .sort((a, b) => a.type.localeCompare(b.type))
+    .map((f) => {
+      const mine = dynos.filter((d) => d.type === f.type).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+      const up = mine.filter((d) => d.state === 'up').length;
+      if (up < f.quantity) {
+        const bad = mine.filter((d) => d.state !== 'up').map((d) => `${d.name} ${d.state}`);
+        problems.push(`${f.type}: ${up} of ${f.quantity} dynos up${bad.length ? ` (${bad.join(', ')})` : ''}`);
+      }
+      return { type: f.type, quantity: f.quantity, size: sizeOf(f), up, dynos: mine.map((d) => ({ name: d.name, state: d.state })) };
+    });
+  const workersWanted = formation.find((f) => f.type === 'worker')?.quantity ?? 0;
+  let masterOut: StatusReport['master'];
+  if ('error' in master) {
+    problems.push(`the master's /json could not be read through the proxy: ${master.error}`);
+  } else {
+    const list = (master.workers ?? []).map((w) => ({
+      id: w.id,
+      host: w.host,
+      state: w.state,
+      cores: `${w.coresused}/${w.cores}`,
+      memory: `${w.memoryused}/${w.memory} MB`,
+    }));
+    const alive = list.filter((w) => w.state === 'ALIVE').length;
+    masterOut = {
+      status: master.status ?? 'UNKNOWN',
+      url: master.url,
+      workers: { alive, dead: list.length - alive, list },
+      cores: { used: master.coresused ?? 0, total: master.cores ?? 0 },
+      memoryMb: { used: master.memoryused ?? 0, total: master.memory ?? 0 },
+      apps: (master.activeapps ?? []).map((a) => ({ id: a.id, name: a.name, cores: a.cores, state: a.state })),
+    };
+    if (masterOut.status !== 'ALIVE') problems.push(`the master answering the proxy is ${masterOut.status}, not ALIVE`);
+    if (alive < workersWanted) problems.push(`${alive} of ${workersWanted} workers registered ALIVE with the master`);
+  }
+  return { app, healthy: problems.length === 0, problems, proxy, formation: rows, master: masterOut };
+}
+
+const table = (rows: string[][]) => {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
+};
+
+/** Pure: the report as people read it. */
+export function renderStatus(r: StatusReport): string {
+  const out: string[] = [`=== ${r.app}: ${r.healthy ? 'healthy' : 'UNHEALTHY'}${r.proxy ? `  (proxy ${r.proxy})` : ''}`, ''];
+  out.push(
+    table([
+      ['TYPE', 'SIZE', 'UP', 'DYNOS'],
+      ...r.formation.map((f) => [f.type, f.size, `${f.up}/${f.quantity}`, f.dynos.map((d) => (d.state === 'up' ? d.name : `${d.name}(${d.state})`)).join(' ') || '-']),
+    ]),
+  );
+  if (r.master) {
+    const m = r.master;
+    out.push('', `Master ${m.status}${m.url ? ` ${m.url}` : ''}: ${m.workers.alive} workers alive${m.workers.dead ? `, ${m.workers.dead} dead` : ''}, cores ${m.cores.used}/${m.cores.total}, memory ${m.memoryMb.used}/${m.memoryMb.total} MB`);
+    if (m.workers.list.length) out.push('', table([['WORKER', 'STATE', 'CORES', 'MEMORY'], ...m.workers.list.map((w) => [w.host, w.state, w.cores, w.memory])]));
+    out.push('', m.apps.length ? table([['APP', 'NAME', 'CORES', 'STATE'], ...m.apps.map((a) => [a.id, a.name, String(a.cores ?? ''), a.state ?? ''])]) : 'No application running.');
+  }
+  if (r.problems.length) out.push('', 'Problems:', ...r.problems.map((p) => `  - ${p}`));
+  return `${out.join('\n')}\n`;
+}

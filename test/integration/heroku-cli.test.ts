@@ -1,0 +1,286 @@
+/**
+ * The CLI's Heroku commands (deploy, status, scale, ui, shell, submit, destroy) run as a user runs
+ * them (dist/cli/index.js) against the fake Platform API, which validates every request and
+ * response against Heroku's schema (fake.problems stays empty) and keeps a small world of spaces,
+ * apps, formations, setups and builds (test/helpers/fake-heroku-world.ts). Each failure has its
+ * own exit code (src/errors.ts exitCodeOf). `status` against a real master behind a real proxy is in
+ * test/e2e/space-proxy.test.ts.
+ */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tmpdir } from '../helpers/buildpack.js';
+import { cli, freePort } from '../helpers/cluster.js';
+import { startFakeHeroku, type FakeHeroku } from '../helpers/fake-heroku.js';
+import { addApp, newWorld } from '../helpers/fake-heroku-world.js';
+
+const TOKEN = 'HRKU-cli-token-0123456789abcdef';
+let fake: FakeHeroku;
+let home: string;
+const env = (extra: Record<string, string> = {}) => ({ HEROKU_API_URL: fake.url, HEROKU_API_KEY: TOKEN, HOME: home, SPARK_IN_SPACE_BACKOFF_MS: '20', HEROKU_APP: '', ...extra });
+const run = (args: string[], extra: Record<string, string> = {}) => cli(args, { env: env(extra), timeout: 60_000 });
+
+/** an app checkout like this repo's: app.json, Procfile, .spark.version, a secret in .env that must never be packed */
+function appDir(): string {
+  const dir = tmpdir('sis-deploy-app-');
+  writeFileSync(path.join(dir, 'app.json'), readFileSync(path.resolve('app.json')));
+  writeFileSync(path.join(dir, 'Procfile'), 'master: bin/spark-master\nworker: bin/spark-worker\nweb: bin/space-proxy\n');
+  writeFileSync(path.join(dir, '.spark.version'), '4.2.0\n');
+  writeFileSync(path.join(dir, '.env'), 'SPARK_AUTH_SECRET=local-secret-never-uploaded\n');
+  mkdirSync(path.join(dir, 'node_modules/x'), { recursive: true });
+  writeFileSync(path.join(dir, 'node_modules/x/index.js'), '');
+  return dir;
+}
+
+beforeEach(async () => {
+  home = tmpdir('sis-home-');
+  fake = await startFakeHeroku({ token: TOKEN, world: newWorld({ spaces: { 'data-space': { generation: 'cedar' }, 'fir-space': { generation: 'fir' } } }) });
+});
+afterEach(async () => {
+  expect(fake.problems).toEqual([]);
+  await fake.close();
+});
+
+describe('heroku-cli_deploy', () => {
+  it('creates the app in the space from app.json (overrides packed into it), streams the build, prints the proxy URL; again: a new build', async () => {
+    const dir = appDir();
+    const r = await run(['deploy', '--space', 'data-space', '-a', 'my-spark', '--workers', '3', '--worker-size', 'private-l-ram', '--masters', '1', '--spark-version', '3.5.9', '--dir', dir]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('-----> Installing Apache Spark 4.2.0 (hadoop3)');
+    expect(r.stderr).toMatch(/Packed \d+ files/);
+    expect(r.stderr).toContain('Space proxy: https://my-spark-0123456789ab.herokuapp.com/ (user spark; password: heroku config:get SPACE_PROXY_PASSWORD -a my-spark)');
+    const app = fake.world!.apps.get('my-spark')!;
+    expect(app.space).toBe('data-space');
+    expect(app.formation.worker).toEqual({ quantity: 3, size: 'Private-L-RAM' });
+    expect(app.config.SPARK_MASTERS).toBe('1');
+    expect(app.config.SPARK_AUTH_SECRET).toMatch(/^[0-9a-f]{64}$/);
+    // what was uploaded: the app without .env or node_modules, .spark.version from --spark-version
+    const blob = [...fake.world!.blobs.values()][0]!;
+    const list = await execa('tar', ['-tz'], { input: blob });
+    expect(list.stdout.split('\n').sort()).toEqual(['.spark.version', 'Procfile', 'app.json']);
+    const version = await execa('tar', ['-xzO', '.spark.version'], { input: blob });
+    expect(version.stdout).toBe('3.5.9');
+    expect(fake.calls.map((c) => c.route).filter(Boolean)).toEqual([
+      'space:Info',
+      'dyno-size:Info',
+      'app:Info',
+      'source:Create',
+      'app-setup:Create',
+      'app-setup:Info',
+      'app-setup:Info',
+      'app-feature:Info',
+      'app:Info',
+    ]);
+    expect(fake.calls.find((c) => c.route === 'app-setup:Create')!.body).toMatchObject({ app: { name: 'my-spark', space: 'data-space' }, source_blob: { version: expect.stringMatching(/^sha256-/) } });
+
+    const again = await run(['deploy', '--space', 'data-space', '-a', 'my-spark', '--workers', '4', '--dir', dir, '--json']);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ app: 'my-spark', created: false, webUrl: 'https://my-spark-0123456789ab.herokuapp.com/' });
+    expect(fake.calls.some((c) => c.route === 'build:Create')).toBe(true);
+    expect(app.formation.worker!.quantity).toBe(4);
+    expect(r.all + again.all).not.toContain(TOKEN);
+  });
+
+  it('a failed build: exit 7, the build output and how to clean up the app it left', async () => {
+    fake.world!.nextBuild = { outcome: 'failed', lines: ['-----> Installing Apache Spark 9.9.9', ' !     Spark 9.9.9 is not in the catalog.'], failure: 'app setup build failed' };
+    const r = await run(['deploy', '--space', 'data-space', '-a', 'bad-build', '--dir', appDir()]);
+    expect(r.exitCode, r.all).toBe(7);
+    expect(r.stdout).toContain('Spark 9.9.9 is not in the catalog.');
+    expect(r.stderr).toContain('The deploy of bad-build failed: app setup build failed.');
+    expect(r.stderr).toContain('delete it with `spark-in-space destroy -a bad-build --confirm bad-build`');
+  });
+
+  it('bad input, each with its own message and exit code, nothing created', async () => {
+    const dir = appDir();
+    const cases: [string[], number, RegExp, Record<string, string>?][] = [
+      [['deploy', '--space', 'no-such-space', '-a', 'x-app', '--dir', dir], 4, /Could not find the space no-such-space: HTTP 404 not_found/],
+      [['deploy', '--space', 'fir-space', '-a', 'x-app', '--dir', dir], 9, /The space fir-space cannot run a Spark cluster: it is a fir space, which has no DNS service discovery/],
+      [['deploy', '--space', 'data-space', '-a', 'x-app', '--worker-size', 'private-huge', '--dir', dir], 11, /There is no dyno size "private-huge"/],
+      [['deploy', '--space', 'data-space', '-a', 'x-app', '--dir', dir], 3, /Could not find the space data-space: HTTP 401 unauthorized.*\n.*The token was refused/, { HEROKU_API_KEY: 'HRKU-wrong-token-0000000000' }],
+      [['deploy', '--space', 'data-space', '-a', 'X_App', '--dir', dir], 2, /--app: must be a Heroku app name/],
+      [['deploy', '--space', 'data-space', '-a', 'x-app', '--workers', '-1', '--dir', dir], 2, /--workers: Too small/],
+    ];
+    for (const [args, code, message, extra] of cases) {
+      const r = await run(args, extra);
+      expect(r.exitCode, `${args.join(' ')}\n${r.all}`).toBe(code);
+      expect(r.stderr).toMatch(message);
+      expect(r.all).not.toContain('HRKU-wrong-token');
+    }
+    expect(fake.world!.apps.size).toBe(0);
+    expect(fake.calls.some((c) => c.route === 'source:Create')).toBe(false);
+  });
+
+  it('no token at all: exit 3 naming HEROKU_API_KEY and heroku login; a token from ~/.netrc works', async () => {
+    const none = await run(['status', '-a', 'my-spark'], { HEROKU_API_KEY: '' });
+    expect(none.exitCode).toBe(3);
+    expect(none.stderr).toContain('No Heroku API token.');
+    expect(none.stderr).toContain('machine 127.0.0.1');
+    writeFileSync(path.join(home, '.netrc'), `machine api.example.com\n  login a@b.c\n  password other\nmachine 127.0.0.1\n  login data@example.com\n  password ${TOKEN}\n`, { mode: 0o600 });
+    addApp(fake.world!, 'my-spark');
+    const r = await run(['scale', 'worker=2', '-a', 'my-spark'], { HEROKU_API_KEY: '' });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(fake.calls.at(-1)!.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('429 and 503 are retried; a connection dropped mid-deploy says what exists and how to clean up (exit 6)', async () => {
+    fake.failNext('space:Info', 429, 503);
+    fake.dropNext('app-setup:Info', 6);
+    const r = await run(['deploy', '--space', 'data-space', '-a', 'net-drop', '--dir', appDir()]);
+    expect(r.exitCode, r.all).toBe(6);
+    expect(r.stderr).toMatch(/find the space data-space: HTTP 429, trying again/);
+    expect(r.stderr).toMatch(/Could not follow the setup of net-drop: no answer from the Platform API/);
+    expect(r.stderr).toContain('The app net-drop was created and left as it is: delete it with `spark-in-space destroy -a net-drop --confirm net-drop`');
+    expect(fake.calls.filter((c) => c.route === 'app-setup:Info').length).toBe(6);
+  });
+
+  it('422 from Heroku keeps its message (exit 5)', async () => {
+    addApp(fake.world!, 'taken', { space: 'other-space' });
+    fake.world!.spaces['other-space'] = { generation: 'cedar' };
+    fake.respond('app-setup:Create', { id: 'invalid_params', message: 'Name is already taken' }, 422);
+    const r = await run(['deploy', '--space', 'data-space', '-a', 'new-one', '--dir', appDir()]);
+    expect(r.exitCode, r.all).toBe(5);
+    expect(r.stderr).toContain('Could not create new-one in data-space: HTTP 422 invalid_params: Name is already taken.');
+    const moved = await run(['deploy', '--space', 'data-space', '-a', 'taken', '--dir', appDir()]);
+    expect(moved.exitCode).toBe(2);
+    expect(moved.stderr).toContain('The app taken exists in the space other-space, not in data-space');
+  });
+});
+
+describe('heroku-cli_status', () => {
+  /** a stand-in proxy: basic auth spark:<password>, /json as a master answers */
+  async function proxyWith(json: unknown, password = 'proxy-password-0123') {
+    const s = http.createServer((req, res) => {
+      if (req.headers.authorization !== `Basic ${Buffer.from(`spark:${password}`).toString('base64')}`) return res.writeHead(401).end();
+      res.writeHead(req.url === '/json' ? 200 : 404, { 'Content-Type': 'application/json' }).end(JSON.stringify(json));
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/`, close: () => new Promise((r) => s.close(r)) };
+  }
+  const worker = (n: number, state = 'ALIVE') => ({ id: `worker-${n}`, host: `${n}.worker.my-spark.app.localspace`, port: 40000, state, cores: 8, coresused: 2, memory: 12288, memoryused: 1024 });
+
+  it('healthy: a table, --json that parses, exit 0; unhealthy (a crashed dyno, a worker missing): exit 8 naming each problem', async () => {
+    const p = await proxyWith({ url: 'spark://1.master.my-spark.app.localspace:7077', status: 'ALIVE', workers: [worker(1), worker(2)], aliveworkers: 2, cores: 16, coresused: 4, memory: 24576, memoryused: 2048, activeapps: [{ id: 'app-20261123101500-0001', name: 'etl', cores: 4, state: 'RUNNING' }] });
+    try {
+      addApp(fake.world!, 'my-spark');
+      const r = await run(['status', '-a', 'my-spark', '--proxy-url', p.url]);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toContain('=== my-spark: healthy');
+      expect(r.stdout).toMatch(/worker\s+Private-L\s+2\/2\s+worker\.1 worker\.2/);
+      expect(r.stdout).toContain('Master ALIVE spark://1.master.my-spark.app.localspace:7077: 2 workers alive, cores 4/16, memory 2048/24576 MB');
+      expect(r.stdout).toMatch(/app-20261123101500-0001\s+etl\s+4\s+RUNNING/);
+      const j = await run(['status', '-a', 'my-spark', '--json', '--proxy-url', p.url]);
+      expect(j.exitCode).toBe(0);
+      expect(JSON.parse(j.stdout)).toMatchObject({ app: 'my-spark', healthy: true, master: { status: 'ALIVE', workers: { alive: 2, dead: 0 }, cores: { used: 4, total: 16 } } });
+      expect(r.all + j.all).not.toContain('proxy-password-0123');
+
+      fake.world!.apps.get('my-spark')!.formation.worker!.quantity = 3;
+      fake.world!.apps.get('my-spark')!.dynoStates['worker.3'] = 'crashed';
+      const bad = await run(['status', '-a', 'my-spark', '--json', '--proxy-url', p.url]);
+      expect(bad.exitCode).toBe(8);
+      const report = JSON.parse(bad.stdout);
+      expect(report.healthy).toBe(false);
+      expect(report.problems).toEqual(['worker: 2 of 3 dynos up (worker.3 crashed)', '2 of 3 workers registered ALIVE with the master']);
+      expect(bad.stderr).toContain('The cluster my-spark is unhealthy:');
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('a wrong proxy password or an unreachable proxy is unhealthy, said without the password', async () => {
+    const p = await proxyWith({ status: 'ALIVE' }, 'another-password');
+    try {
+      addApp(fake.world!, 'my-spark');
+      const r = await run(['status', '-a', 'my-spark', '--proxy-url', p.url]);
+      expect(r.exitCode).toBe(8);
+      expect(r.stdout).toContain("the master's /json could not be read through the proxy: the proxy refused the password (HTTP 401)");
+      expect(r.all).not.toContain('proxy-password-0123');
+    } finally {
+      await p.close();
+    }
+    const closed = await freePort();
+    const gone = await run(['status', '-a', 'my-spark', '--proxy-url', `http://127.0.0.1:${closed}/`]);
+    expect(gone.exitCode).toBe(8);
+    expect(gone.stdout).toContain(`could not be read through the proxy: fetch failed (connect ECONNREFUSED 127.0.0.1:${closed})`);
+    const missing = await run(['status', '-a', 'nope-app']);
+    expect(missing.exitCode).toBe(4);
+    expect(missing.stderr).toContain('Could not look up the app nope-app: HTTP 404 not_found');
+  });
+});
+
+describe('heroku-cli_scale_ui_destroy', () => {
+  it('scale: PATCHes the formation, warns when SPARK_MASTERS disagrees, refuses worker=-1 and unknown types', async () => {
+    const app = addApp(fake.world!, 'my-spark');
+    const r = await run(['scale', 'worker=4:private-xl', 'master=2', '-a', 'my-spark', '--json']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(expect.arrayContaining([{ type: 'worker', quantity: 4, size: 'Private-XL' }, { type: 'master', quantity: 2, size: 'Private-M' }]));
+    expect(app.formation.worker).toEqual({ quantity: 4, size: 'Private-XL' });
+    expect(r.stderr).toContain('Warning: SPARK_MASTERS is 1 but there are now 2 master dynos');
+    expect(fake.calls.find((c) => c.route === 'formation:Batch Update')!.body).toEqual({ updates: [{ type: 'worker', quantity: 4, dyno_size: { name: 'private-xl' } }, { type: 'master', quantity: 2 }] });
+    const patches = fake.calls.filter((c) => c.route === 'formation:Batch Update').length;
+    for (const [args, code, msg] of [
+      [['scale', 'worker=-1', '-a', 'my-spark'], 2, /worker=-1: a dyno count is 0 to 100/],
+      [['scale', 'worker', '-a', 'my-spark'], 2, /"worker" is not TYPE=N\[:SIZE\]/],
+      [['scale', 'thrift=1', '-a', 'my-spark'], 2, /my-spark has no process type thrift; it has master, worker, web/],
+      [['scale', 'worker=2:private-huge', '-a', 'my-spark'], 5, /HTTP 422 invalid_params: Size private-huge is not a valid dyno size/],
+      [['scale', 'worker=2'], 2, /--app: is missing: name the app with -a\/--app/],
+    ] as [string[], number, RegExp][]) {
+      const b = await run(args);
+      expect(b.exitCode, `${args.join(' ')}\n${b.all}`).toBe(code);
+      expect(b.stderr).toMatch(msg);
+    }
+    expect(fake.calls.filter((c) => c.route === 'formation:Batch Update').length).toBe(patches + 1); // only the 422 one reached the API
+  });
+
+  it('ui: the proxy URL of the master, a worker, the history server, an application; --json parses; a bad dyno is refused', async () => {
+    addApp(fake.world!, 'my-spark');
+    const base = 'https://my-spark-0123456789ab.herokuapp.com';
+    const cases: [string[], string][] = [
+      [[], `${base}/`],
+      [['worker.2'], `${base}/set-backend/2.worker.my-spark.app.localspace:8081`],
+      [['master.2'], `${base}/set-backend/2.master.my-spark.app.localspace:8080`],
+      [['history.1'], `${base}/set-backend/1.history.my-spark.app.localspace:18080`],
+      [['app-20261123101500-0001'], `${base}/proxy/app-20261123101500-0001/`],
+    ];
+    for (const [args, url] of cases) {
+      const r = await run(['ui', ...args, '-a', 'my-spark']);
+      expect(r.stdout.trim(), r.all).toBe(url);
+    }
+    expect(JSON.parse((await run(['ui', 'worker.1', '-a', 'my-spark', '--json'])).stdout)).toEqual({ url: `${base}/set-backend/1.worker.my-spark.app.localspace:8081` });
+    const bad = await run(['ui', 'console.1', '-a', 'my-spark']);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain('"console.1" is not a dyno with a UI');
+  });
+
+  it('destroy: refused without the right --confirm (exit 2), then DELETE /apps/{app}; an unknown app is exit 4', async () => {
+    addApp(fake.world!, 'my-spark');
+    const no = await run(['destroy', '-a', 'my-spark', '--confirm', 'my-sparks']);
+    expect(no.exitCode).toBe(2);
+    expect(no.stderr).toContain('Confirm with --confirm my-spark (you gave "my-sparks")');
+    expect(fake.world!.apps.has('my-spark')).toBe(true);
+    const yes = await run(['destroy', '-a', 'my-spark', '--confirm', 'my-spark']);
+    expect(yes.exitCode, yes.all).toBe(0);
+    expect(fake.world!.apps.has('my-spark')).toBe(false);
+    expect((await run(['destroy', '-a', 'my-spark', '--confirm', 'my-spark'])).exitCode).toBe(4);
+  });
+});
+
+describe('heroku-cli_one_off', () => {
+  it('shell and submit run the launcher through `heroku run` with the app and size; without the heroku CLI: exit 10', async () => {
+    const bin = tmpdir('sis-fake-heroku-cli-');
+    const log = path.join(bin, 'argv');
+    writeFileSync(path.join(bin, 'heroku'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${log}\nexit 3\n`);
+    chmodSync(path.join(bin, 'heroku'), 0o755);
+    const sh = await run(['shell', '-a', 'my-spark', '--size', 'private-l'], { PATH: `${bin}:${process.env.PATH}` });
+    expect(sh.exitCode).toBe(3); // the one-off dyno's own exit code
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['run', '--app', 'my-spark', '--size', 'private-l', '--exit-code', '--', 'bin/spark-shell']);
+    const sub = await run(['submit', '-a', 'my-spark', '--', '--class', 'com.example.Job', 'job.jar', '2026-11-23'], { PATH: `${bin}:${process.env.PATH}` });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['run', '--app', 'my-spark', '--exit-code', '--', 'bin/spark-submit', '--class', 'com.example.Job', 'job.jar', '2026-11-23']);
+    expect(sub.exitCode).toBe(3);
+    const none = await run(['shell', '-a', 'my-spark'], { HEROKU_CLI: path.join(bin, 'no-such-heroku') });
+    expect(none.exitCode).toBe(10);
+    expect(none.stderr).toContain('`spark-in-space shell` runs in a one-off dyno through the heroku CLI, which is not on PATH.');
+  });
+});
