@@ -32,6 +32,7 @@ import {
   type Source,
   type Space,
 } from './api.js';
+import { appJsonProblems, procfileTypes } from './appjson.js';
 import type { Client } from './client.js';
 
 export interface DeployOptions {
@@ -126,6 +127,15 @@ export interface DeployResult {
 
 export async function deploy(o: DeployOptions, api: Client, say: (line: string) => void, write: (text: string) => void): Promise<DeployResult> {
   const poll = o.pollMs ?? 2000;
+  // 0. the app's own files: refused here rather than by Heroku after an app exists
+  const appJsonFile = path.join(o.dir, 'app.json');
+  if (!existsSync(appJsonFile)) fail({ code: 'bad-input', message: `${appJsonFile} is missing: deploy needs the app's app.json (formation, config vars, buildpacks).` });
+  let appJson: AppJson;
+  try {
+    appJson = JSON.parse(readFileSync(appJsonFile, 'utf8')) as AppJson;
+  } catch (err) {
+    return fail({ code: 'bad-input', message: `${appJsonFile} is not valid JSON: ${(err as Error).message}` });
+  }
   // 1. check what can be checked before anything exists
   const space = await api.send<Space>(getSpace(o.space), `find the space ${o.space}`, 'List your spaces with `heroku spaces`.');
   if (space.generation?.name && space.generation.name !== 'cedar')
@@ -137,16 +147,12 @@ export async function deploy(o: DeployOptions, api: Client, say: (line: string) 
   const existing = o.app ? await api.find<App>(getApp(o.app), `look up the app ${o.app}`) : undefined;
   if (existing && existing.space?.name !== o.space)
     fail({ code: 'bad-input', message: `The app ${existing.name} exists ${existing.space ? `in the space ${existing.space.name}` : 'outside any space'}, not in ${o.space}: pick another --app, or --space ${existing.space?.name ?? '<its space>'}.` });
+  // app.json's rules (appjson.ts), after the API has said whether a --worker-size exists
+  const procfile = existsSync(path.join(o.dir, 'Procfile')) ? readFileSync(path.join(o.dir, 'Procfile'), 'utf8') : '';
+  const manifestProblems = appJsonProblems(deployManifest(appJson, o), procfileTypes(procfile));
+  if (manifestProblems.length) fail({ code: 'bad-input', message: [`${appJsonFile} would be refused (nothing was created):`, ...manifestProblems.map((p) => `  ${p}`)].join('\n') });
 
   // 2. pack and upload
-  const appJsonFile = path.join(o.dir, 'app.json');
-  if (!existsSync(appJsonFile)) fail({ code: 'bad-input', message: `${appJsonFile} is missing: deploy needs the app's app.json (formation, config vars, buildpacks).` });
-  let appJson: AppJson;
-  try {
-    appJson = JSON.parse(readFileSync(appJsonFile, 'utf8')) as AppJson;
-  } catch (err) {
-    return fail({ code: 'bad-input', message: `${appJsonFile} is not valid JSON: ${(err as Error).message}` });
-  }
   const overrides: Record<string, string> = { 'app.json': `${JSON.stringify(deployManifest(appJson, o), null, 2)}\n` };
   if (o.sparkVersion) overrides['.spark.version'] = `${o.sparkVersion}\n`;
   const src = await packSource(o.dir, overrides);

@@ -27,7 +27,7 @@ const run = (args: string[], extra: Record<string, string> = {}) => cli(args, { 
 function appDir(): string {
   const dir = tmpdir('sis-deploy-app-');
   writeFileSync(path.join(dir, 'app.json'), readFileSync(path.resolve('app.json')));
-  writeFileSync(path.join(dir, 'Procfile'), 'master: bin/spark-master\nworker: bin/spark-worker\nweb: bin/space-proxy\n');
+  writeFileSync(path.join(dir, 'Procfile'), readFileSync(path.resolve('Procfile')));
   writeFileSync(path.join(dir, '.spark.version'), '4.2.0\n');
   writeFileSync(path.join(dir, '.env'), 'SPARK_AUTH_SECRET=local-secret-never-uploaded\n');
   mkdirSync(path.join(dir, 'node_modules/x'), { recursive: true });
@@ -282,5 +282,26 @@ describe('heroku-cli_one_off', () => {
     const none = await run(['shell', '-a', 'my-spark'], { HEROKU_CLI: path.join(bin, 'no-such-heroku') });
     expect(none.exitCode).toBe(10);
     expect(none.stderr).toContain('`spark-in-space shell` runs in a one-off dyno through the heroku CLI, which is not on PATH.');
+  });
+});
+
+describe('heroku-cli_manifest', () => {
+  it('an app.json Heroku would refuse is refused before anything is created, naming each problem', async () => {
+    const dir = appDir();
+    const bad = JSON.parse(readFileSync(path.join(dir, 'app.json'), 'utf8'));
+    bad.env.SPARK_AUTH_SECRET.generator = 'password';
+    writeFileSync(path.join(dir, 'app.json'), JSON.stringify(bad));
+    writeFileSync(path.join(dir, 'Procfile'), readFileSync(path.join(dir, 'Procfile'), 'utf8').replace(/^history:.*\n/m, ''));
+    const r = await run(['deploy', '--space', 'data-space', '-a', 'my-spark', '--dir', dir]);
+    expect(r.exitCode, r.all).toBe(2);
+    expect(r.stderr).toContain('would be refused (nothing was created):');
+    expect(r.stderr).toContain('env.SPARK_AUTH_SECRET');
+    delete bad.env.SPARK_AUTH_SECRET.generator;
+    writeFileSync(path.join(dir, 'app.json'), JSON.stringify(bad));
+    const r2 = await run(['deploy', '--space', 'data-space', '-a', 'my-spark', '--dir', dir]);
+    expect(r2.exitCode, r2.all).toBe(2);
+    expect(r2.stderr).toContain('formation.history: the Procfile has no "history" process type');
+    expect(fake.calls.some((c) => c.route === 'source:Create')).toBe(false);
+    expect(fake.world!.apps.size).toBe(0);
   });
 });

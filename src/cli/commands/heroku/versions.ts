@@ -13,7 +13,7 @@ export function javaFor(release: Release, current: number | undefined): number {
   return release.java.max;
 }
 
-const JAVA_LINE = /^java\.runtime\.version\s*=\s*(\S+)\s*$/m;
+const JAVA_LINE = /^java\.runtime\.version[ \t]*=[ \t]*(\S+)[ \t]*$/m;
 /** Pure: the Java major system.properties asks for (`1.8` → 8). */
 export function javaOf(text: string | undefined): number | undefined {
   const v = text && JAVA_LINE.exec(text)?.[1];

@@ -1,0 +1,137 @@
+/** The Heroku side's pure parts: app.json's rules (and this repo's app.json), .netrc, status verdicts, scale arguments, UI URLs, deploy's manifest, versions' Java. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { builtinCatalog, findRelease } from '../../src/catalog/index.js';
+import { appJsonProblems, procfileTypes, repositoryUrl } from '../../src/heroku/appjson.js';
+import { authFrom, parseNetrc } from '../../src/heroku/auth.js';
+import { deployManifest, formationUpdates } from '../../src/heroku/deploy.js';
+import { renderStatus, statusReport } from '../../src/heroku/status.js';
+import { mastersWarning, parseScale } from '../../src/cli/commands/heroku/scale.js';
+import { uiUrl } from '../../src/cli/commands/heroku/ui.js';
+import { herokuRunArgv } from '../../src/cli/commands/heroku/shell.js';
+import { javaFor, javaOf, withJava } from '../../src/cli/commands/heroku/versions.js';
+import { isProblem } from '../../src/errors.js';
+
+const json = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
+const problemOf = (f: () => unknown) => {
+  try {
+    f();
+  } catch (err) {
+    if (isProblem(err)) return err.problem;
+    throw err;
+  }
+  throw new Error('expected a problem');
+};
+
+describe('app.json', () => {
+  const appJson = json('app.json');
+  const pkg = json('package.json');
+  it("names this project's repository as its buildpack, the same URL as package.json's repository", () => {
+    const url = repositoryUrl(pkg)!;
+    expect(url).toMatch(/^https:\/\/github\.com\/[\w.-]+\/[\w.-]+$/);
+    expect(appJson.buildpacks.at(-1).url).toBe(url);
+    expect(appJson.repository).toBe(url);
+    expect(url).not.toBe('https://github.com/heroku/spark-in-space'); // the 2016 bash buildpack
+  });
+  it("follows Heroku's app.json rules and this project's (Procfile types, Private sizes, buildpack order, generated secrets, bucketeer as SPARK_S3)", () => {
+    expect(appJsonProblems(appJson, procfileTypes(readFileSync('Procfile', 'utf8')), repositoryUrl(pkg))).toEqual([]);
+    expect(appJson.env.SPARK_AUTH_SECRET.generator).toBe('secret');
+    expect(appJson.env.SPACE_PROXY_PASSWORD.generator).toBe('secret');
+    expect(appJson.addons).toContainEqual({ plan: 'bucketeer:hobbyist', as: 'SPARK_S3' });
+    expect(appJson.buildpacks.map((b: { url: string }) => b.url).slice(0, 3)).toEqual(['heroku/nodejs', 'heroku/jvm', 'heroku-community/nginx']);
+  });
+  it('finds what Heroku (or the cluster) would refuse', () => {
+    const ok = { formation: { master: { quantity: 1, size: 'private-m' }, worker: { quantity: 2 } }, buildpacks: [{ url: 'heroku/nodejs' }, { url: 'heroku/jvm' }, { url: 'https://github.com/x/y' }] };
+    expect(appJsonProblems(ok, ['master', 'worker'], 'https://github.com/x/y')).toEqual([]);
+    expect(appJsonProblems({ ...ok, name: 'x'.repeat(31) }, ['master', 'worker'])).toEqual(['name: is at most 30 characters']);
+    expect(appJsonProblems({ ...ok, formation: { ...ok.formation, worker: { quantity: 2, size: 'standard-2x' } } }, ['master', 'worker'])[0]).toMatch(/^formation\.worker\.size: must be a Private Space dyno size/);
+    expect(appJsonProblems({ ...ok, formation: { ...ok.formation, worker: { quantity: -1 } } }, ['master', 'worker'])[0]).toMatch(/^formation\.worker\.quantity/);
+    expect(appJsonProblems({ ...ok, env: { lower: 'x' } }, ['master', 'worker'])[0]).toMatch(/^env\.lower/);
+    expect(appJsonProblems({ ...ok, addons: [{ plan: 'bucketeer:hobbyist', as: 'spark-s3' }] }, ['master', 'worker'])[0]).toMatch(/^addons\.0\.as/);
+    expect(appJsonProblems({ ...ok, colour: 'red' }, ['master', 'worker'])[0]).toMatch(/colour/);
+    expect(appJsonProblems(ok, ['worker'])).toEqual(['formation.master: the Procfile has no "master" process type']);
+    expect(appJsonProblems({ ...ok, formation: { worker: { quantity: 1 } } }, ['master', 'worker'])).toEqual(['formation.master: missing (a cluster needs its master dynos)']);
+    expect(appJsonProblems({ ...ok, buildpacks: [{ url: 'https://github.com/x/y' }, { url: 'heroku/nodejs' }, { url: 'heroku/jvm' }] }, ['master', 'worker'], 'https://github.com/x/y')).toEqual([
+      "buildpacks: the last one must be this project's buildpack, https://github.com/x/y (found heroku/jvm)",
+      'buildpacks: heroku/nodejs must come before this buildpack (bin/compile runs on Node.js)',
+      'buildpacks: heroku/jvm must come before this buildpack (Spark runs on its Java)',
+    ]);
+    expect(repositoryUrl({ repository: 'https://github.com/a/b' })).toBe('https://github.com/a/b');
+    expect(procfileTypes('master: bin/spark-master\n# no\nweb: bin/space-proxy\n')).toEqual(['master', 'web']);
+  });
+  it("deploy's manifest: worker count and size, masters with SPARK_MASTERS; an existing app's formation updates", () => {
+    const m = deployManifest(appJson, { workers: 5, workerSize: 'private-xl', masters: 2 });
+    expect(m.formation!.worker).toEqual({ quantity: 5, size: 'private-xl' });
+    expect(m.formation!.master).toEqual({ quantity: 2, size: 'private-m' });
+    expect(m.env!.SPARK_MASTERS!.value).toBe('2');
+    expect(m.env!.SPARK_MASTERS!.description).toBe(appJson.env.SPARK_MASTERS.description);
+    expect(deployManifest(appJson, {})).toEqual(appJson);
+    expect(formationUpdates({ workers: 3 })).toEqual([{ type: 'worker', quantity: 3 }]);
+    expect(formationUpdates({ workerSize: 'private-l', masters: 1 })).toEqual([{ type: 'worker', dyno_size: { name: 'private-l' } }, { type: 'master', quantity: 1 }]);
+    expect(formationUpdates({})).toEqual([]);
+  });
+});
+
+describe('auth', () => {
+  it('HEROKU_API_KEY first, else the .netrc machine of the API host; HEROKU_API_URL sets the host', () => {
+    const netrc = 'machine api.heroku.com\n  login me@example.com\n  password tok-netrc\nmachine git.heroku.com login me password tok-git\n';
+    expect(parseNetrc(netrc)).toEqual({ 'api.heroku.com': { login: 'me@example.com', password: 'tok-netrc' }, 'git.heroku.com': { login: 'me', password: 'tok-git' } });
+    expect(authFrom({ HEROKU_API_KEY: 'tok-env' }, netrc)).toEqual({ token: 'tok-env', baseUrl: 'https://api.heroku.com', from: 'HEROKU_API_KEY' });
+    expect(authFrom({}, netrc)).toEqual({ token: 'tok-netrc', baseUrl: 'https://api.heroku.com', from: '~/.netrc (machine api.heroku.com)' });
+    expect(authFrom({ HEROKU_API_URL: 'http://127.0.0.1:5000/' }, netrc)).toEqual({ missing: '127.0.0.1' });
+    expect(authFrom({}, undefined)).toEqual({ missing: 'api.heroku.com' });
+  });
+});
+
+describe('status verdict', () => {
+  const formation = [
+    { type: 'master', quantity: 1, size: 'Private-M' },
+    { type: 'worker', quantity: 2, size: 'Private-L' },
+  ];
+  const up = [
+    { name: 'master.1', type: 'master', state: 'up' },
+    { name: 'worker.1', type: 'worker', state: 'up' },
+    { name: 'worker.2', type: 'worker', state: 'up' },
+  ];
+  const w = (n: number, state = 'ALIVE') => ({ id: `w${n}`, host: `${n}.worker.a.app.localspace`, state, cores: 8, coresused: 0, memory: 1000, memoryused: 0 });
+  it('healthy only with every dyno up, the master ALIVE and every worker registered', () => {
+    expect(statusReport('a', formation, up, { status: 'ALIVE', workers: [w(1), w(2)] }).healthy).toBe(true);
+    expect(statusReport('a', formation, up, { status: 'STANDBY', workers: [w(1), w(2)] }).problems).toEqual(['the master answering the proxy is STANDBY, not ALIVE']);
+    expect(statusReport('a', formation, up, { status: 'ALIVE', workers: [w(1), w(2, 'DEAD')] }).problems).toEqual(['1 of 2 workers registered ALIVE with the master']);
+    const crashed = statusReport('a', formation, [up[0]!, up[1]!, { ...up[2]!, state: 'crashed' }], { error: 'HTTP 502' });
+    expect(crashed.problems).toEqual(['worker: 1 of 2 dynos up (worker.2 crashed)', "the master's /json could not be read through the proxy: HTTP 502"]);
+    expect(renderStatus(crashed)).toContain('=== a: UNHEALTHY');
+    expect(renderStatus(crashed)).toMatch(/worker\s+Private-L\s+1\/2\s+worker\.1 worker\.2\(crashed\)/);
+  });
+});
+
+describe('scale, ui, one-off, versions', () => {
+  it('parses TYPE=N[:SIZE] and refuses the rest', () => {
+    expect(parseScale(['worker=3', 'master=2:private-l'])).toEqual([{ type: 'worker', quantity: 3 }, { type: 'master', quantity: 2, dyno_size: { name: 'private-l' } }]);
+    expect(parseScale(['worker=:private-xl'])).toEqual([{ type: 'worker', dyno_size: { name: 'private-xl' } }]);
+    for (const bad of [['worker=-1'], ['worker=101'], ['worker'], ['worker=x'], ['worker=1', 'worker=2'], ['master=0'], []])
+      expect(problemOf(() => parseScale(bad)), bad.join(' ')).toMatchObject({ code: 'bad-input' });
+    expect(mastersWarning(2, '1')).toMatch(/^SPARK_MASTERS is 1 but there are now 2 master dynos.*needs ZooKeeper/);
+    expect(mastersWarning(1, '1')).toBeUndefined();
+    expect(mastersWarning(1, null)).toBeUndefined();
+    expect(mastersWarning(undefined, '3')).toBeUndefined();
+  });
+  it('UI URLs through the proxy', () => {
+    expect(uiUrl('https://a-1.herokuapp.com/', 'a', undefined)).toBe('https://a-1.herokuapp.com/');
+    expect(uiUrl('https://a-1.herokuapp.com', 'a', 'worker.3')).toBe('https://a-1.herokuapp.com/set-backend/3.worker.a.app.localspace:8081');
+    expect(problemOf(() => uiUrl('https://a-1.herokuapp.com', 'a', 'worker'))).toMatchObject({ code: 'bad-input' });
+    expect(herokuRunArgv('a', 'bin/spark-shell', ['--driver-memory', '2g'], 'private-m')).toEqual(['run', '--app', 'a', '--size', 'private-m', '--exit-code', '--', 'bin/spark-shell', '--driver-memory', '2g']);
+  });
+  it("versions set keeps system.properties' Java when the Spark allows it, else the highest it supports", () => {
+    const cat = builtinCatalog();
+    expect(javaFor(findRelease(cat, '4.2.0'), 17)).toBe(17);
+    expect(javaFor(findRelease(cat, '4.2.0'), 11)).toBe(21);
+    expect(javaFor(findRelease(cat, '1.6.1'), 17)).toBe(8);
+    expect(javaOf('java.runtime.version=1.8\n')).toBe(8);
+    expect(javaOf('maven.version=3.9.9\njava.runtime.version = 17\n')).toBe(17);
+    expect(javaOf(undefined)).toBeUndefined();
+    expect(withJava('maven.version=3.9.9\njava.runtime.version=17\n', 8)).toBe('maven.version=3.9.9\njava.runtime.version=1.8\n');
+    expect(withJava('maven.version=3.9.9', 21)).toBe('maven.version=3.9.9\njava.runtime.version=21\n');
+    expect(withJava(undefined, 17)).toBe('java.runtime.version=17\n');
+  });
+});
