@@ -4,11 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * A file of this buildpack (`rel` from its root), from the module at `metaUrl`: two levels up from
- * dist/<module>/, one up from a bundled dist/*.mjs. The file itself decides, not its folder.
+ * A file of this buildpack (`rel` from its root), from the module at `metaUrl`: one level up from a
+ * bundled dist/*.mjs, two up from dist/<module>/. The file itself decides, not its folder.
  */
 export function buildpackFile(metaUrl: string, rel: string): string {
   const here = path.dirname(fileURLToPath(metaUrl));
-  const candidates = [path.resolve(here, '../..', rel), path.resolve(here, '..', rel)];
+  // one up first: a bundle's dist/ has no templates/ or bin/ of its own, so it cannot be mistaken
+  const candidates = [path.resolve(here, '..', rel), path.resolve(here, '../..', rel)];
   return candidates.find((f) => existsSync(f)) ?? candidates[0]!;
 }

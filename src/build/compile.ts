@@ -38,6 +38,7 @@ import { Extractor, TarballRefused, UnpackFsError } from './extract.js';
 import { detectJava, javaProblem } from './java.js';
 import type { Output } from './output.js';
 import { DYNO_PLATFORM, hostPlatform, JarRewriteFailed, pruneNatives } from './natives.js';
+import { installKit } from './kit.js';
 import { prune, PRUNE_VERSION, summarize } from './prune.js';
 import { resolveS3A, type S3AManifest } from '../s3a/install.js';
 
@@ -218,6 +219,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
     });
     const sparkHome = await installTree(cacheDir, m, buildDir, out, s3a?.files ?? []);
     await writeBuildFiles(buildDir, sparkHome, release, pkg, m, opts.buildpackDir, s3a?.manifest);
+    if (opts.buildpackDir) await installKit(opts.buildpackDir, buildDir, out);
     const s3aBytes = s3a ? s3a.manifest.jars.reduce((n, j) => n + j.size, 0) : 0;
     out.detail(
       `Installed ${mb(m.installedBytes + s3aBytes)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,

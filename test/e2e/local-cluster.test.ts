@@ -7,7 +7,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
-import { appWithSpark, buildJobJar, cli } from '../helpers/cluster.js';
+import { appWithSpark, buildJobApp, buildJobJar, cli } from '../helpers/cluster.js';
 import { DEFAULT_VERSION, NEWEST_35 } from '../helpers/spark.js';
 import { groupAlive } from '../../src/local/runner.js';
 
@@ -75,6 +75,23 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toContain('SUM=500000500000');
     expect(r.all).toMatch(/ INFO StandaloneAppClient|INFO .*Connecting to master/);
+  });
+
+  it('a job app built with this buildpack (SPARK_CLUSTER_APP) runs its driver on the cluster with its own bin/spark-submit, the buildpack dir gone', async () => {
+    const sumJobs = async () => JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout).master.completedapps.filter((a: { name: string }) => a.name === 'sum-job').length;
+    const before = await sumJobs();
+    const { slug, build } = await buildJobApp(DEFAULT_VERSION, { 'job.jar': readFileSync(jar), Procfile: 'job: bin/spark-submit --class SumJob job.jar\n' });
+    expect(build).toContain('added bin/spark-shell, bin/spark-submit');
+    // a one-off dyno of the job app: its slug as HOME, its own Spark, its own app name; the cluster's by SPARK_CLUSTER_APP
+    const r = await cli(
+      ['local', 'run', '--dir', app, 'bash', '-c', 'cd "$0" && export HOME="$0" SPARK_HOME="$0/spark-home" HEROKU_DNS_APP_NAME=job-app.app.localspace SPARK_CLUSTER_APP="$1" && exec bin/spark-submit --class SumJob job.jar', slug, appName],
+      { timeout: 150_000 },
+    );
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('SUM=500000500000');
+    expect(readFileSync(`${slug}/bin/spark-submit`, 'utf8')).toContain('.spark-in-space/buildpack/bin/spark-submit');
+    // it ran on the cluster's workers, as an application of its master
+    expect(await sumJobs()).toBe(before + 1);
   });
 
   it('LOG_LEVEL=WARN silences INFO lines', async () => {

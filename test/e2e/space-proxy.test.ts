@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appWithSpark, cli, freePort } from '../helpers/cluster.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
+import { startFakeHeroku } from '../helpers/fake-heroku.js';
+import { addApp, newWorld } from '../helpers/fake-heroku-world.js';
 
 const APP = 'e2e-proxy';
 const PASSWORD = 'e2e-proxy-password';
@@ -50,6 +52,30 @@ describe(`space proxy with real Spark ${DEFAULT_VERSION}`, () => {
     // the worker table lists both workers by their space names
     expect(html).toContain(`1.worker.${APP}.app.localspace`);
     expect(html).toContain(`2.worker.${APP}.app.localspace`);
+  });
+
+  it('spark-in-space status (Heroku side): the fake Platform API for the formation, this real master through this real proxy; exit 8 with a wrong password', async () => {
+    const token = 'HRKU-e2e-status-token-0123456789';
+    const fake = await startFakeHeroku({ token, world: newWorld() });
+    try {
+      addApp(fake.world!, APP, { config: { SPARK_MASTERS: '1', SPACE_PROXY_PASSWORD: PASSWORD } });
+      const env = { HEROKU_API_URL: fake.url, HEROKU_API_KEY: token };
+      const r = await cli(['status', '-a', APP, '--proxy-url', url, '--json'], { env });
+      expect(r.exitCode, r.all).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report).toMatchObject({ app: APP, healthy: true, master: { status: 'ALIVE', url: `spark://1.master.${APP}.app.localspace:7077`, workers: { alive: 2, dead: 0 } } });
+      expect(report.master.workers.list.map((w: { host: string }) => w.host).sort()).toEqual([`1.worker.${APP}.app.localspace`, `2.worker.${APP}.app.localspace`]);
+      expect(report.master.cores.total).toBeGreaterThan(0);
+      const table = await cli(['status', '-a', APP, '--proxy-url', url], { env });
+      expect(table.stdout).toMatch(new RegExp(`Master ALIVE spark://1\\.master\\.${APP}\\.app\\.localspace:7077: 2 workers alive`));
+      expect(table.all).not.toContain(PASSWORD);
+      const wrong = await cli(['status', '-a', APP, '--proxy-url', url], { env: { ...env, SPACE_PROXY_PASSWORD: 'not-the-password' } });
+      expect(wrong.exitCode).toBe(8);
+      expect(wrong.stdout).toContain('the proxy refused the password (HTTP 401)');
+      expect(fake.problems).toEqual([]);
+    } finally {
+      await fake.close();
+    }
   });
 
   it('set-backend to a worker UI works', async () => {

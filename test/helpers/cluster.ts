@@ -1,8 +1,8 @@
 /** A test app with a real compiled Spark, and the CLI driving `local` against it. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { bin, catalogFile, compile, REPO, tmpdir } from './buildpack.js';
+import { bin, catalogFile, compile, copyBuildpack, REPO, tmpdir } from './buildpack.js';
 import { startMirror } from './mirror.js';
 import { testDist } from './spark.js';
 
@@ -39,6 +39,31 @@ export async function appWithSpark(
   }
 }
 
+/**
+ * A job app (another app of the space, SPARK_CLUSTER_APP) built as Heroku builds it: bin/compile of
+ * a copy of the buildpack that is deleted afterwards, so the slug must hold everything its dynos run.
+ */
+export async function buildJobApp(version: string, files: Record<string, string | Buffer>): Promise<{ slug: string; build: string }> {
+  const slug = tmpdir('sis-job-app-');
+  writeFileSync(path.join(slug, '.spark.version'), `${version}\n`);
+  for (const [f, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(slug, f)), { recursive: true });
+    writeFileSync(path.join(slug, f), content);
+  }
+  const dist = testDist(version);
+  const mirror = await startMirror(dist.mirrorRoot);
+  const bp = copyBuildpack(tmpdir('sis-job-bp-'));
+  try {
+    const vars = { SPARK_MIRROR_URL: mirror.url, SPARK_CATALOG: catalogFile([{ version, pinned: { hadoop3: { sha512: dist.sha512 } } }]) };
+    const r = await compile(slug, tmpdir('sis-cache-'), vars, { bpDir: bp });
+    if (r.exitCode !== 0) throw new Error(`compile of the job app failed:\n${r.all}`);
+    return { slug, build: r.all };
+  } finally {
+    await mirror.close();
+    rmSync(bp, { recursive: true, force: true });
+  }
+}
+
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   const s = createServer();
@@ -49,7 +74,8 @@ export async function freePort(): Promise<number> {
 }
 
 export function cli(args: string[], opts: { input?: string; env?: Record<string, string>; timeout?: number } = {}) {
-  return execa(process.execPath, [path.join(REPO, 'dist/cli/index.js'), ...args], { reject: false, all: true, ...opts });
+  // the bundled entry package.json's `bin` installs: what users run
+  return execa(process.execPath, [path.join(REPO, 'dist/cli.mjs'), ...args], { reject: false, all: true, ...opts });
 }
 
 /** A Spark job jar built with javac against the distribution's jars: prints SUM=<1L..1000000L> (`fail`: exit 3; `sleep`: READY, then waits). */

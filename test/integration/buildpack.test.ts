@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bin, catalogFile, compile, copyBuildpack, makeApp, read, tmpdir } from '../helpers/buildpack.js';
+import { bin, buildpackDir, catalogFile, compile, copyBuildpack, makeApp, read, tmpdir } from '../helpers/buildpack.js';
 import { startMirror } from '../helpers/mirror.js';
 import { publish, sparkEntries, tgz } from '../helpers/tarball.js';
 
@@ -32,8 +32,12 @@ describe('release', () => {
     const { stdout } = await execa(bin('release'), [makeApp()]);
     expect(stdout.startsWith('---\n')).toBe(true);
     expect(parse(stdout)).toEqual({
-      default_process_types: { master: 'bin/spark-master', worker: 'bin/spark-worker', console: 'bin/console', web: 'bin/space-proxy', zookeeper: 'bin/zookeeper', history: 'bin/history' },
+      default_process_types: Object.fromEntries(
+        Object.entries({ master: 'spark-master', worker: 'spark-worker', console: 'console', web: 'space-proxy', zookeeper: 'zookeeper', history: 'history' }).map(([t, l]) => [t, `.spark-in-space/buildpack/bin/${l}`]),
+      ),
     });
+    // every default is a launcher of the kit bin/compile installs
+    for (const l of Object.values(parse(stdout).default_process_types as Record<string, string>)) expect(existsSync(path.join(buildpackDir(), l.replace('.spark-in-space/buildpack/', ''))), l).toBe(true);
   });
 });
 
@@ -59,6 +63,12 @@ describe('compile_buildpack_dir', () => {
       expect(existsSync(path.join(app, 'spark-home/bin/spark-submit'))).toBe(true);
       expect(existsSync(path.join(bp, 'spark-home'))).toBe(false);
       expect(read(bp, 'export')).toContain(`export SPARK_HOME="${path.join(app, 'spark-home')}"`);
+      // the launcher kit: what the app's dynos run, with the buildpack dir gone
+      for (const f of ['bin/spark-shell', 'bin/support/launch.sh', 'templates/spark-defaults.conf.ejs', 'dist/launch.mjs', 'dist/proxy.mjs'])
+        expect(existsSync(path.join(app, '.spark-in-space/buildpack', f)), f).toBe(true);
+      expect(read(app, 'bin/spark-shell')).toContain('.spark-in-space/buildpack/bin/spark-shell');
+      if (run === 'cold') expect(r.stdout).toMatch(/Launchers in \.spark-in-space\/buildpack\/ \(\d+ files\); added bin\/spark-shell, bin\/spark-submit/);
+      else expect(r.stdout).toMatch(/Launchers in \.spark-in-space\/buildpack\/ \(\d+ files\)\n/);
       if (run === 'cached') expect(r.stdout).toContain('Using the build cache');
     }
   });

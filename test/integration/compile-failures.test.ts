@@ -37,9 +37,9 @@ async function serve(data: Buffer) {
 }
 
 describe('version_bad', () => {
-  it('an unknown .spark.version lists what is supported', async () => {
-    const r = await mustFail('9.9.9', {});
-    expect(r.stderr).toContain('Spark 9.9.9 is not in the catalog.');
+  it('an unknown .spark.version (an old line the catalog lacks) lists what is supported', async () => {
+    const r = await mustFail('3.4.1', {});
+    expect(r.stderr).toContain('Spark 3.4.1 is not in the catalog.');
     expect(r.stderr).toMatch(/Supported: 1\.4\.1, 1\.6\.1, 1\.6\.2_scala_2\.11, 2\.0\.0, 2\.0\.2, 2\.1\.0, 2\.1\.1, 3\.5\.0–3\.5\.\d+ \(or 3\.5\)/);
   });
 

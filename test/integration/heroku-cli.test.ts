@@ -1,6 +1,6 @@
 /**
  * The CLI's Heroku commands (deploy, status, scale, ui, shell, submit, destroy) run as a user runs
- * them (dist/cli/index.js) against the fake Platform API, which validates every request and
+ * them (dist/cli.mjs, the bundle `bin` installs) against the fake Platform API, which validates every request and
  * response against Heroku's schema (fake.problems stays empty) and keeps a small world of spaces,
  * apps, formations, setups and builds (test/helpers/fake-heroku-world.ts). Each failure has its
  * own exit code (src/errors.ts exitCodeOf). `status` against a real master behind a real proxy is in
@@ -154,7 +154,7 @@ describe('heroku-cli_status', () => {
   async function proxyWith(json: unknown, password = 'proxy-password-0123') {
     const s = http.createServer((req, res) => {
       if (req.headers.authorization !== `Basic ${Buffer.from(`spark:${password}`).toString('base64')}`) return res.writeHead(401).end();
-      res.writeHead(req.url === '/json' ? 200 : 404, { 'Content-Type': 'application/json' }).end(JSON.stringify(json));
+      res.writeHead(req.url === '/json/' ? 200 : 404, { 'Content-Type': 'application/json' }).end(JSON.stringify(json));
     });
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/`, close: () => new Promise((r) => s.close(r)) };

@@ -163,7 +163,7 @@ describe('local_lifecycle with stand-in dynos', () => {
 describe('local CLI without a running space', () => {
   it('bad options name the flag as typed, with what a good value looks like', async () => {
     const r = await cli(['local', 'up', '--dir', tmpdir(), '--crash-cooldown', 'soon']);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('--crash-cooldown: "soon" is not a duration such as 30s, 10m, 24h');
   });
 
@@ -179,7 +179,7 @@ describe('local CLI without a running space', () => {
     expect(noDir.exitCode).toBe(1);
     expect(noDir.stderr).toContain('--history 1 needs SPARK_EVENTLOG_DIR in .env');
     const two = await cli(['local', 'up', '--dir', dir, '--detach', '--history', '2']);
-    expect(two.exitCode).toBe(1);
+    expect(two.exitCode).toBe(2);
     expect(two.stderr).toContain('--history: must be 0 or 1');
   });
 

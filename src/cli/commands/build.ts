@@ -4,9 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { compile } from '../../build/compile.js';
-import { consoleOutput } from '../../build/output.js';
-import { configEnv } from '../../local/runner.js';
 
 const Options = z.object({
   app: z.string().default('.'),
@@ -36,6 +33,8 @@ Examples:
     )
     .action(async (raw) => {
       const opts = Options.parse(raw);
+      // loaded when run, not for --help (bench/cli.ts)
+      const [{ compile }, { consoleOutput }, { configEnv }] = await Promise.all([import('../../build/compile.js'), import('../../build/output.js'), import('../../local/runner.js')]);
       const app = path.resolve(opts.app);
       const out = path.resolve(opts.out ?? path.join(app, '.spark-in-space', 'slug'));
       await mkdir(out, { recursive: true });

@@ -1,8 +1,6 @@
 /** `spark-in-space buildpack compile`: what bin/compile runs (bin/detect and bin/release are plain bash). */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { compile } from '../../build/compile.js';
-import { consoleOutput } from '../../build/output.js';
 import { readEnvDir } from '../../config/envdir.js';
 
 const Dirs = z.object({
@@ -22,6 +20,7 @@ export function buildpackCommand(): Command {
     .description('install the Spark of .spark.version into <build-dir>/spark-home and write .profile.d/spark.sh')
     .action(async (buildDir: string, cacheDir: string, envDir: string | undefined, options: { buildpackDir?: string }) => {
       const dirs = Dirs.parse({ buildDir, cacheDir, envDir });
+      const [{ compile }, { consoleOutput }] = await Promise.all([import('../../build/compile.js'), import('../../build/output.js')]);
       const env = await readEnvDir(dirs.envDir);
       await compile({
         buildDir: dirs.buildDir,

@@ -1,7 +1,6 @@
 /** `spark-in-space catalog`: the Spark versions `.spark.version` accepts. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { loadCatalog } from '../../build/compile.js';
 import { compareVersions, defaultRelease } from '../../catalog/index.js';
 import { parseConfig } from '../../config/schema.js';
 
@@ -12,8 +11,9 @@ export function catalogCommand(): Command {
     .description('list the Spark versions .spark.version accepts, their flavours, Java range and pins')
     .option('--json', 'machine-readable output')
     .addHelpText('after', '\nSPARK_CATALOG=FILE adds releases or pins checksums (see README).')
-    .action((raw) => {
+    .action(async (raw) => {
       const opts = Options.parse(raw);
+      const { loadCatalog } = await import('../../build/compile.js');
       const catalog = loadCatalog(parseConfig(process.env, 'build'), process.cwd());
       const def = defaultRelease(catalog).version;
       const releases = [...catalog.releases].sort((a, b) => compareVersions(a.version, b.version));

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { exitCodesHelp } from '../../../errors.js';
-import { deploy } from '../../../heroku/deploy.js';
 import { api, AppName, appOption, say } from './common.js';
 
 const Options = z.object({
@@ -45,6 +44,7 @@ ${exitCodesHelp()}`,
     )
     .action(async (raw) => {
       const o = Options.parse(raw);
+      const { deploy } = await import('../../../heroku/deploy.js');
       const result = await deploy({ ...o, dir: path.resolve(o.dir) }, api(), say, (text) => process.stdout.write(o.json ? '' : text));
       if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
     });

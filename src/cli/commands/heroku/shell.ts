@@ -1,6 +1,5 @@
 /** `spark-in-space shell` / `submit …`: bin/spark-shell or bin/spark-submit in a one-off dyno of the app, through the heroku CLI. */
 import { Command } from 'commander';
-import { execa } from 'execa';
 import { z } from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { appFrom, appOption } from './common.js';
@@ -16,6 +15,7 @@ async function run(app: string, launcher: string, args: string[], size?: string)
   const command = `spark-in-space ${launcher === 'bin/spark-shell' ? 'shell' : 'submit'}`;
   const heroku = process.env.HEROKU_CLI || 'heroku';
   try {
+    const { execa } = await import('execa');
     const r = await execa(heroku, herokuRunArgv(app, launcher, args, size), { stdio: 'inherit', reject: false });
     if ((r as { code?: string }).code === 'ENOENT') fail({ code: 'heroku-cli-missing', command });
     process.exitCode = r.exitCode ?? 1;

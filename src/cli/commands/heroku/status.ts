@@ -17,9 +17,9 @@ const Options = z.object({
 async function masterJson(proxy: string, password: string | undefined): Promise<MasterJson | { error: string }> {
   if (!password) return { error: 'no proxy password (the app has no SPACE_PROXY_PASSWORD: set SPACE_PROXY_PASSWORD in your shell to the password of the user spark)' };
   try {
-    const res = await fetch(new URL('/json', proxy), { headers: { Authorization: `Basic ${Buffer.from(`${USER}:${password}`).toString('base64')}` }, signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(new URL('/json/', proxy), { headers: { Authorization: `Basic ${Buffer.from(`${USER}:${password}`).toString('base64')}` }, signal: AbortSignal.timeout(15_000) });
     if (res.status === 401) return { error: 'the proxy refused the password (HTTP 401)' };
-    if (!res.ok) return { error: `HTTP ${res.status} from ${new URL('/json', proxy).href}` };
+    if (!res.ok) return { error: `HTTP ${res.status} from ${new URL('/json/', proxy).href}` };
     return (await res.json()) as MasterJson;
   } catch (err) {
     return { error: `${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause?: Error }).cause!.message})` : ''}` };

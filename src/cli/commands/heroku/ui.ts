@@ -1,6 +1,5 @@
 /** `spark-in-space ui [dyno]`: the space proxy URL that shows the master's, a worker's, the history server's or an application's UI. */
 import { Command } from 'commander';
-import { execa } from 'execa';
 import { z } from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, type App } from '../../../heroku/api.js';
@@ -52,6 +51,7 @@ ${exitCodesHelp()}`,
       process.stdout.write(o.json ? `${JSON.stringify({ url })}\n` : `${url}\n`);
       if (o.open) {
         const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+        const { execa } = await import('execa');
         const r = await execa(opener, [url], { reject: false, stdio: 'ignore', detached: true });
         if (r.failed) say(`Could not open a browser (${opener}): open the URL above yourself.`);
       }

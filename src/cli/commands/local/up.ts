@@ -2,7 +2,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { fail } from '../../../errors.js';
@@ -145,7 +144,8 @@ async function detach(o: Up): Promise<void> {
   mkdirSync(logsDir(o.dir), { recursive: true });
   const logFile = path.join(logsDir(o.dir), 'supervisor.log');
   const out = openSync(logFile, 'a');
-  const cli = fileURLToPath(new URL('../../index.js', import.meta.url));
+  // this very entry (dist/cli.mjs, the bundle `bin` installs, or dist/cli/index.js)
+  const cli = process.argv[1]!;
   const args = [cli, 'local', 'up', '--supervise', '--dir', o.appDir, '--app', o.app, '--masters', String(o.masters), '--workers', String(o.workers), '--zookeepers', String(o.zookeepers), '--port', String(o.port)];
   args.push('--crash-cooldown', `${o.crashCooldown}ms`, '--max-crash-cooldown', `${o.maxCrashCooldown}ms`, '--timeout', `${o.timeout}ms`);
   if (o.sparkHome) args.push('--spark-home', o.sparkHome);

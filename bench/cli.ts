@@ -1,0 +1,63 @@
+/**
+ * Benchmark of the CLI's start-up (not a test): `npm run bench:cli`. In one run: bare `node -e 0`
+ * (the floor on this machine), `spark-in-space --help` from the compiled modules and from the
+ * bundled entry (what `bin` installs), and `status --json` against the fake Platform API and a
+ * stand-in proxy on loopback. Medians of N runs; target <= 150 ms for --help. Writes
+ * bench/results/cli.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { startFakeHeroku } from '../test/helpers/fake-heroku.js';
+import { addApp, newWorld } from '../test/helpers/fake-heroku-world.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const runs = Number(process.env.BENCH_RUNS ?? 15);
+
+async function median(argv: string[], env: Record<string, string> = {}, expectCode = 0): Promise<{ medianMs: number; minMs: number; maxMs: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < runs + 2; i++) {
+    const t = process.hrtime.bigint();
+    const r = await execa(process.execPath, argv, { reject: false, env, cwd: repo });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.exitCode !== expectCode) throw new Error(`${argv.join(' ')} exited ${r.exitCode}: ${r.all ?? r.stderr}`);
+    if (i >= 2) times.push(ms); // two warm-ups: the page cache
+  }
+  times.sort((a, b) => a - b);
+  const r1 = (n: number) => Math.round(n * 10) / 10;
+  return { medianMs: r1(times[Math.floor(times.length / 2)]!), minMs: r1(times[0]!), maxMs: r1(times.at(-1)!) };
+}
+
+const TOKEN = 'HRKU-bench-token-0123456789abcdef';
+const fake = await startFakeHeroku({ token: TOKEN, world: newWorld() });
+addApp(fake.world!, 'bench-spark');
+const master = { url: 'spark://1.master.bench-spark.app.localspace:7077', status: 'ALIVE', workers: [1, 2].map((n) => ({ id: `w${n}`, host: `${n}.worker.bench-spark.app.localspace`, port: 1, state: 'ALIVE', cores: 8, coresused: 0, memory: 1, memoryused: 0 })), cores: 16, coresused: 0, memory: 2, memoryused: 0, activeapps: [] };
+const proxy = http.createServer((_, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(master)));
+await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;
+try {
+  const bare = await median(['-e', '0']);
+  const help = await median([path.join(repo, 'dist/cli/index.js'), '--help']);
+  const helpBundled = await median([path.join(repo, 'dist/cli.mjs'), '--help']);
+  const env = { HEROKU_API_URL: fake.url, HEROKU_API_KEY: TOKEN, PATH: process.env.PATH ?? '' };
+  const status = await median([path.join(repo, 'dist/cli.mjs'), 'status', '-a', 'bench-spark', '--json', '--proxy-url', proxyUrl], env);
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    runs,
+    bareNode: bare,
+    help: { modules: help, bundled: helpBundled, overBareNodeMs: Math.round((helpBundled.medianMs - bare.medianMs) * 10) / 10, targetMs: 150, met: helpBundled.medianMs <= 150 },
+    statusJson: { bundled: status, calls: 'GET app, formation, dynos, config-vars (fake API) + /json/ (stand-in proxy)' },
+  };
+  mkdirSync(path.join(repo, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(repo, 'bench/results/cli.json'), `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  if (fake.problems.length) throw new Error(`the fake API saw schema problems: ${fake.problems.join('; ')}`);
+} finally {
+  await fake.close();
+  proxy.close();
+}
