@@ -40,7 +40,14 @@ export interface Auth {
 /** Pure: the base URL and token from the environment and a .netrc's text. */
 export function authFrom(env: NodeJS.ProcessEnv, netrcText: string | undefined): Auth | { missing: string } {
   const baseUrl = (env.HEROKU_API_URL || DEFAULT_API_URL).replace(/\/+$/, '');
-  const host = new URL(baseUrl).hostname;
+  let host: string;
+  try {
+    const u = new URL(baseUrl);
+    if (!/^https?:$/.test(u.protocol)) throw new Error('not http(s)');
+    host = u.hostname;
+  } catch {
+    return fail({ code: 'bad-input', message: `HEROKU_API_URL="${baseUrl.slice(0, 80)}" is not an http(s) URL (example: HEROKU_API_URL=https://api.heroku.com, or unset it).` });
+  }
   if (env.HEROKU_API_KEY) return { token: env.HEROKU_API_KEY.trim(), baseUrl, from: 'HEROKU_API_KEY' };
   const m = netrcText ? parseNetrc(netrcText)[host] : undefined;
   if (m?.password) return { token: m.password, baseUrl, from: `~/.netrc (machine ${host})` };

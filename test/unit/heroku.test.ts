@@ -80,6 +80,7 @@ describe('auth', () => {
     expect(authFrom({}, netrc)).toEqual({ token: 'tok-netrc', baseUrl: 'https://api.heroku.com', from: '~/.netrc (machine api.heroku.com)' });
     expect(authFrom({ HEROKU_API_URL: 'http://127.0.0.1:5000/' }, netrc)).toEqual({ missing: '127.0.0.1' });
     expect(authFrom({}, undefined)).toEqual({ missing: 'api.heroku.com' });
+    expect(problemOf(() => authFrom({ HEROKU_API_URL: 'api.heroku.com' }, netrc))).toMatchObject({ code: 'bad-input', message: expect.stringContaining('HEROKU_API_URL="api.heroku.com" is not an http(s) URL') });
   });
 });
 
