@@ -305,3 +305,32 @@ describe('heroku-cli_manifest', () => {
     expect(fake.world!.apps.size).toBe(0);
   });
 });
+
+describe('heroku-cli_versions', () => {
+  it('versions lists the catalog with the app’s own; versions set writes .spark.version and keeps Java in range; junk is refused', async () => {
+    const dir = tmpdir('sis-versions-');
+    writeFileSync(path.join(dir, 'system.properties'), 'java.runtime.version=17\nmaven.version=3.9.9\n');
+    const list = await run(['versions', '--dir', dir, '--json']);
+    expect(list.exitCode, list.all).toBe(0);
+    const j = JSON.parse(list.stdout);
+    expect(j.app).toEqual({ requested: null, version: j.default });
+    expect(j.releases.map((r: { version: string }) => r.version)).toEqual(expect.arrayContaining(['4.3.0', '4.2.0', '3.5.9', '1.6.1']));
+    const old = await run(['versions', 'set', '1.6.1', '--dir', dir]);
+    expect(old.exitCode, old.all).toBe(0);
+    expect(readFileSync(path.join(dir, '.spark.version'), 'utf8')).toBe('1.6.1\n');
+    expect(readFileSync(path.join(dir, 'system.properties'), 'utf8')).toBe('java.runtime.version=1.8\nmaven.version=3.9.9\n');
+    const line = await run(['versions', 'set', '4.3', '--dir', dir]);
+    expect(line.stdout).toContain('.spark.version: 4.3 (today 4.3.0)');
+    expect(readFileSync(path.join(dir, 'system.properties'), 'utf8')).toBe('java.runtime.version=17\nmaven.version=3.9.9\n');
+    const newer = await run(['versions', 'set', '4.3.1', '--dir', dir]);
+    expect(newer.exitCode).toBe(0);
+    expect(newer.stderr).toContain('Note: Spark 4.3.1 is newer than this catalog: it will build with the facts of the 4.3 line (4.3.0)');
+    expect(JSON.parse((await run(['versions', '--dir', dir, '--json'])).stdout).app).toEqual({ requested: '4.3.1', version: '4.3.1' });
+    for (const bad of ['latest', '3.4.1']) {
+      const r = await run(['versions', 'set', bad, '--dir', dir]);
+      expect(r.exitCode, r.all).toBe(bad === 'latest' ? 2 : 1);
+      expect(r.stderr).toMatch(bad === 'latest' ? /"latest" is not a Spark version/ : /Spark 3\.4\.1 is not in the catalog/);
+    }
+    expect(readFileSync(path.join(dir, '.spark.version'), 'utf8')).toBe('4.3.1\n');
+  });
+});

@@ -126,7 +126,10 @@ describe('scale, ui, one-off, versions', () => {
   it("versions set keeps system.properties' Java when the Spark allows it, else the highest it supports", () => {
     const cat = builtinCatalog();
     expect(javaFor(findRelease(cat, '4.2.0'), 17)).toBe(17);
-    expect(javaFor(findRelease(cat, '4.2.0'), 11)).toBe(21);
+    expect(javaFor(findRelease(cat, '4.2.0'), 11)).toBe(17);
+    expect(javaFor(findRelease(cat, '4.2.0'), 8)).toBe(17);
+    expect(javaFor(findRelease(cat, '4.2.0'), 21)).toBe(21);
+    expect(javaFor(findRelease(cat, '3.5.9'), 8)).toBe(8);
     expect(javaFor(findRelease(cat, '1.6.1'), 17)).toBe(8);
     expect(javaOf('java.runtime.version=1.8\n')).toBe(8);
     expect(javaOf('maven.version=3.9.9\njava.runtime.version = 17\n')).toBe(17);

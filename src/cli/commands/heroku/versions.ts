@@ -4,13 +4,14 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { builtinCatalog, compareVersions, defaultRelease, findRelease, parseVersionFile, type Release } from '../../../catalog/index.js';
-import { exitCodesHelp } from '../../../errors.js';
+import { exitCodesHelp, fail } from '../../../errors.js';
 import { say } from './common.js';
 
-/** Pure: the Java major for `release`: the current one when it is in range, else the highest it supports (17 at least where allowed). */
+/** Pure: the Java major for `release`: the current one when it is in range, else 17 (this project's) when allowed, else the highest it supports. */
 export function javaFor(release: Release, current: number | undefined): number {
-  if (current !== undefined && current >= release.java.min && current <= release.java.max) return current;
-  return release.java.max;
+  const ok = (j: number) => j >= release.java.min && j <= release.java.max;
+  if (current !== undefined && ok(current)) return current;
+  return ok(17) ? 17 : release.java.max;
 }
 
 const JAVA_LINE = /^java\.runtime\.version[ \t]*=[ \t]*(\S+)[ \t]*$/m;
@@ -62,11 +63,14 @@ export function versionsCommand(): Command {
     .command('set')
     .description('write .spark.version, and the Java of system.properties when the new Spark needs another')
     .argument('<version>', 'an exact release (4.2.0) or a line (4.2: its newest patch at every build)')
-    .option('--dir <dir>', 'the app', '.')
-    .action((version: string, raw) => {
-      const o = z.object({ dir: z.string() }).parse(raw);
+    .option('--dir <dir>', 'the app (default: .)')
+    .action((version: string, _raw, self: Command) => {
+      // --dir may be parsed by `versions` itself (it has the option too): read both levels
+      const o = z.object({ dir: z.string().default('.') }).parse(self.optsWithGlobals());
       const dir = path.resolve(o.dir);
       const catalog = builtinCatalog();
+      if (!/^\d+\.\d+(\.\d+(_[a-z0-9_.]+)?)?$/.test(version))
+        fail({ code: 'bad-input', message: `"${version.slice(0, 40)}" is not a Spark version: give an exact release (spark-in-space versions set 4.2.0) or a line (4.2: its newest patch at every build).` });
       const wanted = parseVersionFile(version, catalog)!;
       const release = findRelease(catalog, wanted);
       if (release.inferredFrom) say(`Note: Spark ${release.version} is newer than this catalog: it will build with the facts of ${release.inferredFrom}, checked against the mirrors' .sha512.`);
