@@ -205,7 +205,7 @@ export function describe(p: Problem): string[] {
           : p.status === 403
             ? 'The token’s account may not do this: ask the team admin for the deploy/operate permission.'
             : undefined;
-      return [`Could not ${p.what}: ${why}.`, ...(fix ? [fix] : []), ...(p.hint ? [p.hint] : [])];
+      return [`Could not ${p.what}: ${why}${/[.!?]$/.test(why) ? '' : '.'}`, ...(fix ? [fix] : []), ...(p.hint ? [p.hint] : [])];
     }
     case 'dyno-size-unknown':
       return [`There is no dyno size "${p.size}".`, `Private Space sizes: ${p.known.join(', ')} (example: --worker-size private-l)`];

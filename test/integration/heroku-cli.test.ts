@@ -123,6 +123,12 @@ describe('heroku-cli_deploy', () => {
     const r = await run(['scale', 'worker=2', '-a', 'my-spark'], { HEROKU_API_KEY: '' });
     expect(r.exitCode, r.all).toBe(0);
     expect(fake.calls.at(-1)!.authorization).toBe(`Bearer ${TOKEN}`);
+    // an account without access to the app: 403, Heroku's id and message, a hint
+    fake.failNext('formation:List', 403);
+    const denied = await run(['scale', 'worker=2', '-a', 'my-spark']);
+    expect(denied.exitCode).toBe(3);
+    expect(denied.stderr).toContain('Could not list the formation of my-spark: HTTP 403 forbidden: You do not have access to the app.');
+    expect(denied.stderr).toContain('ask the team admin');
   });
 
   it('429 and 503 are retried; a connection dropped mid-deploy says what exists and how to clean up (exit 6)', async () => {
