@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { builtinCatalog, compareVersions, defaultRelease, findRelease, parseVersionFile, resolve, supportedList } from '../../src/catalog/index.js';
-import { isProblem } from '../../src/errors.js';
+import { problemOf } from '../helpers/problem.js';
 
 const cat = builtinCatalog();
-const problemOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (err) {
-    if (isProblem(err)) return err.problem;
-    throw err;
-  }
-  throw new Error('expected a problem');
-};
 
 describe('catalog', () => {
   it('defaults to the newest release with a pinned checksum: 4.2.0', () => {

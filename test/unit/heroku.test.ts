@@ -10,18 +10,9 @@ import { mastersWarning, parseScale } from '../../src/cli/commands/heroku/scale.
 import { uiUrl } from '../../src/cli/commands/heroku/ui.js';
 import { herokuRunArgv } from '../../src/cli/commands/heroku/shell.js';
 import { javaFor, javaOf, withJava } from '../../src/cli/commands/heroku/versions.js';
-import { isProblem } from '../../src/errors.js';
+import { problemOf } from '../helpers/problem.js';
 
 const json = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
-const problemOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (err) {
-    if (isProblem(err)) return err.problem;
-    throw err;
-  }
-  throw new Error('expected a problem');
-};
 
 describe('app.json', () => {
   const appJson = json('app.json');
