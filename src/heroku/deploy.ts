@@ -32,7 +32,7 @@ import {
   type Source,
   type Space,
 } from './api.js';
-import { appJsonProblems, procfileTypes } from './appjson.js';
+import { appJsonProblems, PRIVATE_SIZES, procfileTypes } from './appjson.js';
 import type { Client } from './client.js';
 
 export interface DeployOptions {
@@ -142,7 +142,7 @@ export async function deploy(o: DeployOptions, api: Client, say: (line: string) 
     fail({ code: 'space-no-dns', space: o.space, why: `it is a ${space.generation.name} space, which has no DNS service discovery` });
   if (o.workerSize) {
     const size = await api.find(getDynoSize(o.workerSize), `check the dyno size ${o.workerSize}`);
-    if (!size) fail({ code: 'dyno-size-unknown', size: o.workerSize, known: ['private-s', 'private-m', 'private-l', 'private-l-ram', 'private-xl', 'private-2xl'] });
+    if (!size) fail({ code: 'dyno-size-unknown', size: o.workerSize, known: [...PRIVATE_SIZES] });
   }
   const existing = o.app ? await api.find<App>(getApp(o.app), `look up the app ${o.app}`) : undefined;
   if (existing && existing.space?.name !== o.space)

@@ -230,14 +230,19 @@ describe('heroku-cli_scale_ui_destroy', () => {
       [['scale', 'worker=-1', '-a', 'my-spark'], 2, /worker=-1: a dyno count is 0 to 100/],
       [['scale', 'worker', '-a', 'my-spark'], 2, /"worker" is not TYPE=N\[:SIZE\]/],
       [['scale', 'thrift=1', '-a', 'my-spark'], 2, /my-spark has no process type thrift; it has master, worker, web/],
-      [['scale', 'worker=2:private-huge', '-a', 'my-spark'], 5, /HTTP 422 invalid_params: Size private-huge is not a valid dyno size/],
+      [['scale', 'worker=2:private-huge', '-a', 'my-spark'], 11, /There is no dyno size "private-huge"/],
       [['scale', 'worker=2'], 2, /--app: is missing: name the app with -a\/--app/],
     ] as [string[], number, RegExp][]) {
       const b = await run(args);
       expect(b.exitCode, `${args.join(' ')}\n${b.all}`).toBe(code);
       expect(b.stderr).toMatch(msg);
     }
-    expect(fake.calls.filter((c) => c.route === 'formation:Batch Update').length).toBe(patches + 1); // only the 422 one reached the API
+    expect(fake.calls.filter((c) => c.route === 'formation:Batch Update').length).toBe(patches); // none of the refused ones reached the formation
+    // a size the API's own check lets through but the formation update refuses: Heroku's 422, exit 5
+    fake.respond('dyno-size:Info', { id: '01234567-89ab-4def-8123-456789abcdef', name: 'Private-Huge' });
+    const rejected = await run(['scale', 'worker=2:private-huge', '-a', 'my-spark']);
+    expect(rejected.exitCode, rejected.all).toBe(5);
+    expect(rejected.stderr).toContain('HTTP 422 invalid_params: Size private-huge is not a valid dyno size.');
   });
 
   it('ui: the proxy URL of the master, a worker, the history server, an application; --json parses; a bad dyno is refused', async () => {

@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
-import { getConfigVars, listFormation, updateFormation, type Formation, type FormationUpdate } from '../../../heroku/api.js';
+import { getConfigVars, getDynoSize, listFormation, updateFormation, type Formation, type FormationUpdate } from '../../../heroku/api.js';
+import { PRIVATE_SIZES } from '../../../heroku/appjson.js';
 import { api, appFrom, appOption, say } from './common.js';
 
 /** Pure: `worker=3`, `master=2`, `worker=4:private-l` → formation updates; anything else is bad input. */
@@ -56,6 +57,8 @@ ${exitCodesHelp()}`,
       const unknown = updates.filter((u) => !current.some((f) => f.type === u.type));
       if (unknown.length)
         fail({ code: 'bad-input', message: `${app} has no process type ${unknown.map((u) => u.type).join(', ')}; it has ${current.map((f) => f.type).join(', ') || 'none'}` });
+      for (const size of new Set(updates.flatMap((u) => (u.dyno_size ? [u.dyno_size.name] : []))))
+        if (!(await h.find(getDynoSize(size), `check the dyno size ${size}`))) fail({ code: 'dyno-size-unknown', size, known: [...PRIVATE_SIZES] });
       const after = await h.send<Formation[]>(updateFormation(app, updates), `scale ${app}`);
       const vars = await h.send<Record<string, string | null>>(getConfigVars(app), `read the config vars of ${app}`);
       const warning = mastersWarning(updates.find((u) => u.type === 'master')?.quantity, vars.SPARK_MASTERS);
