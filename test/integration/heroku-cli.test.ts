@@ -245,7 +245,7 @@ describe('heroku-cli_scale_ui_destroy', () => {
     expect(rejected.stderr).toContain('HTTP 422 invalid_params: Size private-huge is not a valid dyno size.');
   });
 
-  it('ui: the proxy URL of the master, a worker, the history server, an application; --json parses; a bad dyno is refused', async () => {
+  it('ui: the proxy URL of the master, a worker, the history server, a driver; --json parses; web.1 and an application id are refused saying what works', async () => {
     addApp(fake.world!, 'my-spark');
     const base = 'https://my-spark-0123456789ab.herokuapp.com';
     const cases: [string[], string][] = [
@@ -253,16 +253,19 @@ describe('heroku-cli_scale_ui_destroy', () => {
       [['worker.2'], `${base}/set-backend/2.worker.my-spark.app.localspace:8081`],
       [['master.2'], `${base}/set-backend/2.master.my-spark.app.localspace:8080`],
       [['history.1'], `${base}/set-backend/1.history.my-spark.app.localspace:18080`],
-      [['app-20261123101500-0001'], `${base}/proxy/app-20261123101500-0001/`],
+      [['run.1'], `${base}/set-backend/1.run.my-spark.app.localspace:4040`],
     ];
     for (const [args, url] of cases) {
       const r = await run(['ui', ...args, '-a', 'my-spark']);
       expect(r.stdout.trim(), r.all).toBe(url);
     }
     expect(JSON.parse((await run(['ui', 'worker.1', '-a', 'my-spark', '--json'])).stdout)).toEqual({ url: `${base}/set-backend/1.worker.my-spark.app.localspace:8081` });
-    const bad = await run(['ui', 'console.1', '-a', 'my-spark']);
+    const bad = await run(['ui', 'web.1', '-a', 'my-spark']);
     expect(bad.exitCode).toBe(2);
-    expect(bad.stderr).toContain('"console.1" is not a dyno with a UI');
+    expect(bad.stderr).toContain('"web.1" is not a dyno with a UI');
+    const appId = await run(['ui', 'app-20261123101500-0001', '-a', 'my-spark']);
+    expect(appId.exitCode).toBe(2);
+    expect(appId.stderr).toContain("An application's UI is its driver's: name the dyno that runs the driver (e.g. spark-in-space ui run.1 -a my-spark)");
   });
 
   it('destroy: refused without the right --confirm (exit 2), then DELETE /apps/{app}; an unknown app is exit 4', async () => {

@@ -112,6 +112,8 @@ describe('scale, ui, one-off, versions', () => {
     expect(uiUrl('https://a-1.herokuapp.com/', 'a', undefined)).toBe('https://a-1.herokuapp.com/');
     expect(uiUrl('https://a-1.herokuapp.com', 'a', 'worker.3')).toBe('https://a-1.herokuapp.com/set-backend/3.worker.a.app.localspace:8081');
     expect(problemOf(() => uiUrl('https://a-1.herokuapp.com', 'a', 'worker'))).toMatchObject({ code: 'bad-input' });
+    expect(uiUrl('https://a-1.herokuapp.com', 'a', 'console.1')).toBe('https://a-1.herokuapp.com/set-backend/1.console.a.app.localspace:4040');
+    expect(problemOf(() => uiUrl('https://a-1.herokuapp.com', 'a', 'app-20261123101500-0001'))).toMatchObject({ code: 'bad-input' });
     expect(herokuRunArgv('a', 'bin/spark-shell', ['--driver-memory', '2g'], 'private-m')).toEqual(['run', '--app', 'a', '--size', 'private-m', '--exit-code', '--', 'bin/spark-shell', '--driver-memory', '2g']);
   });
   it("versions set keeps system.properties' Java when the Spark allows it, else the highest it supports", () => {

@@ -4,20 +4,26 @@ import { z } from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, type App } from '../../../heroku/api.js';
 import { HISTORY_UI_PORT, MASTER_UI_PORT, SPACE_SUFFIX, WORKER_UI_PORT } from '../../../space/index.js';
+
+/** Spark's first driver UI port: a one-off dyno runs one driver */
+const DRIVER_UI_PORT = 4040;
 import { api, appFrom, appOption, say } from './common.js';
 
 /**
  * Pure: the proxy URL of a UI. No dyno (or `master`): the proxy's default backend, the master.
- * `master.N`, `worker.N`, `history.N`: /set-backend/<dyno's space name>:<UI port>. An application
- * id (`app-…`): Spark's reverse-proxy path /proxy/<id>/.
+ * `master.N`, `worker.N`, `history.N`: /set-backend/<dyno's space name>:<UI port>. Any other dyno
+ * (`run.1`, `console.1`): the driver UI (4040) of the application it runs, as /_dynos links it.
+ * The proxy serves Spark's /proxy/<id>/ links for workers only, so an application id is refused
+ * here with the way that works.
  */
 export function uiUrl(webUrl: string, app: string, dyno: string | undefined): string {
   const base = webUrl.replace(/\/+$/, '');
   if (!dyno || dyno === 'master') return `${base}/`;
-  if (/^app-\d{14}-\d{4,}$/.test(dyno)) return `${base}/proxy/${dyno}/`;
-  const m = /^(master|worker|history)\.(\d+)$/.exec(dyno);
-  if (!m) return fail({ code: 'bad-input', message: `"${dyno}" is not a dyno with a UI: give master.N, worker.N, history.N or an application id (app-20261123101500-0001)` });
-  const port = m[1] === 'master' ? MASTER_UI_PORT : m[1] === 'worker' ? WORKER_UI_PORT : HISTORY_UI_PORT;
+  if (/^app-\d+-\d+$/.test(dyno))
+    return fail({ code: 'bad-input', message: `An application's UI is its driver's: name the dyno that runs the driver (e.g. spark-in-space ui run.1 -a ${app}); the master's page lists the applications.` });
+  const m = /^([a-z][a-z0-9_-]*)\.(\d+)$/.exec(dyno);
+  if (!m || m[1] === 'web') return fail({ code: 'bad-input', message: `"${dyno}" is not a dyno with a UI: give master.N, worker.N, history.N, or the dyno running a driver (run.N, console.N)` });
+  const port = m[1] === 'master' ? MASTER_UI_PORT : m[1] === 'worker' ? WORKER_UI_PORT : m[1] === 'history' ? HISTORY_UI_PORT : DRIVER_UI_PORT;
   return `${base}/set-backend/${m[2]}.${m[1]}.${app}.${SPACE_SUFFIX}:${port}`;
 }
 
@@ -25,8 +31,8 @@ const Options = z.object({ app: z.string().optional(), open: z.boolean().default
 
 export function uiCommand(): Command {
   return new Command('ui')
-    .description("print (or --open) the space proxy URL of the master's, a worker's, the history server's or an application's UI")
-    .argument('[dyno]', 'master (default), master.N, worker.N, history.N, or an application id')
+    .description("print (or --open) the space proxy URL of the master's, a worker's, the history server's or a driver's UI")
+    .argument('[dyno]', 'master (default), master.N, worker.N, history.N, or the dyno running a driver (run.N)')
     .addOption(appOption())
     .option('--open', 'open it in the browser')
     .option('--json', 'print {"url": …}')
@@ -39,7 +45,7 @@ The proxy asks for the user spark and the app's SPACE_PROXY_PASSWORD
 Examples:
   $ spark-in-space ui -a my-spark --open
   $ spark-in-space ui worker.2 -a my-spark
-  $ spark-in-space ui app-20261123101500-0001 -a my-spark
+  $ spark-in-space ui run.1 -a my-spark        # the UI of the driver in one-off dyno run.1
 ${exitCodesHelp()}`,
     )
     .action(async (dyno: string | undefined, raw) => {
