@@ -169,12 +169,24 @@ async function main(): Promise<void> {
   const accessLog = createReadStream(makeFifo(path.join(dir, 'access.fifo'))).on('error', () => {});
   accessLog.pipe(process.stdout);
   const deniedFifo = makeFifo(path.join(dir, 'denied.fifo'));
+  // SIGHUP is a reload only once nginx has its signal handlers, which it sets before writing its
+  // pid file; before that it would kill nginx. So a reload waits for the pid file (a stale one from
+  // the dyno's previous start is removed first).
+  const pidFile = path.join(dir, 'nginx.pid');
+  rmSync(pidFile, { force: true });
   const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' });
-  watchFailedLogins(deniedFifo, path.join(dir, 'lockout.map'), () => child.kill('SIGHUP'));
-  // Heroku refreshes the topology within ~10 s of a change: re-render and reload (SIGHUP) to follow it.
-  watchFile(topologyFile, { interval: 5000 }, () => {
+  const reload = (tries = 100): void => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (existsSync(pidFile)) child.kill('SIGHUP');
+    else if (tries > 0) setTimeout(() => reload(tries - 1), 100).unref();
+  };
+  watchFailedLogins(deniedFifo, path.join(dir, 'lockout.map'), () => reload());
+  // Heroku refreshes the topology within ~10 s of a change: re-render and reload to follow it. Node
+  // calls this at once when the file is missing (both stats zeroed): nothing changed then.
+  watchFile(topologyFile, { interval: 5000 }, (curr, prev) => {
+    if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
     render().then(
-      () => child.kill('SIGHUP'),
+      () => reload(),
       (err) => process.stderr.write(`space-proxy: keeping the running configuration: ${(err as Error).message}\n`),
     );
   });
