@@ -26,11 +26,13 @@ export function detectJava(env: NodeJS.ProcessEnv = process.env): number | undef
 /** Heroku's way of asking for a Java version, for the fix line. */
 export const systemPropertiesLine = (major: number) => `java.runtime.version=${major <= 8 ? `1.${major}` : major}`;
 
+/** The Java to ask for when the current one does not fit `release`: 17 (this project's) when allowed, else the highest it supports. */
+export const suggestedJava = (release: Release) => (release.java.min <= 17 && release.java.max >= 17 ? 17 : release.java.max);
+
 export function javaProblem(release: Release, java: number | undefined): Problem | undefined {
   if (java === undefined) return undefined;
   const { min, max } = release.java;
   if (java >= min && java <= max) return undefined;
   const supported = min === max ? `${min}` : `${min}–${max}`;
-  const suggest = release.java.max >= 17 && release.java.min <= 17 ? 17 : max;
-  return { code: 'java-incompatible', spark: release.version, java, supported, fix: systemPropertiesLine(suggest) };
+  return { code: 'java-incompatible', spark: release.version, java, supported, fix: systemPropertiesLine(suggestedJava(release)) };
 }

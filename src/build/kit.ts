@@ -7,9 +7,10 @@
  * (unless it has its own) so `heroku run bin/spark-shell` works there as in the cluster app; its
  * Procfile can name any launcher as `.spark-in-space/buildpack/bin/<launcher>`.
  */
-import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { writeConf } from '../render/index.js';
 import type { Output } from './output.js';
 
 export const KIT_DIR = '.spark-in-space/buildpack';
@@ -47,10 +48,7 @@ export async function installKit(buildpackDir: string, buildDir: string, out: Ou
   for (const name of APP_WRAPPERS) {
     const file = path.join(buildDir, 'bin', name);
     if (existsSync(file)) continue;
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(`${file}.tmp`, wrapper(name), { mode: 0o755 });
-    await chmod(`${file}.tmp`, 0o755);
-    await rename(`${file}.tmp`, file);
+    await writeConf(path.dirname(file), [{ name, content: wrapper(name), mode: 0o755 }]);
     added.push(`bin/${name}`);
   }
   const files = await countFiles(dest);

@@ -1,17 +1,16 @@
 /** `spark-in-space versions` / `versions set V`: the catalog, and the app's .spark.version with system.properties' Java kept in range. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { builtinCatalog, compareVersions, defaultRelease, findRelease, parseVersionFile, type Release } from '../../../catalog/index.js';
+import { suggestedJava, systemPropertiesLine } from '../../../build/java.js';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { say } from './common.js';
 
 /** Pure: the Java major for `release`: the current one when it is in range, else 17 (this project's) when allowed, else the highest it supports. */
 export function javaFor(release: Release, current: number | undefined): number {
-  const ok = (j: number) => j >= release.java.min && j <= release.java.max;
-  if (current !== undefined && ok(current)) return current;
-  return ok(17) ? 17 : release.java.max;
+  return current !== undefined && current >= release.java.min && current <= release.java.max ? current : suggestedJava(release);
 }
 
 const JAVA_LINE = /^java\.runtime\.version[ \t]*=[ \t]*(\S+)[ \t]*$/m;
@@ -24,15 +23,9 @@ export function javaOf(text: string | undefined): number | undefined {
 }
 /** Pure: system.properties with `java.runtime.version` set, every other line kept. */
 export function withJava(text: string | undefined, java: number): string {
-  const line = `java.runtime.version=${java <= 8 ? `1.${java}` : java}`;
+  const line = systemPropertiesLine(java);
   if (text && JAVA_LINE.test(text)) return text.replace(JAVA_LINE, line);
   return `${text ? `${text.replace(/\n?$/, '\n')}` : ''}${line}\n`;
-}
-
-function writeAtomic(file: string, content: string) {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
 }
 
 const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : undefined);
@@ -64,7 +57,7 @@ export function versionsCommand(): Command {
     .description('write .spark.version, and the Java of system.properties when the new Spark needs another')
     .argument('<version>', 'an exact release (4.2.0) or a line (4.2: its newest patch at every build)')
     .option('--dir <dir>', 'the app (default: .)')
-    .action((version: string, _raw, self: Command) => {
+    .action(async (version: string, _raw, self: Command) => {
       // --dir may be parsed by `versions` itself (it has the option too): read both levels
       const o = z.object({ dir: z.string().default('.') }).parse(self.optsWithGlobals());
       const dir = path.resolve(o.dir);
@@ -78,10 +71,11 @@ export function versionsCommand(): Command {
       const propsFile = path.join(dir, 'system.properties');
       const props = read(propsFile);
       const java = javaFor(release, javaOf(props));
-      writeAtomic(path.join(dir, '.spark.version'), `${wanted}\n`);
+      // the project's atomic writer (temp file, then rename), loaded when run, not for --help
+      const { writeConf } = await import('../../../render/index.js');
       const nextProps = withJava(props, java);
-      if (nextProps !== props) writeAtomic(propsFile, nextProps);
-      process.stdout.write(`.spark.version: ${wanted}${wanted !== release.version ? ` (today ${release.version})` : ''}\nsystem.properties: java.runtime.version=${java <= 8 ? `1.${java}` : java}${javaOf(props) === java ? ' (unchanged)' : ''}\nCommit both and deploy (spark-in-space deploy) or git push.\n`);
+      await writeConf(dir, [{ name: '.spark.version', content: `${wanted}\n`, mode: 0o644 }, ...(nextProps !== props ? [{ name: 'system.properties', content: nextProps, mode: 0o644 }] : [])]);
+      process.stdout.write(`.spark.version: ${wanted}${wanted !== release.version ? ` (today ${release.version})` : ''}\nsystem.properties: ${systemPropertiesLine(java)}${javaOf(props) === java ? ' (unchanged)' : ''}\nCommit both and deploy (spark-in-space deploy) or git push.\n`);
     });
   return cmd;
 }
