@@ -38,7 +38,7 @@ import { Extractor, TarballRefused, UnpackFsError } from './extract.js';
 import { detectJava, javaProblem } from './java.js';
 import type { Output } from './output.js';
 import { DYNO_PLATFORM, hostPlatform, JarRewriteFailed, pruneNatives } from './natives.js';
-import { installKit } from './kit.js';
+import { installKit, KIT_DIR } from './kit.js';
 import { prune, PRUNE_VERSION, summarize } from './prune.js';
 import { resolveS3A, type S3AManifest } from '../s3a/install.js';
 
@@ -224,6 +224,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
     out.detail(
       `Installed ${mb(m.installedBytes + s3aBytes)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,
     );
+    out.detail(examplesNote(m.files.map((f) => f.path)));
     return { release, pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest };
   } finally {
     await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
@@ -412,12 +413,31 @@ async function installTree(cacheDir: string, m: Manifest, buildDir: string, out:
   return dest;
 }
 
+/** Pure: whether `run-example` can work: Apache's binary distributions carry examples/jars, PyPI's layout does not. */
+export function examplesNote(files: string[]): string {
+  const jar = files.find((f) => /^examples\/jars\/spark-examples[^/]*\.jar$/.test(f));
+  return jar ? `Examples jar kept (${jar}): run-example works` : 'This distribution has no examples jar (examples/jars/spark-examples_*.jar): run-example is not available';
+}
+
 /** Renders `.profile.d/spark.sh`: relative to $HOME, so the slug runs wherever it is unpacked. */
 export function profileScript(): string {
   return [
     '# Written by the spark-in-space buildpack: Spark lives in the slug, found from $HOME.',
     `export SPARK_HOME="\${SPARK_HOME:-$HOME/${SPARK_HOME_DIR}}"`,
     'case ":$PATH:" in *":$SPARK_HOME/bin:"*) ;; *) export PATH="$PATH:$SPARK_HOME/bin" ;; esac',
+    "# A one-off dyno (heroku run spark-sql, pyspark, beeline...): the cluster's driver conf for Spark's own",
+    '# tools. A bad config var is a warning here, never a failed dyno.',
+    'case "${DYNO:-}" in',
+    '  run.*)',
+    `    for _sis_launch in "$HOME/bin/support/launch.sh" "$HOME/${KIT_DIR}/bin/support/launch.sh"; do`,
+    '      if [ -f "$_sis_launch" ]; then',
+    '        ( source "$_sis_launch" && launch_entry one-off-conf && "$NODE" "$LAUNCH_ENTRY" one-off-conf ) || true',
+    '        break',
+    '      fi',
+    '    done',
+    '    unset _sis_launch',
+    '    ;;',
+    'esac',
     '',
   ].join('\n');
 }

@@ -9,21 +9,50 @@ import path from 'node:path';
 import { fail } from '../errors.js';
 import { buildpackFile } from '../paths.js';
 import { parseConfig, type Env, type Settings } from '../config/schema.js';
-import { computeConf, DNS_CACHE_OPTS, renderConf, writeConf, type Conf, type Role, type SparkInfo } from '../render/index.js';
+import { computeConf, DNS_CACHE_OPTS, driverAuthArgs, driverAuthFile, renderConf, writeConf, type Conf, type Role, type SparkInfo } from '../render/index.js';
 import { detectResources } from '../render/resources.js';
-import { dynoName, MASTER_PORT, MASTER_UI_PORT, masterUrl, WORKER_UI_PORT } from '../space/index.js';
+import { dynoName, MASTER_PORT, MASTER_UI_PORT, masterUrl, THRIFT_HTTP_PORT, WORKER_UI_PORT } from '../space/index.js';
 import { zookeeperUrl, zooKeeperServer } from '../zookeeper/index.js';
 import { needsOf, waitFor } from './await.js';
+import { prepareConnect } from './connect.js';
 import { ensureEventLogDir, eventLogDirCommand } from '../eventlog/index.js';
 
-export type ProcessType = 'master' | 'worker' | 'zookeeper' | 'history' | 'console' | 'spark-shell' | 'spark-submit';
-export const PROCESS_TYPES: ProcessType[] = ['master', 'worker', 'zookeeper', 'history', 'console', 'spark-shell', 'spark-submit'];
+export type ProcessType = 'master' | 'worker' | 'zookeeper' | 'history' | 'console' | 'thrift' | 'connect' | 'spark-shell' | 'spark-submit';
+export const PROCESS_TYPES: ProcessType[] = ['master', 'worker', 'zookeeper', 'history', 'console', 'thrift', 'connect', 'spark-shell', 'spark-submit'];
 
 /** bin/support/drain-worker of this buildpack: the worker dyno's process under graceful decommission. */
 export const DRAIN_WORKER = buildpackFile(import.meta.url, 'bin/support/drain-worker');
 
 export const roleOf = (p: ProcessType): Role =>
   p === 'master' ? 'master' : p === 'worker' ? 'worker' : p === 'history' ? 'history' : p === 'console' || p === 'zookeeper' ? 'console' : 'driver';
+
+/** `--deploy-mode cluster` among spark-submit's options: the driver runs on a worker, not here. */
+export const isClusterMode = (args: string[]): boolean =>
+  args.some((x, i) => x === '--deploy-mode=cluster' || (x === '--deploy-mode' && args[i + 1] === 'cluster'));
+
+/**
+ * What of the submitting dyno must not reach a cluster-mode driver. Spark's standalone client sends
+ * its whole environment with the driver, and the worker starts the driver with it over its own:
+ * the one-off dyno's conf dir, local dirs, address and name would win over the worker's.
+ */
+export const CLUSTER_SUBMIT_UNSET = [
+  'SPARK_CONF_DIR',
+  'SPARK_LOCAL_DIRS',
+  'SPARK_LOCAL_IP',
+  'SPARK_LOCAL_HOSTNAME',
+  'SPARK_PUBLIC_DNS',
+  'SPARK_WORKER_DIR',
+  'SPARK_SUBMIT_OPTS',
+  'DYNO',
+  'PORT',
+  'HEROKU_PRIVATE_IP',
+  'HEROKU_DNS_DYNO_NAME',
+  'HEROKU_DNS_FORMATION_NAME',
+];
+
+/** Spark's Thrift JDBC/ODBC server (HTTP transport) and the Spark Connect server, as spark-submit runs them. */
+export const THRIFT_MAIN = 'org.apache.spark.sql.hive.thriftserver.HiveThriftServer2';
+export const CONNECT_MAIN = 'org.apache.spark.sql.connect.service.SparkConnectServer';
 
 /** The ZooKeeper server class Spark's jars/ carries (zookeeper-3.*.jar, with Curator's client). */
 export const ZOOKEEPER_MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
@@ -64,10 +93,26 @@ export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settin
       return [bin('spark-class'), 'org.apache.spark.deploy.history.HistoryServer', ...a.args];
     case 'console':
       return ['sleep', 'infinity'];
+    case 'thrift': {
+      // HTTP transport on the dyno's private address; Hive's default path /cliservice (the space proxy's route)
+      const host = a.settings.HEROKU_PRIVATE_IP ?? dynoName(a.settings, a.env);
+      const hive = [`hive.server2.transport.mode=http`, `hive.server2.thrift.http.port=${THRIFT_HTTP_PORT}`, `hive.server2.thrift.bind.host=${host}`, 'hive.server2.thrift.http.path=cliservice'];
+      return [bin('spark-submit'), '--class', THRIFT_MAIN, '--name', 'Thrift JDBC/ODBC Server', '--master', masterUrl(a.settings), ...a.args, 'spark-internal', ...hive.flatMap((h) => ['--hiveconf', h])];
+    }
+    case 'connect':
+      // the token comes from the environment (bin/connect exports SPARK_CONNECT_AUTHENTICATE_TOKEN): never in argv
+      return [bin('spark-submit'), '--class', CONNECT_MAIN, '--name', 'Spark Connect server', '--master', masterUrl(a.settings), ...a.args, 'spark-internal'];
     case 'spark-submit':
     case 'spark-shell': {
       const hasMaster = a.args.some((x) => x === '--master' || x.startsWith('--master='));
       const master = hasMaster ? [] : ['--master', masterUrl(a.settings)];
+      if (p === 'spark-submit' && isClusterMode(a.args)) {
+        // the driver starts on a worker with the worker's own conf dir, dirs and address: the client
+        // reads the rendered properties file and skips spark-env.sh (SPARK_ENV_LOADED), and nothing
+        // of this dyno goes with the driver
+        const props = path.join(a.confDir ?? path.join(a.sparkHome, 'conf'), 'spark-defaults.conf');
+        return ['env', ...CLUSTER_SUBMIT_UNSET.flatMap((k) => ['-u', k]), 'SPARK_ENV_LOADED=1', bin('spark-submit'), '--properties-file', props, ...master, ...a.args];
+      }
       if (p === 'spark-submit') return [bin('spark-submit'), ...master, ...a.args];
       // What Spark's bin/spark-shell runs, minus its bash wrapper (which would stay the JVM's parent
       // and die on SIGTERM, orphaning the JVM): spark-submit execs spark-class, which execs java.
@@ -144,11 +189,19 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
     });
   const sparkHome = spark && !env.SPARK_HOME ? '$SPARK_HOME' : sparkHomeFrom(env);
   const info = spark ?? sparkInfo(sparkHome);
-  const conf = computeConf({ settings, env, role: roleOf(p), spark: info, resources: detectResources() });
+  if (p === 'connect') requireConnect(sparkHome, info, settings);
+  const conf = computeConf({ settings, env, role: roleOf(p), spark: info, resources: detectResources(), process: p, clusterMode: p === 'spark-submit' && isClusterMode(args) });
   const confDir = env.SPARK_CONF_DIR ?? path.join(sparkHome, 'conf');
-  const argv = argvFor(p, { sparkHome, settings, env, conf, args, confDir });
+  let argv = argvFor(p, { sparkHome, settings, env, conf, args, confDir });
   await writeConf(confDir, await renderConf(conf));
+  // TLS in front of the Connect server: its certificate and nginx beside it (src/launch/connect.ts)
+  if (p === 'connect' && !sparkHome.startsWith('$')) argv = [...(await prepareConnect(settings, env, confDir)), ...argv];
   if (p === 'zookeeper') await prepareZooKeeper(sparkHome, settings, env, confDir);
+  // the secret cluster-mode drivers started on this worker read (render: spark.driver.extraJavaOptions)
+  if (p === 'worker' && settings.SPARK_AUTH_SECRET && !sparkHome.startsWith('$')) {
+    const file = driverAuthFile({ ...env, SPARK_HOME: sparkHome });
+    await writeConf(path.dirname(file), [{ name: path.basename(file), content: driverAuthArgs(settings.SPARK_AUTH_SECRET), mode: 0o600 }]);
+  }
   // the master (in the background) and the history server (before it polls) create SPARK_EVENTLOG_DIR
   if ((p === 'master' || p === 'history') && o.wait && !sparkHome.startsWith('$'))
     await ensureEventLogDir(eventLogDirCommand(settings, conf, sparkHome), { ...env, SPARK_CONF_DIR: confDir }, p === 'history', (l) => process.stderr.write(`spark-in-space: ${l}\n`));
@@ -156,6 +209,31 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
   const needs = needsOf(p, settings);
   if (needs && o.wait) await waitFor(needs, env);
   return { argv, confDir, conf };
+}
+
+/**
+ * Renders the driver conf of a one-off dyno (as `.profile.d` does on Heroku): Spark's own tools
+ * then find the master, bind to the dyno's address and log as the cluster does. A bad config var
+ * warns and the command still runs (it may not need Spark at all).
+ */
+export async function renderOneOffConf(env: Env, warn: (line: string) => void): Promise<void> {
+  try {
+    await prepare('spark-submit', env, []);
+  } catch (err) {
+    warn(`spark-in-space: WARNING: no Spark conf rendered for this dyno (Spark's tools will not find the cluster): ${(err as Error).message.split('\n').join(' ')}`);
+  }
+}
+
+/** The Connect server needs its jar (in the distribution from Spark 4.0) and a token: an open Connect port would run anyone's code. */
+function requireConnect(sparkHome: string, info: SparkInfo, settings: Settings): void {
+  const jars = path.join(sparkHome, 'jars');
+  if (!sparkHome.startsWith('$') && !(existsSync(jars) && readdirSync(jars).some((f) => /^spark-connect_[\d.]+-.*\.jar$/.test(f))))
+    fail({ code: 'usage', message: `${jars} has no spark-connect_*.jar: Spark ${info.version} does not ship the Connect server (it does from 4.0). Set .spark.version to 4.0.0 or newer for a connect dyno.` });
+  if (!settings.SPARK_CONNECT_TOKEN)
+    fail({
+      code: 'config-invalid',
+      issues: [{ name: 'SPARK_CONNECT_TOKEN', problem: 'is not set: the Connect server runs any client\'s code, so it only starts with a token clients must send', example: 'SPARK_CONNECT_TOKEN=$(openssl rand -hex 32)' }],
+    });
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { handleError } from '../handle-error.js';
 import { runCycling } from '../heroku/cycling.js';
-import { prepare, PROCESS_TYPES, type ProcessType } from './index.js';
+import { prepare, PROCESS_TYPES, renderOneOffConf, type ProcessType } from './index.js';
 
 const [type, ...rest] = process.argv.slice(2);
 const args = rest[0] === '--' ? rest.slice(1) : rest;
@@ -14,6 +14,11 @@ if (type === 'graceful-cycling') {
   await runCycling(process.env, (line) => process.stderr.write(`spark-in-space graceful cycling: ${line}\n`)).catch((err) =>
     process.stderr.write(`spark-in-space graceful cycling: WARNING: not cycling the workers: ${(err as Error).message.split('\n')[0]}\n`),
   );
+  process.exit(0);
+}
+if (type === 'one-off-conf') {
+  // .profile.d of a one-off dyno (heroku run): the driver conf for Spark's own tools; never fails the dyno
+  await renderOneOffConf(process.env, (line) => process.stderr.write(`${line}\n`));
   process.exit(0);
 }
 try {

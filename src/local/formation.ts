@@ -27,7 +27,7 @@ export interface Formation {
 }
 
 /** third octet of each type's addresses; `run` is one-off dynos, `exec` drivers on the host (`local exec`) */
-const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, zookeeper: 5, history: 6, run: 100, exec: 101 };
+const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, zookeeper: 5, history: 6, thrift: 7, connect: 8, run: 100, exec: 101 };
 
 export function subnetFor(app: string): number {
   return 16 + (createHash('sha256').update(app).digest()[0]! % 200);
@@ -129,13 +129,16 @@ export const LOCAL_DEFAULTS: Env = {
 /**
  * A dyno's environment: config vars, then what Heroku sets, then local plumbing. Drivers keep
  * Derby's metastore (metastore_db/, derby.log) and the SQL warehouse in the space's data/ folder,
- * not in the app's tree (a Spark default in SPARK_DEFAULTS_EXTRA still wins).
+ * not in the app's tree (a Spark default in SPARK_DEFAULTS_EXTRA still wins); the thrift and
+ * connect servers each have a metastore of their own, as their dynos do on Heroku.
  */
 export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number; masters?: number; zookeepers?: number }): Env {
   const dir = path.join(a.stateDir, 'dynos', d.name);
   const data = path.join(a.stateDir, 'data');
   const hostsOpt = `-Djdk.net.hosts.file=${path.join(a.stateDir, 'hosts')}`;
-  const submitOpts = [a.config.SPARK_SUBMIT_OPTS, `-Dderby.system.home=${path.join(data, 'metastore')}`, `-Dspark.sql.warehouse.dir=${path.join(data, 'warehouse')}`];
+  // Derby's embedded metastore admits one JVM at a time: the long-running servers keep their own
+  const metastore = d.type === 'thrift' || d.type === 'connect' ? `metastore-${d.type}` : 'metastore';
+  const submitOpts = [a.config.SPARK_SUBMIT_OPTS, `-Dderby.system.home=${path.join(data, metastore)}`, `-Dspark.sql.warehouse.dir=${path.join(data, 'warehouse')}`];
   return {
     ...LOCAL_DEFAULTS,
     ...(a.masters && a.masters > 1 ? { SPARK_MASTERS: String(a.masters) } : {}),
@@ -154,6 +157,8 @@ export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string
     JAVA_TOOL_OPTIONS: [a.config.JAVA_TOOL_OPTIONS, hostsOpt].filter(Boolean).join(' '),
     SPARK_SUBMIT_OPTS: submitOpts.filter(Boolean).join(' '),
     SPARK_IN_SPACE_LOCAL: '1',
+    // what must be at one path for every dyno of the space (cluster-mode drivers' auth file)
+    SPARK_IN_SPACE_SHARED_DIR: a.stateDir,
   };
 }
 

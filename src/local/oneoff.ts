@@ -7,14 +7,16 @@
  *   space's DNS server for anything that asks DNS directly.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Env } from '../config/schema.js';
 import { fail } from '../errors.js';
-import { prepare } from '../launch/index.js';
+import { buildpackFile } from '../paths.js';
+import { prepare, renderOneOffConf } from '../launch/index.js';
 import { MASTER_PORT } from '../space/index.js';
-import { dnsAddress, dynoEnv, dynoFor, subnetFor } from './formation.js';
+import { appDomain, dnsAddress, dynoEnv, dynoFor, subnetFor } from './formation.js';
+import { connectNames, selfSignedCert } from '../launch/connect.js';
 import { formatAge } from './lifecycle.js';
 import { configEnv, fileSink, portOpen } from './runner.js';
 import { readState, spaceLog, type State } from './state.js';
@@ -52,9 +54,35 @@ function passThrough(cmd: string, args: string[], o: { cwd: string; env: Env }):
   });
 }
 
+const hasExamplesJar = (sparkHome: string) => {
+  const dir = path.join(sparkHome, 'examples', 'jars');
+  return existsSync(dir) && readdirSync(dir).some((f) => /^spark-examples.*\.jar$/.test(f));
+};
+
+/**
+ * Pure: the command a one-off dyno runs. `bin/spark-shell` and `bin/spark-submit` the app lacks are
+ * this buildpack's launchers (they render the conf, and keep a cluster-mode driver clean); any other
+ * `bin/<tool>` the app lacks but Spark has (spark-sql, pyspark, beeline, run-example...) is Spark's;
+ * a bare tool name is found on PATH, which ends with Spark's bin/ as `.profile.d` makes it on Heroku.
+ */
+export function oneOffCommand(command: string[], has: { app: (rel: string) => boolean; spark: (name: string) => boolean }, sparkHome: string, launchers: string): string[] {
+  const [first, ...rest] = command;
+  const m = first && /^(?:\.\/)?bin\/([A-Za-z0-9._-]+)$/.exec(first);
+  if (!m || has.app(first!)) return command;
+  if (LAUNCHERS.includes(m[1]!)) return [path.join(launchers, m[1]!), ...rest];
+  if (has.spark(m[1]!)) return [path.join(sparkHome, 'bin', m[1]!), ...rest];
+  return command;
+}
+
+const LAUNCHERS = ['spark-shell', 'spark-submit'];
+/** this buildpack's bin/ (the launchers) */
+const LAUNCHER_DIR = path.dirname(buildpackFile(import.meta.url, 'bin/spark-submit'));
+
 /** `local run CMD`: a one-off dyno `run.N` on its own address; stdin, output and the exit code pass through. */
 export async function runOneOff(a: { appDir: string; app: string; dir: string }, command: string[]): Promise<number> {
   const s = await requireSpace(a.dir, a.app, a.appDir);
+  if (/(^|\/)run-example$/.test(command[0] ?? '') && !hasExamplesJar(s.sparkHome))
+    fail({ code: 'usage', message: `${s.sparkHome} has no examples jar (examples/jars/spark-examples_*.jar): run-example needs an Apache binary distribution that ships one; this one (e.g. PyPI's layout) does not.` });
   const dynos = path.join(a.dir, 'dynos');
   const used = new Set(existsSync(dynos) ? readdirSync(dynos) : []);
   let n = 1;
@@ -64,7 +92,11 @@ export async function runOneOff(a: { appDir: string; app: string; dir: string },
   for (const sub of ['conf', 'work', 'tmp']) mkdirSync(path.join(dynos, d.name, sub), { recursive: true });
   const log = fileSink(spaceLog(a.dir));
   log(`heroku[${d.name}]`, `Starting process with command \`${d.command}\` on ${d.ip} as ${d.dns}`);
-  const code = await passThrough('bash', ['-c', 'exec "$@"', 'run', ...command], { cwd: a.appDir, env });
+  await renderOneOffConf(env, (l) => process.stderr.write(`${l}\n`));
+  Object.assign(env, connectTrust(a.dir, env));
+  env.PATH = [env.PATH, path.join(s.sparkHome, 'bin')].filter(Boolean).join(':');
+  const argv = oneOffCommand(command, { app: (rel) => existsSync(path.join(a.appDir, rel)), spark: (n) => existsSync(path.join(s.sparkHome, 'bin', n)) }, s.sparkHome, LAUNCHER_DIR);
+  const code = await passThrough('bash', ['-c', 'exec "$@"', 'run', ...argv], { cwd: a.appDir, env });
   log(`heroku[${d.name}]`, `Process exited with status ${code}`);
   rmSync(path.join(dynos, d.name), { recursive: true, force: true });
   return code;
@@ -91,7 +123,32 @@ export async function hostEnv(a: { appDir: string; dir: string }, s: State, base
     SPARK_IN_SPACE_APP: s.app,
     SPARK_IN_SPACE_MASTER_URL: s.masterUrl,
     SPARK_IN_SPACE_DNS: `${dns.host}:${dns.port}`,
+    ...connectTrust(a.dir, base),
   };
+}
+
+/** The local space's Connect certificate: made once per space, trusted by `local exec` clients. */
+export const connectCertOf = (dir: string) => ({ cert: path.join(dir, 'connect-tls', 'connect-tls.crt'), key: path.join(dir, 'connect-tls', 'connect-tls.key') });
+
+/** The connect dyno's TLS pair under `local`: .env's, else the space's own self-signed one (for every connect dyno name). */
+export function localConnectTls(dir: string, app: string, config: Env): Env {
+  if (config.SPARK_CONNECT_TLS_CERT || config.SPARK_CONNECT_TLS_KEY) return {};
+  const { cert, key } = connectCertOf(dir);
+  if (!existsSync(cert) || !existsSync(key)) selfSignedCert(connectNames({ HEROKU_DNS_APP_NAME: appDomain(app) }), cert, key);
+  return { SPARK_CONNECT_TLS_CERT: readFileSync(cert, 'utf8'), SPARK_CONNECT_TLS_KEY: readFileSync(key, 'utf8') };
+}
+
+/**
+ * gRPC clients (pyspark-client) trust the space's Connect certificate besides the roots they
+ * trusted already (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else the system's bundle): one file of both.
+ */
+export function connectTrust(dir: string, base: Env): Env {
+  const { cert } = connectCertOf(dir);
+  if (!existsSync(cert)) return {};
+  const roots = [base.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, '/etc/ssl/certs/ca-certificates.crt'].find((f) => f && existsSync(f) && f !== path.join(dir, 'connect-tls', 'roots.pem'));
+  const bundle = path.join(dir, 'connect-tls', 'roots.pem');
+  writeFileSync(bundle, `${roots ? readFileSync(roots, 'utf8').trimEnd() + '\n' : ''}${readFileSync(cert, 'utf8')}`);
+  return { GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: bundle };
 }
 
 /** How to give a command the space's names in /etc/hosts: a private mount namespace, when this machine allows one. */

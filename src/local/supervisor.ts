@@ -13,8 +13,10 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseConfig, type Env } from '../config/schema.js';
 import { fail } from '../errors.js';
-import { HISTORY_UI_PORT, MASTER_PORT, MASTER_UI_PORT } from '../space/index.js';
+import { HISTORY_UI_PORT, MASTER_PORT, MASTER_UI_PORT, THRIFT_HTTP_PORT } from '../space/index.js';
+import { CONNECT_BACKEND_PORT, CONNECT_PORT } from '../render/index.js';
 import { startDns } from './dns.js';
+import { localConnectTls } from './oneoff.js';
 import { appDomain, dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, subnetFor, slotFor, topology, type Dyno, type Formation } from './formation.js';
 import { LOCAL_CRASH_POLICY, nextAddress, onExit, scalePlan, select, type CrashPolicy, type DynoRecord, type Phase } from './lifecycle.js';
 import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, spawnGroup, stopGroups } from './runner.js';
@@ -174,6 +176,7 @@ export class Supervisor {
   private envOf(r: DynoRecord): Env {
     const port = r.type === 'web' ? this.o.port : 5000 + r.index;
     const env = dynoEnv(this.asDyno(r), { app: this.o.app, config: this.o.config, stateDir: this.o.dir, sparkHome: this.o.sparkHome, port, masters: this.state.formation.master ?? 1, zookeepers: this.state.formation.zookeeper ?? 0 });
+    if (r.type === 'connect') return { ...env, ...localConnectTls(this.o.dir, this.o.app, this.o.config) };
     if (r.type !== 'web') return env;
     const dnsAt = dnsAddress(this.formation);
     const web: Env = {
@@ -273,6 +276,8 @@ export class Supervisor {
       else if (r.type === 'worker') ready = await this.workerAlive(r.dns);
       else if (r.type === 'web') ready = await portOpen('127.0.0.1', this.o.port);
       else if (r.type === 'history') ready = await portOpen(r.ip, HISTORY_UI_PORT);
+      else if (r.type === 'thrift') ready = await portOpen(r.ip, THRIFT_HTTP_PORT);
+      else if (r.type === 'connect') ready = (await portOpen(r.ip, CONNECT_PORT)) && (await portOpen(r.ip, CONNECT_BACKEND_PORT));
       else if (r.type === 'zookeeper') ready = zkMode(await zkSrvr(r.ip)) !== undefined;
       else ready = Date.now() - started > 3000;
       if (ready && current()) {

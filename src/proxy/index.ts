@@ -4,7 +4,7 @@
  */
 import { fail } from '../errors.js';
 import type { Settings } from '../config/schema.js';
-import { clusterDomain, MASTER_UI_PORT, SPACE_SUFFIX } from '../space/index.js';
+import { clusterDomain, MASTER_UI_PORT, SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../space/index.js';
 
 /**
  * Where /set-backend may point by default: this app's own names (`*.<app>.app.localspace`), plus the
@@ -75,6 +75,20 @@ export function resolversFrom(resolvConf: string): string[] {
     .map((ip) => (ip.includes(':') ? `[${ip}]` : ip));
 }
 
+/** The JDBC route: Hive's default httpPath, served by the thrift dyno's Thrift server (HTTP transport). */
+export const THRIFT_PATH = '/cliservice';
+export const thriftBackend = (s: Settings) => `1.thrift.${clusterDomain(s)}:${THRIFT_HTTP_PORT}`;
+
+/**
+ * Pure: the Authorization header the Thrift server gets for each proxy user, in place of the one
+ * the client sent (the proxy's password never reaches a backend). Hive's HTTP transport wants basic
+ * credentials even with no authentication of its own; the session runs as the proxy user.
+ */
+export function thriftAuthHeaders(htpasswdLines: string[]): [string, string][] {
+  const users = [...new Set(htpasswdLines.map((l) => l.split(':')[0]!).filter((u) => /^[A-Za-z0-9._@-]+$/.test(u)))];
+  return users.map((u) => [u, `Basic ${Buffer.from(`${u}:space-proxy`).toString('base64')}`]);
+}
+
 export interface Upstream {
   /** nginx upstream name */
   name: string;
@@ -124,6 +138,8 @@ export interface ProxyConf {
   authFailRate: string;
   authFailEvery: string;
   authFailBurst: number;
+  /** /cliservice → the thrift dyno, and the header each proxy user is sent as */
+  thrift: { backend: string; auth: [string, string][] };
 }
 
 export function proxyConf(i: ProxyConfInput): ProxyConf {
@@ -146,5 +162,6 @@ export function proxyConf(i: ProxyConfInput): ProxyConf {
     authFailRate: AUTH_FAIL.rate,
     authFailEvery: AUTH_FAIL.every,
     authFailBurst: AUTH_FAIL.burst,
+    thrift: { backend: thriftBackend(i.settings), auth: thriftAuthHeaders(htpasswd(i.settings)) },
   };
 }

@@ -20,6 +20,18 @@ export interface DynoLink {
 }
 
 const UI_PORT: Record<string, number> = { master: 8080, worker: 8081, history: 18080 };
+/** What some process types serve besides a UI, said on their row. */
+const SERVES: Record<string, string> = {
+  thrift: 'JDBC at /cliservice of this proxy (transportMode=http;httpPath=cliservice); in the space 1.thrift…:10001; driver UI while it runs',
+  connect: 'Spark Connect at sc://<host>:15002 (TLS, token); driver UI while it runs',
+};
+
+/** Pure: where a UI serves Prometheus text (the PrometheusServlet sink rendered for every Spark process), or none. */
+export function metricsPath(d: Pick<DynoLink, 'type' | 'port'>): string | undefined {
+  if (d.type === 'master') return '/metrics/master/prometheus/';
+  if (d.type === 'history' || d.port === 18080) return undefined;
+  return '/metrics/prometheus/';
+}
 
 /** Pure: dynos of a space-topology.json (Platform API format: apps[].formation[].dynos[]). */
 export function dynosFromTopology(topology: unknown): DynoLink[] {
@@ -37,7 +49,7 @@ export function dynosFromTopology(topology: unknown): DynoLink[] {
           host: d.hostname,
           port: UI_PORT[type] ?? 4040,
           ip: d.private_ip,
-          note: UI_PORT[type] ? undefined : 'driver UI, while an application runs',
+          note: SERVES[type] ?? (UI_PORT[type] ? undefined : 'driver UI, while an application runs'),
         });
       }
     }
@@ -71,7 +83,9 @@ export function landingHtml(a: { app: string; dynos: DynoLink[]; source: string;
       const target = `${d.host}:${d.port}`;
       const link = a.allowed(target) ? `<a href="/set-backend/${esc(target)}">${esc(target)}</a>` : `${esc(target)} <small>(not an allowed backend)</small>`;
       const here = a.current === target ? ' <strong>(current)</strong>' : '';
-      return `<tr><td>${esc(d.type)}</td><td>${esc(d.name)}</td><td>${link}${here}</td><td>${esc(d.note ?? '')}</td></tr>`;
+      const m = metricsPath(d);
+      const metrics = m && a.allowed(target) ? `<a href="/set-backend/${esc(target)}?to=${esc(m)}">Prometheus</a>` : '';
+      return `<tr><td>${esc(d.type)}</td><td>${esc(d.name)}</td><td>${link}${here}</td><td>${metrics}</td><td>${esc(d.note ?? '')}</td></tr>`;
     })
     .join('\n');
   return `<!doctype html>
@@ -85,10 +99,13 @@ th{background:#f4f4f8}a{color:#4a2aa8}small,.meta{color:#666}
 <body>
 <h1>Spark in Space: ${esc(a.app)}</h1>
 <p class="meta">Pick a UI: the proxy remembers it in a cookie and shows it at <a href="/">/</a>. Dynos from ${esc(a.source)}.</p>
-<table><thead><tr><th>type</th><th>dyno</th><th>UI</th><th></th></tr></thead>
+<table><thead><tr><th>type</th><th>dyno</th><th>UI</th><th>metrics</th><th></th></tr></thead>
 <tbody>
-${rows || '<tr><td colspan="4">No dynos found yet.</td></tr>'}
+${rows || '<tr><td colspan="5">No dynos found yet.</td></tr>'}
 </tbody></table>
+<p class="meta">Prometheus: the master's is at <a href="/metrics/master/prometheus/">/metrics/master/prometheus/</a>; a scraper reaches any other UI's
+with this proxy's basic auth and the cookie <code>space_backend=&lt;host:port&gt;</code> (e.g. <code>/metrics/prometheus/</code> of a worker or a driver,
+<code>/metrics/executors/prometheus</code> of a driver). JDBC: <code>jdbc:hive2://&lt;this host&gt;:443/default;ssl=true;transportMode=http;httpPath=cliservice</code>.</p>
 </body></html>
 `;
 }
@@ -99,13 +116,17 @@ ${rows || '<tr><td colspan="4">No dynos found yet.</td></tr>'}
  */
 export function setBackend(url: string, cookie: string, allowed: (v: string) => boolean): { status: number; headers: Record<string, string>; body: string } {
   let target = '';
+  const [pathPart, query = ''] = url.split('?', 2) as [string, string?];
   try {
-    target = decodeURIComponent(url.slice('/set-backend/'.length)).replace(/\/$/, '');
+    target = decodeURIComponent(pathPart.slice('/set-backend/'.length)).replace(/\/$/, '');
   } catch {
     target = '';
   }
+  // ?to=/metrics/...: where to go after choosing (only a metrics path of the backend, nothing else)
+  const to = new URLSearchParams(query).get('to');
+  const next = to && /^\/metrics\/[A-Za-z0-9/_-]*$/.test(to) ? to : '/';
   if (target && allowed(target))
-    return { status: 302, headers: { location: '/', 'set-cookie': `${cookie}=${target}; Path=/; HttpOnly; SameSite=Lax`, 'content-type': 'text/plain' }, body: '' };
+    return { status: 302, headers: { location: next, 'set-cookie': `${cookie}=${target}; Path=/; HttpOnly; SameSite=Lax`, 'content-type': 'text/plain' }, body: '' };
   return {
     status: 400,
     headers: { 'content-type': 'text/plain; charset=utf-8' },

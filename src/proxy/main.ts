@@ -15,19 +15,11 @@ import { parseConfig } from '../config/schema.js';
 import { fail } from '../errors.js';
 import { TEMPLATES, writeConf } from '../render/index.js';
 import { masterHosts } from '../space/index.js';
+import { findNginx } from './nginx.js';
 import { allowedDomains, htpasswd, isAllowedBackend, proxyConf, resolversFrom, upstreamsFor, DEFAULT_PORTS, COOKIE } from './index.js';
 import { emptyLockout, expire, lockoutMap, LOCKOUT, recordFailure } from './lockout.js';
 import { dynosFromTopology, startLanding } from './landing.js';
 
-
-export function findNginx(env: NodeJS.ProcessEnv): string {
-  const candidates = [env.SPACE_PROXY_NGINX, env.HOME && path.join(env.HOME, 'bin', 'nginx'), ...(env.PATH ?? '').split(':').map((p) => path.join(p, 'nginx')), '/usr/sbin/nginx'];
-  for (const c of candidates) if (c && existsSync(c)) return c;
-  return fail({
-    code: 'usage',
-    message: 'nginx is not installed: on Heroku add the heroku-community/nginx buildpack (app.json lists it); locally install it (Debian: apt-get install nginx-light).',
-  });
-}
 
 /**
  * Where nginx.conf, htpasswd and nginx's temp files go: SPACE_PROXY_DIR, else $HOME/.space-proxy

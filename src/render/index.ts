@@ -27,6 +27,10 @@ export interface ConfInput {
   role: Role;
   spark: SparkInfo;
   resources: Resources;
+  /** the process type, for what only it needs (the Connect server's binding) */
+  process?: string;
+  /** spark-submit --deploy-mode cluster: the driver runs on a worker, bound to the worker's address */
+  clusterMode?: boolean;
 }
 
 export interface Conf {
@@ -41,6 +45,8 @@ export interface Conf {
   worker: { cores: number; memory: string };
   /** graceful decommission on SIGTERM: the drain deadline (s) and the fallback storage */
   decommission?: { timeoutS: number; fallback?: string };
+  /** a driver dyno: `pyspark < script` runs the script in the shell (spark-env.sh) */
+  driver: boolean;
 }
 
 /** templates/ of the app: two levels up from dist/render/, one from the bundled dist/launch.mjs. */
@@ -51,7 +57,7 @@ export const awsDefaultChain = (sparkVersion: string) =>
   compareVersions(sparkVersion, '4.0.0') >= 0 ? 'software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider' : 'com.amazonaws.auth.DefaultAWSCredentialsProviderChain';
 
 /** Pure: every setting a launcher derives. */
-export function computeConf({ settings: s, env, role, spark, resources }: ConfInput): Conf {
+export function computeConf({ settings: s, env, role, spark, resources, process: type, clusterMode }: ConfInput): Conf {
   const d: [string, string][] = [];
   const set = (k: string, v: string | number | boolean | undefined) => {
     if (v !== undefined) d.push([k, String(v)]);
@@ -124,7 +130,18 @@ export function computeConf({ settings: s, env, role, spark, resources }: ConfIn
   if (role === 'worker') {
     set('spark.worker.cleanup.enabled', true);
   }
-  if (role === 'driver' && s.HEROKU_PRIVATE_IP) {
+  if (s.SPARK_PROMETHEUS !== false) for (const [k, v] of prometheusConf(spark.version)) set(k, v);
+  if (type === 'connect') {
+    // the gRPC server listens inside the dyno; the dyno's nginx serves it with TLS on CONNECT_PORT
+    set('spark.connect.grpc.binding.address', connectBackendHost(s, env));
+    set('spark.connect.grpc.binding.port', CONNECT_BACKEND_PORT);
+  }
+  if (clusterMode && s.SPARK_AUTH_SECRET)
+    // A standalone cluster-mode driver needs spark.authenticate.secret in its own conf, which the
+    // worker strips from the driver's -D options: the java launcher reads it from the argument
+    // file every worker renders (0600), so it is in no command line
+    set('spark.driver.extraJavaOptions', `@${driverAuthFile(env)}`);
+  if (role === 'driver' && s.HEROKU_PRIVATE_IP && !clusterMode) {
     // executors connect back to the driver: its private IP is reachable from every dyno in the space
     set('spark.driver.host', s.HEROKU_PRIVATE_IP);
     set('spark.driver.bindAddress', s.HEROKU_PRIVATE_IP);
@@ -150,7 +167,46 @@ export function computeConf({ settings: s, env, role, spark, resources }: ConfIn
       memory: s.SPARK_WORKER_MEMORY ?? `${workerMemoryMb(resources)}m`,
     },
     decommission,
+    driver: role === 'driver',
   };
+}
+
+/**
+ * The java argument file holding `-Dspark.authenticate.secret` for cluster-mode drivers: the same
+ * path on every dyno ($SPARK_HOME/conf on Heroku, where every slug has /app/spark-home; the local
+ * space's own dir under `local`, where each dyno's conf dir differs).
+ */
+export const driverAuthFile = (env: Env) => path.join(env.SPARK_IN_SPACE_SHARED_DIR ?? path.join(env.SPARK_HOME ?? '.', 'conf'), 'driver-auth.args');
+
+/** Pure: that file's content (double-quoted: the launcher's argument-file syntax). */
+export const driverAuthArgs = (secret: string) => `"-Dspark.authenticate.secret=${secret.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"\n`;
+
+/** Spark Connect: TLS (the dyno's nginx) on the private address, the server itself behind it. */
+export const CONNECT_PORT = 15002;
+export const CONNECT_BACKEND_PORT = 15003;
+/**
+ * Where the Connect server listens behind the TLS terminator: the dyno's own loopback on Heroku
+ * (nothing else in the space reaches it); under `local` every dyno shares one loopback, so its own address.
+ */
+export const connectBackendHost = (s: Settings, env: Env) => (env.SPARK_IN_SPACE_LOCAL && s.HEROKU_PRIVATE_IP ? s.HEROKU_PRIVATE_IP : '127.0.0.1');
+
+/**
+ * Pure: Prometheus text on every UI. The PrometheusServlet sink (off by default in Spark) at
+ * /metrics/prometheus of workers and drivers, /metrics/master/prometheus and
+ * /metrics/applications/prometheus of the master; executors' /metrics/executors/prometheus
+ * (spark.ui.prometheus.enabled, on by default from 4.0). Nothing before 3.0.
+ */
+export function prometheusConf(version: string): [string, string][] {
+  // PrometheusServlet came with Spark 3.0: an older daemon would fail on an unknown sink class
+  if (compareVersions(version, '3.0.0') < 0) return [];
+  const sink = 'spark.metrics.conf.*.sink.prometheusServlet';
+  return [
+    [`${sink}.class`, 'org.apache.spark.metrics.sink.PrometheusServlet'],
+    [`${sink}.path`, '/metrics/prometheus'],
+    ['spark.metrics.conf.master.sink.prometheusServlet.path', '/metrics/master/prometheus'],
+    ['spark.metrics.conf.applications.sink.prometheusServlet.path', '/metrics/applications/prometheus'],
+    ...(compareVersions(version, '4.0.0') < 0 ? ([['spark.ui.prometheus.enabled', 'true']] as [string, string][]) : []),
+  ];
 }
 
 /** How long a new leader master waits for recovered workers and drivers (spark.deploy.recoveryTimeout, 4.0+). */
@@ -186,7 +242,7 @@ export async function renderConf(conf: Conf): Promise<{ name: string; content: s
   for (const [k, v] of [...conf.defaults, ...conf.env]) if (/[\r\n]/.test(`${k}${v}`)) throw new Error(`${k} holds a line break: refusing to render it`);
   return [
     { name: 'spark-defaults.conf', content: ejs.render(await template('spark-defaults.conf.ejs'), { defaults: conf.defaults, extra: conf.extra }), mode: 0o600 },
-    { name: 'spark-env.sh', content: ejs.render(await template('spark-env.sh.ejs'), { env: conf.env, shellQuote }), mode: 0o600 },
+    { name: 'spark-env.sh', content: ejs.render(await template('spark-env.sh.ejs'), { env: conf.env, shellQuote, driver: conf.driver }), mode: 0o600 },
     { name: conf.log4j.file, content: ejs.render(await template(`${conf.log4j.file}.ejs`), { level: conf.log4j.level }), mode: 0o600 },
   ];
 }

@@ -11,6 +11,8 @@ export const MASTER_UI_PORT = 8080;
 export const WORKER_UI_PORT = 8081;
 /** Spark's history server UI (spark.history.ui.port), on the history dyno. */
 export const HISTORY_UI_PORT = 18080;
+/** The Thrift JDBC/ODBC server's HTTP port (hive.server2.thrift.http.port), on the thrift dyno. */
+export const THRIFT_HTTP_PORT = 10001;
 
 /** `<app>.app.localspace` of the cluster: SPARK_CLUSTER_APP wins (a job app), else HEROKU_DNS_APP_NAME. */
 export function clusterDomain(settings: Settings): string {

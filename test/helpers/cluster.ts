@@ -1,4 +1,5 @@
 /** A test app with a real compiled Spark, and the CLI driving `local` against it. */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -40,6 +41,29 @@ export async function appWithSpark(
 }
 
 /**
+ * An app whose space runs `thrift` and `connect` dynos beside the web proxy, with SPARK_AUTH_SECRET
+ * (as app.json makes it), sized so both servers, one-off drivers and a cluster-mode driver fit at once.
+ */
+export function appWithEndpoints(version: string, o: { password: string; token: string }) {
+  return appWithSpark(
+    version,
+    {
+      SPARK_AUTH_SECRET: randomBytes(24).toString('hex'),
+      SPARK_CONNECT_TOKEN: o.token,
+      SPACE_PROXY_PASSWORD: o.password,
+      SPARK_WORKER_CORES: '4',
+      SPARK_WORKER_MEMORY: '3g',
+      SPARK_EXECUTOR_MEMORY: '512m',
+      SPARK_DRIVER_MEMORY: '768m',
+      SPARK_DEFAULT_CORES: '1',
+      LOG_LEVEL: 'WARN',
+    },
+    true,
+    { thrift: bin('thrift'), connect: bin('connect') },
+  );
+}
+
+/**
  * A job app (another app of the space, SPARK_CLUSTER_APP) built as Heroku builds it: bin/compile of
  * a copy of the buildpack that is deleted afterwards, so the slug must hold everything its dynos run.
  */
@@ -73,7 +97,7 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export function cli(args: string[], opts: { input?: string; env?: Record<string, string>; timeout?: number } = {}) {
+export function cli(args: string[], opts: { input?: string; env?: Record<string, string>; timeout?: number; cwd?: string } = {}) {
   // the bundled entry package.json's `bin` installs: what users run
   return execa(process.execPath, [path.join(REPO, 'dist/cli.mjs'), ...args], { reject: false, all: true, ...opts });
 }
@@ -100,6 +124,14 @@ public class SumJob {
       System.out.println("READY");
       System.out.flush();
       try { Thread.sleep(600_000); } catch (InterruptedException e) { }
+    }
+    if (args.length > 1 && args[0].equals("wait-for")) {
+      // a supervised driver's first run waits here until the test has killed its worker
+      System.out.println("WAITING on " + args[1]);
+      System.out.flush();
+      while (!new java.io.File(args[1]).exists()) {
+        try { Thread.sleep(200); } catch (InterruptedException e) { }
+      }
     }
     List<Long> xs = LongStream.rangeClosed(1, 1000000).boxed().collect(Collectors.toList());
     long sum = sc.parallelize(xs, 4).reduce(Long::sum);

@@ -3,7 +3,7 @@
  * - builds dist/ (bin/compile runs the compiled TypeScript, as on Heroku);
  * - copies the buildpack (bin, dist, templates) to a temp dir, as Heroku checks a buildpack out:
  *   tests run bin/compile and the launchers from there, so nothing they write lands in the checkout;
- * - prepares the real Spark distributions, the host pyspark venv, the S3A connectors' Maven mirror and
+ * - prepares the real Spark distributions, the host pyspark and pyspark-client venvs, the S3A connectors' Maven mirror and
  *   moto (a real S3 API) the tests use, once, before
  *   any test file starts (SPARK_TEST_DISTS=0 skips it, for unit-only runs);
  * - points TMPDIR (so os.tmpdir() of every test and of what they start) at one temp dir for the
@@ -19,7 +19,7 @@ import type { TestProject } from 'vitest/node';
 import { execa } from 'execa';
 import { copyBuildpack, REPO, tmpdir } from './buildpack.js';
 import { motoPython } from './s3.js';
-import { DEFAULT_VERSION, E2E_VERSIONS, hadoopOf, testDist, testMavenMirror, testPyspark } from './spark.js';
+import { DEFAULT_VERSION, E2E_VERSIONS, hadoopOf, testDist, testMavenMirror, testPyspark, testPysparkClient } from './spark.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -51,6 +51,7 @@ export default async function setup(project: TestProject) {
   if (process.env.SPARK_TEST_DISTS !== '0') {
     for (const v of E2E_VERSIONS) testDist(v);
     testPyspark(DEFAULT_VERSION);
+    testPysparkClient(DEFAULT_VERSION);
     // the S3A connector of each version's Hadoop, as a Maven mirror; moto for a real S3 API
     for (const v of E2E_VERSIONS) testMavenMirror(hadoopOf(v));
     motoPython();

@@ -30,6 +30,11 @@ export function hadoopOf(version: string): string {
   return builtinCatalog().releases.find((r) => r.version === version)!.hadoop;
 }
 
+/** The python of a venv with PyPI's pyspark-client==version, the JVM-less Spark Connect client (scripts/test-pyspark-client; cached). */
+export function testPysparkClient(version: string): string {
+  return execFileSync(path.join(REPO, 'scripts/test-pyspark-client'), [version], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+}
+
 /** A Maven-layout dir with the S3A connector of that Hadoop (scripts/test-maven-mirror; cached). */
 export function testMavenMirror(hadoop: string): string {
   return execFileSync(path.join(REPO, 'scripts/test-maven-mirror'), [hadoop], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();

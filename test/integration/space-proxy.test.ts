@@ -10,7 +10,7 @@ import { formation, parseProcfile } from '../../src/local/formation.js';
 import { bin, tmpdir } from '../helpers/buildpack.js';
 import { HOSTILE } from '../helpers/hostile.js';
 import { freePort } from '../helpers/cluster.js';
-import { htpasswdOf, startProxy, type ProxyUnderTest } from '../helpers/proxy.js';
+import { fakeUi, htpasswdOf, startProxy, type ProxyUnderTest } from '../helpers/proxy.js';
 
 const APP = 'proxy-it';
 const f = formation(APP, parseProcfile('master: x\nworker: x\nweb: x\n'), { master: 1, worker: 1, web: 1 });
@@ -155,5 +155,39 @@ describe('space proxy (real nginx)', () => {
     expect(Date.now() - t).toBeLessThan(10_000);
     for (const pw of Object.values(users)) expect(r.all).not.toContain(pw);
     expect(r.all).toMatch(/"GET \/set-backend\/1\.worker\.proxy-it\.app\.localspace:8081 HTTP\/1\.1" 302/);
+  });
+});
+
+describe('space proxy: JDBC at /cliservice (real nginx, a stand-in Thrift server)', () => {
+  const app = 'proxy-jdbc';
+  const thrift = formation(app, parseProcfile('thrift: x\n'), { thrift: 1 }).dynos[0]!;
+  const password = 'jdbc-password-1';
+  let p: ProxyUnderTest;
+  let server: { close: (cb?: () => void) => void };
+  beforeAll(async () => {
+    server = await fakeUi(thrift.ip, 10001, 'THRIFT', (req, res, body) =>
+      res.writeHead(200, { 'content-type': 'application/x-thrift' }).end(`THRIFT ${req.method} ${req.url} auth=${req.headers.authorization} body=${body}`),
+    );
+    p = await startProxy(app, { SPACE_PROXY_PASSWORD: password }, { extraNames: { [thrift.dns]: thrift.ip } });
+  });
+  afterAll(async () => {
+    await p?.close();
+  });
+  const post = (headers: Record<string, string>) => fetch(`${p.url}/cliservice`, { method: 'POST', body: 'thrift-call', headers });
+
+  it('401 without credentials; with them, the thrift dyno gets the call as the proxy user, never the proxy password', async () => {
+    expect((await post({})).status).toBe(401);
+    const r = await post({ authorization: `Basic ${Buffer.from(`spark:${password}`).toString('base64')}` });
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    expect(text).toBe(`THRIFT POST /cliservice auth=Basic ${Buffer.from('spark:space-proxy').toString('base64')} body=thrift-call`);
+    expect(text).not.toContain(Buffer.from(`spark:${password}`).toString('base64'));
+  });
+
+  it('no thrift dyno answering: 502 saying to scale the thrift process type', async () => {
+    await new Promise<void>((r) => server.close(() => r()));
+    const r = await post({ authorization: `Basic ${Buffer.from(`spark:${password}`).toString('base64')}` });
+    expect(r.status).toBe(502);
+    expect(await r.text()).toBe(`No Thrift JDBC server answers at ${thrift.dns}:10001: scale the thrift process type to 1 (heroku ps:scale thrift=1, or local up --thrift 1).\n`);
   });
 });

@@ -22,6 +22,8 @@ const UpOptions = Common.extend({
     .refine((n) => [0, 1, 3, 5].includes(n), 'must be 0, 1 or 3 (5 for a large space): a ZooKeeper ensemble needs an odd size')
     .default(0),
   history: z.coerce.number().int().min(0).max(1, 'must be 0 or 1: one history server reads the whole event log dir').optional(),
+  thrift: z.coerce.number().int().min(0).max(1, 'must be 0 or 1: the proxy\'s /cliservice and 1.thrift… reach one Thrift server').default(0),
+  connect: z.coerce.number().int().min(0).max(1, 'must be 0 or 1: clients reach 1.connect…').default(0),
   port: z.coerce.number().int().min(1).max(65535).default(5000),
   sparkHome: z.string().optional(),
   detach: z.boolean().default(false),
@@ -39,6 +41,8 @@ export function upCommand(): Command {
     .option('--workers <n>', 'worker dynos', '2')
     .option('--zookeepers <n>', 'zookeeper dynos (bin/zookeeper): 1 or 3; the masters elect a leader through them', '0')
     .option('--history <n>', 'history dynos (bin/history, Spark\'s history server on SPARK_EVENTLOG_DIR): 0 or 1 (default: 1 when .env sets SPARK_EVENTLOG_DIR)')
+    .option('--thrift <n>', 'thrift dynos (bin/thrift, the Thrift JDBC server; beeline through the proxy\'s /cliservice): 0 or 1', '0')
+    .option('--connect <n>', 'connect dynos (bin/connect, the Spark Connect server, TLS + SPARK_CONNECT_TOKEN from .env): 0 or 1', '0')
     .option('-p, --port <port>', 'port of the web dyno', '5000')
     .option('--spark-home <dir>', 'Spark to run (default: SPARK_HOME, the local build, or pip’s pyspark)')
     .option('--detach', 'start in the background and return once every dyno is up and every worker ALIVE')
@@ -64,6 +68,8 @@ Examples:
   $ spark-in-space local up --detach && echo 'sc.parallelize(1L to 1000000L).reduce(_ + _)' | spark-in-space local run bin/spark-shell
   $ spark-in-space local up --detach --crash-cooldown 5s --max-crash-cooldown 5m
   $ spark-in-space local up --detach --masters 2 --zookeepers 3   # HA: kill -9 the leader, the standby takes over
+  $ spark-in-space local up --detach --thrift 1 --connect 1      # JDBC and Spark Connect servers on the cluster
+  $ spark-in-space local run spark-sql -e 'SELECT 1 + 1'          # any Spark tool, with the cluster's conf
 
 More than one master needs ZooKeeper: --zookeepers runs the space's own ensemble (the Procfile
 needs \`zookeeper: bin/zookeeper\`), or SPARK_ZK_ZOOKEEPER_URL in .env names an external one.`,
@@ -108,6 +114,13 @@ function planOf(o: Up): { procfile: Record<string, string>; counts: Record<strin
     if (!config.SPARK_EVENTLOG_DIR) fail({ code: 'usage', message: '--history 1 needs SPARK_EVENTLOG_DIR in .env (e.g. SPARK_EVENTLOG_DIR=s3a://my-bucket/spark-events): the history server reads the event logs apps write there.' });
     counts.history = history;
   }
+  for (const type of ['thrift', 'connect'] as const) {
+    if (!o[type]) continue;
+    if (!procfile[type]) fail({ code: 'usage', message: `The Procfile has no "${type}" process type: add the line \`${type}: bin/${type}\` for --${type}.` });
+    counts[type] = o[type];
+  }
+  if (o.connect && !config.SPARK_CONNECT_TOKEN)
+    fail({ code: 'usage', message: '--connect 1 needs SPARK_CONNECT_TOKEN in .env (e.g. SPARK_CONNECT_TOKEN=$(openssl rand -hex 32)): clients send it, the server refuses anyone without it.' });
   const web = procfile.web?.split(/\s+/)[0];
   if (web && existsSync(path.resolve(o.appDir, web))) counts.web = 1;
   return { procfile, counts, config };
@@ -150,6 +163,7 @@ async function detach(o: Up): Promise<void> {
   args.push('--crash-cooldown', `${o.crashCooldown}ms`, '--max-crash-cooldown', `${o.maxCrashCooldown}ms`, '--timeout', `${o.timeout}ms`);
   if (o.sparkHome) args.push('--spark-home', o.sparkHome);
   if (o.history !== undefined) args.push('--history', String(o.history));
+  args.push('--thrift', String(o.thrift), '--connect', String(o.connect));
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   closeSync(out);

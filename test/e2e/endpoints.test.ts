@@ -1,0 +1,262 @@
+/**
+ * Every way to send work to a real local space (one cluster for the file): Spark's own tools as
+ * one-off dynos (spark-sql, pyspark, beeline, run-example), cluster-mode drivers with and without
+ * --supervise, JDBC to the thrift dyno (in the space and through the proxy's /cliservice), Spark
+ * Connect with pyspark-client (PyPI) against the connect dyno (TLS + token), and Prometheus text
+ * through the proxy. The cluster runs with SPARK_AUTH_SECRET, as app.json makes it.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from '../helpers/buildpack.js';
+import { appWithEndpoints, buildJobJar, cli, freePort } from '../helpers/cluster.js';
+import { DEFAULT_VERSION, testPysparkClient } from '../helpers/spark.js';
+import { until } from '../helpers/wait.js';
+
+const APP = 'e2e-endpoints';
+const DOMAIN = `${APP}.app.localspace`;
+const PASSWORD = randomBytes(12).toString('hex');
+const TOKEN = randomBytes(24).toString('hex');
+const SUM = '500000500000';
+/** beeline's csv2 output lines, without the prompt it puts before the first one when stdin is not a terminal */
+const rows = (out: string) => out.trim().split('\n').map((l) => l.replace(/^\d+: jdbc:hive2:\/\/[^>]*> /, ''));
+
+interface Driver {
+  id: string;
+  state: string;
+  worker: string;
+}
+interface MasterJson {
+  activeapps: { name: string }[];
+  completedapps: { name: string }[];
+  activedrivers: Driver[];
+  completeddrivers: Driver[];
+}
+
+describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
+  let app: string;
+  let sparkHome: string;
+  let jar: string;
+  let port: number;
+  let state: string;
+  let clientPython: string;
+  let masterUi: string;
+  const auth = `Basic ${Buffer.from(`spark:${PASSWORD}`).toString('base64')}`;
+  const proxy = (p: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
+    fetch(`http://127.0.0.1:${port}${p}`, { redirect: 'follow', ...init, headers: { authorization: auth, ...headers } });
+  const master = async (): Promise<MasterJson> => (await fetch(`${masterUi}/json/`)).json() as Promise<MasterJson>;
+
+  beforeAll(async () => {
+    clientPython = testPysparkClient(DEFAULT_VERSION);
+    ({ app, sparkHome } = await appWithEndpoints(DEFAULT_VERSION, { password: PASSWORD, token: TOKEN }));
+    jar = await buildJobJar(sparkHome);
+    port = await freePort();
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--thrift', '1', '--connect', '1', '--port', String(port)], { timeout: 600_000 });
+    expect(up.exitCode, up.all).toBe(0);
+    state = path.join(app, '.spark-in-space', 'local', APP);
+    const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { dynos: { name: string; ip: string }[] };
+    masterUi = `http://${s.dynos.find((d) => d.name === 'master.1')!.ip}:8080`;
+  });
+  afterAll(async () => {
+    if (app) await cli(['local', 'down', '--dir', app]);
+  });
+
+  it('the thrift and connect dynos are up and their servers are applications on the cluster', async () => {
+    const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { dynos: { name: string; phase: string }[] };
+    expect(s.dynos.filter((d) => ['thrift.1', 'connect.1'].includes(d.name)).map((d) => d.phase)).toEqual(['up', 'up']);
+    const apps = (await until('both servers registered on the master', async () => {
+      const names = (await master()).activeapps.map((a) => a.name);
+      return names.includes('Thrift JDBC/ODBC Server') && names.includes('Spark Connect server') && names;
+    }, 120_000)) as string[];
+    expect(apps).toEqual(expect.arrayContaining(['Thrift JDBC/ODBC Server', 'Spark Connect server']));
+  });
+
+  it('local run spark-sql -e: the answer, computed on the cluster (a completed SparkSQL app on the master)', async () => {
+    const before = (await master()).completedapps.length;
+    const r = await cli(['local', 'run', '--dir', app, 'spark-sql', '-e', 'SELECT sum(id) AS s FROM range(1000001)'], { timeout: 300_000 });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain(SUM);
+    const done = (await master()).completedapps;
+    expect(done.length).toBe(before + 1);
+    expect(done.map((a) => a.name)).toContainEqual(expect.stringMatching(/^SparkSQL::127\./));
+  });
+
+  it('local run pyspark with a piped script: spark and sc exist, the master is the cluster’s', async () => {
+    const r = await cli(['local', 'run', '--dir', app, 'pyspark'], {
+      input: 'print("ANS", spark.range(1, 1000001).selectExpr("sum(id) AS s").first()[0], sc.master)\n',
+      timeout: 300_000,
+    });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain(`ANS ${SUM} spark://1.master.${DOMAIN}:7077`);
+  });
+
+  it('local run bin/spark-sql (the app has none): Spark’s own, with the cluster’s conf', async () => {
+    const r = await cli(['local', 'run', '--dir', app, 'bin/spark-sql', '-e', 'SELECT 6 * 7'], { timeout: 300_000 });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout.trim().split('\n')).toContain('42');
+  });
+
+  it('local run run-example without an examples jar (PyPI’s layout): refused, saying why', async () => {
+    const r = await cli(['local', 'run', '--dir', app, 'run-example', 'SparkPi']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/has no examples jar \(examples\/jars\/spark-examples_\*\.jar\)/);
+  });
+
+  it('beeline in the space: JDBC over HTTP to 1.thrift.<app>.app.localspace:10001', async () => {
+    const url = `jdbc:hive2://1.thrift.${DOMAIN}:10001/default;transportMode=http;httpPath=cliservice`;
+    // beeline waits on an open stdin even with -e: give it an empty one, as a terminal user's would end
+    const r = await cli(['local', 'run', '--dir', app, 'beeline', '-u', url, '-n', 'analyst', '-p', 'x', '--silent=true', '--outputformat=csv2', '-e', 'SELECT 40 + 2 AS answer'], { timeout: 300_000, input: '' });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(rows(r.stdout)).toEqual(['answer', '42']);
+  });
+
+  it('beeline through the space proxy: /cliservice is 401 without credentials; with them, the answer', async () => {
+    const bare = await fetch(`http://127.0.0.1:${port}/cliservice`, { method: 'POST', body: '' });
+    expect(bare.status).toBe(401);
+    const url = `jdbc:hive2://127.0.0.1:${port}/default;transportMode=http;httpPath=cliservice`;
+    const beeline = (password: string) =>
+      execa(path.join(sparkHome, 'bin', 'beeline'), ['-u', url, '-n', 'spark', '-p', password, '--silent=true', '--outputformat=csv2', '-e', 'SELECT sum(id) AS s FROM range(1000001)'], {
+        reject: false,
+        all: true,
+        timeout: 300_000,
+        input: '',
+        cwd: tmpdir('sis-beeline-'),
+        env: { SPARK_HOME: sparkHome },
+      });
+    const wrong = await beeline('not-the-password');
+    expect(wrong.exitCode).not.toBe(0);
+    expect(wrong.all).toMatch(/401/);
+    const right = await beeline(PASSWORD);
+    expect(right.exitCode, right.all).toBe(0);
+    expect(rows(right.stdout)).toEqual(['s', SUM]);
+  });
+
+  describe('Spark Connect (pyspark-client from PyPI, through `local exec`)', () => {
+    const script = () => {
+      const f = path.join(tmpdir('sis-connect-'), 'query.py');
+      writeFileSync(
+        f,
+        [
+          'import sys',
+          'from pyspark.sql import SparkSession',
+          'token = sys.argv[1]',
+          `url = "sc://1.connect.${DOMAIN}:15002/" + (";token=" + token if token else ";use_ssl=true")`,
+          'spark = SparkSession.builder.remote(url).getOrCreate()',
+          'print("ANS", spark.range(1, 1000001).selectExpr("sum(id) AS s").collect()[0]["s"])',
+        ].join('\n'),
+      );
+      return f;
+    };
+    const query = (token: string) => cli(['local', 'exec', '--dir', app, '--', clientPython, script(), token], { timeout: 300_000, cwd: tmpdir('sis-connect-cwd-') });
+
+    it('with the token: a DataFrame query’s answer over TLS', async () => {
+      const r = await query(TOKEN);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toContain(`ANS ${SUM}`);
+    });
+
+    it('with a wrong token, or none: refused (UNAUTHENTICATED)', async () => {
+      const wrong = await query('wrong-token-0123456789');
+      expect(wrong.exitCode).not.toBe(0);
+      expect(wrong.all).toMatch(/UNAUTHENTICATED[\s\S]*Invalid authentication token/);
+      const none = await query('');
+      expect(none.exitCode).not.toBe(0);
+      expect(none.all).toMatch(/UNAUTHENTICATED[\s\S]*No authentication token provided/);
+    });
+
+    it('the token is in no log and no command line', () => {
+      const logs = path.join(state, 'logs');
+      for (const f of readdirSync(logs)) expect(readFileSync(path.join(logs, f), 'utf8'), f).not.toContain(TOKEN);
+      for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+        let cmdline = '';
+        try {
+          cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        } catch {
+          continue;
+        }
+        expect(cmdline, `pid ${pid}`).not.toContain(TOKEN);
+      }
+    });
+  });
+
+  describe('Prometheus through the proxy', () => {
+    it('the master’s, without choosing a backend; 401 without credentials', async () => {
+      const r = await proxy('/metrics/master/prometheus/');
+      expect(r.status).toBe(200);
+      expect(await r.text()).toMatch(/^metrics_master_aliveWorkers_Value\{type="gauges"\} 2$/m);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics/master/prometheus/`)).status).toBe(401);
+    });
+
+    it('a worker’s and a running application’s (the thrift server’s driver and executors), by the backend cookie', async () => {
+      const worker = await proxy('/metrics/prometheus/', { cookie: `space_backend=1.worker.${DOMAIN}:8081` });
+      expect(worker.status).toBe(200);
+      expect(await worker.text()).toMatch(/^metrics_worker_coresFree_Value\{type="gauges"\} \d+$/m);
+      const driver = await proxy('/metrics/prometheus/', { cookie: `space_backend=1.thrift.${DOMAIN}:4040` });
+      expect(driver.status).toBe(200);
+      expect(await driver.text()).toMatch(/^metrics_app_\d+_\d+_driver_BlockManager_memory_maxMem_MB_Value\{type="gauges"\} \d+/m);
+      const executors = await proxy('/metrics/executors/prometheus', { cookie: `space_backend=1.thrift.${DOMAIN}:4040` });
+      expect(executors.status).toBe(200);
+      expect(await executors.text()).toMatch(/^metrics_executor_memoryUsed_bytes\{application_id="app-[^"]+", application_name="Thrift JDBC\/ODBC Server", executor_id="driver"\}/m);
+    });
+
+    it('/_dynos links each UI’s metrics through /set-backend, which then leads there', async () => {
+      const page = await (await proxy('/_dynos')).text();
+      const link = `/set-backend/1.worker.${DOMAIN}:8081?to=/metrics/prometheus/`;
+      expect(page).toContain(`href="${link}"`);
+      expect(page).toContain(`href="/set-backend/1.master.${DOMAIN}:8080?to=/metrics/master/prometheus/"`);
+      expect(page).toMatch(/<td>thrift<\/td><td>thrift\.1<\/td>.*JDBC at \/cliservice/);
+      const r = await proxy(link, {}, { redirect: 'manual' });
+      expect(r.status).toBe(302);
+      expect(r.headers.get('location')).toBe('/metrics/prometheus/');
+      expect(r.headers.get('set-cookie')).toContain(`space_backend=1.worker.${DOMAIN}:8081`);
+    });
+  });
+
+  describe('cluster-mode drivers (bin/spark-submit --deploy-mode cluster)', () => {
+    const driverOutput = (d: Driver) => {
+      const n = /-(\d+)\.worker\./.exec(d.worker)?.[1];
+      const f = path.join(state, 'dynos', `worker.${n}`, 'work', d.id, 'stdout');
+      return existsSync(f) ? readFileSync(f, 'utf8') : '';
+    };
+    const drivers = async () => {
+      const m = await master();
+      return [...m.activedrivers, ...m.completeddrivers];
+    };
+
+    it('a job jar finishes on a worker: FINISHED on the master, its output in the worker’s driver dir', async () => {
+      const r = await cli(['local', 'run', '--dir', app, 'bin/spark-submit', '--deploy-mode', 'cluster', '--class', 'SumJob', jar], { timeout: 300_000 });
+      expect(r.exitCode, r.all).toBe(0);
+      const id = /Driver successfully submitted as (driver-\S+)/.exec(r.all ?? '')?.[1];
+      expect(id, r.all).toBeTruthy();
+      const d = await until(`${id} FINISHED`, async () => (await drivers()).find((x) => x.id === id && ['FINISHED', 'FAILED', 'ERROR', 'KILLED'].includes(x.state)), 240_000, 1000);
+      expect(d.state, driverOutput(d)).toBe('FINISHED');
+      expect(driverOutput(d)).toContain(`SUM=${SUM}`);
+    });
+
+    it('--supervise: killing the driver’s worker relaunches it on the other worker, where it finishes', async () => {
+      const go = path.join(tmpdir('sis-supervise-'), 'go');
+      const r = await cli(['local', 'run', '--dir', app, 'bin/spark-submit', '--deploy-mode', 'cluster', '--supervise', '--class', 'SumJob', jar, 'wait-for', go], { timeout: 300_000 });
+      expect(r.exitCode, r.all).toBe(0);
+      const id = /Driver successfully submitted as (driver-\S+)/.exec(r.all ?? '')?.[1]!;
+      const first = await until(`${id} waiting on its worker`, async () => {
+        const d = (await drivers()).find((x) => x.id === id && x.state === 'RUNNING');
+        return d && driverOutput(d).includes('WAITING') && d;
+      }, 240_000, 1000);
+      const n = /-(\d+)\.worker\./.exec(first.worker)![1];
+      const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { dynos: { name: string; pid: number }[] };
+      process.kill(-s.dynos.find((d) => d.name === `worker.${n}`)!.pid, 'SIGKILL');
+      const again = await until('the driver relaunched on the other worker', async () => {
+        const d = (await drivers()).find((x) => x.id !== id && x.state === 'RUNNING' && !x.worker.includes(`-${n}.worker.`) && x.id > id);
+        return d && driverOutput(d).includes('WAITING') && d;
+      }, 240_000, 1000);
+      writeFileSync(go, '');
+      const done = await until(`${again.id} FINISHED`, async () => (await drivers()).find((x) => x.id === again.id && x.state !== 'RUNNING' && x.state !== 'SUBMITTED'), 240_000, 1000);
+      expect(done.state, driverOutput(done)).toBe('FINISHED');
+      expect(driverOutput(done)).toContain(`SUM=${SUM}`);
+      // the space restarts the killed worker (a new dyno under the same name)
+      await until('worker restarted', async () => JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout).dynos.find((d: { name: string; phase: string }) => d.name === `worker.${n}`)?.phase === 'up', 120_000, 1000);
+    });
+  });
+});
