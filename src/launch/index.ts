@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fail } from '../errors.js';
+import { compareVersions } from '../catalog/index.js';
 import { buildpackFile } from '../paths.js';
 import { parseConfig, type Env, type Settings } from '../config/schema.js';
 import { computeConf, DNS_CACHE_OPTS, driverAuthArgs, driverAuthFile, renderConf, writeConf, type Conf, type Role, type SparkInfo } from '../render/index.js';
@@ -228,7 +229,13 @@ export async function renderOneOffConf(env: Env, warn: (line: string) => void): 
 function requireConnect(sparkHome: string, info: SparkInfo, settings: Settings): void {
   const jars = path.join(sparkHome, 'jars');
   if (!sparkHome.startsWith('$') && !(existsSync(jars) && readdirSync(jars).some((f) => /^spark-connect_[\d.]+-.*\.jar$/.test(f))))
-    fail({ code: 'usage', message: `${jars} has no spark-connect_*.jar: Spark ${info.version} does not ship the Connect server (it does from 4.0). Set .spark.version to 4.0.0 or newer for a connect dyno.` });
+    fail({
+      code: 'usage',
+      message:
+        compareVersions(info.version, '4.0.0') < 0
+          ? `Spark ${info.version} ships no Connect server (${jars} has no spark-connect_*.jar; distributions carry it from 4.0): set .spark.version to 4.0.0 or newer for a connect dyno.`
+          : `${jars} has no spark-connect_*.jar: this Spark ${info.version} distribution lacks the Connect server it should carry (a custom or trimmed SPARK_DIST_URL?).`,
+    });
   if (!settings.SPARK_CONNECT_TOKEN)
     fail({
       code: 'config-invalid',

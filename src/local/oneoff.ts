@@ -7,7 +7,7 @@
  *   space's DNS server for anything that asks DNS directly.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Env } from '../config/schema.js';
@@ -15,8 +15,8 @@ import { fail } from '../errors.js';
 import { buildpackFile } from '../paths.js';
 import { prepare, renderOneOffConf } from '../launch/index.js';
 import { MASTER_PORT } from '../space/index.js';
-import { appDomain, dnsAddress, dynoEnv, dynoFor, subnetFor } from './formation.js';
-import { connectNames, selfSignedCert } from '../launch/connect.js';
+import { dnsAddress, dynoEnv, dynoFor, subnetFor } from './formation.js';
+import { connectTrust } from './tls.js';
 import { formatAge } from './lifecycle.js';
 import { configEnv, fileSink, portOpen } from './runner.js';
 import { readState, spaceLog, type State } from './state.js';
@@ -125,30 +125,6 @@ export async function hostEnv(a: { appDir: string; dir: string }, s: State, base
     SPARK_IN_SPACE_DNS: `${dns.host}:${dns.port}`,
     ...connectTrust(a.dir, base),
   };
-}
-
-/** The local space's Connect certificate: made once per space, trusted by `local exec` clients. */
-export const connectCertOf = (dir: string) => ({ cert: path.join(dir, 'connect-tls', 'connect-tls.crt'), key: path.join(dir, 'connect-tls', 'connect-tls.key') });
-
-/** The connect dyno's TLS pair under `local`: .env's, else the space's own self-signed one (for every connect dyno name). */
-export function localConnectTls(dir: string, app: string, config: Env): Env {
-  if (config.SPARK_CONNECT_TLS_CERT || config.SPARK_CONNECT_TLS_KEY) return {};
-  const { cert, key } = connectCertOf(dir);
-  if (!existsSync(cert) || !existsSync(key)) selfSignedCert(connectNames({ HEROKU_DNS_APP_NAME: appDomain(app) }), cert, key);
-  return { SPARK_CONNECT_TLS_CERT: readFileSync(cert, 'utf8'), SPARK_CONNECT_TLS_KEY: readFileSync(key, 'utf8') };
-}
-
-/**
- * gRPC clients (pyspark-client) trust the space's Connect certificate besides the roots they
- * trusted already (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, else the system's bundle): one file of both.
- */
-export function connectTrust(dir: string, base: Env): Env {
-  const { cert } = connectCertOf(dir);
-  if (!existsSync(cert)) return {};
-  const roots = [base.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, '/etc/ssl/certs/ca-certificates.crt'].find((f) => f && existsSync(f) && f !== path.join(dir, 'connect-tls', 'roots.pem'));
-  const bundle = path.join(dir, 'connect-tls', 'roots.pem');
-  writeFileSync(bundle, `${roots ? readFileSync(roots, 'utf8').trimEnd() + '\n' : ''}${readFileSync(cert, 'utf8')}`);
-  return { GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: bundle };
 }
 
 /** How to give a command the space's names in /etc/hosts: a private mount namespace, when this machine allows one. */

@@ -16,7 +16,7 @@ import { fail } from '../errors.js';
 import { HISTORY_UI_PORT, MASTER_PORT, MASTER_UI_PORT, THRIFT_HTTP_PORT } from '../space/index.js';
 import { CONNECT_BACKEND_PORT, CONNECT_PORT } from '../render/index.js';
 import { startDns } from './dns.js';
-import { localConnectTls } from './oneoff.js';
+import { localConnectTls } from './tls.js';
 import { appDomain, dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, subnetFor, slotFor, topology, type Dyno, type Formation } from './formation.js';
 import { LOCAL_CRASH_POLICY, nextAddress, onExit, scalePlan, select, type CrashPolicy, type DynoRecord, type Phase } from './lifecycle.js';
 import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, spawnGroup, stopGroups } from './runner.js';

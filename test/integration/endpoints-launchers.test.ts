@@ -54,10 +54,17 @@ describe('bin/thrift', () => {
 });
 
 describe('bin/connect', () => {
-  it('refuses a Spark without the Connect jar, saying which version has it', async () => {
+  it('refuses a Spark without the Connect jar, saying why (before 4.0: which version has it)', async () => {
     const r = await run('connect', { ...dyno('connect'), SPARK_CONF_DIR: tmpdir('sis-conf-'), SPARK_CONNECT_TOKEN: 'a-token-of-24-characters' });
     expect(r.exitCode).not.toBe(0);
-    expect(r.stderr).toMatch(/has no spark-connect_\*\.jar: Spark 4\.2\.0 does not ship the Connect server/);
+    expect(r.stderr).toMatch(/has no spark-connect_\*\.jar: this Spark 4\.2\.0 distribution lacks the Connect server/);
+    const old = tmpdir('sis-stub-35-');
+    mkdirSync(path.join(old, 'bin'));
+    symlinkSync(path.join(stub, 'bin', 'spark-submit'), path.join(old, 'bin', 'spark-class'));
+    writeFileSync(path.join(old, 'RELEASE'), 'Spark 3.5.9 built for Hadoop 3.3.4\n');
+    const r35 = await run('connect', { ...dyno('connect'), SPARK_HOME: old, SPARK_CONF_DIR: tmpdir('sis-conf-'), SPARK_CONNECT_TOKEN: 'a-token-of-24-characters' });
+    expect(r35.exitCode).not.toBe(0);
+    expect(r35.stderr).toMatch(/Spark 3\.5\.9 ships no Connect server .*set \.spark\.version to 4\.0\.0 or newer/);
   });
 
   it('refuses to start without SPARK_CONNECT_TOKEN, naming it with an example; a bad token is named, never echoed', async () => {
