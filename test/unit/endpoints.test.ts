@@ -203,3 +203,15 @@ describe('JDBC through the space proxy', () => {
     expect(JSON.stringify(h)).not.toContain(Buffer.from('spark:the-real-password').toString('base64'));
   });
 });
+
+describe('local up says where the servers answer', () => {
+  it('JDBC through the proxy and in the space, Connect by its name; nothing for types not started', async () => {
+    const { endpointLines } = await import('../../src/cli/commands/local/up.js');
+    expect(endpointLines('demo', true, true, 'http://127.0.0.1:5000/')).toEqual([
+      "JDBC: beeline -u 'jdbc:hive2://127.0.0.1:5000/default;transportMode=http;httpPath=cliservice' -n spark -p <password>",
+      'JDBC in the space: jdbc:hive2://1.thrift.demo.app.localspace:10001/default;transportMode=http;httpPath=cliservice',
+      "Spark Connect: spark-in-space local exec -- python … with sc://1.connect.demo.app.localspace:15002/;token=<SPARK_CONNECT_TOKEN> (TLS; local exec trusts the space's certificate)",
+    ]);
+    expect(endpointLines('demo', false, false, 'http://127.0.0.1:5000/')).toEqual([]);
+  });
+});

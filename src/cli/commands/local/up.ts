@@ -82,6 +82,17 @@ needs \`zookeeper: bin/zookeeper\`), or SPARK_ZK_ZOOKEEPER_URL in .env names an 
     });
 }
 
+/** Pure: where the thrift and connect dynos answer, for the `Ready` lines. */
+export function endpointLines(app: string, thrift: boolean, connect: boolean, web?: string): string[] {
+  const out: string[] = [];
+  if (thrift) {
+    if (web) out.push(`JDBC: beeline -u 'jdbc:hive2://${web.replace(/^https?:\/\//, '').replace(/\/$/, '')}/default;transportMode=http;httpPath=cliservice' -n spark -p <password>`);
+    out.push(`JDBC in the space: jdbc:hive2://1.thrift.${app}.app.localspace:10001/default;transportMode=http;httpPath=cliservice`);
+  }
+  if (connect) out.push(`Spark Connect: spark-in-space local exec -- python … with sc://1.connect.${app}.app.localspace:15002/;token=<SPARK_CONNECT_TOKEN> (TLS; local exec trusts the space's certificate)`);
+  return out;
+}
+
 async function alreadyRunning(o: Up): Promise<void> {
   const r = await report(readState(o.dir)!);
   say(`A local space for ${o.app} is already running${r.healthy ? '' : ', and it is degraded'}:`);
@@ -188,6 +199,7 @@ async function detach(o: Up): Promise<void> {
   if (!last.healthy) return failed(`The local space is not healthy after ${Math.round(o.timeout / 1000)} s: ${last.problems.join('; ')}.`);
   say(`Ready: master UI ${last.masterUi}, ${last.master?.aliveWorkers ?? 0} workers ALIVE, master URL ${last.masterUrl}`);
   if (last.web) process.stdout.write(`       web (space proxy): ${last.web} (${webUser(configEnv(o.appDir), o.dir)})\n`);
+  for (const line of endpointLines(o.app, o.thrift > 0, o.connect > 0, last.web)) process.stdout.write(`       ${line}\n`);
   process.stdout.write(
     [
       '       spark-in-space local run bin/spark-shell   # a one-off dyno in the space',
