@@ -27,9 +27,9 @@ export function connectNames(s: Settings): string[] {
 }
 
 /** Pure: the sidecar nginx's configuration. */
-export async function connectNginxConf(a: { dir: string; tmp: string; listenHost: string; backendHost: string; user?: string }): Promise<string> {
+export async function connectNginxConf(a: { dir: string; tmp: string; listenHost: string; backendHost: string }): Promise<string> {
   const template = await readFile(path.join(TEMPLATES, 'connect-nginx.conf.ejs'), 'utf8');
-  return ejs.render(template, { dir: a.dir, tmp: a.tmp, listen: `${a.listenHost}:${CONNECT_PORT}`, backend: `${a.backendHost}:${CONNECT_BACKEND_PORT}`, user: a.user });
+  return ejs.render(template, { dir: a.dir, tmp: a.tmp, listen: `${a.listenHost}:${CONNECT_PORT}`, backend: `${a.backendHost}:${CONNECT_BACKEND_PORT}` });
 }
 
 /** A self-signed certificate (P-256, 825 days) for `names`, key 0600; openssl does the work. */

@@ -75,8 +75,7 @@ export function resolversFrom(resolvConf: string): string[] {
     .map((ip) => (ip.includes(':') ? `[${ip}]` : ip));
 }
 
-/** The JDBC route: Hive's default httpPath, served by the thrift dyno's Thrift server (HTTP transport). */
-export const THRIFT_PATH = '/cliservice';
+/** Where the proxy's /cliservice (Hive's default httpPath) goes: the thrift dyno's Thrift server (HTTP transport). */
 export const thriftBackend = (s: Settings) => `1.thrift.${clusterDomain(s)}:${THRIFT_HTTP_PORT}`;
 
 /**
