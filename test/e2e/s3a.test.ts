@@ -16,6 +16,7 @@ import { appWithSpark, cli, freePort } from '../helpers/cluster.js';
 import { startMirror, type Mirror } from '../helpers/mirror.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 import { DEFAULT_VERSION, hadoopOf, testMavenMirror } from '../helpers/spark.js';
+import { type HaStatus } from '../helpers/ha.js';
 import { until } from '../helpers/wait.js';
 
 const APP = 'e2e-s3a';
@@ -82,6 +83,7 @@ describe(`S3A with real Spark ${DEFAULT_VERSION} and a real S3 API`, () => {
     await s3?.stop();
   });
 
+  const status = async (): Promise<HaStatus> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', APP])).stdout);
   const shell = (script: string, env: Record<string, string> = {}) =>
     cli(['local', 'run', '--dir', app, bin('spark-shell')], { input: `${script}\n:quit\n`, timeout: 240_000, env });
 
@@ -146,6 +148,11 @@ describe(`S3A with real Spark ${DEFAULT_VERSION} and a real S3 API`, () => {
     const set = await fetch(`${url}/set-backend/${HISTORY}`, { headers: auth, redirect: 'manual' });
     expect(set.status).toBe(302);
     const cookie = set.headers.get('set-cookie')!.split(';')[0]!;
+    const history = async () => ((await status()).dynos.find((d) => d.name === 'history.1'))!;
+    const before = await history();
+    // polled while the history server scans the bucket: once (CI, under load) a 200 was cut short
+    // after its headers, so a failed read is retried (and printed), not taken as the answer; a
+    // history server that crashed and came back would still fail below
     const apps = await until(
       'the history server to list the finished apps',
       async () => {
@@ -156,7 +163,10 @@ describe(`S3A with real Spark ${DEFAULT_VERSION} and a real S3 API`, () => {
       },
       120_000,
       2000,
+      { retryErrors: true },
     );
+    const after = await history();
+    expect({ pid: after.pid, restarts: after.restarts, phase: after.phase }).toEqual({ pid: before.pid, restarts: before.restarts, phase: 'up' });
     expect((await s3.list('spark-events/')).length).toBeGreaterThanOrEqual(apps.length);
     const html = await (await fetch(`${url}/`, { headers: { ...auth, cookie } })).text();
     expect(html).toContain('History Server');
