@@ -432,6 +432,8 @@ export function profileScript(): string {
     `    for _sis_launch in "$HOME/bin/support/launch.sh" "$HOME/${KIT_DIR}/bin/support/launch.sh"; do`,
     '      if [ -f "$_sis_launch" ]; then',
     '        ( source "$_sis_launch" && launch_entry one-off-conf && "$NODE" "$LAUNCH_ENTRY" one-off-conf ) || true',
+    '        # a bare `spark-submit` is the launcher (bin/support/path/): --deploy-mode cluster stays clean',
+    '        if [ -d "${_sis_launch%/launch.sh}/path" ]; then export PATH="${_sis_launch%/launch.sh}/path:$PATH"; fi',
     '        break',
     '      fi',
     '    done',

@@ -63,7 +63,8 @@ const hasExamplesJar = (sparkHome: string) => {
  * Pure: the command a one-off dyno runs. `bin/spark-shell` and `bin/spark-submit` the app lacks are
  * this buildpack's launchers (they render the conf, and keep a cluster-mode driver clean); any other
  * `bin/<tool>` the app lacks but Spark has (spark-sql, pyspark, beeline, run-example...) is Spark's;
- * a bare tool name is found on PATH, which ends with Spark's bin/ as `.profile.d` makes it on Heroku.
+ * a bare tool name is found on PATH, as `.profile.d` makes it on Heroku: `bin/support/path/` first (a
+ * bare `spark-submit` is the launcher too), Spark's bin/ last.
  */
 export function oneOffCommand(command: string[], has: { app: (rel: string) => boolean; spark: (name: string) => boolean }, sparkHome: string, launchers: string): string[] {
   const [first, ...rest] = command;
@@ -94,7 +95,8 @@ export async function runOneOff(a: { appDir: string; app: string; dir: string },
   log(`heroku[${d.name}]`, `Starting process with command \`${d.command}\` on ${d.ip} as ${d.dns}`);
   await renderOneOffConf(env, (l) => process.stderr.write(`${l}\n`));
   Object.assign(env, connectTrust(a.dir, env));
-  env.PATH = [env.PATH, path.join(s.sparkHome, 'bin')].filter(Boolean).join(':');
+  // as .profile.d on Heroku: a bare `spark-submit` is the launcher, Spark's other tools come after the user's
+  env.PATH = [path.join(LAUNCHER_DIR, 'support', 'path'), env.PATH, path.join(s.sparkHome, 'bin')].filter(Boolean).join(':');
   const argv = oneOffCommand(command, { app: (rel) => existsSync(path.join(a.appDir, rel)), spark: (n) => existsSync(path.join(s.sparkHome, 'bin', n)) }, s.sparkHome, LAUNCHER_DIR);
   const code = await passThrough('bash', ['-c', 'exec "$@"', 'run', ...argv], { cwd: a.appDir, env });
   log(`heroku[${d.name}]`, `Process exited with status ${code}`);

@@ -225,8 +225,9 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
       return [...m.activedrivers, ...m.completeddrivers];
     };
 
-    it('a job jar finishes on a worker: FINISHED on the master, its output in the worker’s driver dir', async () => {
-      const r = await cli(['local', 'run', '--dir', app, 'bin/spark-submit', '--deploy-mode', 'cluster', '--class', 'SumJob', jar], { timeout: 300_000 });
+    it('a job jar finishes on a worker (spark-submit by its bare name): FINISHED on the master, its output in the worker’s driver dir', async () => {
+      // the bare name, as a user types it in a one-off dyno: the launcher (bin/support/path), not Spark's own
+      const r = await cli(['local', 'run', '--dir', app, 'spark-submit', '--deploy-mode', 'cluster', '--class', 'SumJob', jar], { timeout: 300_000 });
       expect(r.exitCode, r.all).toBe(0);
       const id = /Driver successfully submitted as (driver-\S+)/.exec(r.all ?? '')?.[1];
       expect(id, r.all).toBeTruthy();

@@ -143,6 +143,25 @@ describe('.profile.d in a one-off dyno', () => {
     expect(props).toContain('spark.driver.bindAddress 10.0.7.1');
   });
 
+  it('run.N: a bare `spark-submit --deploy-mode cluster` is the launcher: the client runs clean (client mode too)', async () => {
+    const home = appHome();
+    const conf = tmpdir('sis-conf-');
+    const env = { PATH: process.env.PATH!, HOME: home, SPARK_HOME: stub, ...dyno('run'), SPARK_CONF_DIR: conf, SPARK_LOCAL_DIRS: '/tmp/run-1' };
+    const r = await execa('bash', ['-c', 'source "$HOME/.profile.d/spark.sh" && echo "PATH=$PATH" && spark-submit --deploy-mode cluster --class Job job.jar'], { reject: false, all: true, env });
+    expect(r.exitCode, r.all).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^PATH=${home}/bin/support/path:`));
+    expect(lines[1]).toBe(`spark-submit --properties-file ${conf}/spark-defaults.conf --master spark://1.master.demo.app.localspace:7077 --deploy-mode cluster --class Job job.jar`);
+    expect(lines).toContain('SPARK_CONF_DIR=unset');
+    expect(lines).toContain('SPARK_LOCAL_IP=unset');
+    expect(lines).toContain('SPARK_ENV_LOADED=1');
+    // client mode through the same name: the launcher again (the one-off's conf, its own environment)
+    const c = await execa('bash', ['-c', 'source "$HOME/.profile.d/spark.sh" && spark-submit --class Job job.jar'], { reject: false, all: true, env });
+    expect(c.exitCode, c.all).toBe(0);
+    expect(c.stdout.split('\n')[0]).toBe('spark-submit --master spark://1.master.demo.app.localspace:7077 --class Job job.jar');
+    expect(c.stdout).toContain(`SPARK_CONF_DIR=${conf}`);
+  });
+
   it('a bad config var: a warning naming it, and the dyno still starts', async () => {
     const conf = tmpdir('sis-conf-');
     const r = await source(appHome(), { ...dyno('run'), SPARK_CONF_DIR: conf, SPARK_MASTERS: 'two' });
@@ -156,5 +175,6 @@ describe('.profile.d in a one-off dyno', () => {
     const r = await source(appHome(), { ...dyno('worker'), SPARK_CONF_DIR: conf });
     expect(r.exitCode, r.all).toBe(0);
     expect(existsSync(path.join(conf, 'spark-defaults.conf'))).toBe(false);
+    expect(r.stdout).not.toContain('support/path');
   });
 });
