@@ -24,7 +24,11 @@ export interface StatusReport {
   problems: string[];
   proxy?: string;
   formation: { type: string; quantity: number; size: string; up: number; dynos: { name: string; state: string }[] }[];
+  /** with several masters: what each said (the leader is ALIVE, the others STANDBY) */
+  masters?: { dyno: string; status: string }[];
   master?: {
+    /** with several masters: the leader's dyno */
+    dyno?: string;
     status: string;
     url?: string;
     workers: { alive: number; dead: number; list: { id: string; host: string; state: string; cores: string; memory: string }[] };
@@ -36,8 +40,34 @@ export interface StatusReport {
 
 const sizeOf = (f: Formation) => f.dyno_size?.name ?? f.size ?? '?';
 
-/** Pure: the report and its verdict. `master` is the /json answer, or the reason it could not be read. */
-export function statusReport(app: string, formation: Formation[], dynos: Dyno[], master: MasterJson | { error: string }, proxy?: string): StatusReport {
+/** What one master dyno's /json said through the proxy, or why it could not be read. */
+export type MasterAnswer = { dyno: string } & (MasterJson | { error: string });
+
+/**
+ * Pure: with several masters (ZooKeeper HA), the one whose answer the report is about: the ALIVE
+ * one (the leader), else master.1's. A standby says STANDBY: after a failover the leader is master.2.
+ */
+export function leadingMaster(answers: MasterAnswer[]): MasterAnswer | undefined {
+  return answers.find((a) => !('error' in a) && a.status === 'ALIVE') ?? answers[0];
+}
+
+const answerState = (a: MasterAnswer) => ('error' in a ? `unreadable (${a.error})` : (a.status ?? 'UNKNOWN'));
+
+/**
+ * Pure: the report and its verdict. `master` is the /json answer, or the reason it could not be read;
+ * with several masters, every master's answer (master.1 first): the report is about the leader's.
+ */
+export function statusReport(app: string, formation: Formation[], dynos: Dyno[], master: MasterJson | { error: string } | MasterAnswer[], proxy?: string): StatusReport {
+  if (Array.isArray(master)) {
+    const lead = leadingMaster(master);
+    const report = statusReport(app, formation, dynos, lead ?? { error: 'no master dyno in the formation' }, proxy);
+    if (master.length < 2) return report;
+    report.masters = master.map((a) => ({ dyno: a.dyno, status: answerState(a) }));
+    if (report.master && lead && !('error' in lead) && lead.status === 'ALIVE') report.master.dyno = lead.dyno;
+    const i = report.problems.findIndex((p) => p.startsWith('the master answering the proxy is') || p.startsWith("the master's /json could not be read"));
+    if (i >= 0) report.problems[i] = `no master is ALIVE: ${report.masters.map((m) => `${m.dyno} ${m.status}`).join(', ')}`;
+    return report;
+  }
   const problems: string[] = [];
   const rows = [...formation]
     .sort((a, b) => a.type.localeCompare(b.type))
@@ -93,7 +123,8 @@ export function renderStatus(r: StatusReport): string {
   );
   if (r.master) {
     const m = r.master;
-    out.push('', `Master ${m.status}${m.url ? ` ${m.url}` : ''}: ${m.workers.alive} workers alive${m.workers.dead ? `, ${m.workers.dead} dead` : ''}, cores ${m.cores.used}/${m.cores.total}, memory ${m.memoryMb.used}/${m.memoryMb.total} MB`);
+    if (r.masters) out.push('', `Masters: ${r.masters.map((x) => `${x.dyno} ${x.status}`).join(', ')}`);
+    out.push('', `Master ${m.status}${m.dyno ? ` (${m.dyno})` : ''}${m.url ? ` ${m.url}` : ''}: ${m.workers.alive} workers alive${m.workers.dead ? `, ${m.workers.dead} dead` : ''}, cores ${m.cores.used}/${m.cores.total}, memory ${m.memoryMb.used}/${m.memoryMb.total} MB`);
     if (m.workers.list.length) out.push('', table([['WORKER', 'STATE', 'CORES', 'MEMORY'], ...m.workers.list.map((w) => [w.host, w.state, w.cores, w.memory])]));
     out.push('', m.apps.length ? table([['APP', 'NAME', 'CORES', 'STATE'], ...m.apps.map((a) => [a.id, a.name, String(a.cores ?? ''), a.state ?? ''])]) : 'No application running.');
   }

@@ -12,12 +12,16 @@ import { bin, tmpdir } from '../helpers/buildpack.js';
 import { appWithSpark, cli, freePort } from '../helpers/cluster.js';
 import { writeDotenv } from '../helpers/decommission.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
+import { startFakeHeroku } from '../helpers/fake-heroku.js';
+import { addApp, newWorld } from '../helpers/fake-heroku-world.js';
 import { until } from '../helpers/wait.js';
 import { leaderWithWorkers, type HaStatus } from '../helpers/ha.js';
 import { zkSrvr } from '../../src/zookeeper/srvr.js';
 import { zkMode } from '../../src/zookeeper/index.js';
 
 const APP = 'e2e-ha';
+const PROXY_PASSWORD = 'e2e-ha-proxy-password';
+const HEROKU_TOKEN = 'HRKU-e2e-ha-token-0123456789';
 const EXTERNAL = 'e2e-ha-ext';
 
 /** Small daemons and 1-core workers: two masters, two workers and three ZooKeepers share two cores. */
@@ -40,9 +44,13 @@ describe(`ZooKeeper HA with real Spark ${DEFAULT_VERSION} and the space's own Zo
     return { p, out: () => out };
   };
 
+  let proxyUrl: string;
   beforeAll(async () => {
-    ({ app } = await appWithSpark(DEFAULT_VERSION, CONFIG));
-    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--masters', '2', '--workers', '2', '--zookeepers', '3']);
+    // with the space proxy: `spark-in-space status` reads both masters through it after a failover
+    ({ app } = await appWithSpark(DEFAULT_VERSION, { ...CONFIG, SPACE_PROXY_BASIC_AUTH: `spark:{PLAIN}${PROXY_PASSWORD}` }, true));
+    const port = await freePort();
+    proxyUrl = `http://127.0.0.1:${port}/`;
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--masters', '2', '--workers', '2', '--zookeepers', '3', '--port', String(port)]);
     expect(up.exitCode, up.all).toBe(0);
   });
   afterAll(async () => {
@@ -70,6 +78,22 @@ describe(`ZooKeeper HA with real Spark ${DEFAULT_VERSION} and the space's own Zo
     console.log(`kill -9 ${before.name} → ${after.name} ALIVE with 2 workers in ${seconds.toFixed(1)} s`);
     // ZooKeeper ends the dead leader's session after at most 10 s (maxSessionTimeout), not Curator's 60 s
     expect(seconds).toBeLessThan(60);
+    // the Heroku-side `status` (formation from the fake Platform API) through the real proxy: the
+    // standby answers STANDBY (or is still starting), the report is about the new leader, healthy
+    const fake = await startFakeHeroku({ token: HEROKU_TOKEN, world: newWorld() });
+    try {
+      const a = addApp(fake.world!, APP, { config: { SPARK_MASTERS: '2', SPACE_PROXY_PASSWORD: PROXY_PASSWORD } });
+      a.formation.master!.quantity = 2;
+      const r = await cli(['status', '-a', APP, '--proxy-url', proxyUrl, '--json'], { env: { HEROKU_API_URL: fake.url, HEROKU_API_KEY: HEROKU_TOKEN } });
+      expect(r.exitCode, r.all).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report).toMatchObject({ healthy: true, master: { dyno: after.name, status: 'ALIVE', workers: { alive: 2 } } });
+      expect(report.masters.map((m: { dyno: string }) => m.dyno)).toEqual(['master.1', 'master.2']);
+      expect(report.masters.find((m: { dyno: string }) => m.dyno === before.name).status).not.toBe('ALIVE');
+      expect(fake.problems).toEqual([]);
+    } finally {
+      await fake.close();
+    }
   });
 
   it('`local cycle` of the leader (new IP) while a long job runs from spark-shell: the job completes with the right answer', async () => {
@@ -88,7 +112,7 @@ println("LONG=" + r)`);
     expect(after.ip === leader.ip && after.name === leader.name).toBe(false);
   });
 
-  it('cycling every dyno, one at a time (masters, workers, the 3 zookeepers), during a stream of short jobs: 0 failed jobs', async () => {
+  it('cycling every dyno, one at a time (masters, workers, the 3 zookeepers, the proxy), during a stream of short jobs: 0 failed jobs', async () => {
     await until('a leader with both workers', async () => leaderWithWorkers(await status(), 2), 120_000);
     const stop = path.join(sync, 'stop');
     const sh = shell(`
@@ -111,7 +135,8 @@ println("STREAM ok=" + ok + " failed=" + failed + " errors=" + errors.mkString("
     const r = await sh.p;
     const m = /STREAM ok=(\d+) failed=(\d+) errors=(.*)/.exec(r.all ?? '');
     expect(m, r.all).not.toBeNull();
-    console.log(`cycled all 7 dynos in ${((Date.now() - t0) / 1000).toFixed(0)} s with ZooKeeper: ${m![1]} jobs ok, ${m![2]} failed ${m![3]}`);
+    const n = (cycled.stdout.match(/^\S+\.\d+: .* → /gm) ?? []).length;
+    console.log(`cycled all ${n} dynos in ${((Date.now() - t0) / 1000).toFixed(0)} s with ZooKeeper: ${m![1]} jobs ok, ${m![2]} failed ${m![3]}`);
     expect(Number(m![1])).toBeGreaterThan(10);
     expect(Number(m![2]), m![3]).toBe(0);
   });

@@ -214,6 +214,43 @@ describe('heroku-cli_status', () => {
     expect(missing.exitCode).toBe(4);
     expect(missing.stderr).toContain('Could not look up the app nope-app: HTTP 404 not_found');
   });
+
+  it('two masters (HA): each read by name through the proxy; after a failover master.2 leads and the cluster is healthy; none ALIVE is exit 8', async () => {
+    // a stand-in proxy answering /json/ as the master its backend cookie names (none: master.1, the default)
+    const states: Record<string, string> = { '1': 'STANDBY', '2': 'ALIVE' };
+    const seen: string[] = [];
+    const s = http.createServer((req, res) => {
+      if (req.headers.authorization !== `Basic ${Buffer.from('spark:proxy-password-0123').toString('base64')}`) return res.writeHead(401).end();
+      const n = /(?:^|;\s*)space_backend=(\d+)\.master\.my-spark\.app\.localspace:8080(?:;|$)/.exec(req.headers.cookie ?? '')?.[1] ?? '1';
+      seen.push(req.headers.cookie ?? '-');
+      const status = states[n] ?? 'UNKNOWN';
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({ url: `spark://${n}.master.my-spark.app.localspace:7077`, status, workers: status === 'ALIVE' ? [worker(1), worker(2)] : [], cores: 16, coresused: 0, memory: 24576, memoryused: 0, activeapps: [] }),
+      );
+    });
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}/`;
+    try {
+      const app = addApp(fake.world!, 'my-spark');
+      app.formation.master!.quantity = 2;
+      app.config.SPARK_MASTERS = '2';
+      const r = await run(['status', '-a', 'my-spark', '--proxy-url', url]);
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toContain('=== my-spark: healthy');
+      expect(r.stdout).toContain('Masters: master.1 STANDBY, master.2 ALIVE');
+      expect(r.stdout).toContain('Master ALIVE (master.2) spark://2.master.my-spark.app.localspace:7077: 2 workers alive');
+      expect(seen.sort()).toEqual(['space_backend=1.master.my-spark.app.localspace:8080', 'space_backend=2.master.my-spark.app.localspace:8080']);
+      const j = JSON.parse((await run(['status', '-a', 'my-spark', '--json', '--proxy-url', url])).stdout);
+      expect(j).toMatchObject({ healthy: true, masters: [{ dyno: 'master.1', status: 'STANDBY' }, { dyno: 'master.2', status: 'ALIVE' }], master: { dyno: 'master.2', status: 'ALIVE' } });
+      // the leader gone, the standby not yet elected
+      states['2'] = 'RECOVERING';
+      const bad = await run(['status', '-a', 'my-spark', '--json', '--proxy-url', url]);
+      expect(bad.exitCode).toBe(8);
+      expect(JSON.parse(bad.stdout).problems).toEqual(['no master is ALIVE: master.1 STANDBY, master.2 RECOVERING', '0 of 2 workers registered ALIVE with the master']);
+    } finally {
+      await new Promise((r) => s.close(r));
+    }
+  });
 });
 
 describe('heroku-cli_scale_ui_destroy', () => {

@@ -5,7 +5,7 @@ import { builtinCatalog, findRelease } from '../../src/catalog/index.js';
 import { appJsonProblems, procfileTypes, repositoryUrl } from '../../src/heroku/appjson.js';
 import { authFrom, parseNetrc } from '../../src/heroku/auth.js';
 import { deployManifest, formationUpdates } from '../../src/heroku/deploy.js';
-import { renderStatus, statusReport } from '../../src/heroku/status.js';
+import { leadingMaster, renderStatus, statusReport } from '../../src/heroku/status.js';
 import { mastersWarning, parseScale } from '../../src/cli/commands/heroku/scale.js';
 import { uiUrl } from '../../src/cli/commands/heroku/ui.js';
 import { herokuRunArgv } from '../../src/cli/commands/heroku/shell.js';
@@ -94,6 +94,23 @@ describe('status verdict', () => {
     expect(crashed.problems).toEqual(['worker: 1 of 2 dynos up (worker.2 crashed)', "the master's /json could not be read through the proxy: HTTP 502"]);
     expect(renderStatus(crashed)).toContain('=== a: UNHEALTHY');
     expect(renderStatus(crashed)).toMatch(/worker\s+Private-L\s+1\/2\s+worker\.1 worker\.2\(crashed\)/);
+  });
+
+  it('status_ha: with two masters the report is about the ALIVE one; a standby and an unreadable one are named', () => {
+    const two = [{ ...formation[0]!, quantity: 2 }, formation[1]!];
+    const dynos = [...up, { name: 'master.2', type: 'master', state: 'up' }];
+    expect(leadingMaster([{ dyno: 'master.1', status: 'STANDBY' }, { dyno: 'master.2', status: 'ALIVE' }])).toEqual({ dyno: 'master.2', status: 'ALIVE' });
+    expect(leadingMaster([{ dyno: 'master.1', error: 'HTTP 502' }, { dyno: 'master.2', status: 'STANDBY' }])).toEqual({ dyno: 'master.1', error: 'HTTP 502' });
+    const failedOver = statusReport('a', two, dynos, [{ dyno: 'master.1', status: 'STANDBY' }, { dyno: 'master.2', status: 'ALIVE', workers: [w(1), w(2)] }]);
+    expect(failedOver).toMatchObject({ healthy: true, problems: [], masters: [{ dyno: 'master.1', status: 'STANDBY' }, { dyno: 'master.2', status: 'ALIVE' }], master: { dyno: 'master.2', status: 'ALIVE' } });
+    expect(renderStatus(failedOver)).toContain('Masters: master.1 STANDBY, master.2 ALIVE');
+    const none = statusReport('a', two, dynos, [{ dyno: 'master.1', error: 'HTTP 502' }, { dyno: 'master.2', status: 'STANDBY', workers: [] }]);
+    expect(none.healthy).toBe(false);
+    expect(none.problems[0]).toBe('no master is ALIVE: master.1 unreadable (HTTP 502), master.2 STANDBY');
+    // one master: as before, no masters line
+    const one = statusReport('a', formation, up, [{ dyno: 'master.1', status: 'ALIVE', workers: [w(1), w(2)] }]);
+    expect(one.masters).toBeUndefined();
+    expect(one.healthy).toBe(true);
   });
 });
 

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, getConfigVars, listDynos, listFormation, type App, type Dyno, type Formation } from '../../../heroku/api.js';
 import { renderStatus, statusReport, type MasterJson } from '../../../heroku/status.js';
-import { USER } from '../../../proxy/index.js';
+import { COOKIE, USER } from '../../../proxy/index.js';
+import { MASTER_UI_PORT, SPACE_SUFFIX } from '../../../space/index.js';
 import { api, appFrom, appOption } from './common.js';
 
 const Options = z.object({
@@ -13,11 +14,16 @@ const Options = z.object({
   proxyUrl: z.url({ error: 'must be a URL such as https://my-spark-1234.herokuapp.com' }).optional(),
 });
 
-/** GET <proxy>/json with the proxy's basic auth; the password never reaches a message. */
-async function masterJson(proxy: string, password: string | undefined): Promise<MasterJson | { error: string }> {
+/**
+ * GET <proxy>/json/ with the proxy's basic auth, from the proxy's default backend (master.1) or, with
+ * `backend`, from that master (the proxy's backend cookie); the password never reaches a message.
+ */
+async function masterJson(proxy: string, password: string | undefined, backend?: string): Promise<MasterJson | { error: string }> {
   if (!password) return { error: 'no proxy password (the app has no SPACE_PROXY_PASSWORD: set SPACE_PROXY_PASSWORD in your shell to the password of the user spark)' };
   try {
-    const res = await fetch(new URL('/json/', proxy), { headers: { Authorization: `Basic ${Buffer.from(`${USER}:${password}`).toString('base64')}` }, signal: AbortSignal.timeout(15_000) });
+    const headers: Record<string, string> = { Authorization: `Basic ${Buffer.from(`${USER}:${password}`).toString('base64')}` };
+    if (backend) headers.Cookie = `${COOKIE}=${backend}`;
+    const res = await fetch(new URL('/json/', proxy), { headers, signal: AbortSignal.timeout(15_000) });
     if (res.status === 401) return { error: 'the proxy refused the password (HTTP 401)' };
     if (!res.ok) return { error: `HTTP ${res.status} from ${new URL('/json/', proxy).href}` };
     return (await res.json()) as MasterJson;
@@ -37,8 +43,9 @@ export function statusCommand(): Command {
       `
 The master's /json is read through the app's space proxy (the web dyno) as the user spark, with the
 app's SPACE_PROXY_PASSWORD (or SPACE_PROXY_PASSWORD from your shell when the app uses
-SPACE_PROXY_BASIC_AUTH). Healthy: every dyno of the formation up, the master ALIVE, as many workers
-ALIVE as worker dynos.
+SPACE_PROXY_BASIC_AUTH). With several masters (ZooKeeper HA) each is read by name and the report is
+about the one ALIVE (the others say STANDBY). Healthy: every dyno of the formation up, a master
+ALIVE, as many workers ALIVE as worker dynos.
 
 Examples:
   $ spark-in-space status -a my-spark
@@ -57,7 +64,17 @@ ${exitCodesHelp()}`,
         h.send<Record<string, string | null>>(getConfigVars(app), `read the config vars of ${app}`),
       ]);
       const proxy = o.proxyUrl ?? info.web_url ?? undefined;
-      const master = proxy ? await masterJson(proxy, process.env.SPACE_PROXY_PASSWORD || vars.SPACE_PROXY_PASSWORD || undefined) : { error: 'the app has no web URL (no web dyno?)' };
+      const password = process.env.SPACE_PROXY_PASSWORD || vars.SPACE_PROXY_PASSWORD || undefined;
+      // one master: the proxy's default backend; several (HA): each by name, the report is about the ALIVE one
+      const masters = formation.find((f) => f.type === 'master')?.quantity ?? 1;
+      const domain = `${vars.SPARK_CLUSTER_APP || app}.${SPACE_SUFFIX}`;
+      const master = !proxy
+        ? { error: 'the app has no web URL (no web dyno?)' }
+        : masters > 1
+          ? await Promise.all(
+              Array.from({ length: masters }, async (_, i) => ({ dyno: `master.${i + 1}`, ...(await masterJson(proxy, password, `${i + 1}.master.${domain}:${MASTER_UI_PORT}`)) })),
+            )
+          : await masterJson(proxy, password);
       const report = statusReport(app, formation, dynos, master, proxy);
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
       if (!report.healthy) fail({ code: 'cluster-unhealthy', app, problems: report.problems });
