@@ -135,7 +135,8 @@ println("STREAM ok=" + ok + " failed=" + failed + " errors=" + errors.mkString("
     const r = await sh.p;
     const m = /STREAM ok=(\d+) failed=(\d+) errors=(.*)/.exec(r.all ?? '');
     expect(m, r.all).not.toBeNull();
-    const n = (cycled.stdout.match(/^\S+\.\d+: .* → /gm) ?? []).length;
+    const n = (cycled.stdout.match(/[a-z]+\.\d+: \S+ → /g) ?? []).length;
+    expect(n, cycled.stdout).toBe(8); // 2 masters, 2 workers, 3 zookeepers, the proxy
     console.log(`cycled all ${n} dynos in ${((Date.now() - t0) / 1000).toFixed(0)} s with ZooKeeper: ${m![1]} jobs ok, ${m![2]} failed ${m![3]}`);
     expect(Number(m![1])).toBeGreaterThan(10);
     expect(Number(m![2]), m![3]).toBe(0);
