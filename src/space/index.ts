@@ -15,7 +15,7 @@ export const HISTORY_UI_PORT = 18080;
 export const THRIFT_HTTP_PORT = 10001;
 
 /** `<app>.app.localspace` of the cluster: SPARK_CLUSTER_APP wins (a job app), else HEROKU_DNS_APP_NAME. */
-export function clusterDomain(settings: Settings): string {
+export function clusterDomain(settings: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HEROKU_DNS_APP_NAME'>): string {
   if (settings.SPARK_CLUSTER_APP) return `${settings.SPARK_CLUSTER_APP}.${SPACE_SUFFIX}`;
   if (settings.HEROKU_DNS_APP_NAME) return settings.HEROKU_DNS_APP_NAME;
   return fail({
@@ -30,7 +30,8 @@ export function clusterDomain(settings: Settings): string {
   });
 }
 
-export function masterHosts(settings: Settings): string[] {
+/** `1.master.<cluster domain>` … `N.master.<cluster domain>` (N = SPARK_MASTERS). */
+export function masterHosts(settings: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HEROKU_DNS_APP_NAME' | 'SPARK_MASTERS'>): string[] {
   const domain = clusterDomain(settings);
   return Array.from({ length: settings.SPARK_MASTERS ?? 1 }, (_, i) => `${i + 1}.master.${domain}`);
 }

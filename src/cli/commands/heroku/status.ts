@@ -5,7 +5,7 @@ import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, getConfigVars, listDynos, listFormation, type App, type Dyno, type Formation } from '../../../heroku/api.js';
 import { renderStatus, statusReport, type MasterJson } from '../../../heroku/status.js';
 import { COOKIE, USER } from '../../../proxy/index.js';
-import { MASTER_UI_PORT, SPACE_SUFFIX } from '../../../space/index.js';
+import { MASTER_UI_PORT, masterHosts } from '../../../space/index.js';
 import { api, appFrom, appOption } from './common.js';
 
 const Options = z.object({
@@ -66,14 +66,11 @@ ${exitCodesHelp()}`,
       const proxy = o.proxyUrl ?? info.web_url ?? undefined;
       const password = process.env.SPACE_PROXY_PASSWORD || vars.SPACE_PROXY_PASSWORD || undefined;
       // one master: the proxy's default backend; several (HA): each by name, the report is about the ALIVE one
-      const masters = formation.find((f) => f.type === 'master')?.quantity ?? 1;
-      const domain = `${vars.SPARK_CLUSTER_APP || app}.${SPACE_SUFFIX}`;
+      const hosts = masterHosts({ SPARK_CLUSTER_APP: vars.SPARK_CLUSTER_APP || app, SPARK_MASTERS: formation.find((f) => f.type === 'master')?.quantity ?? 1 });
       const master = !proxy
         ? { error: 'the app has no web URL (no web dyno?)' }
-        : masters > 1
-          ? await Promise.all(
-              Array.from({ length: masters }, async (_, i) => ({ dyno: `master.${i + 1}`, ...(await masterJson(proxy, password, `${i + 1}.master.${domain}:${MASTER_UI_PORT}`)) })),
-            )
+        : hosts.length > 1
+          ? await Promise.all(hosts.map(async (h, i) => ({ dyno: `master.${i + 1}`, ...(await masterJson(proxy, password, `${h}:${MASTER_UI_PORT}`)) })))
           : await masterJson(proxy, password);
       const report = statusReport(app, formation, dynos, master, proxy);
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));

@@ -11,6 +11,8 @@ import { render, report } from '../../../local/report.js';
 import { configEnv, findSparkHome } from '../../../local/runner.js';
 import { alive, logsDir, readState } from '../../../local/state.js';
 import { Supervisor, webUser } from '../../../local/supervisor.js';
+import { CONNECT_PORT } from '../../../render/index.js';
+import { SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../../../space/index.js';
 import { common, Common, Duration, say, target, type Target } from './options.js';
 
 const UpOptions = Common.extend({
@@ -87,9 +89,9 @@ export function endpointLines(app: string, thrift: boolean, connect: boolean, we
   const out: string[] = [];
   if (thrift) {
     if (web) out.push(`JDBC: beeline -u 'jdbc:hive2://${web.replace(/^https?:\/\//, '').replace(/\/$/, '')}/default;transportMode=http;httpPath=cliservice' -n spark -p <password>`);
-    out.push(`JDBC in the space: jdbc:hive2://1.thrift.${app}.app.localspace:10001/default;transportMode=http;httpPath=cliservice`);
+    out.push(`JDBC in the space: jdbc:hive2://1.thrift.${app}.${SPACE_SUFFIX}:${THRIFT_HTTP_PORT}/default;transportMode=http;httpPath=cliservice`);
   }
-  if (connect) out.push(`Spark Connect: spark-in-space local exec -- python … with sc://1.connect.${app}.app.localspace:15002/;token=<SPARK_CONNECT_TOKEN> (TLS; local exec trusts the space's certificate)`);
+  if (connect) out.push(`Spark Connect: spark-in-space local exec -- python … with sc://1.connect.${app}.${SPACE_SUFFIX}:${CONNECT_PORT}/;token=<SPARK_CONNECT_TOKEN> (TLS; local exec trusts the space's certificate)`);
   return out;
 }
 
