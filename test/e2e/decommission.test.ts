@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
-import { appWithSpark, cli } from '../helpers/cluster.js';
+import { appWithSpark, cli, localStatus } from '../helpers/cluster.js';
 import { CYCLED_JOB_PARTITIONS, CYCLED_JOB_RESULT, runCycledJob, spaceConfig, writeDotenv } from '../helpers/decommission.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
@@ -28,7 +28,7 @@ describe(`graceful decommission with real Spark ${DEFAULT_VERSION}`, () => {
   const fallback = tmpdir('sis-fallback-');
   const sync = tmpdir('sis-go-');
   const config = (extra: Record<string, string>) => spaceConfig(events, extra);
-  const status = async (name = APP): Promise<Status> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', name])).stdout);
+  const status = (name = APP) => localStatus<Status>(app, name);
   const logs = async (dyno: string) => (await cli(['local', 'logs', '--dir', app, '--app', APP, '--dyno', dyno, '-n', '3000'])).stdout;
   /** a spark-shell one-off dyno; `gate(name)` releases a script waiting on `await("name")` */
   const shell = (script: string) => {

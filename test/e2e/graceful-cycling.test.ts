@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin } from '../helpers/buildpack.js';
-import { appWithSpark, cli } from '../helpers/cluster.js';
+import { appWithSpark, cli, localStatus } from '../helpers/cluster.js';
 import { startFakeHeroku, type FakeHeroku } from '../helpers/fake-heroku.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
@@ -23,7 +23,7 @@ const ROUTE = 'dyno:Restart formation';
 describe(`graceful cycling and workers that wait, real Spark ${DEFAULT_VERSION}, fake Platform API`, () => {
   let app: string;
   let fake: FakeHeroku;
-  const status = async (): Promise<HaStatus> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', APP])).stdout);
+  const status = () => localStatus<HaStatus>(app, APP);
   const logs = async (dyno: string) => (await cli(['local', 'logs', '--dir', app, '--app', APP, '--dyno', dyno, '-n', '5000'])).stdout;
   const restarts = () => fake.calls.filter((c) => c.route === ROUTE);
 

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
-import { appWithSpark, cli, freePort } from '../helpers/cluster.js';
+import { appWithSpark, cli, freePort, localStatus } from '../helpers/cluster.js';
 import { writeDotenv } from '../helpers/decommission.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
 import { startFakeHeroku } from '../helpers/fake-heroku.js';
@@ -36,7 +36,7 @@ const CONFIG = {
 describe(`ZooKeeper HA with real Spark ${DEFAULT_VERSION} and the space's own ZooKeeper`, () => {
   let app: string;
   const sync = tmpdir('sis-ha-go-');
-  const status = async (name = APP): Promise<HaStatus> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', name])).stdout);
+  const status = (name = APP) => localStatus<HaStatus>(app, name);
   const shell = (script: string, name = APP) => {
     const p = cli(['local', 'run', '--dir', app, '--app', name, bin('spark-shell')], { input: `${script}\n:quit\n`, timeout: 600_000, env: { LOG_LEVEL: 'WARN' } });
     let out = '';
@@ -148,7 +148,7 @@ describe(`an external ZooKeeper of another version (Debian's package) through SP
   let zk: ChildProcess | undefined;
   let zkLog = '';
   let port = 0;
-  const status = async (): Promise<HaStatus> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', EXTERNAL])).stdout);
+  const status = () => localStatus<HaStatus>(app, EXTERNAL);
 
   beforeAll(async () => {
     port = await freePort();

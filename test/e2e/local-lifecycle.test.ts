@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupAlive } from '../../src/local/runner.js';
 import { bin, tmpdir } from '../helpers/buildpack.js';
-import { appWithSpark, cli } from '../helpers/cluster.js';
+import { appWithSpark, cli, localStatus } from '../helpers/cluster.js';
 import { DEFAULT_VERSION, testPyspark } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
 
@@ -28,7 +28,7 @@ interface Status {
 
 describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
   let app: string;
-  const status = async (): Promise<Status> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout);
+  const status = () => localStatus<Status>(app);
   const dyno = async (name: string) => (await status()).dynos.find((d) => d.name === name)!;
   const aliveOn = (s: Status) => (s.master?.workers ?? []).filter((w) => w.state === 'ALIVE').map((w) => w.host).sort();
   /** every JVM whose command line names this app's space (no orphan may survive a cycle) */

@@ -12,7 +12,7 @@ import os from 'node:os';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
-import { appWithSpark, cli, freePort } from '../helpers/cluster.js';
+import { appWithSpark, cli, freePort, localStatus } from '../helpers/cluster.js';
 import { startMirror, type Mirror } from '../helpers/mirror.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 import { DEFAULT_VERSION, hadoopOf, testMavenMirror } from '../helpers/spark.js';
@@ -83,7 +83,7 @@ describe(`S3A with real Spark ${DEFAULT_VERSION} and a real S3 API`, () => {
     await s3?.stop();
   });
 
-  const status = async (): Promise<HaStatus> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app, '--app', APP])).stdout);
+  const status = () => localStatus<HaStatus>(app, APP);
   const shell = (script: string, env: Record<string, string> = {}) =>
     cli(['local', 'run', '--dir', app, bin('spark-shell')], { input: `${script}\n:quit\n`, timeout: 240_000, env });
 

@@ -102,6 +102,11 @@ export function cli(args: string[], opts: { input?: string; env?: Record<string,
   return execa(process.execPath, [path.join(REPO, 'dist/cli.mjs'), ...args], { reject: false, all: true, ...opts });
 }
 
+/** `local status --json` of the space of `app` (the app dir's only space when omitted), parsed. */
+export async function localStatus<T>(dir: string, app?: string): Promise<T> {
+  return JSON.parse((await cli(['local', 'status', '--json', '--dir', dir, ...(app ? ['--app', app] : [])])).stdout) as T;
+}
+
 /** A Spark job jar built with javac against the distribution's jars: prints SUM=<1L..1000000L> (`fail`: exit 3; `sleep`: READY, then waits). */
 export async function buildJobJar(sparkHome: string): Promise<string> {
   const dir = tmpdir('sis-job-');
