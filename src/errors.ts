@@ -29,7 +29,9 @@ export type Problem =
   | { code: 'space-no-dns'; space: string; why: string }
   | { code: 'deploy-failed'; app: string; what: string; lines: string[]; cleanup: string }
   | { code: 'cluster-unhealthy'; app: string; problems: string[] }
-  | { code: 'heroku-cli-missing'; command: string };
+  | { code: 'heroku-cli-missing'; command: string }
+  | { code: 'slug-too-large'; estimate: string[]; advice: string[] }
+  | { code: 'feature-left-out'; tool: string; message: string };
 
 /**
  * The exit code of each problem, documented in README ("Exit codes"): scripts tell a wrong token
@@ -215,6 +217,14 @@ export function describe(p: Problem): string[] {
       return [`The deploy of ${p.app} failed: ${p.what}.`, ...p.lines, p.cleanup];
     case 'cluster-unhealthy':
       return [`The cluster ${p.app} is unhealthy:`, ...p.problems.map((x) => `- ${x}`)];
+    case 'feature-left-out':
+      return [p.message];
+    case 'slug-too-large':
+      return [
+        'The slug would be too large for Heroku (it refuses slugs over 500 MB compressed): the build stops here, before Heroku refuses it.',
+        ...p.estimate,
+        ...(p.advice.length ? ['What to drop:', ...p.advice.map((a) => `- ${a}`)] : []),
+      ];
     case 'heroku-cli-missing':
       return [
         `\`${p.command}\` runs in a one-off dyno through the heroku CLI, which is not on PATH.`,

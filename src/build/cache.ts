@@ -118,7 +118,14 @@ export class CacheCorrupt extends Error {}
 
 /** Checks every file of a cache entry against its manifest (size, SHA-256). Throws CacheCorrupt. */
 export async function verifyEntry(cacheDir: string, m: Manifest): Promise<void> {
-  const src = path.join(entryDir(cacheDir, m.key), 'spark-home');
+  await verifyTree(path.join(entryDir(cacheDir, m.key), 'spark-home'), m);
+}
+
+/** A cached tree's listing: what scanTree records. */
+export type TreeManifest = Pick<Manifest, 'files' | 'links' | 'dirs' | 'installedBytes'>;
+
+/** Checks every file of a cached tree against its listing (size, SHA-256) and its links. Throws CacheCorrupt. */
+export async function verifyTree(src: string, m: TreeManifest): Promise<void> {
   await pool(m.files, 4, async (f) => {
     const file = path.join(src, f.path);
     const st = await lstat(file).catch(() => undefined);
@@ -138,7 +145,11 @@ export async function verifyEntry(cacheDir: string, m: Manifest): Promise<void> 
  * file in place is caught by the next build's verification) and copied otherwise.
  */
 export async function installEntry(cacheDir: string, m: Manifest, dest: string): Promise<'linked' | 'copied'> {
-  const src = path.join(entryDir(cacheDir, m.key), 'spark-home');
+  return installTreeFrom(path.join(entryDir(cacheDir, m.key), 'spark-home'), m, dest);
+}
+
+/** Puts a cached tree at `dest` (hard links when on one filesystem, copies otherwise). */
+export async function installTreeFrom(src: string, m: TreeManifest, dest: string): Promise<'linked' | 'copied'> {
   await mkdir(dest, { recursive: true });
   for (const d of m.dirs) await mkdir(path.join(dest, d), { recursive: true });
   let how: 'linked' | 'copied' = 'linked';

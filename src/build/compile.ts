@@ -39,6 +39,10 @@ import { detectJava, javaProblem } from './java.js';
 import type { Output } from './output.js';
 import { DYNO_PLATFORM, hostPlatform, JarRewriteFailed, pruneNatives } from './natives.js';
 import { installKit, KIT_DIR } from './kit.js';
+import { writeAtomic } from './atomic.js';
+import { DEFAULT_SLIM, type SparkFeature } from './features.js';
+import { dropNginxRuby, shrinkJdk, shrinkNode, slimSpark, type SlimReport } from './slim.js';
+import { estimateSlug, slugAdvice, slugLines, slugVerdict, type SlugEstimate } from './slug.js';
 import { prune, PRUNE_VERSION, summarize } from './prune.js';
 import { resolveS3A, type S3AManifest } from '../s3a/install.js';
 
@@ -65,6 +69,7 @@ export interface CompileResult {
   fromCache: boolean;
   manifest: Manifest;
   s3a?: S3AManifest;
+  slug: SlugEstimate;
 }
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -217,15 +222,17 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
       out,
       transfer,
     });
-    const sparkHome = await installTree(cacheDir, m, buildDir, out, s3a?.files ?? []);
-    await writeBuildFiles(buildDir, sparkHome, release, pkg, m, opts.buildpackDir, s3a?.manifest);
+    const slim = settings.SPARK_SLIM ?? DEFAULT_SLIM;
+    const { dir: sparkHome, slimmed } = await installTree(cacheDir, m, buildDir, out, s3a?.files ?? [], slim);
+    await writeBuildFiles(buildDir, sparkHome, release, pkg, m, opts.buildpackDir, s3a?.manifest, slim);
     if (opts.buildpackDir) await installKit(opts.buildpackDir, buildDir, out);
     const s3aBytes = s3a ? s3a.manifest.jars.reduce((n, j) => n + j.size, 0) : 0;
     out.detail(
-      `Installed ${mb(m.installedBytes + s3aBytes)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,
+      `Installed ${mb(m.installedBytes + s3aBytes - slimmed)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${slimmed ? `; SPARK_SLIM ${mb(slimmed)}` : ''}${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,
     );
-    out.detail(examplesNote(m.files.map((f) => f.path)));
-    return { release, pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest };
+    out.detail(slim.includes('python') ? 'Python left out (SPARK_SLIM=python)' : examplesNote(m.files.map((f) => f.path)));
+    const slug = await shrinkAndGuard(buildDir, cacheDir, out, { slim, s3a: Boolean(s3a) });
+    return { release, pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest, slug };
   } finally {
     await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
     // leave no empty layout dirs behind after a failed first build
@@ -392,14 +399,23 @@ function asProblem(err: unknown, url: string, dir: string): Error {
 }
 
 /** Copies the cached tree to BUILD_DIR/spark-home via a temp dir and a rename. */
-async function installTree(cacheDir: string, m: Manifest, buildDir: string, out: Output, extraJars: { from: string; name: string }[] = []): Promise<string> {
+async function installTree(
+  cacheDir: string,
+  m: Manifest,
+  buildDir: string,
+  out: Output,
+  extraJars: { from: string; name: string }[],
+  slim: readonly SparkFeature[],
+): Promise<{ dir: string; slimmed: number }> {
   const dest = path.join(buildDir, SPARK_HOME_DIR);
   const tmp = path.join(buildDir, `.${SPARK_HOME_DIR}.tmp-${randomBytes(4).toString('hex')}`);
   const old = path.join(buildDir, `.${SPARK_HOME_DIR}.old-${randomBytes(4).toString('hex')}`);
   let how: string;
+  let slimmed = 0;
   try {
     how = await installEntry(cacheDir, m, tmp);
     for (const j of extraJars) await copyFile(j.from, path.join(tmp, 'jars', j.name));
+    slimmed = (await slimSpark(tmp, slim, m.files.map((f) => f.path), out)).bytes;
     const hadOld = await stat(dest).then(() => true, () => false);
     if (hadOld) await rename(dest, old);
     await rename(tmp, dest);
@@ -410,7 +426,32 @@ async function installTree(cacheDir: string, m: Manifest, buildDir: string, out:
     throw p ? new SparkInSpaceError(p) : err;
   }
   out.detail(`Installed into ${SPARK_HOME_DIR}/ (${m.files.length} files ${how} from the cache${extraJars.length ? `, ${extraJars.length} S3A jars copied` : ''})`);
-  return dest;
+  return { dir: dest, slimmed };
+}
+
+/**
+ * What the other buildpacks left that no dyno runs (src/build/slim.ts), then the slug-size guard:
+ * the whole build dir as Heroku will pack it, its top parts, a warning above 300 MB, a failure
+ * naming what to drop above 490 MB (Heroku refuses 500 MB, with no breakdown).
+ */
+async function shrinkAndGuard(buildDir: string, cacheDir: string, out: Output, o: { slim: readonly string[]; s3a: boolean }): Promise<SlugEstimate> {
+  out.step('Shrinking what no dyno runs (the JDK, Node and nginx buildpacks’ build-time files)');
+  const reports: SlimReport[] = [];
+  const jdk = await shrinkJdk(buildDir, cacheDir, out);
+  if (jdk) reports.push(jdk);
+  for (const r of [await shrinkNode(buildDir, out), await dropNginxRuby(buildDir, out)]) if (r) reports.push(r);
+  if (!reports.length) out.detail('Nothing to shrink: no .jdk with jmods/, no .heroku/node, no vendored Ruby');
+  else out.detail(`Saved ${mb(reports.reduce((n, r) => n + r.before - r.after, 0))} before compression`);
+  const t = Date.now();
+  const e = await estimateSlug(buildDir);
+  const lines = slugLines(e);
+  const verdict = slugVerdict(e.compressed);
+  if (verdict === 'fail') fail({ code: 'slug-too-large', estimate: lines, advice: slugAdvice(e, { ...o, jdkLinked: Boolean(jdk) }) });
+  out.step(lines[0]!);
+  for (const l of lines.slice(1)) out.detail(l);
+  out.detail(`(estimated in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  if (verdict === 'warn') out.warn(`the slug is over 300 MB compressed (about ${mb(e.compressed)}): Heroku accepts it, but dynos take longer to boot. SPARK_SLIM leaves out parts of Spark you do not use (README, "Slug size").`);
+  return e;
 }
 
 /** Pure: whether `run-example` can work: Apache's binary distributions carry examples/jars, PyPI's layout does not. */
@@ -444,21 +485,15 @@ export function profileScript(): string {
   ].join('\n');
 }
 
-async function writeAtomic(file: string, content: string, mode = 0o644): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${randomBytes(4).toString('hex')}`;
-  await writeFile(tmp, content, { mode });
-  await rename(tmp, file);
-}
-
 async function writeBuildFiles(
   buildDir: string,
   sparkHome: string,
   release: Release,
   pkg: string,
   m: Manifest,
-  buildpackDir?: string,
-  s3a?: S3AManifest,
+  buildpackDir: string | undefined,
+  s3a: S3AManifest | undefined,
+  slim: readonly SparkFeature[],
 ): Promise<void> {
   const info = {
     version: release.version,
@@ -473,6 +508,7 @@ async function writeBuildFiles(
     source: m.source,
     installedBytes: m.installedBytes,
     pruned: m.pruned,
+    slim,
     s3a: s3a ? { hadoop: s3a.hadoop, sdk: s3a.sdk, jars: s3a.jars.map((j) => ({ name: j.name, coordinate: j.coordinate, sha1: j.sha1 })) } : undefined,
   };
   await writeAtomic(path.join(sparkHome, BUILD_INFO), `${JSON.stringify(info, null, 2)}\n`);

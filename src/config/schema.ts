@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { fail, type ConfigIssue } from '../errors.js';
+import { DEFAULT_SLIM, FEATURE_NAMES, type SparkFeature } from '../build/features.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -135,6 +136,20 @@ export const VARS = {
     doc: 'skip the build-time Spark/Java compatibility check',
     example: 'SPARK_SKIP_JAVA_CHECK=false',
     schema: boolish,
+  }),
+  SPARK_SLIM: spec({
+    phase: 'build',
+    doc: `parts of Spark left out of the slug, a comma list of ${FEATURE_NAMES.join(', ')}; none keeps everything (default ${DEFAULT_SLIM.join(',')})`,
+    example: 'SPARK_SLIM=connect-repl,connect,python',
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine(
+        (v) => v === 'none' || v.split(',').every((f) => (FEATURE_NAMES as string[]).includes(f.trim())),
+        `must be none or a comma list of ${FEATURE_NAMES.join(', ')}`,
+      )
+      .transform((v) => (v === 'none' ? [] : [...new Set(v.split(',').map((f) => f.trim()))]) as SparkFeature[]),
   }),
   // ---- run time: read at every dyno start
   SPARK_MASTERS: spec({

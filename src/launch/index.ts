@@ -17,6 +17,7 @@ import { zookeeperUrl, zooKeeperServer } from '../zookeeper/index.js';
 import { needsOf, waitFor } from './await.js';
 import { prepareConnect } from './connect.js';
 import { ensureEventLogDir, eventLogDirCommand } from '../eventlog/index.js';
+import { JVM_PACKAGES, missingFeature, primaryResource, slimRefusal, type SparkFeature } from '../build/features.js';
 
 export type ProcessType = 'master' | 'worker' | 'zookeeper' | 'history' | 'console' | 'thrift' | 'connect' | 'spark-shell' | 'spark-submit';
 export const PROCESS_TYPES: ProcessType[] = ['master', 'worker', 'zookeeper', 'history', 'console', 'thrift', 'connect', 'spark-shell', 'spark-submit'];
@@ -128,8 +129,8 @@ export function sparkInfo(sparkHome: string): SparkInfo {
   const record = path.join(sparkHome, '.spark-in-space.json');
   let version: string | undefined;
   if (existsSync(record)) {
-    const r = JSON.parse(readFileSync(record, 'utf8')) as { version: string; log4j: 1 | 2 };
-    return { version: r.version, log4j: r.log4j };
+    const r = JSON.parse(readFileSync(record, 'utf8')) as { version: string; log4j: 1 | 2; slim?: SparkFeature[] };
+    return { version: r.version, log4j: r.log4j, slim: r.slim ?? [] };
   }
   const release = path.join(sparkHome, 'RELEASE');
   if (existsSync(release)) version = /Spark (\d+\.\d+\.\d+)/.exec(readFileSync(release, 'utf8'))?.[1];
@@ -190,6 +191,7 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
     });
   const sparkHome = spark && !env.SPARK_HOME ? '$SPARK_HOME' : sparkHomeFrom(env);
   const info = spark ?? sparkInfo(sparkHome);
+  await requireFeatures(p, args, info.slim ?? []);
   if (p === 'connect') requireConnect(sparkHome, info, settings);
   const conf = computeConf({ settings, env, role: roleOf(p), spark: info, resources: detectResources(), process: p, clusterMode: p === 'spark-submit' && isClusterMode(args) });
   const confDir = env.SPARK_CONF_DIR ?? path.join(sparkHome, 'conf');
@@ -223,6 +225,36 @@ export async function renderOneOffConf(env: Env, warn: (line: string) => void): 
   } catch (err) {
     warn(`spark-in-space: WARNING: no Spark conf rendered for this dyno (Spark's tools will not find the cluster): ${(err as Error).message.split('\n').join(' ')}`);
   }
+}
+
+/**
+ * A process type or tool whose part of Spark SPARK_SLIM left out refuses before any JVM starts,
+ * naming the var (never a ClassNotFoundException); so does a submitted jar that uses MLlib's classes.
+ */
+async function requireFeatures(p: ProcessType, args: string[], slim: SparkFeature[]): Promise<void> {
+  if (!slim.length) return;
+  if (p === 'spark-shell' && slim.includes('mllib')) process.stderr.write(`spark-in-space: ${slimRefusal('MLlib (org.apache.spark.ml, .mllib, .graphx)', 'mllib', slim)}\n`);
+  const left = missingFeature(p, args, slim);
+  if (left) fail({ code: 'feature-left-out', tool: p, message: slimRefusal(p === 'thrift' || p === 'connect' ? `the ${p} process type` : p, left, slim) });
+  const app = p === 'spark-submit' ? primaryResource(args) : undefined;
+  for (const f of slim) {
+    const packages = JVM_PACKAGES[f];
+    if (!packages || !app || !/\.jar$/.test(app) || !existsSync(app)) continue;
+    const uses = await jarUses(app, packages);
+    if (uses) fail({ code: 'feature-left-out', tool: p, message: slimRefusal(`${path.basename(app)} (its classes use ${uses.replace(/\/$/, '').replace(/\//g, '.')})`, f, slim) });
+  }
+}
+
+/** The first of `packages` whose name appears in a class of the jar (its constant pool names the classes it uses). */
+async function jarUses(jar: string, packages: string[]): Promise<string | undefined> {
+  const { default: AdmZip } = await import('adm-zip');
+  for (const e of new AdmZip(jar).getEntries()) {
+    if (!e.entryName.endsWith('.class')) continue;
+    const bytes = e.getData().toString('latin1');
+    const hit = packages.find((p) => bytes.includes(p));
+    if (hit) return hit;
+  }
+  return undefined;
 }
 
 /** The Connect server needs its jar (in the distribution from Spark 4.0) and a token: an open Connect port would run anyone's code. */

@@ -132,7 +132,7 @@ export const LOCAL_DEFAULTS: Env = {
  * not in the app's tree (a Spark default in SPARK_DEFAULTS_EXTRA still wins); the thrift and
  * connect servers each have a metastore of their own, as their dynos do on Heroku.
  */
-export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number; masters?: number; zookeepers?: number }): Env {
+export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number; masters?: number; zookeepers?: number; javaHome?: string }): Env {
   const dir = path.join(a.stateDir, 'dynos', d.name);
   const data = path.join(a.stateDir, 'data');
   const hostsOpt = `-Djdk.net.hosts.file=${path.join(a.stateDir, 'hosts')}`;
@@ -151,6 +151,8 @@ export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string
     HEROKU_DNS_FORMATION_NAME: `${d.type}.${appDomain(a.app)}`,
     HEROKU_DNS_APP_NAME: appDomain(a.app),
     SPARK_HOME: a.sparkHome,
+    // the slug's own Java (the JVM buildpack's .jdk, as its .profile.d sets it on Heroku)
+    ...(a.javaHome ? { JAVA_HOME: a.javaHome, PATH: [path.join(a.javaHome, 'bin'), a.config.PATH].filter(Boolean).join(':') } : {}),
     SPARK_CONF_DIR: path.join(dir, 'conf'),
     SPARK_WORKER_DIR: path.join(dir, 'work'),
     SPARK_LOCAL_DIRS: path.join(dir, 'tmp'),

@@ -30,6 +30,12 @@ export function findSparkHome(appDir: string, explicit?: string, env: Env = proc
   });
 }
 
+/** The Java of the slug Spark was built into (`<slug>/.jdk`, the JVM buildpack's), when it has one. */
+export function slugJavaHome(sparkHome: string): string | undefined {
+  const jdk = path.join(path.dirname(sparkHome), '.jdk');
+  return existsSync(path.join(jdk, 'bin', 'java')) ? jdk : undefined;
+}
+
 /** Config vars as `heroku local` sees them: .env in the app dir, overridden by the environment. */
 export function configEnv(appDir: string, env: Env = process.env): Env {
   const file = path.join(appDir, '.env');

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import ejs from 'ejs';
+import type { SparkFeature } from '../build/features.js';
 import type { Env, Settings } from '../config/schema.js';
 import { compareVersions } from '../catalog/index.js';
 import { buildpackFile } from '../paths.js';
@@ -19,6 +20,8 @@ export type Role = 'master' | 'worker' | 'driver' | 'console' | 'history';
 export interface SparkInfo {
   version: string;
   log4j: 1 | 2;
+  /** what SPARK_SLIM left out of this build (the build's record) */
+  slim?: SparkFeature[];
 }
 
 export interface ConfInput {

@@ -1,0 +1,131 @@
+/**
+ * The slug-size guard: Heroku packs the whole build dir after the last buildpack (tar + gzip) and
+ * refuses a slug over 500 MB compressed ("Compiled slug size ... is too large"), warning above
+ * 300 MB (boot time). We run last, so we estimate the compressed size of everything there and say
+ * what it is made of, before Heroku's opaque refusal. The estimate deflates a sample of each large
+ * file (jars barely compress, binaries do) and every small file whole.
+ */
+import { open, readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+
+export const SLUG_LIMIT = 500e6;
+export const SLUG_WARN = 300e6;
+/** we fail a little below Heroku's limit: the estimate is within a few percent */
+export const SLUG_FAIL = 490e6;
+
+export interface SlugPart {
+  path: string;
+  bytes: number;
+  compressed: number;
+}
+
+export interface SlugEstimate {
+  compressed: number;
+  bytes: number;
+  files: number;
+  parts: SlugPart[];
+}
+
+/** Pure: the part of the slug a file counts towards (what a user can act on). */
+export function partOf(rel: string): string {
+  const parts = rel.split('/');
+  if (parts.length > 2 && (parts[0] === 'spark-home' || parts[0] === '.heroku')) return parts.slice(0, 2).join('/');
+  return parts.length > 1 ? parts[0]! : '(files at the top)';
+}
+
+/** Pure: what the guard says of a size. */
+export function slugVerdict(compressed: number): 'ok' | 'warn' | 'fail' {
+  return compressed > SLUG_FAIL ? 'fail' : compressed > SLUG_WARN ? 'warn' : 'ok';
+}
+
+const SMALL = 1024 * 1024;
+const CHUNK = 16 * 1024;
+// many small samples: a jar's central directory (its compressible end) must not weigh as much as its entries
+const CHUNKS = 32;
+/** a tar header per entry (512 bytes, mostly zeros) compresses to about this */
+const HEADER = 64;
+
+async function sampleRatio(file: string, size: number): Promise<number> {
+  const fh = await open(file, 'r');
+  try {
+    const bufs: Buffer[] = [];
+    for (let i = 0; i < CHUNKS; i++) {
+      const at = Math.floor(((size - CHUNK) * i) / (CHUNKS - 1));
+      const b = Buffer.alloc(CHUNK);
+      const { bytesRead } = await fh.read(b, 0, CHUNK, at);
+      bufs.push(b.subarray(0, bytesRead));
+    }
+    const raw = Buffer.concat(bufs);
+    return deflateRawSync(raw, { level: 6 }).length / raw.length;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Estimates `tar | gzip -6` of `dir`, by part. */
+export async function estimateSlug(dir: string): Promise<SlugEstimate> {
+  const parts = new Map<string, SlugPart>();
+  let files = 0;
+  let small: { part: SlugPart; buf: Buffer }[] = [];
+  let smallBytes = 0;
+  const flushSmall = () => {
+    if (!small.length) return;
+    // compressed together, as tar + gzip sees neighbouring small files; shared out by size
+    const all = Buffer.concat(small.map((s) => s.buf));
+    const ratio = all.length ? deflateRawSync(all, { level: 6 }).length / all.length : 0;
+    for (const s of small) s.part.compressed += s.buf.length * ratio;
+    small = [];
+    smallBytes = 0;
+  };
+  const walk = async (rel: string) => {
+    for (const e of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${e.name}` : e.name;
+      const key = partOf(child);
+      const part = parts.get(key) ?? { path: key, bytes: 0, compressed: 0 };
+      parts.set(key, part);
+      part.compressed += HEADER;
+      if (e.isDirectory()) {
+        await walk(child);
+        continue;
+      }
+      if (!e.isFile()) continue;
+      files++;
+      const file = path.join(dir, child);
+      const { size } = await stat(file);
+      part.bytes += size;
+      if (size <= SMALL) {
+        small.push({ part, buf: await readFile(file) });
+        smallBytes += size;
+        if (smallBytes > 4 * 1024 * 1024) flushSmall();
+      } else part.compressed += size * (await sampleRatio(file, size));
+    }
+  };
+  await walk('');
+  flushSmall();
+  const list = [...parts.values()].map((p) => ({ ...p, compressed: Math.round(p.compressed) })).sort((a, b) => b.compressed - a.compressed);
+  return { compressed: list.reduce((n, p) => n + p.compressed, 0), bytes: list.reduce((n, p) => n + p.bytes, 0), files, parts: list };
+}
+
+const MB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+
+/** Pure: the guard's lines: the estimate and the top contributors. */
+export function slugLines(e: SlugEstimate, top = 8): string[] {
+  return [
+    `Slug estimate: ${MB(e.compressed)} compressed (${MB(e.bytes)} in ${e.files} files; Heroku's limit ${MB(SLUG_LIMIT)}, boot-time warning above ${MB(SLUG_WARN)})`,
+    ...e.parts.slice(0, top).map((p) => `${MB(p.compressed).padStart(9)}  ${p.path}`),
+  ];
+}
+
+/** Pure: what to drop, for a slug that is too large, from what it is made of. */
+export function slugAdvice(e: SlugEstimate, o: { slim: readonly string[]; s3a: boolean; jdkLinked: boolean }): string[] {
+  const of = (p: string) => e.parts.find((x) => x.path === p)?.compressed ?? 0;
+  const out: string[] = [];
+  const left = ['hive', 'connect', 'python', 'repl'].filter((f) => !o.slim.includes(f));
+  if (left.length) out.push(`Leave out the parts of Spark you do not use: SPARK_SLIM=${[...o.slim, ...left].join(',')} (each one's effect: README, "Slug size").`);
+  if (o.s3a) out.push('Without S3, SPARK_S3A=false drops the S3A connector.');
+  if (!o.jdkLinked && of('.jdk') > 60e6) out.push(`.jdk is a full JDK (${MB(of('.jdk'))}) that could not be linked into a runtime: see the JDK line above.`);
+  const own = e.parts.filter((p) => !/^(spark-home|\.jdk|\.heroku|node_modules|\.heroku-buildpack-nginx|bin|dist)/.test(p.path) && p.compressed > 10e6);
+  if (own.length) out.push(`Your app's own files: ${own.map((p) => `${p.path} (${MB(p.compressed)})`).join(', ')}; list what dynos do not need in .slugignore.`);
+  return out;
+}
