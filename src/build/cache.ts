@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export const CACHE_LAYOUT = 'spark-in-space/v1';
@@ -166,7 +166,13 @@ export async function installTreeFrom(src: string, m: TreeManifest, dest: string
     if (how === 'linked') await link(path.join(src, f.path), path.join(dest, f.path));
     else await copyFile(path.join(src, f.path), path.join(dest, f.path));
   });
-  if (how === 'copied') for (const f of m.files) await chmod(path.join(dest, f.path), f.mode);
+  if (how === 'copied')
+    for (const f of m.files) {
+      await chmod(path.join(dest, f.path), f.mode);
+      // as linked files keep theirs: a JVM's CDS archive is checked against its runtime's files
+      const st = await stat(path.join(src, f.path));
+      await utimes(path.join(dest, f.path), st.atime, st.mtime);
+    }
   for (const l of m.links) await symlink(l.target, path.join(dest, l.path));
   return how;
 }

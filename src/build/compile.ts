@@ -60,6 +60,11 @@ export interface CompileOptions {
   buildpackDir?: string;
   /** base delay between retries (tests shorten it) */
   backoffMs?: number;
+  /**
+   * a Heroku slug (bin/compile): shrink what the other buildpacks left and guard the slug's size;
+   * `spark-in-space build` (a local slug, only spark-home) skips both
+   */
+  slug?: boolean;
 }
 
 export interface CompileResult {
@@ -69,7 +74,8 @@ export interface CompileResult {
   fromCache: boolean;
   manifest: Manifest;
   s3a?: S3AManifest;
-  slug: SlugEstimate;
+  /** the guard's estimate (bin/compile only) */
+  slug?: SlugEstimate;
 }
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -231,7 +237,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
       `Installed ${mb(m.installedBytes + s3aBytes - slimmed)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${slimmed ? `; SPARK_SLIM ${mb(slimmed)}` : ''}${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,
     );
     out.detail(slim.includes('python') ? 'Python left out (SPARK_SLIM=python)' : examplesNote(m.files.map((f) => f.path)));
-    const slug = await shrinkAndGuard(buildDir, cacheDir, out, { slim, s3a: Boolean(s3a) });
+    const slug = opts.slug ? await shrinkAndGuard(buildDir, cacheDir, out, { slim, s3a: Boolean(s3a) }) : undefined;
     return { release, pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest, slug };
   } finally {
     await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
@@ -443,7 +449,7 @@ async function shrinkAndGuard(buildDir: string, cacheDir: string, out: Output, o
   if (!reports.length) out.detail('Nothing to shrink: no .jdk with jmods/, no .heroku/node, no vendored Ruby');
   else out.detail(`Saved ${mb(reports.reduce((n, r) => n + r.before - r.after, 0))} before compression`);
   const t = Date.now();
-  const e = await estimateSlug(buildDir);
+  const e = await estimateSlug(buildDir, path.join(cacheDir, 'spark-in-space', 'slug-estimates.json'));
   const lines = slugLines(e);
   const verdict = slugVerdict(e.compressed);
   if (verdict === 'fail') fail({ code: 'slug-too-large', estimate: lines, advice: slugAdvice(e, { ...o, jdkLinked: Boolean(jdk) }) });

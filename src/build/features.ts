@@ -63,12 +63,13 @@ export function slimFiles(features: readonly SparkFeature[], files: string[]): s
   return files.filter((f) => rules.some((r) => r.test(f)));
 }
 
-/** Pure: the message a removed tool (or process type) prints. */
-export function slimRefusal(tool: string, feature: SparkFeature, features: readonly SparkFeature[]): string {
-  const rest = features.filter((f) => f !== feature);
-  return `${tool} is not in this slug: the build left out ${SPARK_FEATURES[feature].what} (SPARK_SLIM=${features.join(',')}). To have it, set SPARK_SLIM=${rest.length ? rest.join(',') : 'none'} and build again (heroku config:set SPARK_SLIM=${rest.length ? rest.join(',') : 'none'}, then git push).`;
+/** Pure: the message a removed tool (or process type) prints; `feature` may be several parts that each took it. */
+export function slimRefusal(tool: string, feature: SparkFeature | SparkFeature[], features: readonly SparkFeature[]): string {
+  const took = Array.isArray(feature) ? feature : [feature];
+  const rest = features.filter((f) => !took.includes(f));
+  const keep = rest.length ? rest.join(',') : 'none';
+  return `${tool} is not in this slug: the build left out ${took.map((f) => SPARK_FEATURES[f].what).join('; ')} (SPARK_SLIM=${features.join(',')}). To have it, set SPARK_SLIM=${keep} and build again (heroku config:set SPARK_SLIM=${keep}, then git push).`;
 }
-
 
 /** Pure: the feature whose removal stops this process type or tool, given the build's record. */
 export function missingFeature(p: string, args: string[], slim: readonly SparkFeature[]): SparkFeature | undefined {

@@ -49,8 +49,14 @@ export const JDK_MODULES: { module: string; why: string }[] = [
 ];
 
 export const JLINK_OPTIONS = ['--strip-debug', '--no-man-pages', '--no-header-files'];
+/**
+ * The default CDS archive (lib/server/classes.jsa), as the full JDK ships it: without it every JVM
+ * of the cluster loads the JDK's classes from scratch. Only the compressed-oops one is kept
+ * (classes_nocoops.jsa serves heaps over 32 GB; those start without CDS).
+ */
+export const JLINK_CDS = '--generate-cds-archive';
 /** bump when the runtime's recipe changes: the cached runtime is then rebuilt */
-const JLINK_RECIPE = 1;
+const JLINK_RECIPE = 2;
 
 /** Pure: the modules to link, of those this JDK has (jdk.crypto.ec went into java.base in 22). */
 export function jlinkModules(available: string[]): string[] {
@@ -109,7 +115,10 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
   const modules = jlinkModules(jmods);
   const release = (await readFile(path.join(jdk, 'release'), 'utf8').catch(() => '')).replace(/^MODULES=.*$/m, '');
   const jmodSizes = await Promise.all(jmods.sort().map(async (m) => `${m}:${(await stat(path.join(jdk, 'jmods', `${m}.jmod`))).size}`));
-  const key = cacheKey({ recipe: JLINK_RECIPE, release, jmodSizes, modules, options: JLINK_OPTIONS });
+  const jlink = path.join(jdk, 'bin', 'jlink');
+  const plugins = await execa(jlink, ['--list-plugins'], { reject: false, all: true, env: { JAVA_TOOL_OPTIONS: '' } });
+  const options = [...JLINK_OPTIONS, ...(String(plugins.all).includes(JLINK_CDS) ? [JLINK_CDS] : [])];
+  const key = cacheKey({ recipe: JLINK_RECIPE, release, jmodSizes, modules, options });
   const entry = path.join(cacheDir, JDK_CACHE, key);
   const fresh = path.join(buildDir, `.jdk.slim-${randomBytes(4).toString('hex')}`);
   try {
@@ -131,7 +140,8 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
       const staged = path.join(cacheDir, JDK_CACHE, `tmp-${randomBytes(4).toString('hex')}`);
       await mkdir(staged, { recursive: true });
       try {
-        await execa(path.join(jdk, 'bin', 'jlink'), ['--module-path', path.join(jdk, 'jmods'), '--add-modules', modules.join(','), ...JLINK_OPTIONS, '--output', path.join(staged, 'runtime')], { all: true, env: { JAVA_TOOL_OPTIONS: '' } });
+        await execa(jlink, ['--module-path', path.join(jdk, 'jmods'), '--add-modules', modules.join(','), ...options, '--output', path.join(staged, 'runtime')], { all: true, env: { JAVA_TOOL_OPTIONS: '' } });
+        await rm(path.join(staged, 'runtime', 'lib', 'server', 'classes_nocoops.jsa'), { force: true });
         const tree = await scanTree(path.join(staged, 'runtime'));
         await writeAtomic(path.join(staged, 'manifest.json'), JSON.stringify({ key, ...tree }));
         await rm(entry, { recursive: true, force: true });
@@ -157,14 +167,14 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
       await cp(path.join(buildDir, '.jdk-overlay'), fresh, { recursive: true, force: true });
       out.detail('JDK: applied .jdk-overlay/ to the runtime again');
     }
-    const check = await execa(path.join(fresh, 'bin', 'java'), ['-version'], { all: true, reject: false, timeout: 60_000, env: { JAVA_TOOL_OPTIONS: '' } });
+    const check = await execa(path.join(fresh, 'bin', 'java'), ['-Xshare:auto', '-version'], { all: true, reject: false, timeout: 60_000, env: { JAVA_TOOL_OPTIONS: '' } });
     if (check.exitCode !== 0) throw new Error(`the linked runtime does not start: ${String(check.all).split('\n')[0]}`);
     const old = path.join(buildDir, `.jdk.full-${randomBytes(4).toString('hex')}`);
     await rename(jdk, old);
     await rename(fresh, jdk);
     await rm(old, { recursive: true, force: true });
     const after = await dirBytes(jdk);
-    out.detail(`JDK: ${mb(before)} → ${mb(after)} (no jmods/, sources, headers, man pages or debug attributes; ${modules.length} modules)`);
+    out.detail(`JDK: ${mb(before)} → ${mb(after)} (no jmods/, sources, headers, man pages or debug attributes; ${modules.length} modules${options.includes(JLINK_CDS) ? ', its CDS archive' : ''})`);
     return { rule: '.jdk → jlinked runtime', before, after };
   } catch (err) {
     await rm(fresh, { recursive: true, force: true });
@@ -190,12 +200,28 @@ export const NODE_BUILD_ONLY = [
   { path: 'README.md', why: 'documentation' },
 ];
 
-/** `.heroku/node`: drops NODE_BUILD_ONLY and strips the debug info of bin/node (checked by running it). */
+/** npm and corepack: the build's package managers, which no process type of ours runs. */
+export const NODE_PACKAGE_MANAGERS = ['lib/node_modules/npm', 'lib/node_modules/corepack', 'bin/npm', 'bin/npx', 'bin/corepack'];
+
+/** Pure: whether npm and corepack may go: not when a process type runs a package manager (`web: npm start`). */
+export function packageManagersPlan(procfile: string | undefined): { remove: boolean; why: string } {
+  const users = (procfile ?? '')
+    .split('\n')
+    .filter((l) => /^[A-Za-z0-9_-]+\s*:/.test(l) && /\b(npm|npx|yarn|pnpm|corepack)\b/.test(l))
+    .map((l) => l.split(':')[0]!.trim());
+  return users.length
+    ? { remove: false, why: `the Procfile runs a package manager (${users.join(', ')}): npm and corepack are kept` }
+    : { remove: true, why: 'no process type runs npm, npx, yarn, pnpm or corepack' };
+}
+
+/** `.heroku/node`: drops NODE_BUILD_ONLY (and the package managers, see above) and strips the debug info of bin/node (checked by running it). */
 export async function shrinkNode(buildDir: string, out: Output): Promise<SlimReport | undefined> {
   const node = path.join(buildDir, '.heroku', 'node');
   if (!(await exists(path.join(node, 'bin', 'node')))) return undefined;
   const before = await dirBytes(node);
   for (const p of NODE_BUILD_ONLY) await rm(path.join(node, p.path), { recursive: true, force: true });
+  const managers = packageManagersPlan(await readFile(path.join(buildDir, 'Procfile'), 'utf8').catch(() => undefined));
+  if (managers.remove) for (const p of NODE_PACKAGE_MANAGERS) await rm(path.join(node, p), { recursive: true, force: true });
   const bin = path.join(node, 'bin', 'node');
   const tmp = `${bin}.strip-${randomBytes(4).toString('hex')}`;
   const stripped = await execa('strip', ['--strip-debug', '-o', tmp, bin], { reject: false, all: true }).catch(() => undefined);
@@ -205,7 +231,7 @@ export async function shrinkNode(buildDir: string, out: Output): Promise<SlimRep
     out.detail('Node: bin/node kept as it is (no strip on this machine, or the stripped binary did not run)');
   }
   const after = await dirBytes(node);
-  out.detail(`Node: ${mb(before)} → ${mb(after)} (no headers or docs; bin/node without debug info)`);
+  out.detail(`Node: ${mb(before)} → ${mb(after)} (no headers or docs; bin/node without debug info; ${managers.remove ? `no npm or corepack: ${managers.why}` : managers.why})`);
   return { rule: '.heroku/node build-time files', before, after };
 }
 
@@ -256,13 +282,14 @@ export async function slimSpark(sparkHome: string, features: readonly SparkFeatu
   const dirs = new Set(gone.map((f) => path.dirname(f)).flatMap((d) => d.split('/').map((_, i, a) => a.slice(0, i + 1).join('/'))));
   for (const d of [...dirs].sort((a, b) => b.length - a.length))
     if (d !== 'jars' && d !== '.' && (await readdir(path.join(sparkHome, d)).catch(() => ['x'])).length === 0) await rm(path.join(sparkHome, d), { recursive: true, force: true });
-  for (const f of features)
-    for (const tool of SPARK_FEATURES[f].stubs) {
-      const stub = path.join(sparkHome, 'bin', tool);
-      // unlink first: the installed file may be a hard link into the cache
-      await rm(stub, { force: true });
-      await writeAtomic(stub, stubScript(slimRefusal(tool, f, features)), 0o755);
-    }
+  const stubs = new Map<string, SparkFeature[]>();
+  for (const f of features) for (const tool of SPARK_FEATURES[f].stubs as readonly string[]) stubs.set(tool, [...(stubs.get(tool) ?? []), f]);
+  for (const [tool, took] of stubs) {
+    const stub = path.join(sparkHome, 'bin', tool);
+    // unlink first: the installed file may be a hard link into the cache
+    await rm(stub, { force: true });
+    await writeAtomic(stub, stubScript(slimRefusal(tool, took, features)), 0o755);
+  }
   for (const f of features)
     for (const init of PYTHON_STUBS[f] ?? []) {
       const file = path.join(sparkHome, init);

@@ -8,6 +8,7 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { writeAtomic } from './atomic.js';
 
 export const SLUG_LIMIT = 500e6;
 export const SLUG_WARN = 300e6;
@@ -63,18 +64,28 @@ async function sampleRatio(file: string, size: number): Promise<number> {
   }
 }
 
-/** Estimates `tar | gzip -6` of `dir`, by part. */
-export async function estimateSlug(dir: string): Promise<SlugEstimate> {
+/**
+ * Estimates `tar | gzip -6` of `dir`, by part. With `memo` (a file in the build cache), each file's
+ * estimate is remembered by path, size and mtime: a warm build, whose files come from the cache or
+ * from the other buildpacks' archives unchanged, estimates only what is new.
+ */
+export async function estimateSlug(dir: string, memo?: string): Promise<SlugEstimate> {
+  const known: Record<string, number> = memo ? await readFile(memo, 'utf8').then((t) => JSON.parse(t) as Record<string, number>, () => ({})) : {};
+  const seen: Record<string, number> = {};
   const parts = new Map<string, SlugPart>();
   let files = 0;
-  let small: { part: SlugPart; buf: Buffer }[] = [];
+  let small: { part: SlugPart; buf: Buffer; id: string }[] = [];
   let smallBytes = 0;
+  const count = (part: SlugPart, id: string, compressed: number) => {
+    part.compressed += compressed;
+    seen[id] = Math.round(compressed);
+  };
   const flushSmall = () => {
     if (!small.length) return;
     // compressed together, as tar + gzip sees neighbouring small files; shared out by size
-    const all = Buffer.concat(small.map((s) => s.buf));
+    const all = Buffer.concat(small.map((x) => x.buf));
     const ratio = all.length ? deflateRawSync(all, { level: 6 }).length / all.length : 0;
-    for (const s of small) s.part.compressed += s.buf.length * ratio;
+    for (const x of small) count(x.part, x.id, x.buf.length * ratio);
     small = [];
     smallBytes = 0;
   };
@@ -92,17 +103,20 @@ export async function estimateSlug(dir: string): Promise<SlugEstimate> {
       if (!e.isFile()) continue;
       files++;
       const file = path.join(dir, child);
-      const { size } = await stat(file);
-      part.bytes += size;
-      if (size <= SMALL) {
-        small.push({ part, buf: await readFile(file) });
-        smallBytes += size;
+      const st = await stat(file);
+      part.bytes += st.size;
+      const id = `${child}|${st.size}|${Math.round(st.mtimeMs)}`;
+      if (known[id] !== undefined) count(part, id, known[id]);
+      else if (st.size <= SMALL) {
+        small.push({ part, buf: await readFile(file), id });
+        smallBytes += st.size;
         if (smallBytes > 4 * 1024 * 1024) flushSmall();
-      } else part.compressed += size * (await sampleRatio(file, size));
+      } else count(part, id, st.size * (await sampleRatio(file, st.size)));
     }
   };
   await walk('');
   flushSmall();
+  if (memo) await writeAtomic(memo, JSON.stringify(seen)).catch(() => {});
   const list = [...parts.values()].map((p) => ({ ...p, compressed: Math.round(p.compressed) })).sort((a, b) => b.compressed - a.compressed);
   return { compressed: list.reduce((n, p) => n + p.compressed, 0), bytes: list.reduce((n, p) => n + p.bytes, 0), files, parts: list };
 }
@@ -121,7 +135,7 @@ export function slugLines(e: SlugEstimate, top = 8): string[] {
 export function slugAdvice(e: SlugEstimate, o: { slim: readonly string[]; s3a: boolean; jdkLinked: boolean }): string[] {
   const of = (p: string) => e.parts.find((x) => x.path === p)?.compressed ?? 0;
   const out: string[] = [];
-  const left = ['hive', 'connect', 'python', 'repl'].filter((f) => !o.slim.includes(f));
+  const left = ['hive', 'connect', 'python', 'mllib', 'repl'].filter((f) => !o.slim.includes(f));
   if (left.length) out.push(`Leave out the parts of Spark you do not use: SPARK_SLIM=${[...o.slim, ...left].join(',')} (each one's effect: README, "Slug size").`);
   if (o.s3a) out.push('Without S3, SPARK_S3A=false drops the S3A connector.');
   if (!o.jdkLinked && of('.jdk') > 60e6) out.push(`.jdk is a full JDK (${MB(of('.jdk'))}) that could not be linked into a runtime: see the JDK line above.`);

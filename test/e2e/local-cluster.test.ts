@@ -3,7 +3,8 @@
  * SPARK_AUTH_SECRET (from .env, as app.json would generate it), then real jobs against it.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
@@ -50,14 +51,21 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
     const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout);
     for (const d of s.dynos as { name: string; type: string; pid: number }[]) {
       if (d.type !== 'worker') {
-        expect(exeOf(d.pid), d.name).toMatch(/\/java$/);
+        // the slug's .jdk, which bin/compile linked into a runtime (as on Heroku, where the JVM buildpack's .profile.d points there)
+        expect(exeOf(d.pid), d.name).toBe(path.join(app, '.spark-in-space', 'slug', '.jdk', 'bin', 'java'));
         continue;
       }
       // bin/support/drain-worker (graceful decommission, on by default) with the JVM as its child
       expect(readFileSync(`/proc/${d.pid}/cmdline`, 'utf8').split('\0')[1], d.name).toMatch(/bin\/support\/drain-worker$/);
       const children = readFileSync(`/proc/${d.pid}/task/${d.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
-      expect(children.map(exeOf), d.name).toContainEqual(expect.stringMatching(/\/java$/));
+      expect(children.map(exeOf), d.name).toContainEqual(expect.stringMatching(/\/slug\/\.jdk\/bin\/java$/));
     }
+  });
+
+  it('the slug’s .jdk is the linked runtime: no jmods, the jcmd tools', () => {
+    const jdk = path.join(app, '.spark-in-space', 'slug', '.jdk');
+    expect(existsSync(path.join(jdk, 'jmods'))).toBe(false);
+    expect(existsSync(path.join(jdk, 'bin', 'jstack'))).toBe(true);
   });
 
   it('local run bin/spark-shell answers the seed’s job: 500000500000', async () => {

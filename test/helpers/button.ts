@@ -111,7 +111,12 @@ export function buttonBuildDir(dir: string, o: ButtonOptions = {}): string {
     cpSync(nodePackage(), node, { recursive: true });
     rmSync(path.join(node, 'package.json'), { force: true });
     const npm = path.dirname(path.dirname(realpathSync(execFileSync('bash', ['-c', 'command -v npm'], { encoding: 'utf8' }).trim())));
-    if (existsSync(path.join(npm, 'package.json'))) cpSync(npm, path.join(node, 'lib', 'node_modules', 'npm'), { recursive: true });
+    if (existsSync(path.join(npm, 'package.json'))) {
+      cpSync(npm, path.join(node, 'lib', 'node_modules', 'npm'), { recursive: true });
+      // as in Node's official tarball
+      symlinkSync('../lib/node_modules/npm/bin/npm-cli.js', path.join(node, 'bin', 'npm'));
+      symlinkSync('../lib/node_modules/npm/bin/npx-cli.js', path.join(node, 'bin', 'npx'));
+    }
     productionModules(dir);
     writeFileSync(path.join(dir, '.profile.d', 'nodejs.sh'), 'export PATH="$HOME/.heroku/node/bin:$HOME/.heroku/yarn/bin:$PATH:$HOME/bin:$HOME/node_modules/.bin"\n');
   }

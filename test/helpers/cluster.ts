@@ -1,13 +1,46 @@
 /** A test app with a real compiled Spark, and the CLI driving `local` against it. */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { bin, catalogFile, compile, copyBuildpack, REPO, tmpdir } from './buildpack.js';
+import { inject } from 'vitest';
+import { copyJdk, machineJdk } from './button.js';
 import { startMirror } from './mirror.js';
 import { testDist } from './spark.js';
 
-/** An app dir whose Procfile runs this repo's launchers, with Spark compiled into .spark-in-space/slug. */
+/**
+ * The build cache and the full JDK the run's apps share (global setup makes both: the cache warmed
+ * by one build per version, so the files that build at once only read it). Outside vitest
+ * (benchmarks): a cache of their own and the machine's JDK copied.
+ */
+function shared(): { buildCache: string; fullJdk: string } {
+  try {
+    const buildCache = inject('buildCache');
+    const fullJdk = inject('fullJdk');
+    if (buildCache && fullJdk) return { buildCache, fullJdk };
+  } catch {
+    /* not in a vitest worker */
+  }
+  return (ownShared ??= (() => {
+    const fullJdk = path.join(tmpdir('sis-jdk-'), 'jdk');
+    copyJdk(machineJdk(), fullJdk);
+    return { buildCache: tmpdir('sis-cache-'), fullJdk };
+  })());
+}
+let ownShared: { buildCache: string; fullJdk: string } | undefined;
+
+/**
+ * Lays a full JDK into a slug as the JVM buildpack does (`.jdk`, with its jmods): bin/compile links
+ * it into a runtime, and `local` runs every dyno on the slug's `.jdk`, as on Heroku. Hard links of
+ * one copy per run: jlink only reads it, and the build replaces it whole.
+ */
+export function layJdk(slug: string, fullJdk = shared().fullJdk): void {
+  execFileSync('cp', ['-al', fullJdk, path.join(slug, '.jdk')]);
+}
+
+/** An app dir whose Procfile runs this repo's launchers, with Spark compiled into .spark-in-space/slug (and its .jdk linked). */
 export async function appWithSpark(
   version: string,
   dotenv: Record<string, string> = {},
@@ -28,7 +61,8 @@ export async function appWithSpark(
     const slug = path.join(app, '.spark-in-space', 'slug');
     mkdirSync(slug, { recursive: true });
     writeFileSync(path.join(slug, '.spark.version'), `${version}\n`);
-    const r = await compile(slug, tmpdir('sis-cache-'), {
+    layJdk(slug);
+    const r = await compile(slug, shared().buildCache, {
       SPARK_MIRROR_URL: mirror.url,
       SPARK_CATALOG: catalogFile([{ version, pinned: { hadoop3: { sha512: dist.sha512 } } }]),
       ...buildVars,

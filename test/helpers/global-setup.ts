@@ -12,18 +12,24 @@
  * - at the end, fails the run if the checkout changed (tests never write into it).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { execa } from 'execa';
-import { copyBuildpack, REPO, tmpdir } from './buildpack.js';
+import { catalogFile, compile, copyBuildpack, REPO, tmpdir } from './buildpack.js';
+import { copyJdk, machineJdk, nodePackage } from './button.js';
+import { startMirror } from './mirror.js';
 import { motoPython } from './s3.js';
 import { DEFAULT_VERSION, E2E_VERSIONS, hadoopOf, testDist, testMavenMirror, testPyspark, testPysparkClient } from './spark.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     buildpackDir: string;
+    /** one build cache for the run's apps, warmed here (test/helpers/cluster.ts) */
+    buildCache: string;
+    /** one copy of the machine's full JDK (with jmods), hard-linked into each app's slug as `.jdk` */
+    fullJdk: string;
   }
 }
 
@@ -36,6 +42,21 @@ function checkoutChanges(): string | undefined {
       .join('\n');
   } catch {
     return undefined; // not a git checkout (a tarball): nothing to compare
+  }
+}
+
+async function warmBuild(bp: string, version: string, cache: string, fullJdk: string): Promise<void> {
+  const dist = testDist(version);
+  const mirror = await startMirror(dist.mirrorRoot);
+  const slug = mkdtempSync(path.join(os.tmpdir(), 'sis-warm-'));
+  try {
+    writeFileSync(path.join(slug, '.spark.version'), `${version}\n`);
+    execFileSync('cp', ['-al', fullJdk, path.join(slug, '.jdk')]);
+    const r = await compile(slug, cache, { SPARK_MIRROR_URL: mirror.url, SPARK_CATALOG: catalogFile([{ version, pinned: { hadoop3: { sha512: dist.sha512 } } }]) }, { bpDir: bp });
+    if (r.exitCode !== 0) throw new Error(`warming the build cache with Spark ${version} failed:\n${r.all}`);
+  } finally {
+    await mirror.close();
+    rmSync(slug, { recursive: true, force: true });
   }
 }
 
@@ -55,6 +76,15 @@ export default async function setup(project: TestProject) {
     // the S3A connector of each version's Hadoop, as a Maven mirror; moto for a real S3 API
     for (const v of E2E_VERSIONS) testMavenMirror(hadoopOf(v));
     motoPython();
+    nodePackage();
+    // the shared build cache, warmed by one build per version (Spark, its jlinked .jdk): the e2e
+    // files then build from it at once without racing to fill it
+    const fullJdk = path.join(runTmp, 'jdk-full');
+    copyJdk(machineJdk(), fullJdk);
+    const buildCache = path.join(runTmp, 'build-cache');
+    for (const v of E2E_VERSIONS) await warmBuild(bp, v, buildCache, fullJdk);
+    project.provide('buildCache', buildCache);
+    project.provide('fullJdk', fullJdk);
   }
   return () => {
     rmSync(bp, { recursive: true, force: true });

@@ -17,7 +17,7 @@ export function buildpackCommand(): Command {
     .argument('<cache-dir>', 'kept between builds: verified Spark trees live here')
     .argument('[env-dir]', 'one file per config var')
     .option('--buildpack-dir <dir>', 'where to write `export` for the next buildpack')
-    .description('install the Spark of .spark.version into <build-dir>/spark-home and write .profile.d/spark.sh')
+    .description("install the Spark of .spark.version into <build-dir>/spark-home and write .profile.d/spark.sh; then shrink what the other buildpacks left that no dyno runs and check the slug's size")
     .action(async (buildDir: string, cacheDir: string, envDir: string | undefined, options: { buildpackDir?: string }) => {
       const dirs = Dirs.parse({ buildDir, cacheDir, envDir });
       const [{ compile }, { consoleOutput }] = await Promise.all([import('../../build/compile.js'), import('../../build/output.js')]);
@@ -28,6 +28,7 @@ export function buildpackCommand(): Command {
         env,
         out: consoleOutput(),
         buildpackDir: options.buildpackDir,
+        slug: true,
         backoffMs: process.env.SPARK_IN_SPACE_BACKOFF_MS ? Number(process.env.SPARK_IN_SPACE_BACKOFF_MS) : undefined,
       });
     });
