@@ -37,7 +37,7 @@ export const JDK_MODULES: { module: string; why: string }[] = [
   { module: 'jdk.attach', why: 'the attach API jcmd and jstack use' },
   { module: 'jdk.jdwp.agent', why: 'remote debugging (-agentlib:jdwp)' },
   { module: 'jdk.zipfs', why: 'zip file systems (jar: URIs in Hive and users’ code)' },
-  { module: 'jdk.localedata', why: 'locales beyond English: date and number formats in Spark SQL' },
+  { module: 'jdk.localedata', why: 'locales beyond English (JDK_LOCALES): date and number formats in Spark SQL, CSV/JSON `locale` options' },
   { module: 'jdk.charsets', why: 'extended charsets: CSV and text in non-Unicode encodings' },
   { module: 'jdk.httpserver', why: 'com.sun.net.httpserver (Hadoop and metrics helpers)' },
   { module: 'jdk.net', why: 'extended socket options (Netty)' },
@@ -55,8 +55,13 @@ export const JLINK_OPTIONS = ['--strip-debug', '--no-man-pages', '--no-header-fi
  * (classes_nocoops.jsa serves heaps over 32 GB; those start without CDS).
  */
 export const JLINK_CDS = '--generate-cds-archive';
+/**
+ * The locales jdk.localedata keeps (all of them cost 8 MB compressed, these 2.7): the languages of
+ * most data. Another locale formats as the root locale (English names), as on a JRE without it.
+ */
+export const JDK_LOCALES = ['en', 'de', 'fr', 'es', 'it', 'pt', 'nl', 'sv', 'da', 'fi', 'nb', 'no', 'pl', 'cs', 'ru', 'uk', 'tr', 'el', 'ja', 'zh', 'ko', 'hi', 'ar', 'he', 'id', 'th', 'vi'];
 /** bump when the runtime's recipe changes: the cached runtime is then rebuilt */
-const JLINK_RECIPE = 2;
+const JLINK_RECIPE = 3;
 
 /** Pure: the modules to link, of those this JDK has (jdk.crypto.ec went into java.base in 22). */
 export function jlinkModules(available: string[]): string[] {
@@ -117,7 +122,11 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
   const jmodSizes = await Promise.all(jmods.sort().map(async (m) => `${m}:${(await stat(path.join(jdk, 'jmods', `${m}.jmod`))).size}`));
   const jlink = path.join(jdk, 'bin', 'jlink');
   const plugins = await execa(jlink, ['--list-plugins'], { reject: false, all: true, env: { JAVA_TOOL_OPTIONS: '' } });
-  const options = [...JLINK_OPTIONS, ...(String(plugins.all).includes(JLINK_CDS) ? [JLINK_CDS] : [])];
+  const options = [
+    ...JLINK_OPTIONS,
+    ...(String(plugins.all).includes(JLINK_CDS) ? [JLINK_CDS] : []),
+    ...(modules.includes('jdk.localedata') ? [`--include-locales=${JDK_LOCALES.join(',')}`] : []),
+  ];
   const key = cacheKey({ recipe: JLINK_RECIPE, release, jmodSizes, modules, options });
   const entry = path.join(cacheDir, JDK_CACHE, key);
   const fresh = path.join(buildDir, `.jdk.slim-${randomBytes(4).toString('hex')}`);

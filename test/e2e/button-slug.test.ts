@@ -87,6 +87,17 @@ describe(`the Heroku Button's whole slug, Spark ${DEFAULT_VERSION} with S3A`, ()
     expect(Number(before) * 1e6).toBeCloseTo(fullBefore.jdk, -6);
   });
 
+  it('the runtime formats dates in the locales it keeps (German, Japanese) and falls back to English names for others', async () => {
+    const src = tmpdir('sis-locale-');
+    writeFileSync(
+      path.join(src, 'L.java'),
+      'public class L { public static void main(String[] a) { for (String t : a) System.out.println(java.time.format.DateTimeFormatter.ofPattern("d MMMM yyyy", java.util.Locale.forLanguageTag(t)).format(java.time.LocalDate.of(2026, 12, 4))); } }\n',
+    );
+    await execa('javac', ['-d', src, path.join(src, 'L.java')]);
+    const r = await execa(path.join(dir, '.jdk/bin/java'), ['-cp', src, 'L', 'de-DE', 'ja-JP', 'sw-KE'], { all: true });
+    expect(r.stdout.split('\n')).toEqual(['4 Dezember 2026', '4 12月 2026', '4 Dec 2026']);
+  });
+
   it('Node keeps running without its headers and npm; the nginx buildpack’s Ruby is gone, its nginx stays', async () => {
     expect(existsSync(path.join(dir, '.heroku/node/include'))).toBe(false);
     // no process type of this app runs a package manager

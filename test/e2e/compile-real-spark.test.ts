@@ -6,12 +6,13 @@
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { TEST_JVM_OPTIONS } from '../helpers/cluster.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogFile, compile, makeApp, tmpdir } from '../helpers/buildpack.js';
 import { startMirror, type Mirror } from '../helpers/mirror.js';
 import { DEFAULT_VERSION, NEWEST_35, testDist } from '../helpers/spark.js';
 
-const JVM_ENV = { SPARK_LOCAL_IP: '127.0.0.1', SPARK_DRIVER_MEMORY: '512m', JAVA_TOOL_OPTIONS: '-Xss4m' };
+const JVM_ENV = { SPARK_LOCAL_IP: '127.0.0.1', SPARK_DRIVER_MEMORY: '512m', JAVA_TOOL_OPTIONS: '-Xss4m', JDK_JAVA_OPTIONS: TEST_JVM_OPTIONS };
 
 describe(`real Spark ${DEFAULT_VERSION} (the default version)`, () => {
   let mirror: Mirror;
