@@ -201,12 +201,14 @@ export function startLanding(o: LandingOptions): Promise<http.Server> {
   const workersView = cachedMasterJson(o);
   const server = http.createServer(async (req, res) => {
     const url = req.url ?? '/';
-    if (url === '/_space_denied') {
+    // routes by path: a query string never changes which page answers
+    const route = url.split('?')[0];
+    if (route === '/_space_denied') {
       // nginx keeps auth_basic's challenge header on its way here
       res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8' }).end('Authentication required.\n');
       return;
     }
-    if (url === '/_space_proxy_check') {
+    if (route === '/_space_proxy_check') {
       const t = proxyTarget(String(req.headers['x-original-uri'] ?? ''), await workersView(), o.allowed);
       res.writeHead(t.backend ? 204 : 403, t.backend ? { 'x-space-backend': t.backend } : { 'x-space-refused': t.reason }).end();
       return;
@@ -218,6 +220,10 @@ export function startLanding(o: LandingOptions): Promise<http.Server> {
     if (url === '/set-backend' || url.startsWith('/set-backend/')) {
       const r = setBackend(url, o.cookie, o.allowed);
       res.writeHead(r.status, r.headers).end(r.body);
+      return;
+    }
+    if (route !== '/_dynos') {
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found.\n');
       return;
     }
     let dynos: DynoLink[];

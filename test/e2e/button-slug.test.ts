@@ -162,6 +162,9 @@ describe(`the Heroku Button's whole slug, Spark ${DEFAULT_VERSION} with S3A`, ()
     const r = await compile(again, cache, vars, { env: buildEnv(again) });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).toContain('JDK: using the cached runtime');
+    // the guard's estimate, partly from what it remembered of the first build, is the same
+    const est = (out: string) => Number(/Slug estimate: ([\d.]+) MB/.exec(out)![1]);
+    expect(Math.abs(est(r.all) - est(build)) / est(build)).toBeLessThan(0.01);
     expect(r.all).toContain('Using the build cache');
     expect(existsSync(path.join(again, '.jdk', 'jmods'))).toBe(false);
     // installed from the cache, its CDS archive still maps (-Xshare:on fails if it does not)

@@ -140,6 +140,21 @@ describe('space proxy hardening (real nginx)', () => {
     expect(readFileSync(path.join(p.dir, 'lockout.map'), 'utf8')).toBe('"203.0.113.7" 1;\n');
   });
 
+  it('round 2, 1. a query string never opens a page without credentials: 401 with the challenge, counted as a failed login', async () => {
+    const client = { 'x-forwarded-for': '198.51.100.91' };
+    for (const url of ['/_dynos?x=1', '/?x=1', '/index.html?a', '/_dynos?_space_denied', '/?_space_denied', '/_dynos?', `/?${'q'.repeat(2000)}`]) {
+      const r = await send(`${p.url}${url}`, { redirect: 'manual', headers: client });
+      const body = await r.text();
+      expect(r.status, url).toBe(401);
+      expect(r.headers.get('www-authenticate'), url).toMatch(/^Basic /);
+      expect(body, url).not.toMatch(/dyno|worker|127\.0\.0\.1|MASTER/i);
+    }
+    // each was a failed login: a few more and the client is throttled
+    const more: number[] = [];
+    for (let i = 0; i < 20; i++) more.push((await send(`${p.url}/_dynos?x=${i}`, { headers: client })).status);
+    expect(more).toContain(429);
+  });
+
   it('8. nginx’s workers do not run as root; htpasswd is readable by their group only', async () => {
     const nginxMaster = execFileSync('pgrep', ['-P', String(p.proxy.pid), 'nginx'], { encoding: 'utf8' }).trim();
     const workers = execFileSync('ps', ['-o', 'user=', '--ppid', nginxMaster], { encoding: 'utf8' }).trim().split('\n');
