@@ -119,6 +119,8 @@ export interface ProxyConfInput {
   workerUser?: string;
   /** where what the workers read and write lives (htpasswd, temp files): `dir` unless they cannot reach it */
   workerDir?: string;
+  /** the private addresses of the space's dynos (its topology): their X-Forwarded-For is not believed */
+  dynoAddresses?: string[];
 }
 
 export interface ProxyConf {
@@ -139,6 +141,19 @@ export interface ProxyConf {
   authFailBurst: number;
   /** /cliservice → the thrift dyno, and the header each proxy user is sent as */
   thrift: { backend: string; auth: [string, string][] };
+  /** addresses whose peer address is the client (nginx `geo`), whatever X-Forwarded-For they send */
+  dynoAddresses: string[];
+}
+
+/**
+ * Pure: the private addresses of every dyno of the space (every app, every type: any of them can
+ * reach the web dyno directly). A request from one of them is that dyno's, whatever
+ * X-Forwarded-For it claims; only the router's requests carry the visitor's address there.
+ */
+export function spaceAddresses(topology: unknown): string[] {
+  const apps = (topology as { apps?: { formation?: { dynos?: { private_ip?: string }[] }[] }[] })?.apps ?? [];
+  const ips = apps.flatMap((a) => (a.formation ?? []).flatMap((f) => (f.dynos ?? []).map((d) => d.private_ip)));
+  return [...new Set(ips.filter((ip): ip is string => typeof ip === 'string' && /^[0-9A-Fa-f.:]+$/.test(ip)))].sort();
 }
 
 export function proxyConf(i: ProxyConfInput): ProxyConf {
@@ -162,5 +177,6 @@ export function proxyConf(i: ProxyConfInput): ProxyConf {
     authFailEvery: AUTH_FAIL.every,
     authFailBurst: AUTH_FAIL.burst,
     thrift: { backend: thriftBackend(i.settings), auth: thriftAuthHeaders(htpasswd(i.settings)) },
+    dynoAddresses: i.dynoAddresses ?? [],
   };
 }

@@ -16,7 +16,7 @@ import { fail } from '../errors.js';
 import { TEMPLATES, writeConf } from '../render/index.js';
 import { masterHosts } from '../space/index.js';
 import { findNginx } from './nginx.js';
-import { allowedDomains, htpasswd, isAllowedBackend, proxyConf, resolversFrom, upstreamsFor, DEFAULT_PORTS, COOKIE } from './index.js';
+import { allowedDomains, htpasswd, isAllowedBackend, proxyConf, resolversFrom, spaceAddresses, upstreamsFor, DEFAULT_PORTS, COOKIE } from './index.js';
 import { emptyLockout, expire, lockoutMap, LOCKOUT, recordFailure } from './lockout.js';
 import { dynosFromTopology, startLanding } from './landing.js';
 
@@ -133,13 +133,16 @@ async function main(): Promise<void> {
   /** Renders nginx.conf (+ htpasswd) from the config and the current topology; nginx -t checks it. */
   const render = async (): Promise<ReturnType<typeof proxyConf>> => {
     let known: ReturnType<typeof dynosFromTopology> = [];
+    let dynoAddresses: string[] = [];
     try {
-      known = dynosFromTopology(JSON.parse(readFileSync(topologyFile, 'utf8')));
+      const topology: unknown = JSON.parse(readFileSync(topologyFile, 'utf8'));
+      known = dynosFromTopology(topology);
+      dynoAddresses = spaceAddresses(topology);
     } catch {
       /* no topology: every backend is resolved per request */
     }
     const listen = `${env.SPACE_PROXY_LISTEN ? `${env.SPACE_PROXY_LISTEN}:` : ''}${settings.PORT}`;
-    const conf = proxyConf({ settings, dir, listen, resolvers, landingPort, upstreams: upstreamsFor(known, allowed), workerUser: worker?.conf, workerDir });
+    const conf = proxyConf({ settings, dir, listen, resolvers, landingPort, upstreams: upstreamsFor(known, allowed), workerUser: worker?.conf, workerDir, dynoAddresses });
     await writeConf(workerDir, [{ name: 'htpasswd', content: `${users.join('\n')}\n`, mode: 0o600 }]);
     // the workers check passwords: their group may read the file, nobody else
     if (worker) {

@@ -155,6 +155,28 @@ describe('space proxy hardening (real nginx)', () => {
     expect(more).toContain(429);
   });
 
+  it('round 2, 2. a dyno of the space that forges X-Forwarded-For is throttled and locked out by its own address', async () => {
+    // the master dyno's address (it is in the topology) reaching the web dyno directly
+    const fromDyno = (i: number) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.get(`${p.url}/_dynos`, { localAddress: p.master.ip, headers: { 'x-forwarded-for': `192.0.2.${i % 250}`, authorization: `Basic ${Buffer.from('spark:guess').toString('base64')}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) statuses.push(await fromDyno(i));
+    // a new X-Forwarded-For per guess does not buy new guesses
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(15);
+    expect(statuses).toContain(429);
+    await until('the dyno locked out by its address', async () => readFileSync(path.join(p.dir, 'lockout.map'), 'utf8').includes(`"${p.master.ip}" 1;`), 10_000);
+    // nobody named in its forged headers was locked out
+    expect(readFileSync(path.join(p.dir, 'lockout.map'), 'utf8')).not.toContain('192.0.2.');
+    // from outside the topology (the router's side) the last X-Forwarded-For entry is still the client
+    expect((await get('/_dynos', { 'x-forwarded-for': '198.51.100.2' })).status).toBe(200);
+  });
+
   it('8. nginx’s workers do not run as root; htpasswd is readable by their group only', async () => {
     const nginxMaster = execFileSync('pgrep', ['-P', String(p.proxy.pid), 'nginx'], { encoding: 'utf8' }).trim();
     const workers = execFileSync('ps', ['-o', 'user=', '--ppid', nginxMaster], { encoding: 'utf8' }).trim().split('\n');
