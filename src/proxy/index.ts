@@ -151,8 +151,8 @@ export interface ProxyConf {
  * X-Forwarded-For it claims; only the router's requests carry the visitor's address there.
  */
 export function spaceAddresses(topology: unknown): string[] {
-  const apps = (topology as { apps?: { formation?: { dynos?: { private_ip?: string }[] }[] }[] })?.apps ?? [];
-  const ips = apps.flatMap((a) => (a.formation ?? []).flatMap((f) => (f.dynos ?? []).map((d) => d.private_ip)));
+  const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : []);
+  const ips = list((topology as { apps?: unknown } | undefined)?.apps).flatMap((a) => list(a.formation).flatMap((f) => list(f.dynos).map((d) => d.private_ip)));
   return [...new Set(ips.filter((ip): ip is string => typeof ip === 'string' && /^[0-9A-Fa-f.:]+$/.test(ip)))].sort();
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/schema.js';
-import { allowedDomains, backendPattern, defaultBackend, htpasswd, isAllowedBackend, resolversFrom, upstreamsFor } from '../../src/proxy/index.js';
+import { allowedDomains, backendPattern, defaultBackend, htpasswd, isAllowedBackend, resolversFrom, spaceAddresses, upstreamsFor } from '../../src/proxy/index.js';
 import { crossSite, dynosFromMaster, dynosFromTopology, landingHtml, proxyTarget, withWorkerStates } from '../../src/proxy/landing.js';
 import { emptyLockout, expire, lockoutMap, recordFailure } from '../../src/proxy/lockout.js';
 import { answer, parseQuery } from '../../src/local/dns.js';
@@ -179,5 +179,19 @@ describe('proxy_lockout', () => {
     expect(recordFailure(l, '"; evil', 1, p)).toBe(false);
     expect(recordFailure(l, '"; evil', 2, p)).toBe(false);
     expect(lockoutMap(l, 3)).toBe('\n');
+  });
+});
+
+describe('spaceAddresses', () => {
+  it('proxy_space_addresses: every dyno of every app in the topology (web included), once; junk ignored', () => {
+    const topology = {
+      apps: [
+        { formation: [{ process_type: 'web', dynos: [{ private_ip: '10.0.1.5' }] }, { process_type: 'worker', dynos: [{ private_ip: '10.0.1.7' }, { private_ip: '10.0.1.5' }] }] },
+        { formation: [{ process_type: 'run', dynos: [{ private_ip: '10.0.9.1' }, { private_ip: 'x; include /etc/passwd' }, {}] }] },
+      ],
+    };
+    expect(spaceAddresses(topology)).toEqual(['10.0.1.5', '10.0.1.7', '10.0.9.1']);
+    expect(spaceAddresses(undefined)).toEqual([]);
+    expect(spaceAddresses({ apps: 'nope' as unknown })).toEqual([]);
   });
 });
