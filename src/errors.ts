@@ -24,7 +24,7 @@ export type Problem =
   | { code: 'usage'; message: string }
   | { code: 'bad-input'; message: string }
   | { code: 'heroku-no-token'; host: string }
-  | { code: 'heroku-api'; what: string; status: number; id?: string; message: string; hint?: string }
+  | { code: 'heroku-api'; what: string; status: number; id?: string; message: string; hint?: string; unsure?: boolean }
   | { code: 'dyno-size-unknown'; size: string; known: string[] }
   | { code: 'space-no-dns'; space: string; why: string }
   | { code: 'deploy-failed'; app: string; what: string; lines: string[]; cleanup: string }

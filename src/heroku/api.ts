@@ -14,7 +14,11 @@ export interface ApiRequest {
   body?: unknown;
 }
 
-export type ApiResult = { ok: true; status: number; body: unknown } | { ok: false; status: number; id?: string; message: string };
+/**
+ * `unsure`: a request that is not safe to repeat (POST) failed in a way that does not say whether
+ * Heroku acted on it (no answer after it was sent, a 5xx): look up what exists before sending it again.
+ */
+export type ApiResult = { ok: true; status: number; body: unknown } | { ok: false; status: number; id?: string; message: string; unsure?: boolean };
 
 /** Pure: the restart of every dyno of one process type (`DELETE /apps/{app}/formations/{type}`). */
 export const restartFormation = (app: string, type: string): ApiRequest => ({ method: 'DELETE', path: `/apps/${encodeURIComponent(app)}/formations/${encodeURIComponent(type)}` });
@@ -31,6 +35,20 @@ export function headersFor(token: string, body: boolean): Record<string, string>
 
 /** Pure: is a failure worth another try? Rate limits and server errors are; the rest are answers. */
 export const retryable = (status: number) => status === 429 || status >= 500 || status === 0;
+
+/** Errors of a connection that was never made: the request provably never reached the API. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Pure: may a failed try be sent again? GET, PATCH (to a state), PUT and DELETE are safe to repeat:
+ * on 429, 5xx and network errors. A POST creates something each time it arrives: only when it
+ * provably never did (no connection was made) or was turned away unprocessed (429).
+ */
+export function mayRetry(method: ApiRequest['method'], status: number, errorCode?: string): boolean {
+  if (!retryable(status)) return false;
+  if (method !== 'POST') return true;
+  return status === 429 || (status === 0 && errorCode !== undefined && NEVER_SENT.has(errorCode));
+}
 
 /**
  * Pure: how long to wait before try `attempt + 1` (attempt counts from 1): Retry-After when the
@@ -55,13 +73,20 @@ export interface CallOptions {
   onRetry?: (r: { attempt: number; status: number; delayMs: number; why: string }) => void;
 }
 
-/** Sends `req`, retrying 429/5xx/network errors with backoff. Never throws. */
+/** fetch's "fetch failed" says little: add its cause (other side closed, refused, a timeout). */
+function describeFetchError(e: Error): string {
+  const cause = (e as { cause?: { message?: string; code?: string } }).cause;
+  return cause?.message && !e.message.includes(cause.message) ? `${e.message} (${cause.message})` : e.message;
+}
+
+/** Sends `req`, retrying what is safe to retry (`mayRetry`) with backoff. Never throws. */
 export async function call(req: ApiRequest, o: CallOptions): Promise<ApiResult> {
   const url = `${(o.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '')}${req.path}`;
   const attempts = o.attempts ?? 6;
   let last: ApiResult = { ok: false, status: 0, message: 'not sent' };
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let retryAfter: string | null = null;
+    let errorCode: string | undefined;
     try {
       const res = await fetch(url, {
         method: req.method,
@@ -81,9 +106,13 @@ export async function call(req: ApiRequest, o: CallOptions): Promise<ApiResult> 
       const err = (body ?? {}) as { id?: string; message?: string };
       last = { ok: false, status: res.status, id: err.id, message: redact(err.message ?? res.statusText, o.token) };
     } catch (e) {
-      last = { ok: false, status: 0, message: redact((e as Error).message, o.token) };
+      errorCode = ((e as { cause?: { code?: string } }).cause?.code ?? (e as { code?: string }).code) || undefined;
+      last = { ok: false, status: 0, message: redact(describeFetchError(e as Error), o.token) };
     }
-    if (!retryable(last.status) || attempt === attempts) return last;
+    if (!mayRetry(req.method, last.status, errorCode) || attempt === attempts) {
+      if (!last.ok && req.method === 'POST' && (last.status === 0 || last.status >= 500) && !(errorCode && NEVER_SENT.has(errorCode))) last.unsure = true;
+      return last;
+    }
     const delayMs = retryDelayMs(attempt, retryAfter, o.baseDelayMs);
     o.onRetry?.({ attempt, status: last.status, delayMs, why: last.ok ? '' : last.message });
     await sleep(delayMs);
@@ -101,6 +130,7 @@ export const getDynoSize = (size: string): ApiRequest => ({ method: 'GET', path:
 export const createSource = (): ApiRequest => ({ method: 'POST', path: '/sources' });
 export const getAppSetup = (id: string): ApiRequest => ({ method: 'GET', path: `/app-setups/${seg(id)}` });
 export const getBuild = (app: string, id: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/builds/${seg(id)}` });
+export const listBuilds = (app: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/builds` });
 export const listFormation = (app: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/formation` });
 export const listDynos = (app: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/dynos` });
 export const getConfigVars = (app: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}/config-vars` });
@@ -142,6 +172,7 @@ export interface Build {
   id: string;
   status: 'pending' | 'succeeded' | 'failed';
   output_stream_url?: string | null;
+  source_blob?: { version?: string | null };
 }
 export interface AppSetup {
   id: string;

@@ -27,7 +27,7 @@ export function client(auth: Auth, o: { baseDelayMs?: number; say?: (line: strin
     async send<T>(req: ApiRequest, what: string, hint?: string) {
       const r = await run(req, what);
       if (r.ok) return r.body as T;
-      return fail({ code: 'heroku-api', what, status: r.status, id: r.id, message: r.message, hint });
+      return fail({ code: 'heroku-api', what, status: r.status, id: r.id, message: r.message, hint, ...(r.unsure ? { unsure: true } : {}) });
     },
     async find<T>(req: ApiRequest, what: string) {
       const r = await run(req, what);

@@ -6,7 +6,7 @@
  * as a new release of an existing one (`POST /apps/{app}/builds`). The build output is streamed;
  * a failure says what exists afterwards and how to clean it up.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +23,7 @@ import {
   getAppSetup,
   getBuild,
   getDynoSize,
+  listBuilds,
   getSpace,
   updateFormation,
   type App,
@@ -166,17 +167,27 @@ export async function deploy(o: DeployOptions, api: Client, say: (line: string) 
     fail({ code: 'heroku-api', what: 'upload the source', status: 0, message: (err as Error).message });
   }
   say('Uploaded the source');
-  const version = `sha256-${src.sha256.slice(0, 16)}`;
+  // the source's checksum, and this deploy's own mark: after a lost answer, the build this deploy
+  // started is told from an earlier one of the same source
+  const version = `sha256-${src.sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}`;
 
   // 3a. an existing app: a new build, then the formation
   if (existing) {
     say(`Building a new release of ${existing.name}`);
-    let build = await api.send<Build>(createBuild(existing.name, source.source_blob.get_url, version), `start a build of ${existing.name}`);
-    if (build.output_stream_url) await streamOutput(build.output_stream_url, write);
-    while (build.status === 'pending') {
-      await sleep(poll);
-      build = await api.send<Build>(getBuild(existing.name, build.id), `follow the build ${build.id}`);
+    const start = () => api.send<Build>(createBuild(existing.name, source.source_blob.get_url, version), `start a build of ${existing.name}`);
+    let build: Build;
+    try {
+      build = await start();
+    } catch (err) {
+      // the request may have started a build before its answer was lost: never start a second one
+      if (!lostAnswer(err)) throw err;
+      say(`No answer to the build request: looking for the build it may have started (source ${version})`);
+      const found = await buildOf(api, existing.name, version);
+      if (found) say(`Heroku started it (${found.id}): following it`);
+      else say('No build was started: asking once more');
+      build = found ?? (await start());
     }
+    build = await followBuild(api, existing.name, build, { poll, write });
     if (build.status !== 'succeeded')
       fail({ code: 'deploy-failed', app: existing.name, what: `the build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup: 'Nothing changed: the previous release keeps running. Fix the cause and run deploy again.' });
     const updates = formationUpdates(o);
@@ -189,12 +200,34 @@ export async function deploy(o: DeployOptions, api: Client, say: (line: string) 
 
   // 3b. a new app in the space, from app.json
   say(`Creating ${o.app ?? 'an app'} in the space ${o.space}${o.team ? ` (team ${o.team})` : ''} from app.json`);
-  let setup = await api.send<AppSetup>(
-    createAppSetup({ source_blob: { url: source.source_blob.get_url, version }, app: { ...(o.app ? { name: o.app } : {}), space: o.space, ...(o.team ? { organization: o.team } : {}) } }),
-    `create ${o.app ?? 'the app'} in ${o.space}`,
-  );
+  const create = () =>
+    api.send<AppSetup>(
+      createAppSetup({ source_blob: { url: source.source_blob.get_url, version }, app: { ...(o.app ? { name: o.app } : {}), space: o.space, ...(o.team ? { organization: o.team } : {}) } }),
+      `create ${o.app ?? 'the app'} in ${o.space}`,
+    );
+  let setup: AppSetup | undefined;
+  try {
+    setup = await create();
+  } catch (err) {
+    // the request may have created the app before its answer was lost: never create a second one
+    if (!lostAnswer(err) || !isProblem(err, 'heroku-api') || err.problem.code !== 'heroku-api') throw err;
+    if (!o.app)
+      fail({
+        ...err.problem,
+        hint: `Heroku may have created an app in ${o.space} before the answer was lost, under a name it chose: look (heroku apps --space ${o.space}) before deploying again, and name the app with -a, so that a retry can find it.`,
+      });
+    say(`No answer to the app setup request: looking for ${o.app}`);
+    const app = await api.find<App>(getApp(o.app), `look up ${o.app}`);
+    if (app) {
+      // created: its setup's id was in the lost answer, so follow its build (started with our source)
+      say(`Heroku created ${o.app}: following its build`);
+      return await recoveredSetup(o.app, version);
+    }
+    say(`${o.app} was not created: asking once more`);
+    setup = await create();
+  }
   const name = setup.app.name;
-  const cleanup = `The app ${name} was created and left as it is: delete it with \`spark-in-space destroy -a ${name} --confirm ${name}\`, or fix the cause and run \`spark-in-space deploy --space ${o.space} -a ${name}\` to build it again.`;
+  const cleanup = cleanupOf(name);
   try {
     let streamed = false;
     for (;;) {
@@ -214,15 +247,64 @@ export async function deploy(o: DeployOptions, api: Client, say: (line: string) 
         lines: [...(setup.manifest_errors ?? []).map((e) => `app.json: ${e}`), ...(setup.build?.status === 'failed' ? ['The build output is above.'] : [])],
         cleanup,
       });
-    const dns = await api.find<{ enabled: boolean }>(getAppFeature(name, 'spaces-dns-discovery'), `check DNS service discovery of ${name}`);
-    if (dns && !dns.enabled)
-      fail({ code: 'space-no-dns', space: o.space, why: `DNS service discovery is off for ${name}. Turn it on: heroku features:enable spaces-dns-discovery -a ${name}, then heroku ps:restart -a ${name}. ${cleanup}` });
+    await checkDns(name);
   } catch (err) {
-    // a lost connection (or an API failure) after the app exists: say what is left and how to clean up
-    if (isProblem(err, 'heroku-api') && err.problem.code === 'heroku-api' && !err.problem.hint) fail({ ...err.problem, hint: cleanup });
-    throw err;
+    throw withCleanup(err, cleanup);
   }
   return finish(name, true, api, say);
+
+  function cleanupOf(name: string): string {
+    return `The app ${name} was created and left as it is: delete it with \`spark-in-space destroy -a ${name} --confirm ${name}\`, or fix the cause and run \`spark-in-space deploy --space ${o.space} -a ${name}\` to build it again.`;
+  }
+
+  async function checkDns(name: string): Promise<void> {
+    const dns = await api.find<{ enabled: boolean }>(getAppFeature(name, 'spaces-dns-discovery'), `check DNS service discovery of ${name}`);
+    if (dns && !dns.enabled)
+      fail({ code: 'space-no-dns', space: o.space, why: `DNS service discovery is off for ${name}. Turn it on: heroku features:enable spaces-dns-discovery -a ${name}, then heroku ps:restart -a ${name}. ${cleanupOf(name)}` });
+  }
+
+  /** The app exists though the setup's answer was lost: its build (our source's version) to its end. */
+  async function recoveredSetup(name: string, v: string): Promise<DeployResult> {
+    const cleanup = cleanupOf(name);
+    try {
+      const found = await buildOf(api, name, v);
+      if (!found)
+        fail({ code: 'deploy-failed', app: name, what: 'the app was created, but no build of this source was found', lines: ['Heroku may still be setting it up: look with heroku builds -a ' + name + '.'], cleanup });
+      const build = await followBuild(api, name, found, { poll, write });
+      if (build.status !== 'succeeded') fail({ code: 'deploy-failed', app: name, what: `the app setup's build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup });
+      await checkDns(name);
+    } catch (err) {
+      throw withCleanup(err, cleanup);
+    }
+    return finish(name, true, api, say);
+  }
+}
+
+/** A POST whose answer was lost (no answer, a 5xx): Heroku may have acted on it (api.ts `unsure`). */
+function lostAnswer(err: unknown): boolean {
+  return isProblem(err, 'heroku-api') && err.problem.code === 'heroku-api' && Boolean(err.problem.unsure);
+}
+
+/** A lost connection (or an API failure) after the app exists: say what is left and how to clean up. */
+function withCleanup(err: unknown, cleanup: string): unknown {
+  if (isProblem(err, 'heroku-api') && err.problem.code === 'heroku-api' && !err.problem.hint) return new SparkInSpaceError({ ...err.problem, hint: cleanup });
+  return err;
+}
+
+/** The build of `app` from our source (its version), if Heroku started one. */
+async function buildOf(api: Client, app: string, version: string): Promise<Build | undefined> {
+  const builds = await api.send<Build[]>(listBuilds(app), `list the builds of ${app}`);
+  return builds.find((b) => b.source_blob?.version === version);
+}
+
+/** Streams a build's output and polls it until it is no longer pending. */
+async function followBuild(api: Client, app: string, build: Build, o: { poll: number; write: (text: string) => void }): Promise<Build> {
+  if (build.output_stream_url) await streamOutput(build.output_stream_url, o.write);
+  while (build.status === 'pending') {
+    await sleep(o.poll);
+    build = await api.send<Build>(getBuild(app, build.id), `follow the build ${build.id}`);
+  }
+  return build;
 }
 
 async function finish(name: string, created: boolean, api: Client, say: (line: string) => void): Promise<DeployResult> {

@@ -40,7 +40,7 @@ export interface World {
   /** web_url given to created apps (e.g. a real local proxy) */
   webUrl?: string;
   setups: Map<string, { id: string; app: string; polls: number; buildId: string; outcome: Outcome; failure?: string; manifestErrors?: string[] }>;
-  builds: Map<string, { id: string; app: string; polls: number; outcome: Outcome; lines: string[] }>;
+  builds: Map<string, { id: string; app: string; polls: number; outcome: Outcome; lines: string[]; version?: string }>;
 }
 
 export function newWorld(o: Partial<Pick<World, 'spaces' | 'sizes' | 'webUrl'>> = {}): World {
@@ -177,7 +177,7 @@ export function answer(w: World, base: string, route: string, params: string[], 
       const buildId = randomUUID();
       const nb = w.nextBuild;
       w.setups.set(id, { id, app: a.name, polls: 0, buildId, outcome: nb.outcome, failure: nb.failure, manifestErrors: nb.manifestErrors });
-      w.builds.set(buildId, { id: buildId, app: a.name, polls: 0, outcome: nb.outcome, lines: nb.lines });
+      w.builds.set(buildId, { id: buildId, app: a.name, polls: 0, outcome: nb.outcome, lines: nb.lines, version: body?.source_blob?.version });
       return { status: 202, body: setupBody(w, base, w.setups.get(id)!) };
     }
     case 'app-setup:Info': {
@@ -190,9 +190,11 @@ export function answer(w: World, base: string, route: string, params: string[], 
       return needApp((a) => {
         if (!blobOf(w, body?.source_blob?.url ?? '')) return { error: 422, id: 'invalid_params', message: 'source_blob.url could not be fetched.' };
         const id = randomUUID();
-        w.builds.set(id, { id, app: a.name, polls: 0, outcome: w.nextBuild.outcome, lines: w.nextBuild.lines });
+        w.builds.set(id, { id, app: a.name, polls: 0, outcome: w.nextBuild.outcome, lines: w.nextBuild.lines, version: body?.source_blob?.version });
         return { status: 201, body: buildBody(w, base, a, w.builds.get(id)!) };
       });
+    case 'build:List':
+      return needApp((a) => ({ status: 200, body: [...w.builds.values()].filter((b) => b.app === a.name).map((b) => buildBody(w, base, a, b)) }));
     case 'build:Info':
       return needApp((a) => {
         const b = w.builds.get(params[1]!);
@@ -255,7 +257,7 @@ function buildBody(w: World, base: string, a: FakeApp, b: World['builds'] extend
     app: { id: a.id },
     status: b.polls > w.pendingPolls ? b.outcome : 'pending',
     output_stream_url: `${base}/_streams/${b.id}`,
-    source_blob: { checksum: null, url: `${base}/_blobs/x`, version: null, version_description: null },
+    source_blob: { checksum: null, url: `${base}/_blobs/x`, version: b.version ?? null, version_description: null },
     user: { id: ids.account, email: 'data@example.com' },
     created_at: now(),
     updated_at: now(),

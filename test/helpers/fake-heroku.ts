@@ -53,6 +53,8 @@ export interface FakeHeroku {
   respond(route: string, body: unknown, status?: number): void;
   /** the next `route` request gets its connection closed without an answer (a network error) */
   dropNext(route: string, times?: number): void;
+  /** the next `route` request is carried out, then its connection closed before the answer (Heroku acted; the client cannot know) */
+  dropAnswerNext(route: string, times?: number): void;
   /** the stateful answers of the CLI's commands, when started with one */
   world?: World;
   close(): Promise<void>;
@@ -98,6 +100,7 @@ export async function startFakeHeroku(o: { token: string; apps?: string[]; world
   const bodies = new Map<string, { body: unknown; status: number }>();
   const apps = new Set(o.apps ?? []);
   const drops = new Map<string, number>();
+  const answerDrops = new Map<string, number>();
   let selfUrl = "";
 
   const server = http.createServer((req, res) => {
@@ -118,6 +121,13 @@ export async function startFakeHeroku(o: { token: string; apps?: string[]; world
       const call: Call = { method: req.method ?? '', path: url.pathname, route: match?.route, authorization: req.headers.authorization, accept: req.headers.accept, status: 0 };
       calls.push(call);
       const send = (status: number, body: unknown) => {
+        const dropAnswer = match ? (answerDrops.get(match.route) ?? 0) : 0;
+        if (dropAnswer > 0 && status < 400) {
+          answerDrops.set(match!.route, dropAnswer - 1);
+          call.status = -2;
+          req.socket.destroy();
+          return;
+        }
         call.status = status;
         if (status >= 400) {
           if (!errorOf(body)) problems.push(`${call.method} ${call.path}: error body breaks Heroku's error shape: ${ajv.errorsText(errorOf.errors)}`);
@@ -182,6 +192,7 @@ export async function startFakeHeroku(o: { token: string; apps?: string[]; world
     url: selfUrl,
     world: o.world,
     dropNext: (route, times = 1) => drops.set(route, (drops.get(route) ?? 0) + times),
+    dropAnswerNext: (route, times = 1) => answerDrops.set(route, (answerDrops.get(route) ?? 0) + times),
     calls,
     problems,
     failNext: (route, ...statuses) => failures.set(route, [...(failures.get(route) ?? []), ...statuses]),

@@ -142,6 +142,57 @@ describe('heroku-cli_deploy', () => {
     expect(fake.calls.filter((c) => c.route === 'app-setup:Info').length).toBe(6);
   });
 
+  it('a POST /app-setups carried out but its answer lost: exactly one app, its build followed to the end (never sent twice)', async () => {
+    fake.dropAnswerNext('app-setup:Create');
+    const r = await run(['deploy', '--space', 'data-space', '-a', 'lost-answer', '--dir', appDir()]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stderr).toContain('No answer to the app setup request: looking for lost-answer');
+    expect(r.stderr).toContain('Heroku created lost-answer: following its build');
+    expect(r.stdout).toContain('-----> Installing Apache Spark');
+    expect(r.stderr).toContain('Created lost-answer in the space data-space.');
+    expect(fake.calls.filter((c) => c.route === 'app-setup:Create')).toHaveLength(1);
+    expect([...fake.world!.apps.keys()].filter((a) => a === 'lost-answer')).toHaveLength(1);
+  });
+
+  it('a POST /app-setups that never reached Heroku (dropped before it acted) is sent once more after looking: one app', async () => {
+    fake.dropNext('app-setup:Create');
+    const r = await run(['deploy', '--space', 'data-space', '-a', 'never-arrived', '--dir', appDir()]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stderr).toContain('never-arrived was not created: asking once more');
+    expect(fake.calls.filter((c) => c.route === 'app-setup:Create')).toHaveLength(2);
+    expect(fake.world!.apps.has('never-arrived')).toBe(true);
+  });
+
+  it('without -a a lost POST /app-setups is not sent again: exit 6, saying an app may exist under a name Heroku chose', async () => {
+    fake.dropAnswerNext('app-setup:Create');
+    const r = await run(['deploy', '--space', 'data-space', '--dir', appDir()]);
+    expect(r.exitCode, r.all).toBe(6);
+    expect(r.stderr).toContain('Heroku may have created an app in data-space before the answer was lost');
+    expect(r.stderr).toContain('heroku apps --space data-space');
+    expect(fake.calls.filter((c) => c.route === 'app-setup:Create')).toHaveLength(1);
+  });
+
+  it('a POST /apps/{app}/builds carried out but its answer lost (or a 503): that build is found by its source version and followed, not started again; GETs still retry', async () => {
+    const dir = appDir();
+    expect((await run(['deploy', '--space', 'data-space', '-a', 'lost-build', '--dir', dir])).exitCode).toBe(0);
+    const builds = () => [...fake.world!.builds.values()].filter((b) => b.app === 'lost-build').length;
+    const before = builds();
+    fake.dropAnswerNext('build:Create');
+    fake.dropNext('build:Info', 2);
+    const r = await run(['deploy', '--space', 'data-space', '-a', 'lost-build', '--dir', dir]);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stderr).toMatch(/No answer to the build request: looking for the build it may have started \(source sha256-[0-9a-f]{16}-[0-9a-f]{8}\)/);
+    expect(r.stderr).toMatch(/Heroku started it \([0-9a-f-]{36}\): following it/);
+    expect(builds()).toBe(before + 1);
+    expect(fake.calls.filter((c) => c.route === 'build:Create')).toHaveLength(1);
+    // a 5xx to a POST is no proof either way: not sent again blindly
+    fake.failNext('build:Create', 503);
+    const again = await run(['deploy', '--space', 'data-space', '-a', 'lost-build', '--dir', dir]);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.stderr).toContain('No build was started: asking once more');
+    expect(builds()).toBe(before + 2);
+  });
+
   it('422 from Heroku keeps its message (exit 5)', async () => {
     addApp(fake.world!, 'taken', { space: 'other-space' });
     fake.world!.spaces['other-space'] = { generation: 'cedar' };

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { builtinCatalog, findRelease } from '../../src/catalog/index.js';
 import { appJsonProblems, procfileTypes, repositoryUrl } from '../../src/heroku/appjson.js';
 import { authFrom, parseNetrc } from '../../src/heroku/auth.js';
+import { mayRetry } from '../../src/heroku/api.js';
 import { deployManifest, formationUpdates } from '../../src/heroku/deploy.js';
 import { leadingMaster, renderStatus, statusReport } from '../../src/heroku/status.js';
 import { mastersWarning, parseScale } from '../../src/cli/commands/heroku/scale.js';
@@ -147,5 +148,25 @@ describe('scale, ui, one-off, versions', () => {
     expect(withJava('maven.version=3.9.9\njava.runtime.version=17\n', 8)).toBe('maven.version=3.9.9\njava.runtime.version=1.8\n');
     expect(withJava('maven.version=3.9.9', 21)).toBe('maven.version=3.9.9\njava.runtime.version=21\n');
     expect(withJava(undefined, 17)).toBe('java.runtime.version=17\n');
+  });
+});
+
+describe('mayRetry', () => {
+  it('heroku_retry_policy: GET/PATCH/PUT/DELETE retry 429, 5xx and network errors; a POST only when it never reached Heroku or was turned away (429)', () => {
+    for (const m of ['GET', 'PATCH', 'PUT', 'DELETE'] as const) {
+      expect(mayRetry(m, 503), m).toBe(true);
+      expect(mayRetry(m, 429), m).toBe(true);
+      expect(mayRetry(m, 0, 'UND_ERR_SOCKET'), m).toBe(true);
+      expect(mayRetry(m, 404), m).toBe(false);
+    }
+    expect(mayRetry('POST', 429)).toBe(true);
+    expect(mayRetry('POST', 0, 'ECONNREFUSED')).toBe(true);
+    expect(mayRetry('POST', 0, 'UND_ERR_CONNECT_TIMEOUT')).toBe(true);
+    // sent, then no answer, a timeout or a server error: Heroku may have acted
+    expect(mayRetry('POST', 0, 'UND_ERR_SOCKET')).toBe(false);
+    expect(mayRetry('POST', 0, 'ABORT_ERR')).toBe(false);
+    expect(mayRetry('POST', 0)).toBe(false);
+    expect(mayRetry('POST', 503)).toBe(false);
+    expect(mayRetry('POST', 422)).toBe(false);
   });
 });
