@@ -35,6 +35,15 @@ export function buildpackDir(): string {
   return (ownCopy ??= copyBuildpack(tmpdir('sis-buildpack-')));
 }
 
+/** What Heroku sets in dyno `<type>.1` of app `demo` (a private address, its DNS names), for running a launcher. */
+export const dynoVars = (type: string, ip = '10.0.7.1') => ({
+  DYNO: `${type}.1`,
+  HEROKU_PRIVATE_IP: ip,
+  HEROKU_DNS_DYNO_NAME: `1.${type}.demo.app.localspace`,
+  HEROKU_DNS_FORMATION_NAME: `${type}.demo.app.localspace`,
+  HEROKU_DNS_APP_NAME: 'demo.app.localspace',
+});
+
 /** A launcher or buildpack script of the buildpack under test: `bin('spark-shell')`. */
 export const bin = (name: string) => path.join(buildpackDir(), 'bin', name);
 

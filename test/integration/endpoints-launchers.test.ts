@@ -8,16 +8,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bin, buildpackDir, tmpdir } from '../helpers/buildpack.js';
+import { bin, buildpackDir, dynoVars, tmpdir } from '../helpers/buildpack.js';
 import { profileScript } from '../../src/build/compile.js';
 
-const dyno = (type: string) => ({
-  DYNO: `${type}.1`,
-  HEROKU_PRIVATE_IP: '10.0.7.1',
-  HEROKU_DNS_DYNO_NAME: `1.${type}.demo.app.localspace`,
-  HEROKU_DNS_FORMATION_NAME: `${type}.demo.app.localspace`,
-  HEROKU_DNS_APP_NAME: 'demo.app.localspace',
-});
+const dyno = (type: string) => dynoVars(type);
 const SECRET = 'cluster-secret-0123456789abcdef';
 let stub: string;
 

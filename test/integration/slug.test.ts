@@ -11,18 +11,12 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { bin, catalogFile, compile, makeApp, tmpdir } from '../helpers/buildpack.js';
+import { bin, catalogFile, compile, dynoVars, makeApp, tmpdir } from '../helpers/buildpack.js';
 import { layJdk } from '../helpers/cluster.js';
 import { startMirror } from '../helpers/mirror.js';
 import { DEFAULT_VERSION, testDist } from '../helpers/spark.js';
 
-const dyno = (type: string) => ({
-  DYNO: `${type}.1`,
-  HEROKU_PRIVATE_IP: '127.0.0.1',
-  HEROKU_DNS_DYNO_NAME: `1.${type}.demo.app.localspace`,
-  HEROKU_DNS_FORMATION_NAME: `${type}.demo.app.localspace`,
-  HEROKU_DNS_APP_NAME: 'demo.app.localspace',
-});
+const dyno = (type: string) => dynoVars(type, '127.0.0.1');
 
 let vars: Record<string, string>;
 const cache = () => inject('buildCache');
