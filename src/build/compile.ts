@@ -236,7 +236,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
     out.detail(
       `Installed ${mb(m.installedBytes + s3aBytes - slimmed)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${slimmed ? `; SPARK_SLIM ${mb(slimmed)}` : ''}${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,
     );
-    out.detail(slim.includes('python') ? 'Python left out (SPARK_SLIM=python)' : examplesNote(m.files.map((f) => f.path)));
+    out.detail(examplesNote(m.files.map((f) => f.path)));
     const slug = opts.slug ? await shrinkAndGuard(buildDir, cacheDir, out, { slim, s3a: Boolean(s3a) }) : undefined;
     return { release, pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest, slug };
   } finally {

@@ -223,7 +223,7 @@ export function packageManagersPlan(procfile: string | undefined): { remove: boo
     : { remove: true, why: 'no process type runs npm, npx, yarn, pnpm or corepack' };
 }
 
-/** `.heroku/node`: drops NODE_BUILD_ONLY (and the package managers, see above) and strips the debug info of bin/node (checked by running it). */
+/** `.heroku/node`: drops NODE_BUILD_ONLY (and the package managers, see above) and strips bin/node (`strip --strip-all`, as distributions ship it: the dynamic symbols native addons link against stay; checked by running it). */
 export async function shrinkNode(buildDir: string, out: Output): Promise<SlimReport | undefined> {
   const node = path.join(buildDir, '.heroku', 'node');
   if (!(await exists(path.join(node, 'bin', 'node')))) return undefined;
@@ -233,14 +233,14 @@ export async function shrinkNode(buildDir: string, out: Output): Promise<SlimRep
   if (managers.remove) for (const p of NODE_PACKAGE_MANAGERS) await rm(path.join(node, p), { recursive: true, force: true });
   const bin = path.join(node, 'bin', 'node');
   const tmp = `${bin}.strip-${randomBytes(4).toString('hex')}`;
-  const stripped = await execa('strip', ['--strip-debug', '-o', tmp, bin], { reject: false, all: true }).catch(() => undefined);
+  const stripped = await execa('strip', ['--strip-all', '-o', tmp, bin], { reject: false, all: true }).catch(() => undefined);
   if (stripped?.exitCode === 0 && (await execa(tmp, ['-e', 'process.exit(0)'], { reject: false, timeout: 30_000 })).exitCode === 0) await rename(tmp, bin);
   else {
     await rm(tmp, { force: true });
     out.detail('Node: bin/node kept as it is (no strip on this machine, or the stripped binary did not run)');
   }
   const after = await dirBytes(node);
-  out.detail(`Node: ${mb(before)} → ${mb(after)} (no headers or docs; bin/node without debug info; ${managers.remove ? `no npm or corepack: ${managers.why}` : managers.why})`);
+  out.detail(`Node: ${mb(before)} → ${mb(after)} (no headers or docs; bin/node stripped of its symbol table and debug info, its dynamic symbols kept for addons; ${managers.remove ? `no npm or corepack: ${managers.why}` : managers.why})`);
   return { rule: '.heroku/node build-time files', before, after };
 }
 

@@ -245,13 +245,19 @@ async function requireFeatures(p: ProcessType, args: string[], slim: SparkFeatur
   }
 }
 
-/** The first of `packages` whose name appears in a class of the jar (its constant pool names the classes it uses). */
+/**
+ * The first of `packages` whose name appears in a class of the jar (its constant pool names the
+ * classes it uses); a package the jar carries itself (a fat jar with MLlib inside) does not count.
+ */
 async function jarUses(jar: string, packages: string[]): Promise<string | undefined> {
   const { default: AdmZip } = await import('adm-zip');
-  for (const e of new AdmZip(jar).getEntries()) {
+  const entries = new AdmZip(jar).getEntries();
+  const wanted = packages.filter((p) => !entries.some((e) => e.entryName.startsWith(p)));
+  for (const e of entries) {
+    if (!wanted.length) break;
     if (!e.entryName.endsWith('.class')) continue;
     const bytes = e.getData().toString('latin1');
-    const hit = packages.find((p) => bytes.includes(p));
+    const hit = wanted.find((p) => bytes.includes(p));
     if (hit) return hit;
   }
   return undefined;

@@ -157,6 +157,11 @@ describe('SPARK_SLIM: what is left out refuses clearly, naming the var, before a
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(/ml\.jar \(its classes use org\.apache\.spark\.ml\) is not in this slug: the build left out MLlib and GraphX/);
     expect(r.stderr).toContain('SPARK_SLIM=');
+    // a jar that does not use them runs (locally here: no cluster in this test)
+    await execa('jar', ['cf', path.join(dir, 'plain.jar'), '-C', path.join(dir, 'classes'), 'Plain.class']);
+    const plain = await launch('spark-submit', ['--master', 'local[1]', '--class', 'Plain', path.join(dir, 'plain.jar')], 'run');
+    expect(plain.exitCode, plain.all).toBe(0);
+    expect(plain.stdout).toContain('plain');
   });
 
   it('with MLlib left out and Python kept, `import pyspark.ml` raises an ImportError naming SPARK_SLIM', async () => {

@@ -140,19 +140,45 @@ describe('space proxy hardening (real nginx)', () => {
     expect(readFileSync(path.join(p.dir, 'lockout.map'), 'utf8')).toBe('"203.0.113.7" 1;\n');
   });
 
-  it('round 2, 1. a query string never opens a page without credentials: 401 with the challenge, counted as a failed login', async () => {
-    const client = { 'x-forwarded-for': '198.51.100.91' };
-    for (const url of ['/_dynos?x=1', '/?x=1', '/index.html?a', '/_dynos?_space_denied', '/?_space_denied', '/_dynos?', `/?${'q'.repeat(2000)}`]) {
-      const r = await send(`${p.url}${url}`, { redirect: 'manual', headers: client });
-      const body = await r.text();
-      expect(r.status, url).toBe(401);
-      expect(r.headers.get('www-authenticate'), url).toMatch(/^Basic /);
-      expect(body, url).not.toMatch(/dyno|worker|127\.0\.0\.1|MASTER/i);
+  it('round 2, 1. every path × every query form × no, wrong and right credentials: without valid ones 401 with the challenge, never a page or a backend, each a failed login', async () => {
+    const paths = ['/', '/_dynos', `/set-backend/1.worker.${APP}.app.localspace:8081`, '/proxy/worker-1/', '/cliservice', '/metrics/master/prometheus/', '/index.html', '/no/such/path'];
+    const queries = ['', '?', '?x=1', '?_space_denied', '%3Fx=1', `?${'q'.repeat(3000)}`];
+    const wrong = `Basic ${Buffer.from('spark:not-the-password').toString('base64')}`;
+    let client = 0;
+    // each request from a client of its own (the router's X-Forwarded-For): its first failure is a 401, not the throttle's 429
+    const as = (authorization?: string) => ({ 'x-forwarded-for': `198.18.${Math.floor(++client / 250)}.${client % 250}`, ...(authorization ? { authorization } : {}) });
+    const backendBefore = seen.length;
+    for (const p_ of paths)
+      for (const q of queries)
+        for (const authorization of [undefined, wrong]) {
+          const url = `${p_}${q}`;
+          const r = await send(`${p.url}${url}`, { redirect: 'manual', headers: as(authorization) });
+          const body = await r.text();
+          const label = `${url.slice(0, 80)} ${authorization ? 'wrong' : 'none'}`;
+          expect(r.status, label).toBe(401);
+          expect(r.headers.get('www-authenticate'), label).toMatch(/^Basic /);
+          expect(r.headers.get('set-cookie'), label).toBeNull();
+          expect(body, label).not.toMatch(/dyno|worker|127\.\d+\.\d+\.\d+|MASTER|WORKER/i);
+        }
+    // no unauthenticated request reached a backend
+    expect(seen.length).toBe(backendBefore);
+    // with the right password the same URLs are served (the dynos page only at /_dynos, whatever the query)
+    for (const q of queries) {
+      const page = await send(`${p.url}/_dynos${q}`, { redirect: 'manual', headers: { ...auth, ...as() } });
+      expect(page.status, q.slice(0, 20)).toBe(200);
+      const html = await page.text();
+      // an encoded ? is part of the path (/_dynos?x=1 as a name): that is the master's UI, not the dynos page
+      if (q.startsWith('%3F')) expect(html).toContain('MASTER GET /_dynos%3Fx=1');
+      else expect(html, q.slice(0, 20)).toContain('<!doctype html>');
+      const root = await send(`${p.url}/${q}`, { redirect: 'manual', headers: { ...auth, ...as() } });
+      expect(root.status, `/${q.slice(0, 20)}`).not.toBe(401);
     }
-    // each was a failed login: a few more and the client is throttled
-    const more: number[] = [];
-    for (let i = 0; i < 20; i++) more.push((await send(`${p.url}/_dynos?x=${i}`, { headers: client })).status);
-    expect(more).toContain(429);
+    // each failure counted: one client failing again and again is throttled
+    const one = { 'x-forwarded-for': '198.51.100.91' };
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++) statuses.push((await send(`${p.url}/_dynos?x=${i}`, { headers: one })).status);
+    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses).toContain(429);
   });
 
   it('round 2, 2. a dyno of the space that forges X-Forwarded-For is throttled and locked out by its own address', async () => {
