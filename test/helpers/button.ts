@@ -138,9 +138,9 @@ export function buttonBuildDir(dir: string, o: ButtonOptions = {}): string {
     const ruby = path.join(dir, '.heroku-buildpack-nginx', 'ruby');
     mkdirSync(path.join(ruby, 'bin'), { recursive: true });
     const stdlib = execFileSync('python3', ['-c', 'import sysconfig; print(sysconfig.get_paths()["stdlib"])'], { encoding: 'utf8' }).trim();
-    // a Ruby 3.2's size (15-25 MB compressed): the standard library without its tests, GUI and bundled wheels
-    cpSync(stdlib, path.join(ruby, 'lib', 'ruby', '3.2.0'), { recursive: true, filter: (s) => !/\/(__pycache__|site-packages|dist-packages|test|tests|idlelib|tkinter|turtledemo|ensurepip|lib2to3|config-[^/]*)$/.test(s) });
-    cpSync(realpathSync(execFileSync('bash', ['-c', 'command -v python3'], { encoding: 'utf8' }).trim()), path.join(ruby, 'bin', 'ruby'));
+    // a Ruby 3.2's size (15-25 MB compressed): the standard library, without bytecode, installed packages or the static library
+    cpSync(stdlib, path.join(ruby, 'lib', 'ruby', '3.2.0'), { recursive: true, filter: (s) => !/\/(__pycache__|site-packages|dist-packages|config-[^/]*)$/.test(s) });
+    cpSync(execFileSync('python3', ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'], { encoding: 'utf8' }).trim(), path.join(ruby, 'bin', 'ruby'));
     writeFileSync(path.join(dir, '.profile.d', 'ruby.sh'), 'export PATH="${HOME}/.heroku-buildpack-nginx/ruby/bin:${PATH}"\n');
   }
   return dir;
