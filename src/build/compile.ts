@@ -237,7 +237,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
       `Installed ${mb(m.installedBytes + s3aBytes - slimmed)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${slimmed ? `; SPARK_SLIM ${mb(slimmed)}` : ''}${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,
     );
     out.detail(examplesNote(m.files.map((f) => f.path)));
-    const slug = opts.slug ? await shrinkAndGuard(buildDir, cacheDir, out, { slim, s3a: Boolean(s3a) }) : undefined;
+    const slug = opts.slug ? await shrinkAndGuard(buildDir, cacheDir, out, { slim, s3a: Boolean(s3a), linkJdk: settings.SPARK_JDK_LINK ?? true }) : undefined;
     return { release, pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest, slug };
   } finally {
     await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
@@ -440,10 +440,11 @@ async function installTree(
  * the whole build dir as Heroku will pack it, its top parts, a warning above 300 MB, a failure
  * naming what to drop above 490 MB (Heroku refuses 500 MB, with no breakdown).
  */
-async function shrinkAndGuard(buildDir: string, cacheDir: string, out: Output, o: { slim: readonly string[]; s3a: boolean }): Promise<SlugEstimate> {
+async function shrinkAndGuard(buildDir: string, cacheDir: string, out: Output, o: { slim: readonly string[]; s3a: boolean; linkJdk: boolean }): Promise<SlugEstimate> {
   out.step('Shrinking what no dyno runs (the JDK, Node and nginx buildpacks’ build-time files)');
   const reports: SlimReport[] = [];
-  const jdk = await shrinkJdk(buildDir, cacheDir, out);
+  const jdk = o.linkJdk ? await shrinkJdk(buildDir, cacheDir, out) : undefined;
+  if (!o.linkJdk) out.detail('JDK: .jdk kept whole (SPARK_JDK_LINK=false)');
   if (jdk) reports.push(jdk);
   for (const r of [await shrinkNode(buildDir, out), await dropNginxRuby(buildDir, out)]) if (r) reports.push(r);
   if (!reports.length) out.detail('Nothing to shrink: no .jdk with jmods/, no .heroku/node, no vendored Ruby');

@@ -137,6 +137,12 @@ export const VARS = {
     example: 'SPARK_SKIP_JAVA_CHECK=false',
     schema: boolish,
   }),
+  SPARK_JDK_LINK: spec({
+    phase: 'build',
+    doc: 'link the full JDK the JVM buildpack leaves in .jdk into a smaller runtime (true); false keeps it whole (an app whose own code needs a JDK module the runtime leaves out)',
+    example: 'SPARK_JDK_LINK=false',
+    schema: boolish,
+  }),
   SPARK_SLIM: spec({
     phase: 'build',
     doc: `parts of Spark left out of the slug, a comma list of ${FEATURE_NAMES.join(', ')}; none keeps everything (default ${DEFAULT_SLIM.join(',')})`,

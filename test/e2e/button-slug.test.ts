@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalogFile, compile, tmpdir } from '../helpers/buildpack.js';
 import { buttonBuildDir, packedSize } from '../helpers/button.js';
-import { cli, localStatus } from '../helpers/cluster.js';
+import { cli, freePort, localStatus } from '../helpers/cluster.js';
 import { startMirror, type Mirror } from '../helpers/mirror.js';
 import { DEFAULT_VERSION, hadoopOf, testDist, testMavenMirror } from '../helpers/spark.js';
 
@@ -121,7 +121,9 @@ describe(`the Heroku Button's whole slug, Spark ${DEFAULT_VERSION} with S3A`, ()
 
   describe('the cluster from that build dir (its launchers, its Node, its .jdk)', () => {
     beforeAll(async () => {
-      const up = await cli(['local', 'up', '--detach', '--dir', dir, '--app', APP, '--workers', '2', '--spark-home', path.join(dir, 'spark-home')], { env: runEnv(), timeout: 600_000 });
+      // the Procfile is this repo's, with a web dyno: on a free port, not 5000
+      const port = await freePort();
+      const up = await cli(['local', 'up', '--detach', '--dir', dir, '--app', APP, '--workers', '2', '--port', String(port), '--spark-home', path.join(dir, 'spark-home')], { env: runEnv(), timeout: 600_000 });
       expect(up.exitCode, up.all).toBe(0);
     });
 

@@ -76,6 +76,16 @@ describe('the other buildpacks’ files: rules that cannot apply leave them whol
     expect(statSync(path.join(app, '.jdk', 'lib', 'modules')).ino).toBe(modules);
   });
 
+  it('SPARK_JDK_LINK=false keeps a full .jdk whole (an app whose code needs a module the runtime leaves out)', async () => {
+    const app = makeApp(DEFAULT_VERSION);
+    layJdk(app);
+    const jmod = statSync(path.join(app, '.jdk', 'jmods', 'java.base.jmod')).ino;
+    const r = await build(app, { SPARK_JDK_LINK: 'false' });
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain('JDK: .jdk kept whole (SPARK_JDK_LINK=false)');
+    expect(statSync(path.join(app, '.jdk', 'jmods', 'java.base.jmod')).ino).toBe(jmod);
+  });
+
   it('a Procfile that runs start-nginx keeps the nginx buildpack’s Ruby (its erb needs it)', async () => {
     const app = makeApp(DEFAULT_VERSION);
     mkdirSync(path.join(app, '.heroku-buildpack-nginx', 'ruby', 'bin'), { recursive: true });

@@ -87,6 +87,8 @@ describe('SPARK_SLIM', () => {
     expect(parseConfig({ SPARK_SLIM: 'hive, python,hive' }, 'build').SPARK_SLIM).toEqual(['hive', 'python']);
     expect(parseConfig({ SPARK_SLIM: 'NONE' }, 'build').SPARK_SLIM).toEqual([]);
     expect(DEFAULT_SLIM).toEqual(['connect-repl']);
+    expect(parseConfig({ SPARK_JDK_LINK: 'false' }, 'build').SPARK_JDK_LINK).toBe(false);
+    expect(JSON.stringify(problemOf(() => parseConfig({ SPARK_JDK_LINK: 'maybe' }, 'build')))).toContain('SPARK_JDK_LINK');
     const p = problemOf(() => parseConfig({ SPARK_SLIM: 'hive,sparkr' }, 'build'));
     expect(p).toMatchObject({ code: 'config-invalid' });
     expect(JSON.stringify(p)).toContain('SPARK_SLIM');
@@ -141,7 +143,7 @@ describe('the slug-size guard', () => {
     const a = slugAdvice(e, { slim: ['connect-repl'], s3a: true, jdkLinked: false });
     expect(a[0]).toContain('SPARK_SLIM=connect-repl,hive,connect,python,mllib,repl');
     expect(a).toContain('Without S3, SPARK_S3A=false drops the S3A connector.');
-    expect(a.join('\n')).toContain('.jdk is a full JDK (180.0 MB) that could not be linked');
+    expect(a.join('\n')).toContain('.jdk is a full JDK (180.0 MB) that was not linked into a runtime');
     expect(a.join('\n')).toContain("Your app's own files: data (60.0 MB)");
     const lean = slugAdvice(est([['spark-home/jars', 480e6]]), { slim: [...FEATURE_NAMES], s3a: false, jdkLinked: true });
     expect(lean).toEqual([]);
