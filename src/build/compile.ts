@@ -447,8 +447,8 @@ async function shrinkAndGuard(buildDir: string, cacheDir: string, out: Output, o
   if (!o.linkJdk) out.detail('JDK: .jdk kept whole (SPARK_JDK_LINK=false)');
   if (jdk) reports.push(jdk);
   for (const r of [await shrinkNode(buildDir, out), await dropNginxRuby(buildDir, out)]) if (r) reports.push(r);
-  if (!reports.length) out.detail('Nothing to shrink: no .jdk with jmods/, no .heroku/node, no vendored Ruby');
-  else out.detail(`Saved ${mb(reports.reduce((n, r) => n + r.before - r.after, 0))} before compression`);
+  if (!reports.length && o.linkJdk) out.detail('Nothing to shrink: no .jdk with jmods/, no .heroku/node, no vendored Ruby');
+  else if (reports.length) out.detail(`Saved ${mb(reports.reduce((n, r) => n + r.before - r.after, 0))} before compression`);
   const t = Date.now();
   const e = await estimateSlug(buildDir, path.join(cacheDir, 'spark-in-space', 'slug-estimates.json'));
   const lines = slugLines(e);

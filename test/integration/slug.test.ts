@@ -80,9 +80,16 @@ describe('the other buildpacks’ files: rules that cannot apply leave them whol
     const app = makeApp(DEFAULT_VERSION);
     layJdk(app);
     const jmod = statSync(path.join(app, '.jdk', 'jmods', 'java.base.jmod')).ino;
-    const r = await build(app, { SPARK_JDK_LINK: 'false' });
+    // a full JDK beside the whole default Spark is past the guard's limit: it says so, naming the var
+    const over = await build(app, { SPARK_JDK_LINK: 'false' });
+    expect(over.exitCode).toBe(1);
+    expect(over.stderr).toMatch(/ ! +1\d\d\.\d MB {2}\.jdk\n/);
+    expect(over.stderr).toContain('that was not linked into a runtime: see the JDK line above (SPARK_JDK_LINK=true links it)');
+    // with parts of Spark left out it fits, and the JDK is untouched
+    const r = await build(app, { SPARK_JDK_LINK: 'false', SPARK_SLIM: 'connect-repl,hive,mllib' });
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toContain('JDK: .jdk kept whole (SPARK_JDK_LINK=false)');
+    expect(r.stdout).not.toContain('Nothing to shrink');
     expect(statSync(path.join(app, '.jdk', 'jmods', 'java.base.jmod')).ino).toBe(jmod);
   });
 
