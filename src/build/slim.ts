@@ -121,13 +121,9 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
   const release = (await readFile(path.join(jdk, 'release'), 'utf8').catch(() => '')).replace(/^MODULES=.*$/m, '');
   const jmodSizes = await Promise.all(jmods.sort().map(async (m) => `${m}:${(await stat(path.join(jdk, 'jmods', `${m}.jmod`))).size}`));
   const jlink = path.join(jdk, 'bin', 'jlink');
-  const plugins = await execa(jlink, ['--list-plugins'], { reject: false, all: true, env: { JAVA_TOOL_OPTIONS: '' } });
-  const options = [
-    ...JLINK_OPTIONS,
-    ...(String(plugins.all).includes(JLINK_CDS) ? [JLINK_CDS] : []),
-    ...(modules.includes('jdk.localedata') ? [`--include-locales=${JDK_LOCALES.join(',')}`] : []),
-  ];
-  const key = cacheKey({ recipe: JLINK_RECIPE, release, jmodSizes, modules, options });
+  // the options follow from this JDK (which plugins its jlink has) and the recipe: the key need not
+  // hold them, so a warm build starts no JVM to ask
+  const key = cacheKey({ recipe: JLINK_RECIPE, release, jmodSizes, modules, options: JLINK_OPTIONS, locales: JDK_LOCALES });
   const entry = path.join(cacheDir, JDK_CACHE, key);
   const fresh = path.join(buildDir, `.jdk.slim-${randomBytes(4).toString('hex')}`);
   try {
@@ -146,6 +142,9 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
     }
     if (!fromCache) {
       const t = Date.now();
+      const plugins = await execa(jlink, ['--list-plugins'], { reject: false, all: true, env: { JAVA_TOOL_OPTIONS: '' } });
+      const cds = String(plugins.all).includes(JLINK_CDS);
+      const options = [...JLINK_OPTIONS, ...(cds ? [JLINK_CDS] : []), ...(modules.includes('jdk.localedata') ? [`--include-locales=${JDK_LOCALES.join(',')}`] : [])];
       const staged = path.join(cacheDir, JDK_CACHE, `tmp-${randomBytes(4).toString('hex')}`);
       await mkdir(staged, { recursive: true });
       try {
@@ -183,7 +182,8 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
     await rename(fresh, jdk);
     await rm(old, { recursive: true, force: true });
     const after = await dirBytes(jdk);
-    out.detail(`JDK: ${mb(before)} → ${mb(after)} (no jmods/, sources, headers, man pages or debug attributes; ${modules.length} modules${options.includes(JLINK_CDS) ? ', its CDS archive' : ''})`);
+    const existsCds = await exists(path.join(jdk, 'lib', 'server', 'classes.jsa'));
+    out.detail(`JDK: ${mb(before)} → ${mb(after)} (no jmods/, sources, headers, man pages or debug attributes; ${modules.length} modules${existsCds ? ', its CDS archive' : ''})`);
     return { rule: '.jdk → jlinked runtime', before, after };
   } catch (err) {
     await rm(fresh, { recursive: true, force: true });
