@@ -21,8 +21,12 @@ export type Problem =
   | { code: 's3a-no-hadoop'; why: string }
   | { code: 's3a-needs-java'; java: string }
   | { code: 's3a-resolve-failed'; what: string; repository: string; lines: string[] }
-  | { code: 'usage'; message: string }
   | { code: 'bad-input'; message: string }
+  | { code: 'app-incomplete'; message: string }
+  | { code: 'space-not-running'; message: string }
+  | { code: 'port-in-use'; message: string }
+  | { code: 'spark-unfit'; message: string }
+  | { code: 'host-unfit'; message: string }
   | { code: 'heroku-no-token'; host: string }
   | { code: 'heroku-api'; what: string; status: number; id?: string; message: string; hint?: string; unsure?: boolean }
   | { code: 'dyno-size-unknown'; size: string; known: string[] }
@@ -34,53 +38,80 @@ export type Problem =
   | { code: 'feature-left-out'; tool: string; message: string };
 
 /**
- * The exit code of each problem, documented in README ("Exit codes"): scripts tell a wrong token
- * from a missing app from a failed build without reading prose. Problems of the build and the
- * local commands keep 1.
+ * The exit codes of the CLI and the entry points, with what each means: README's "Exit codes"
+ * table is this one (test/unit/errors.test.ts checks it), and `--help` prints it.
  */
-export function exitCodeOf(p: Problem): number {
-  switch (p.code) {
-    case 'bad-input':
-      return 2;
-    case 'heroku-no-token':
-      return 3;
-    case 'heroku-api':
-      if (p.status === 401 || p.status === 403) return 3;
-      if (p.status === 404) return 4;
-      if (p.status === 422 || p.status === 400 || p.status === 409) return 5;
-      return 6; // 0 (no answer), 429 and 5xx after the retries
-    case 'deploy-failed':
-      return 7;
-    case 'cluster-unhealthy':
-      return 8;
-    case 'space-no-dns':
-      return 9;
-    case 'heroku-cli-missing':
-      return 10;
-    case 'dyno-size-unknown':
-      return 11;
-    default:
-      return 1;
-  }
-}
-
-/** Exit codes of the CLI, for --help and README. */
 export const EXIT_CODES: [number, string][] = [
-  [0, 'success (status: the cluster is healthy)'],
-  [1, 'any other error (a build problem, an unexpected failure)'],
-  [2, 'bad input: an option, an argument or a confirmation is wrong'],
+  [0, 'success (`status`: healthy)'],
+  [1, 'the build failed, a config var is invalid or missing, or an unexpected failure'],
+  [2, 'bad input: an option, an argument, a confirmation, an app.json Heroku would refuse'],
   [3, 'no Heroku token, or the Platform API refused it (401/403)'],
   [4, 'the app, space or build does not exist (404)'],
   [5, 'the Platform API rejected the request (422)'],
-  [6, 'the Platform API did not answer, or kept failing (network, 429, 5xx)'],
+  [6, 'the Platform API did not answer, or kept failing (network, 429 and 5xx after 6 tries)'],
   [7, 'the deploy failed (build or app setup)'],
-  [8, 'status: the cluster is unhealthy'],
+  [8, 'the cluster is unhealthy (`status`, `local scale`, `local up --detach`)'],
   [9, 'the space has no DNS service discovery'],
-  [10, 'the heroku CLI is not installed (shell, submit)'],
+  [10, '`shell`/`submit`: the heroku CLI is not installed'],
   [11, 'the dyno size does not exist'],
+  [12, 'the app lacks what the command needs (a Procfile or one of its process types)'],
+  [13, 'no local space runs for the app, or it does not answer'],
+  [14, 'an address or port the local space needs is in use'],
+  [15, 'the Spark installation lacks what is asked (SPARK_HOME, a jar, a part SPARK_SLIM left out)'],
+  [16, 'this machine or dyno lacks what the process needs, or a tool it runs failed (nginx, openssl)'],
 ];
 
-export const exitCodesHelp = () => `\nExit codes:\n${EXIT_CODES.map(([c, w]) => `  ${String(c).padEnd(3)} ${w}`).join('\n')}\n`;
+/** Each kind of problem's exit code (heroku-api: by the HTTP status, see `exitCodeOf`). */
+export const PROBLEM_EXIT: Record<Problem['code'], number> = {
+  'version-malformed': 1,
+  'version-unknown': 1,
+  'version-needs-dist-url': 1,
+  'package-unavailable': 1,
+  'config-invalid': 1,
+  'catalog-invalid': 1,
+  'download-failed': 1,
+  'checksum-mismatch': 1,
+  'checksum-file-invalid': 1,
+  'tarball-invalid': 1,
+  'cache-unusable': 1,
+  'dir-unusable': 1,
+  'disk-full': 1,
+  'java-incompatible': 1,
+  's3a-no-hadoop': 1,
+  's3a-needs-java': 1,
+  's3a-resolve-failed': 1,
+  'slug-too-large': 1,
+  'bad-input': 2,
+  'heroku-no-token': 3,
+  'heroku-api': 6,
+  'deploy-failed': 7,
+  'cluster-unhealthy': 8,
+  'space-no-dns': 9,
+  'heroku-cli-missing': 10,
+  'dyno-size-unknown': 11,
+  'app-incomplete': 12,
+  'space-not-running': 13,
+  'port-in-use': 14,
+  'spark-unfit': 15,
+  'feature-left-out': 15,
+  'host-unfit': 16,
+};
+
+/** The exit code of a problem: scripts tell a wrong token from a missing app from a failed build without reading prose. */
+export function exitCodeOf(p: Problem): number {
+  if (p.code === 'heroku-api') {
+    if (p.status === 401 || p.status === 403) return 3;
+    if (p.status === 404) return 4;
+    if (p.status === 422 || p.status === 400 || p.status === 409) return 5;
+    return 6; // 0 (no answer), 429 and 5xx after the retries
+  }
+  return PROBLEM_EXIT[p.code];
+}
+
+/** README's exit-code table, as test/unit/errors.test.ts expects to find it. */
+export const exitCodesMarkdown = () => ['| code | meaning |', '| --- | --- |', ...EXIT_CODES.map(([c, w]) => `| ${c} | ${w} |`)].join('\n');
+
+export const exitCodesHelp = () => `\nExit codes:\n${EXIT_CODES.map(([c, w]) => `  ${String(c).padEnd(3)} ${w.replace(/`/g, '')}`).join('\n')}\n`;
 
 export interface ConfigIssue {
   /** the config var (or file) at fault */
@@ -188,8 +219,12 @@ export function describe(p: Problem): string[] {
         ...p.lines,
         'Nothing was installed, and no connector was cached. Set MAVEN_MIRROR_URL to a reachable Maven-layout repository, or SPARK_S3A=false to build without S3.',
       ];
-    case 'usage':
     case 'bad-input':
+    case 'app-incomplete':
+    case 'space-not-running':
+    case 'port-in-use':
+    case 'spark-unfit':
+    case 'host-unfit':
       return [p.message];
     case 'heroku-no-token':
       return [

@@ -1,12 +1,15 @@
 /**
- * The build cache: a verified, pruned Spark tree per key, under CACHE_DIR/spark-in-space/v1/<key>/.
- * An entry is complete only when its manifest exists (written last, by rename); every file's
- * size and SHA-256 is checked on install, so a corrupt or partial entry is replaced, never used.
+ * The build cache, one mechanism for every kind of entry: a verified, pruned Spark tree per key
+ * (CACHE_DIR/spark-in-space/v1/<key>/), the S3A connector's jars (…/v1/s3a/<key>/), the linked
+ * Java runtime (…/jdk-v1/<key>/). An entry is staged beside the others, and complete only when
+ * its manifest exists (written last, atomically) and the staged dir is renamed into place; every
+ * file's size and SHA-256 is checked before use, so a corrupt or partial entry is replaced, never used.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { writeAtomic } from '../fs/atomic.js';
 
 export const CACHE_LAYOUT = 'spark-in-space/v1';
 
@@ -38,10 +41,30 @@ export function cacheKey(parts: Record<string, unknown>): string {
 export const entryDir = (cacheDir: string, key: string) => path.join(cacheDir, CACHE_LAYOUT, key);
 export const stagingRoot = (cacheDir: string) => path.join(cacheDir, CACHE_LAYOUT, 'tmp');
 
-export async function newStaging(cacheDir: string): Promise<string> {
-  const dir = path.join(stagingRoot(cacheDir), `${Date.now()}-${randomBytes(4).toString('hex')}`);
+export const newStaging = (cacheDir: string): Promise<string> => stageIn(stagingRoot(cacheDir));
+
+/** A fresh staging dir in `area` (beside its entries: one filesystem, so one rename commits it). */
+export async function stageIn(area: string): Promise<string> {
+  const dir = path.join(area, `tmp-${Date.now()}-${randomBytes(4).toString('hex')}`);
   await mkdir(dir, { recursive: true });
   return dir;
+}
+
+/** Commits a staged entry: its manifest written last (atomically), then the dir renamed to `dest`, replacing an older one. */
+export async function commitDir(staged: string, manifest: { key: string }, dest: string): Promise<void> {
+  await writeAtomic(path.join(staged, 'manifest.json'), JSON.stringify(manifest));
+  await rm(dest, { recursive: true, force: true });
+  await rename(staged, dest);
+}
+
+/** A complete entry's manifest: there, of this key, and of the expected shape; else undefined. */
+export async function readManifest<M extends { key: string }>(dir: string, key: string, shaped: (m: M) => boolean): Promise<M | undefined> {
+  try {
+    const m = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as M;
+    return m.key === key && shaped(m) ? m : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A file's digest, read in 1 MB chunks (the cache's SHA-256; the S3A jars' SHA-1 too). */
@@ -92,23 +115,12 @@ export async function scanTree(root: string): Promise<Pick<Manifest, 'files' | '
 export async function commitEntry(cacheDir: string, key: string, stagedTree: string, manifest: Manifest): Promise<string> {
   const holder = path.dirname(stagedTree);
   await rename(stagedTree, path.join(holder, 'spark-home'));
-  const tmp = path.join(holder, 'manifest.json.tmp');
-  await writeFile(tmp, JSON.stringify(manifest));
-  await rename(tmp, path.join(holder, 'manifest.json'));
   const dest = entryDir(cacheDir, key);
-  await rm(dest, { recursive: true, force: true });
-  await rename(holder, dest);
+  await commitDir(holder, manifest, dest);
   return dest;
 }
 
-export async function readEntry(cacheDir: string, key: string): Promise<Manifest | undefined> {
-  try {
-    const m = JSON.parse(await readFile(path.join(entryDir(cacheDir, key), 'manifest.json'), 'utf8')) as Manifest;
-    return m.key === key && Array.isArray(m.files) ? m : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const readEntry = (cacheDir: string, key: string): Promise<Manifest | undefined> => readManifest<Manifest>(entryDir(cacheDir, key), key, (m) => Array.isArray(m.files));
 
 export async function dropEntry(cacheDir: string, key: string): Promise<void> {
   await rm(entryDir(cacheDir, key), { recursive: true, force: true });

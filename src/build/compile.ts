@@ -39,7 +39,8 @@ import { detectJava, javaProblem } from './java.js';
 import type { Output } from './output.js';
 import { DYNO_PLATFORM, hostPlatform, JarRewriteFailed, pruneNatives } from './natives.js';
 import { installKit, KIT_DIR } from './kit.js';
-import { writeAtomic } from './atomic.js';
+import { writeAtomic } from '../fs/atomic.js';
+import { renderTemplate } from '../render/templates.js';
 import { DEFAULT_SLIM, type SparkFeature } from './features.js';
 import { dropNginxRuby, shrinkJdk, shrinkNode, slimSpark, type SlimReport } from './slim.js';
 import { estimateSlug, slugAdvice, slugLines, slugVerdict, type SlugEstimate } from './slug.js';
@@ -469,27 +470,7 @@ export function examplesNote(files: string[]): string {
 
 /** Renders `.profile.d/spark.sh`: relative to $HOME, so the slug runs wherever it is unpacked. */
 export function profileScript(): string {
-  return [
-    '# Written by the spark-in-space buildpack: Spark lives in the slug, found from $HOME.',
-    `export SPARK_HOME="\${SPARK_HOME:-$HOME/${SPARK_HOME_DIR}}"`,
-    'case ":$PATH:" in *":$SPARK_HOME/bin:"*) ;; *) export PATH="$PATH:$SPARK_HOME/bin" ;; esac',
-    "# A one-off dyno (heroku run spark-sql, pyspark, beeline...): the cluster's driver conf for Spark's own",
-    '# tools. A bad config var is a warning here, never a failed dyno.',
-    'case "${DYNO:-}" in',
-    '  run.*)',
-    `    for _sis_launch in "$HOME/bin/support/launch.sh" "$HOME/${KIT_DIR}/bin/support/launch.sh"; do`,
-    '      if [ -f "$_sis_launch" ]; then',
-    '        ( source "$_sis_launch" && launch_entry one-off-conf && "$NODE" "$LAUNCH_ENTRY" one-off-conf ) || true',
-    '        # a bare `spark-submit` is the launcher (bin/support/path/): --deploy-mode cluster stays clean',
-    '        if [ -d "${_sis_launch%/launch.sh}/path" ]; then export PATH="${_sis_launch%/launch.sh}/path:$PATH"; fi',
-    '        break',
-    '      fi',
-    '    done',
-    '    unset _sis_launch',
-    '    ;;',
-    'esac',
-    '',
-  ].join('\n');
+  return renderTemplate('profile.d-spark.sh.ejs', { sparkHomeDir: SPARK_HOME_DIR, kitDir: KIT_DIR });
 }
 
 async function writeBuildFiles(

@@ -10,7 +10,7 @@
 import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { writeConf } from '../render/index.js';
+import { writeAtomic } from '../fs/atomic.js';
 import type { Output } from './output.js';
 
 export const KIT_DIR = '.spark-in-space/buildpack';
@@ -48,7 +48,7 @@ export async function installKit(buildpackDir: string, buildDir: string, out: Ou
   for (const name of APP_WRAPPERS) {
     const file = path.join(buildDir, 'bin', name);
     if (existsSync(file)) continue;
-    await writeConf(path.dirname(file), [{ name, content: wrapper(name), mode: 0o755 }]);
+    await writeAtomic(file, wrapper(name), 0o755);
     added.push(`bin/${name}`);
   }
   const files = await countFiles(dest);

@@ -6,11 +6,12 @@
  * Nothing here fails a build: a rule that cannot apply leaves its files as they were and says why.
  */
 import { randomBytes } from 'node:crypto';
-import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { cp, lstat, readdir, readFile, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { cacheKey, CacheCorrupt, installTreeFrom, scanTree, verifyTree, type TreeManifest } from './cache.js';
-import { writeAtomic } from './atomic.js';
+import { cacheKey, CacheCorrupt, commitDir, installTreeFrom, readManifest, scanTree, stageIn, verifyTree, type TreeManifest } from './cache.js';
+import { writeAtomic } from '../fs/atomic.js';
+import { PROBLEM_EXIT } from '../errors.js';
 import type { Output } from './output.js';
 import { PYTHON_STUBS, slimFiles, slimRefusal, SPARK_FEATURES, type SparkFeature } from './features.js';
 
@@ -128,7 +129,7 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
   const fresh = path.join(buildDir, `.jdk.slim-${randomBytes(4).toString('hex')}`);
   try {
     let fromCache = false;
-    const m = await readManifest(entry);
+    const m = await readManifest<TreeManifest & { key: string }>(entry, key, (x) => Array.isArray(x.files));
     if (m) {
       try {
         await verifyTree(path.join(entry, 'runtime'), m);
@@ -145,20 +146,17 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
       const plugins = await execa(jlink, ['--list-plugins'], { reject: false, all: true, env: { JAVA_TOOL_OPTIONS: '' } });
       const cds = String(plugins.all).includes(JLINK_CDS);
       const options = [...JLINK_OPTIONS, ...(cds ? [JLINK_CDS] : []), ...(modules.includes('jdk.localedata') ? [`--include-locales=${JDK_LOCALES.join(',')}`] : [])];
-      const staged = path.join(cacheDir, JDK_CACHE, `tmp-${randomBytes(4).toString('hex')}`);
-      await mkdir(staged, { recursive: true });
+      const staged = await stageIn(path.join(cacheDir, JDK_CACHE));
       try {
         await execa(jlink, ['--module-path', path.join(jdk, 'jmods'), '--add-modules', modules.join(','), ...options, '--output', path.join(staged, 'runtime')], { all: true, env: { JAVA_TOOL_OPTIONS: '' } });
         await rm(path.join(staged, 'runtime', 'lib', 'server', 'classes_nocoops.jsa'), { force: true });
         const tree = await scanTree(path.join(staged, 'runtime'));
-        await writeAtomic(path.join(staged, 'manifest.json'), JSON.stringify({ key, ...tree }));
-        await rm(entry, { recursive: true, force: true });
-        await rename(staged, entry);
+        await commitDir(staged, { key, ...tree }, entry);
       } catch (err) {
         await rm(staged, { recursive: true, force: true });
         throw err;
       }
-      const mm = (await readManifest(entry))!;
+      const mm = (await readManifest<TreeManifest & { key: string }>(entry, key, (x) => Array.isArray(x.files)))!;
       await installTreeFrom(path.join(entry, 'runtime'), mm, fresh);
       out.detail(`JDK: linked a runtime of ${modules.length} modules with the JDK's own jlink in ${((Date.now() - t) / 1000).toFixed(1)} s (cached)`);
     } else out.detail(`JDK: using the cached runtime (${modules.length} modules)`);
@@ -192,13 +190,6 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
   }
 }
 
-async function readManifest(entry: string): Promise<(TreeManifest & { key: string }) | undefined> {
-  try {
-    return JSON.parse(await readFile(path.join(entry, 'manifest.json'), 'utf8')) as TreeManifest & { key: string };
-  } catch {
-    return undefined;
-  }
-}
 
 /** Build-time-only parts of `.heroku/node` (heroku/nodejs): nothing at run time reads them. */
 export const NODE_BUILD_ONLY = [
@@ -275,7 +266,7 @@ export async function dropNginxRuby(buildDir: string, out: Output): Promise<Slim
   return { rule: 'the nginx buildpack’s Ruby', before, after: 0 };
 }
 
-const stubScript = (message: string) => `#!/usr/bin/env bash\n# Written by the spark-in-space buildpack: SPARK_SLIM left this tool's part of Spark out of the slug.\necho ' !     ${message.replace(/'/g, "'\\''")}' >&2\nexit 1\n`;
+const stubScript = (message: string) => `#!/usr/bin/env bash\n# Written by the spark-in-space buildpack: SPARK_SLIM left this tool's part of Spark out of the slug.\necho ' !     ${message.replace(/'/g, "'\\''")}' >&2\nexit ${PROBLEM_EXIT['feature-left-out']}\n`;
 
 /** Removes the features' files from an installed (not yet renamed into place) spark-home and writes the stubs. */
 export async function slimSpark(sparkHome: string, features: readonly SparkFeature[], files: string[], out: Output): Promise<{ bytes: number; files: number }> {

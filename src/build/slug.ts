@@ -8,7 +8,7 @@
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
-import { writeAtomic } from './atomic.js';
+import { writeAtomic } from '../fs/atomic.js';
 
 export const SLUG_LIMIT = 500e6;
 export const SLUG_WARN = 300e6;

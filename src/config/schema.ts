@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { fail, type ConfigIssue } from '../errors.js';
 import { DEFAULT_SLIM, FEATURE_NAMES, type SparkFeature } from '../build/features.js';
+import { specOf } from '../process-types.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -20,10 +21,12 @@ interface VarSpec<T extends z.ZodType> {
   phase: 'build' | 'run';
   /** one entry per line: newlines separate entries (every other var is one line) */
   multiline?: boolean;
+  /** the value when the var is unset, as it would be written (parsed by `schema`, filled in by `parseConfig`) */
+  default?: string;
   doc: string;
 }
 
-const spec = <T extends z.ZodType>(s: VarSpec<T>) => s;
+const spec = <const S extends VarSpec<z.ZodType>>(s: S) => s;
 
 const urlOf = (protocols: string[]) =>
   z
@@ -108,19 +111,19 @@ export const VARS = {
     schema: urlOf(['http:', 'https:', 'file:']).transform((u) => u.replace(/\/+$/, '')),
   }),
   SPARK_S3A: spec({
-    phase: 'build',
+    phase: 'build', default: 'auto',
     doc: 'install the S3A connector jars: auto (when S3 vars are set), true, false',
     example: 'SPARK_S3A=auto',
     schema: z.enum(['auto', 'true', 'false'], { message: 'must be auto, true or false' }),
   }),
   SPARK_DOWNLOAD_RETRIES: spec({
-    phase: 'build',
+    phase: 'build', default: '3',
     doc: 'retries per mirror after a network error (backoff doubles from 1 s)',
     example: 'SPARK_DOWNLOAD_RETRIES=3',
     schema: intIn(0, 10),
   }),
   SPARK_DOWNLOAD_TIMEOUT: spec({
-    phase: 'build',
+    phase: 'build', default: '60',
     doc: 'seconds without a byte before a download attempt is abandoned and retried',
     example: 'SPARK_DOWNLOAD_TIMEOUT=60',
     schema: intIn(1, 3600),
@@ -132,19 +135,19 @@ export const VARS = {
     schema: z.string().trim().min(1, 'must be a file path'),
   }),
   SPARK_SKIP_JAVA_CHECK: spec({
-    phase: 'build',
+    phase: 'build', default: 'false',
     doc: 'skip the build-time Spark/Java compatibility check',
     example: 'SPARK_SKIP_JAVA_CHECK=false',
     schema: boolish,
   }),
   SPARK_JDK_LINK: spec({
-    phase: 'build',
+    phase: 'build', default: 'true',
     doc: 'link the full JDK the JVM buildpack leaves in .jdk into a smaller runtime (true); false keeps it whole (an app whose own code needs a JDK module the runtime leaves out)',
     example: 'SPARK_JDK_LINK=false',
     schema: boolish,
   }),
   SPARK_SLIM: spec({
-    phase: 'build',
+    phase: 'build', default: DEFAULT_SLIM.join(','),
     doc: `parts of Spark left out of the slug, a comma list of ${FEATURE_NAMES.join(', ')}; none keeps everything (default ${DEFAULT_SLIM.join(',')})`,
     example: 'SPARK_SLIM=connect-repl,connect,python',
     schema: z
@@ -159,7 +162,7 @@ export const VARS = {
   }),
   // ---- run time: read at every dyno start
   SPARK_MASTERS: spec({
-    phase: 'run',
+    phase: 'run', default: '1',
     doc: 'number of masters; the URL lists 1..N.master.<app>:7077',
     example: 'SPARK_MASTERS=3',
     schema: intIn(1, 9),
@@ -180,7 +183,7 @@ export const VARS = {
       .transform((list) => list.join(',')),
   }),
   SPARK_ZOOKEEPERS: spec({
-    phase: 'run',
+    phase: 'run', default: '0',
     doc: "number of the app's own zookeeper dynos (bin/zookeeper): 1 or 3; masters use them when SPARK_ZK_ZOOKEEPER_URL is unset",
     example: 'SPARK_ZOOKEEPERS=3',
     schema: z
@@ -191,13 +194,13 @@ export const VARS = {
       .refine((n) => [0, 1, 3, 5].includes(n), 'must be 1 or 3 (5 for a large space; 0 turns the own ensemble off): a ZooKeeper ensemble needs an odd size'),
   }),
   SPARK_DEFAULT_CORES: spec({
-    phase: 'run',
+    phase: 'run', default: '4',
     doc: 'spark.deploy.defaultCores: cores an application gets when it asks for none',
     example: 'SPARK_DEFAULT_CORES=4',
     schema: intIn(1, 100000),
   }),
-  SPARK_EXECUTOR_MEMORY: spec({ phase: 'run', doc: 'spark.executor.memory', example: 'SPARK_EXECUTOR_MEMORY=12g', schema: jvmSize }),
-  SPARK_DRIVER_MEMORY: spec({ phase: 'run', doc: 'spark.driver.memory', example: 'SPARK_DRIVER_MEMORY=2g', schema: jvmSize }),
+  SPARK_EXECUTOR_MEMORY: spec({ phase: 'run', default: '12g', doc: 'spark.executor.memory', example: 'SPARK_EXECUTOR_MEMORY=12g', schema: jvmSize }),
+  SPARK_DRIVER_MEMORY: spec({ phase: 'run', default: '2g', doc: 'spark.driver.memory', example: 'SPARK_DRIVER_MEMORY=2g', schema: jvmSize }),
   SPARK_WORKER_MEMORY: spec({
     phase: 'run',
     doc: 'memory a worker offers (default: the dyno memory minus headroom for the daemons)',
@@ -206,7 +209,7 @@ export const VARS = {
   }),
   SPARK_WORKER_CORES: spec({ phase: 'run', doc: 'cores a worker offers (default: nproc)', example: 'SPARK_WORKER_CORES=8', schema: intIn(1, 1024) }),
   LOG_LEVEL: spec({
-    phase: 'run',
+    phase: 'run', default: 'INFO',
     doc: 'log level for Spark: OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL',
     example: 'LOG_LEVEL=WARN',
     schema: z
@@ -288,7 +291,7 @@ export const VARS = {
     schema: z.string().refine((v) => /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+-----END [A-Z ]*PRIVATE KEY-----/.test(v.replace(/\\n/g, '\n')), 'must be a PEM private key (-----BEGIN PRIVATE KEY----- ...)').transform((v) => v.replace(/\\n/g, '\n')),
   }),
   SPARK_PROMETHEUS: spec({
-    phase: 'run',
+    phase: 'run', default: 'true',
     doc: "Prometheus text on every Spark UI (master /metrics/master/prometheus, workers and drivers /metrics/prometheus, executors /metrics/executors/prometheus); default true",
     example: 'SPARK_PROMETHEUS=false',
     schema: boolish,
@@ -371,7 +374,7 @@ export const VARS = {
     schema: z.string().trim().min(8, 'must be an API token').regex(/^\S+$/, 'must not contain spaces'),
   }),
   HEROKU_API_URL: spec({
-    phase: 'run',
+    phase: 'run', default: 'https://api.heroku.com',
     doc: 'base URL of the Heroku Platform API (default https://api.heroku.com)',
     example: 'HEROKU_API_URL=https://api.heroku.com',
     schema: urlOf(['http:', 'https:']).transform((u) => u.replace(/\/+$/, '')),
@@ -389,13 +392,13 @@ export const VARS = {
     schema: z.string().trim().regex(FS_URI, 'must be a URI such as s3a://bucket/spark-events'),
   }),
   SPARK_DECOMMISSION: spec({
-    phase: 'run',
+    phase: 'run', default: 'true',
     doc: "graceful worker decommission (default true): on the dyno's SIGTERM (scale-down, the daily cycle) a worker drains: its executors finish their tasks and hand cached blocks and shuffle files to other executors",
     example: 'SPARK_DECOMMISSION=false',
     schema: boolish,
   }),
   SPARK_DECOMMISSION_TIMEOUT: spec({
-    phase: 'run',
+    phase: 'run', default: '25',
     doc: 'seconds a worker may drain after SIGTERM before its executors are stopped (default 25: Heroku SIGKILLs the dyno 30 s after SIGTERM)',
     example: 'SPARK_DECOMMISSION_TIMEOUT=25',
     schema: intIn(1, 28),
@@ -431,7 +434,12 @@ export const VARS = {
 
 export type VarName = keyof typeof VARS;
 type Out<N extends VarName> = z.output<(typeof VARS)[N]['schema']>;
-export type Settings = { [N in VarName]?: Out<N> };
+/** vars with a `default`: always set once parsed */
+type Defaulted = { [N in VarName]: (typeof VARS)[N] extends { default: string } ? N : never }[VarName];
+/** Parsed config: a var with a default is always there, the others when set. */
+export type Settings = { [N in Defaulted]: Out<N> } & { [N in Exclude<VarName, Defaulted>]?: Out<N> };
+/** Settings as tests and callers may give them in part (parseConfig fills what is missing). */
+export type PartialSettings = Partial<Settings>;
 
 /** Reads a var by its name, then its legacy names. An empty value counts as unset. */
 export function lookup(env: Env, name: VarName): { value: string; from: string } | undefined {
@@ -447,9 +455,26 @@ export function lookup(env: Env, name: VarName): { value: string; from: string }
 const CONTROL = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]/;
 const CONTROL_OR_NEWLINE = /[\x00-\x1f\x7f]/;
 
-/** Rules between vars, checked once every var parsed on its own. */
-function crossChecks(s: Settings, env: Env): ConfigIssue[] {
+/** What a parse is for: the process types that will start with these settings (their own rules apply). */
+export interface ParseFor {
+  processes?: readonly string[];
+}
+
+/**
+ * Rules between vars, checked once every var parsed on its own; the rules of a process type (its
+ * required vars in src/process-types.ts, several masters needing ZooKeeper) only when it is one
+ * of `o.processes`.
+ */
+function crossChecks(s: Settings, env: Env, o: ParseFor): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
+  const starts = (t: string) => o.processes?.includes(t) ?? false;
+  if (starts('master') && s.SPARK_MASTERS > 1 && !s.SPARK_ZK_ZOOKEEPER_URL && !s.SPARK_ZOOKEEPERS)
+    issues.push({
+      name: 'SPARK_MASTERS',
+      problem: `is ${s.SPARK_MASTERS}, but more than one master needs ZooKeeper to elect a leader (else every master would take work on its own): set SPARK_ZK_ZOOKEEPER_URL, or run zookeeper dynos and set SPARK_ZOOKEEPERS`,
+      example: 'SPARK_ZOOKEEPERS=3',
+    });
+  for (const t of o.processes ?? []) for (const v of specOf(t)?.requires ?? []) if (!s[v.name as VarName] && !issues.some((i) => i.name === v.name)) issues.push({ ...v });
   if (s.SPARK_REVERSE_PROXY_URL && !s.SPARK_AUTH_SECRET && lookup(env, 'SPARK_AUTH_SECRET') === undefined)
     issues.push({
       name: 'SPARK_REVERSE_PROXY_URL',
@@ -460,13 +485,16 @@ function crossChecks(s: Settings, env: Env): ConfigIssue[] {
   return issues;
 }
 
-/** Parses the vars of one phase (or all); collects every problem before failing. */
-export function parseConfig(env: Env, phase?: 'build' | 'run'): Settings {
+/**
+ * Parses the vars of one phase (or all), filling in defaults; collects every problem before
+ * failing. `o.processes`: the process types about to start, whose own rules apply too.
+ */
+export function parseConfig(env: Env, phase?: 'build' | 'run', o: ParseFor = {}): Settings {
   const out: Record<string, unknown> = {};
   const issues: ConfigIssue[] = [];
   for (const [name, raw] of Object.entries(VARS) as [VarName, VarSpec<z.ZodType>][]) {
     if (phase && raw.phase !== phase) continue;
-    const found = lookup(env, name);
+    const found = lookup(env, name) ?? (raw.default !== undefined ? { value: raw.default, from: name } : undefined);
     if (!found) continue;
     const label = found.from === name ? name : `${found.from} (read as ${name})`;
     if ((raw.multiline ? CONTROL : CONTROL_OR_NEWLINE).test(found.value)) {
@@ -477,7 +505,7 @@ export function parseConfig(env: Env, phase?: 'build' | 'run'): Settings {
     if (r.success) out[name] = r.data;
     else issues.push({ name: label, problem: r.error.issues.map((i) => i.message).join('; '), example: raw.example });
   }
-  if (!issues.length && phase !== 'build') issues.push(...crossChecks(out as Settings, env));
+  if (!issues.length && phase !== 'build') issues.push(...crossChecks(out as Settings, env, o));
   if (issues.length) fail({ code: 'config-invalid', issues });
   return out as Settings;
 }

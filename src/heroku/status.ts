@@ -5,18 +5,8 @@
  */
 import type { Dyno, Formation } from './api.js';
 
-export interface MasterJson {
-  url?: string;
-  status?: string;
-  workers?: { id: string; host: string; state: string; cores: number; coresused: number; memory: number; memoryused: number }[];
-  aliveworkers?: number;
-  cores?: number;
-  coresused?: number;
-  memory?: number;
-  memoryused?: number;
-  activeapps?: { id: string; name: string; cores?: number; state?: string; duration?: number }[];
-  activedrivers?: { id: string; state?: string; worker?: string }[];
-}
+import type { MasterJson } from '../space/index.js';
+export type { MasterJson };
 
 export interface StatusReport {
   app: string;

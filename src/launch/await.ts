@@ -13,7 +13,9 @@ import type { Env, Settings } from '../config/schema.js';
 import { masterHosts, MASTER_PORT } from '../space/index.js';
 import { zkMode, zookeeperUrl } from '../zookeeper/index.js';
 import { askSrvr } from '../zookeeper/srvr.js';
+import { tcpProbe } from '../net/tcp.js';
 import type { ProcessType } from './index.js';
+import { specOf } from '../process-types.js';
 
 export interface Needs {
   /** what is waited for, in the message: "a master", "ZooKeeper" */
@@ -24,17 +26,18 @@ export interface Needs {
   zookeeper: boolean;
 }
 
-/** Pure: what a process type must reach before its JVM starts (undefined: nothing). */
+/** Pure: what a process type must reach before its JVM starts (the table's `waitsFor`; undefined: nothing). */
 export function needsOf(p: ProcessType, s: Settings): Needs | undefined {
-  if (p === 'worker') return { what: 'a master', endpoints: masterHosts(s).map((host) => ({ host, port: MASTER_PORT })), zookeeper: false };
-  if (p === 'master') {
+  const waits = specOf(p)?.waitsFor;
+  if (waits === 'a master') return { what: waits, endpoints: masterHosts(s).map((host) => ({ host, port: MASTER_PORT })), zookeeper: false };
+  if (waits === 'ZooKeeper') {
     const zk = zookeeperUrl(s);
     if (!zk) return undefined;
     const endpoints = zk.split(',').map((hp) => {
       const [host, port] = hp.split(':') as [string, string];
       return { host, port: Number(port) };
     });
-    return { what: 'ZooKeeper', endpoints, zookeeper: true };
+    return { what: waits, endpoints, zookeeper: true };
   }
   return undefined;
 }
@@ -73,16 +76,8 @@ async function connect(ip: string, port: number, zookeeper: boolean, timeoutMs =
     // a server that does not allow `srvr` (4lw.commands.whitelist) still says so: take it as serving
     return zkMode(a.text) || /is not executed because it is not in the whitelist/.test(a.text) ? { ok: true } : { ok: false, why: 'is not serving yet (no quorum)' };
   }
-  return new Promise((done) => {
-    const s = net.connect({ host: ip, port });
-    const end = (p: Probe) => {
-      s.destroy();
-      done(p);
-    };
-    s.setTimeout(timeoutMs, () => end({ ok: false, why: 'does not answer' }));
-    s.once('error', (e: NodeJS.ErrnoException) => end({ ok: false, why: e.code === 'ECONNREFUSED' ? 'refuses connections' : `cannot be reached (${e.code ?? e.message})` }));
-    s.once('connect', () => end({ ok: true }));
-  });
+  const a = await tcpProbe(ip, port, { timeoutMs });
+  return a.ok ? { ok: true } : a;
 }
 
 export async function probe(e: { host: string; port: number }, zookeeper: boolean, env: Env): Promise<Probe> {

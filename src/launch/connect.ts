@@ -6,13 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import ejs from 'ejs';
 import type { Env, Settings } from '../config/schema.js';
 import { fail } from '../errors.js';
-import { CONNECT_BACKEND_PORT, CONNECT_PORT, connectBackendHost, TEMPLATES, writeConf } from '../render/index.js';
+import { CONNECT_BACKEND_PORT, CONNECT_PORT, connectBackendHost, writeConf } from '../render/index.js';
+import { renderTemplate } from '../render/templates.js';
 import { buildpackFile } from '../paths.js';
 import { clusterDomain } from '../space/index.js';
 import { findNginx } from '../proxy/nginx.js';
@@ -21,15 +20,14 @@ import { findNginx } from '../proxy/nginx.js';
 export const TLS_SIDECAR = buildpackFile(import.meta.url, 'bin/support/tls-sidecar');
 
 /** Pure: the names a connect dyno's certificate covers (every connect dyno, and the round-robin name). */
-export function connectNames(s: Settings): string[] {
+export function connectNames(s: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HEROKU_DNS_APP_NAME' | 'HEROKU_DNS_DYNO_NAME'>): string[] {
   const domain = clusterDomain(s);
   return [`*.connect.${domain}`, `connect.${domain}`, ...(s.HEROKU_DNS_DYNO_NAME ? [s.HEROKU_DNS_DYNO_NAME] : []), 'localhost'];
 }
 
 /** Pure: the sidecar nginx's configuration. */
-export async function connectNginxConf(a: { dir: string; tmp: string; listenHost: string; backendHost: string }): Promise<string> {
-  const template = await readFile(path.join(TEMPLATES, 'connect-nginx.conf.ejs'), 'utf8');
-  return ejs.render(template, { dir: a.dir, tmp: a.tmp, listen: `${a.listenHost}:${CONNECT_PORT}`, backend: `${a.backendHost}:${CONNECT_BACKEND_PORT}` });
+export function connectNginxConf(a: { dir: string; tmp: string; listenHost: string; backendHost: string }): string {
+  return renderTemplate('connect-nginx.conf.ejs', { dir: a.dir, tmp: a.tmp, listen: `${a.listenHost}:${CONNECT_PORT}`, backend: `${a.backendHost}:${CONNECT_BACKEND_PORT}` });
 }
 
 /** A self-signed certificate (P-256, 825 days) for `names`, key 0600; openssl does the work. */
@@ -42,7 +40,7 @@ export function selfSignedCert(names: string[], certFile: string, keyFile: strin
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
   } catch (err) {
-    fail({ code: 'usage', message: `Could not make a TLS certificate for the connect dyno with openssl (${(err as Error).message.split('\n')[0]}): set SPARK_CONNECT_TLS_CERT and SPARK_CONNECT_TLS_KEY.` });
+    fail({ code: 'host-unfit', message: `Could not make a TLS certificate for the connect dyno with openssl (${(err as Error).message.split('\n')[0]}): set SPARK_CONNECT_TLS_CERT and SPARK_CONNECT_TLS_KEY.` });
   }
   chmodSync(keyFile, 0o600);
 }
@@ -73,7 +71,7 @@ export async function prepareConnect(s: Settings, env: Env, confDir: string): Pr
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sis-connect-'));
   if (process.getuid?.() === 0) chmodSync(tmp, 0o1777);
   const listenHost = s.HEROKU_PRIVATE_IP ?? '0.0.0.0';
-  const conf = await connectNginxConf({ dir: confDir, tmp, listenHost, backendHost: connectBackendHost(s, env) });
+  const conf = connectNginxConf({ dir: confDir, tmp, listenHost, backendHost: connectBackendHost(s, env) });
   await writeConf(confDir, [{ name: 'connect-nginx.conf', content: conf, mode: 0o600 }]);
   return [TLS_SIDECAR, nginx, path.join(confDir, 'connect-nginx.conf'), '--'];
 }

@@ -13,20 +13,25 @@ import { parseConfig, type Env, type Settings } from '../config/schema.js';
 import { computeConf, DNS_CACHE_OPTS, driverAuthArgs, driverAuthFile, renderConf, writeConf, type Conf, type Role, type SparkInfo } from '../render/index.js';
 import { detectResources } from '../render/resources.js';
 import { dynoName, MASTER_PORT, MASTER_UI_PORT, masterUrl, THRIFT_HTTP_PORT, WORKER_UI_PORT } from '../space/index.js';
-import { zookeeperUrl, zooKeeperServer } from '../zookeeper/index.js';
+import { zooKeeperServer } from '../zookeeper/index.js';
 import { needsOf, waitFor } from './await.js';
 import { prepareConnect } from './connect.js';
 import { ensureEventLogDir, eventLogDirCommand } from '../eventlog/index.js';
+import { DYNO_TYPES, specOf, type DynoType } from '../process-types.js';
 import { JVM_PACKAGES, missingFeature, primaryResource, slimRefusal, type SparkFeature } from '../build/features.js';
 
-export type ProcessType = 'master' | 'worker' | 'zookeeper' | 'history' | 'console' | 'thrift' | 'connect' | 'spark-shell' | 'spark-submit';
-export const PROCESS_TYPES: ProcessType[] = ['master', 'worker', 'zookeeper', 'history', 'console', 'thrift', 'connect', 'spark-shell', 'spark-submit'];
+/** What a launcher starts: a Procfile type of the table (web is the proxy's: src/proxy), or one of Spark's tools. */
+export type ProcessType = Exclude<DynoType, 'web'> | 'spark-shell' | 'spark-submit';
+export const PROCESS_TYPES: ProcessType[] = [...DYNO_TYPES.filter((t): t is Exclude<DynoType, 'web'> => t !== 'web'), 'spark-shell', 'spark-submit'];
 
 /** bin/support/drain-worker of this buildpack: the worker dyno's process under graceful decommission. */
 export const DRAIN_WORKER = buildpackFile(import.meta.url, 'bin/support/drain-worker');
 
-export const roleOf = (p: ProcessType): Role =>
-  p === 'master' ? 'master' : p === 'worker' ? 'worker' : p === 'history' ? 'history' : p === 'console' || p === 'zookeeper' ? 'console' : 'driver';
+/** Spark's role of a process (the table's; Spark's tools are drivers). */
+export const roleOf = (p: ProcessType): Role => {
+  const role = specOf(p)?.role;
+  return role && role !== 'proxy' ? role : 'driver';
+};
 
 /** `--deploy-mode cluster` among spark-submit's options: the driver runs on a worker, not here. */
 export const isClusterMode = (args: string[]): boolean =>
@@ -138,7 +143,7 @@ export function sparkInfo(sparkHome: string): SparkInfo {
     version = readdirSync(path.join(sparkHome, 'jars'))
       .map((f) => /^spark-core_[\d.]+-(\d+\.\d+\.\d+)\.jar$/.exec(f)?.[1])
       .find(Boolean);
-  if (!version) fail({ code: 'usage', message: `${sparkHome} does not look like a Spark distribution (no RELEASE, no jars/spark-core_*.jar).` });
+  if (!version) fail({ code: 'spark-unfit', message: `${sparkHome} does not look like a Spark distribution (no RELEASE, no jars/spark-core_*.jar).` });
   const [maj, min] = version.split('.').map(Number) as [number, number];
   return { version, log4j: maj < 3 || (maj === 3 && min < 3) ? 1 : 2 };
 }
@@ -147,7 +152,7 @@ export function sparkHomeFrom(env: Env): string {
   const home = env.SPARK_HOME;
   if (!home || !existsSync(path.join(home, 'bin', 'spark-class')))
     fail({
-      code: 'usage',
+      code: 'spark-unfit',
       message: home
         ? `SPARK_HOME=${home} has no bin/spark-class: is Spark installed there?`
         : 'SPARK_HOME is not set: on Heroku .profile.d/spark.sh sets it (was the app built with this buildpack?); locally run `spark-in-space build` or set SPARK_HOME.',
@@ -166,47 +171,29 @@ export interface Prepared {
  * `spark` given and no SPARK_HOME (`config render` on a laptop), the argv names `$SPARK_HOME`.
  */
 export async function prepare(p: ProcessType, env: Env, args: string[], spark?: SparkInfo, o: { wait?: boolean } = {}): Promise<Prepared> {
-  const settings = parseConfig(env, 'run');
-  if (p === 'master' && (settings.SPARK_MASTERS ?? 1) > 1 && !zookeeperUrl(settings))
-    fail({
-      code: 'config-invalid',
-      issues: [
-        {
-          name: 'SPARK_MASTERS',
-          problem: `is ${settings.SPARK_MASTERS}, but more than one master needs ZooKeeper to elect a leader (else every master would take work on its own): set SPARK_ZK_ZOOKEEPER_URL, or run zookeeper dynos and set SPARK_ZOOKEEPERS`,
-          example: 'SPARK_ZOOKEEPERS=3',
-        },
-      ],
-    });
-  if (p === 'history' && !settings.SPARK_EVENTLOG_DIR)
-    fail({
-      code: 'config-invalid',
-      issues: [
-        {
-          name: 'SPARK_EVENTLOG_DIR',
-          problem: 'is not set: the history server shows the event logs applications write there, so every app and the history dyno need the same directory',
-          example: 'SPARK_EVENTLOG_DIR=s3a://my-bucket/spark-events',
-        },
-      ],
-    });
-  const sparkHome = spark && !env.SPARK_HOME ? '$SPARK_HOME' : sparkHomeFrom(env);
+  // the type's own rules too (required vars, several masters need ZooKeeper): src/config/schema.ts crossChecks
+  const settings = parseConfig(env, 'run', { processes: [p] });
+  // a dry run (`config render` on a laptop: a Spark version given, none installed): the argv names
+  // $SPARK_HOME, and nothing that needs the installed Spark or the dyno (jars, TLS, event logs) is done
+  const dryRun = Boolean(spark) && !env.SPARK_HOME;
+  const sparkHome = dryRun ? '$SPARK_HOME' : sparkHomeFrom(env);
   const info = spark ?? sparkInfo(sparkHome);
   await requireFeatures(p, args, info.slim ?? []);
-  if (p === 'connect') requireConnect(sparkHome, info, settings);
+  if (p === 'connect' && !dryRun) requireConnect(sparkHome, info);
   const conf = computeConf({ settings, env, role: roleOf(p), spark: info, resources: detectResources(), process: p, clusterMode: p === 'spark-submit' && isClusterMode(args) });
   const confDir = env.SPARK_CONF_DIR ?? path.join(sparkHome, 'conf');
   let argv = argvFor(p, { sparkHome, settings, env, conf, args, confDir });
-  await writeConf(confDir, await renderConf(conf));
+  await writeConf(confDir, renderConf(conf));
   // TLS in front of the Connect server: its certificate and nginx beside it (src/launch/connect.ts)
-  if (p === 'connect' && !sparkHome.startsWith('$')) argv = [...(await prepareConnect(settings, env, confDir)), ...argv];
-  if (p === 'zookeeper') await prepareZooKeeper(sparkHome, settings, env, confDir);
+  if (p === 'connect' && !dryRun) argv = [...(await prepareConnect(settings, env, confDir)), ...argv];
+  if (p === 'zookeeper') await prepareZooKeeper(sparkHome, settings, env, confDir, dryRun);
   // the secret cluster-mode drivers started on this worker read (render: spark.driver.extraJavaOptions)
-  if (p === 'worker' && settings.SPARK_AUTH_SECRET && !sparkHome.startsWith('$')) {
+  if (p === 'worker' && settings.SPARK_AUTH_SECRET && !dryRun) {
     const file = driverAuthFile({ ...env, SPARK_HOME: sparkHome });
     await writeConf(path.dirname(file), [{ name: path.basename(file), content: driverAuthArgs(settings.SPARK_AUTH_SECRET), mode: 0o600 }]);
   }
   // the master (in the background) and the history server (before it polls) create SPARK_EVENTLOG_DIR
-  if ((p === 'master' || p === 'history') && o.wait && !sparkHome.startsWith('$'))
+  if ((p === 'master' || p === 'history') && o.wait && !dryRun)
     await ensureEventLogDir(eventLogDirCommand(settings, conf, sparkHome), { ...env, SPARK_CONF_DIR: confDir }, p === 'history', (l) => process.stderr.write(`spark-in-space: ${l}\n`));
   // a worker waits for a master, a master for ZooKeeper: a visible wait, not a crash loop
   const needs = needsOf(p, settings);
@@ -263,21 +250,16 @@ async function jarUses(jar: string, packages: string[]): Promise<string | undefi
   return undefined;
 }
 
-/** The Connect server needs its jar (in the distribution from Spark 4.0) and a token: an open Connect port would run anyone's code. */
-function requireConnect(sparkHome: string, info: SparkInfo, settings: Settings): void {
+/** The Connect server needs its jar (in the distribution from Spark 4.0); its token is a required var of the table. */
+function requireConnect(sparkHome: string, info: SparkInfo): void {
   const jars = path.join(sparkHome, 'jars');
-  if (!sparkHome.startsWith('$') && !(existsSync(jars) && readdirSync(jars).some((f) => /^spark-connect_[\d.]+-.*\.jar$/.test(f))))
+  if (!(existsSync(jars) && readdirSync(jars).some((f) => /^spark-connect_[\d.]+-.*\.jar$/.test(f))))
     fail({
-      code: 'usage',
+      code: 'spark-unfit',
       message:
         compareVersions(info.version, '4.0.0') < 0
           ? `Spark ${info.version} ships no Connect server (${jars} has no spark-connect_*.jar; distributions carry it from 4.0): set .spark.version to 4.0.0 or newer for a connect dyno.`
           : `${jars} has no spark-connect_*.jar: this Spark ${info.version} distribution lacks the Connect server it should carry (a custom or trimmed SPARK_DIST_URL?).`,
-    });
-  if (!settings.SPARK_CONNECT_TOKEN)
-    fail({
-      code: 'config-invalid',
-      issues: [{ name: 'SPARK_CONNECT_TOKEN', problem: 'is not set: the Connect server runs any client\'s code, so it only starts with a token clients must send', example: 'SPARK_CONNECT_TOKEN=$(openssl rand -hex 32)' }],
     });
 }
 
@@ -285,17 +267,12 @@ function requireConnect(sparkHome: string, info: SparkInfo, settings: Settings):
  * zoo.cfg in the conf dir; myid in the data dir on the dyno's own disk (empty after a restart on
  * Heroku: the server syncs from the quorum).
  */
-async function prepareZooKeeper(sparkHome: string, settings: Settings, env: Env, confDir: string): Promise<void> {
+async function prepareZooKeeper(sparkHome: string, settings: Settings, env: Env, confDir: string, dryRun: boolean): Promise<void> {
   const jars = path.join(sparkHome, 'jars');
-  if (!sparkHome.startsWith('$') && !(existsSync(jars) && readdirSync(jars).some((f) => /^zookeeper-3\.[\d.]+\.jar$/.test(f))))
-    fail({ code: 'usage', message: `${jars} has no zookeeper-3.*.jar: this Spark ships no ZooKeeper server. Use an external ensemble (SPARK_ZK_ZOOKEEPER_URL) or Spark 2.0 or newer.` });
+  if (!dryRun && !(existsSync(jars) && readdirSync(jars).some((f) => /^zookeeper-3\.[\d.]+\.jar$/.test(f))))
+    fail({ code: 'spark-unfit', message: `${jars} has no zookeeper-3.*.jar: this Spark ships no ZooKeeper server. Use an external ensemble (SPARK_ZK_ZOOKEEPER_URL) or Spark 2.0 or newer.` });
   const dataDir = env.ZOOKEEPER_DATA_DIR ?? path.join((env.SPARK_LOCAL_DIRS ?? os.tmpdir()).split(',')[0]!, 'zookeeper');
-  let server;
-  try {
-    server = zooKeeperServer(settings, env, dataDir);
-  } catch (err) {
-    fail({ code: 'config-invalid', issues: [{ name: 'SPARK_ZOOKEEPERS', problem: (err as Error).message, example: 'SPARK_ZOOKEEPERS=3' }] });
-  }
+  const server = zooKeeperServer(settings, env, dataDir);
   await mkdir(dataDir, { recursive: true });
   await writeFile(path.join(dataDir, 'myid'), `${server.myid}\n`);
   await writeConf(confDir, [{ name: 'zoo.cfg', content: server.config, mode: 0o600 }]);

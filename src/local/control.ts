@@ -5,7 +5,7 @@
  */
 import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { isProblem, describe } from '../errors.js';
+import { fail, isProblem, type Problem } from '../errors.js';
 import type { State } from './state.js';
 
 export interface Controlled {
@@ -32,6 +32,8 @@ export type ControlRequest =
 export interface ControlAnswer {
   ok: boolean;
   message: string;
+  /** a refusal's Problem, whole: the client fails with it (same code, same exit code as in the supervisor) */
+  problem?: Problem;
   state?: State;
 }
 
@@ -64,7 +66,7 @@ export async function startControl(socket: string, s: Controlled): Promise<Contr
         try {
           answer = await carryOut(s, JSON.parse(body || '{}') as ControlRequest);
         } catch (err) {
-          answer = { ok: false, message: isProblem(err) ? describe(err.problem).join('\n') : (err as Error).message };
+          answer = isProblem(err) ? { ok: false, message: err.message, problem: err.problem } : { ok: false, message: (err as Error).message };
         }
         res.writeHead(answer.ok ? 200 : 400, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer));
@@ -90,6 +92,26 @@ export async function startControl(socket: string, s: Controlled): Promise<Contr
   };
 }
 
+/** A Problem raised while the answer is awaited (a promise rejects with it; `fail` throws the same). */
+class ProblemCarrier extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.code);
+  }
+}
+
+/** Sends one request to a running space's control socket and waits for the answer; a refusal fails with the supervisor's Problem. */
+export async function ask(socket: string, req: ControlRequest): Promise<ControlAnswer> {
+  let answer: ControlAnswer;
+  try {
+    answer = await request(socket, req);
+  } catch (err) {
+    if (err instanceof ProblemCarrier) fail(err.problem);
+    throw err;
+  }
+  if (!answer.ok) fail(answer.problem ?? { code: 'bad-input', message: answer.message });
+  return answer;
+}
+
 /** Sends one request to a running space's control socket and waits for the answer. */
 export function request(socket: string, req: ControlRequest): Promise<ControlAnswer> {
   return new Promise((resolve, reject) => {
@@ -105,7 +127,11 @@ export function request(socket: string, req: ControlRequest): Promise<ControlAns
         }
       });
     });
-    r.on('error', reject);
+    r.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'ECONNREFUSED' || err.code === 'ENOENT'
+        ? reject(new ProblemCarrier({ code: 'space-not-running', message: `The local space does not answer on its control socket (${err.code}): it has stopped. \`spark-in-space local status\` shows what is left; \`local up --detach\` starts it again.` }))
+        : reject(err),
+    );
     r.end(body);
   });
 }

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Env } from '../config/schema.js';
 import { SPACE_SUFFIX } from '../space/index.js';
+import { ONE_OFF_SLOTS, specOf } from '../process-types.js';
 
 export interface Dyno {
   type: string;
@@ -26,15 +27,14 @@ export interface Formation {
   dynos: Dyno[];
 }
 
-/** third octet of each type's addresses; `run` is one-off dynos, `exec` drivers on the host (`local exec`) */
-const TYPE_SLOTS: Record<string, number> = { master: 1, worker: 2, web: 3, console: 4, zookeeper: 5, history: 6, thrift: 7, connect: 8, run: 100, exec: 101 };
 
 export function subnetFor(app: string): number {
   return 16 + (createHash('sha256').update(app).digest()[0]! % 200);
 }
 
+/** Third octet of a type's addresses: the table's slot; one-off dynos (`run`) and drivers on the host (`exec`) their own; an app's own types from 10 on. */
 export function slotFor(type: string, procfileTypes: string[]): number {
-  return TYPE_SLOTS[type] ?? 10 + Math.max(0, procfileTypes.indexOf(type));
+  return specOf(type)?.slot ?? (Object.hasOwn(ONE_OFF_SLOTS, type) ? ONE_OFF_SLOTS[type as keyof typeof ONE_OFF_SLOTS] : undefined) ?? 10 + Math.max(0, procfileTypes.indexOf(type));
 }
 
 export const appDomain = (app: string) => `${app}.${SPACE_SUFFIX}`;
@@ -132,6 +132,19 @@ export const LOCAL_DEFAULTS: Env = {
  * not in the app's tree (a Spark default in SPARK_DEFAULTS_EXTRA still wins); the thrift and
  * connect servers each have a metastore of their own, as their dynos do on Heroku.
  */
+/**
+ * Pure: the config every dyno of a local space starts from: local sizes, the formation's master
+ * and ZooKeeper counts (SPARK_MASTERS, SPARK_ZOOKEEPERS), then the app's own config, which wins.
+ */
+export function spaceConfig(config: Env, counts: { master?: number; zookeeper?: number }): Env {
+  return {
+    ...LOCAL_DEFAULTS,
+    ...(counts.master && counts.master > 1 ? { SPARK_MASTERS: String(counts.master) } : {}),
+    ...(counts.zookeeper ? { SPARK_ZOOKEEPERS: String(counts.zookeeper) } : {}),
+    ...config,
+  };
+}
+
 export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number; masters?: number; zookeepers?: number; javaHome?: string }): Env {
   const dir = path.join(a.stateDir, 'dynos', d.name);
   const data = path.join(a.stateDir, 'data');
@@ -140,10 +153,7 @@ export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string
   const metastore = d.type === 'thrift' || d.type === 'connect' ? `metastore-${d.type}` : 'metastore';
   const submitOpts = [a.config.SPARK_SUBMIT_OPTS, `-Dderby.system.home=${path.join(data, metastore)}`, `-Dspark.sql.warehouse.dir=${path.join(data, 'warehouse')}`];
   return {
-    ...LOCAL_DEFAULTS,
-    ...(a.masters && a.masters > 1 ? { SPARK_MASTERS: String(a.masters) } : {}),
-    ...(a.zookeepers ? { SPARK_ZOOKEEPERS: String(a.zookeepers) } : {}),
-    ...a.config,
+    ...spaceConfig(a.config, { master: a.masters, zookeeper: a.zookeepers }),
     DYNO: d.name,
     PORT: String(a.port),
     HEROKU_PRIVATE_IP: d.ip,

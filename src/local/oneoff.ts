@@ -24,12 +24,12 @@ import { readState, spaceLog, type State } from './state.js';
 /** The running space, or a clear failure within a second or two: not running, or no master accepting connections. */
 export async function requireSpace(dir: string, app: string, appDir: string): Promise<State> {
   const s = readState(dir);
-  if (!s) fail({ code: 'usage', message: `No local space is running for ${app} in ${appDir}. Start one: spark-in-space local up --detach` });
+  if (!s) fail({ code: 'space-not-running', message: `No local space is running for ${app} in ${appDir}. Start one: spark-in-space local up --detach` });
   const masters = s.dynos.filter((d) => d.type === 'master');
   const open = await Promise.all(masters.map((m) => portOpen(m.ip, MASTER_PORT, 1500)));
   if (masters.length && !open.some(Boolean)) {
     const why = masters.map((m) => `${m.name} is ${m.phase}${m.restartAt ? `, restarting in ${formatAge(m.restartAt - Date.now())}` : ''}`).join('; ');
-    fail({ code: 'usage', message: `The local space ${app} runs, but no master accepts connections (${why}). Wait until \`spark-in-space local status\` shows it up.` });
+    fail({ code: 'cluster-unhealthy', app, problems: [`the local space runs, but no master accepts connections (${why}): wait until \`spark-in-space local status\` shows it up`] });
   }
   return s;
 }
@@ -83,7 +83,7 @@ const LAUNCHER_DIR = path.dirname(buildpackFile(import.meta.url, 'bin/spark-subm
 export async function runOneOff(a: { appDir: string; app: string; dir: string }, command: string[]): Promise<number> {
   const s = await requireSpace(a.dir, a.app, a.appDir);
   if (/(^|\/)run-example$/.test(command[0] ?? '') && !hasExamplesJar(s.sparkHome))
-    fail({ code: 'usage', message: `${s.sparkHome} has no examples jar (examples/jars/spark-examples_*.jar): run-example needs an Apache binary distribution that ships one; this one (e.g. PyPI's layout) does not.` });
+    fail({ code: 'spark-unfit', message: `${s.sparkHome} has no examples jar (examples/jars/spark-examples_*.jar): run-example needs an Apache binary distribution that ships one; this one (e.g. PyPI's layout) does not.` });
   const dynos = path.join(a.dir, 'dynos');
   const used = new Set(existsSync(dynos) ? readdirSync(dynos) : []);
   let n = 1;

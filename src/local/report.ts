@@ -9,7 +9,7 @@ import { getJson } from './runner.js';
 import { zkMode } from '../zookeeper/index.js';
 import { zkSrvr } from '../zookeeper/srvr.js';
 import type { State } from './state.js';
-import type { MasterJson } from './supervisor.js';
+import type { MasterJson } from '../space/index.js';
 
 export interface Report extends Health {
   app: string;

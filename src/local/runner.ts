@@ -3,6 +3,7 @@
  * its lines to log sinks with `heroku local`'s prefix, signals groups, and waits for them to end.
  * Every decision (what to start, when, with which env) is made elsewhere.
  */
+import { tcpProbe } from '../net/tcp.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -25,7 +26,7 @@ export function findSparkHome(appDir: string, explicit?: string, env: Env = proc
     if (dir && existsSync(path.join(dir, 'bin', 'spark-class'))) return path.resolve(dir);
   }
   return fail({
-    code: 'usage',
+    code: 'spark-unfit',
     message: 'No Spark found: run `spark-in-space build` in the app (or set SPARK_HOME, or pip install pyspark).',
   });
 }
@@ -112,18 +113,7 @@ export function portFree(host: string, port: number): Promise<boolean> {
 }
 
 /** Does host:port accept a TCP connection within `timeoutMs`? */
-export function portOpen(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(timeoutMs, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
+export const portOpen = async (host: string, port: number, timeoutMs = 1000): Promise<boolean> => (await tcpProbe(host, port, { timeoutMs })).ok;
 
 /** GET a JSON document with a short timeout; undefined when it does not answer. */
 export async function getJson<T>(url: string, timeoutMs = 3000): Promise<T | undefined> {

@@ -3,8 +3,9 @@
  * holds state.json (what `local status` reads), the hosts files, the topology, logs/, dynos/ (each
  * dyno's conf, work and tmp dirs), data/ (Derby metastore and SQL warehouse) and the control socket.
  */
+import { writeAtomicSync } from '../fs/atomic.js';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fail } from '../errors.js';
@@ -67,9 +68,7 @@ export function readState(dir: string): State | undefined {
 }
 
 export function writeState(dir: string, s: State): void {
-  const tmp = `${statePath(dir)}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(s, null, 2));
-  renameSync(tmp, statePath(dir));
+  writeAtomicSync(statePath(dir), JSON.stringify(s, null, 2));
 }
 
 /** Apps of this dir whose local space runs now. */
@@ -107,6 +106,6 @@ export function resolveApp(appDir: string, explicit: string | undefined): string
   if (explicit) return explicit;
   const running = runningApps(appDir);
   if (running.length === 1) return running[0]!;
-  if (running.length > 1) fail({ code: 'usage', message: `Several local spaces run in ${appDir}: ${running.join(', ')}. Name one with --app.` });
+  if (running.length > 1) fail({ code: 'bad-input', message: `Several local spaces run in ${appDir}: ${running.join(', ')}. Name one with --app.` });
   return lastApp(appDir) ?? appNameOf(appDir);
 }

@@ -5,16 +5,17 @@
  * name; the hosts files, the DNS server's table, the space topology and state.json follow at once.
  * It logs the platform's own events as `heroku[worker.1]` lines, like `heroku logs`.
  */
+import { writeAtomicSync } from '../fs/atomic.js';
 import type { ChildProcess } from 'node:child_process';
 import type dgram from 'node:dgram';
-import { mkdirSync, rmSync, writeFileSync, renameSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseConfig, type Env } from '../config/schema.js';
 import { fail } from '../errors.js';
-import { HISTORY_UI_PORT, MASTER_PORT, MASTER_UI_PORT, THRIFT_HTTP_PORT } from '../space/index.js';
-import { CONNECT_BACKEND_PORT, CONNECT_PORT } from '../render/index.js';
+import { MASTER_PORT, MASTER_UI_PORT, type MasterJson } from '../space/index.js';
+import { specOf, type Readiness } from '../process-types.js';
 import { startDns } from './dns.js';
 import { localConnectTls } from './tls.js';
 import { appDomain, dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, subnetFor, slotFor, topology, type Dyno, type Formation } from './formation.js';
@@ -43,18 +44,7 @@ export interface SpaceOptions {
   echo: boolean;
 }
 
-/** Master /json, the parts we read. */
-export interface MasterJson {
-  url?: string;
-  status?: string;
-  aliveworkers?: number;
-  cores?: number;
-  coresused?: number;
-  memory?: number;
-  memoryused?: number;
-  workers?: { id: string; host: string; state: string; cores: number; memory: number }[];
-  activeapps?: { id: string; name: string; state: string }[];
-}
+export type { MasterJson } from '../space/index.js';
 
 const COLORS = [36, 33, 32, 35, 34, 31, 96, 93, 92, 95];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -134,11 +124,7 @@ export class Supervisor {
   private publish(): void {
     const f = this.formation;
     const dir = this.o.dir;
-    const atomic = (file: string, text: string) => {
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, text);
-      renameSync(tmp, file);
-    };
+    const atomic = (file: string, text: string) => writeAtomicSync(file, text);
     const hosts = hostsFile(f, os.hostname());
     // JVMs read this file (-Djdk.net.hosts.file) at every lookup; the JVM caches answers for 30 s at most
     atomic(path.join(dir, 'hosts'), hosts);
@@ -266,26 +252,37 @@ export class Supervisor {
     });
   }
 
-  /** Polls what "up" means for the type: a master's /json, a worker ALIVE on a master, a web port, else 3 s alive. */
+  /** Polls what "up" means for the type (the table's `ready`; an app's own types: 3 s alive). */
   private async watchReady(r: DynoRecord, child: ChildProcess): Promise<void> {
     const current = () => this.children.get(r.name) === child && !this.stopping;
     const started = Date.now();
     while (current()) {
-      let ready = false;
-      if (r.type === 'master') ready = (await getJson<MasterJson>(`http://${r.ip}:${MASTER_UI_PORT}/json`, 2000)) !== undefined;
-      else if (r.type === 'worker') ready = await this.workerAlive(r.dns);
-      else if (r.type === 'web') ready = await portOpen('127.0.0.1', this.o.port);
-      else if (r.type === 'history') ready = await portOpen(r.ip, HISTORY_UI_PORT);
-      else if (r.type === 'thrift') ready = await portOpen(r.ip, THRIFT_HTTP_PORT);
-      else if (r.type === 'connect') ready = (await portOpen(r.ip, CONNECT_PORT)) && (await portOpen(r.ip, CONNECT_BACKEND_PORT));
-      else if (r.type === 'zookeeper') ready = zkMode(await zkSrvr(r.ip)) !== undefined;
-      else ready = Date.now() - started > 3000;
+      const ready = await this.isReady(r, specOf(r.type)?.ready ?? { kind: 'running-for', ms: 3000 }, started);
       if (ready && current()) {
         this.setPhase(r, 'up');
         this.resolveReady(r.name, true);
         return;
       }
       await sleep(500);
+    }
+  }
+
+  /** Carries out the table's readiness check of a dyno (src/process-types.ts). */
+  private async isReady(r: DynoRecord, check: Readiness, started: number): Promise<boolean> {
+    switch (check.kind) {
+      case 'master-json':
+        return (await getJson<MasterJson>(`http://${r.ip}:${MASTER_UI_PORT}/json`, 2000)) !== undefined;
+      case 'worker-alive':
+        return this.workerAlive(r.dns);
+      case 'web-port':
+        return portOpen('127.0.0.1', this.o.port);
+      case 'ports':
+        for (const port of check.ports) if (!(await portOpen(r.ip, port))) return false;
+        return true;
+      case 'zookeeper-serving':
+        return zkMode(await zkSrvr(r.ip)) !== undefined;
+      case 'running-for':
+        return Date.now() - started > check.ms;
     }
   }
 
@@ -342,7 +339,7 @@ export class Supervisor {
   private targets(target: string | undefined): DynoRecord[] {
     const all = [...this.records.values()].sort((a, b) => a.type.localeCompare(b.type) || a.index - b.index);
     const picked = select(all, target);
-    if (!picked.length) fail({ code: 'usage', message: `No dyno or process type "${target}" in ${this.o.app}: it runs ${all.map((d) => d.name).join(', ')}.` });
+    if (!picked.length) fail({ code: 'bad-input', message: `No dyno or process type "${target}" in ${this.o.app}: it runs ${all.map((d) => d.name).join(', ')}.` });
     return picked;
   }
 
@@ -398,7 +395,7 @@ export class Supervisor {
   scale(want: Record<string, number>): Promise<string> {
     return this.serial(async () => {
       for (const type of Object.keys(want))
-        if (!this.o.procfile[type]) fail({ code: 'usage', message: `The Procfile has no "${type}" process type (it has ${Object.keys(this.o.procfile).join(', ')}).` });
+        if (!this.o.procfile[type]) fail({ code: 'app-incomplete', message: `The Procfile has no "${type}" process type (it has ${Object.keys(this.o.procfile).join(', ')}).` });
       const plan = scalePlan([...this.records.values()], want);
       const gone = plan.stop.map((s) => this.records.get(`${s.type}.${s.index}`)!);
       await Promise.all(gone.map((r) => this.stopDyno(r, 'scaled down')));
@@ -445,28 +442,29 @@ export class Supervisor {
     for (const d of f.dynos)
       this.records.set(d.name, { name: d.name, type: d.type, index: d.index, command: d.command, ip: d.ip, dns: d.dns, phase: 'down', restarts: 0, crashes: 0 });
     // every dyno's config is validated before any JVM starts: a broken conf never reaches Spark
-    for (const r of this.records.values()) parseConfig(this.envOf(r), 'run');
+    for (const r of this.records.values()) parseConfig(this.envOf(r), 'run', { processes: [r.type] });
     const master = this.records.get('master.1');
     if (master)
       for (const port of [MASTER_PORT, MASTER_UI_PORT])
         if (!(await portFree(master.ip, port)))
-          fail({ code: 'usage', message: `${master.ip}:${port} is already in use: is another local space (an app whose name hashes to 127.${f.subnet}.x.x) running? Stop it, or pick another --app name.` });
+          fail({ code: 'port-in-use', message: `${master.ip}:${port} is already in use: is another local space (an app whose name hashes to 127.${f.subnet}.x.x) running? Stop it, or pick another --app name.` });
     if (this.records.has('web.1') && !(await portFree('127.0.0.1', this.o.port)))
-      fail({ code: 'usage', message: `127.0.0.1:${this.o.port} (the web dyno's port) is already in use: pick another with --port.` });
+      fail({ code: 'port-in-use', message: `127.0.0.1:${this.o.port} (the web dyno's port) is already in use: pick another with --port.` });
     this.publish();
     const dnsAt = dnsAddress(f);
     this.dns = await startDns(dnsAt.host, dnsAt.port, this.table);
     this.control = await startControl(this.state.control, this);
     this.publish();
     this.event('api', `Local space ${this.o.app}: ${f.dynos.length} dynos on 127.${f.subnet}.0.0/16, Spark from ${this.o.sparkHome}`);
-    // the ensemble first (masters wait for it anyway), then the masters, then the rest
-    const zookeepers = [...this.records.values()].filter((r) => r.type === 'zookeeper');
-    zookeepers.forEach((r) => this.spawn(r));
-    const masters = [...this.records.values()].filter((r) => r.type === 'master');
-    masters.forEach((r) => this.spawn(r));
-    if (masters.length) await Promise.race(masters.map((r) => this.whenReady(r, 180_000)));
+    // by the table's start waves: the ensemble first (masters wait for it anyway), then the masters,
+    // then (once one master answers) the rest
+    const wave = (r: DynoRecord) => specOf(r.type)?.startWave ?? 2;
+    const first = [...this.records.values()].filter((r) => wave(r) < 2);
+    first.forEach((r) => this.spawn(r));
+    const gate = first.filter((r) => wave(r) === 1);
+    if (gate.length) await Promise.race(gate.map((r) => this.whenReady(r, 180_000)));
     if (this.stopping) return;
-    [...this.records.values()].filter((r) => r.type !== 'master' && r.type !== 'zookeeper').forEach((r) => this.spawn(r));
+    [...this.records.values()].filter((r) => wave(r) === 2).forEach((r) => this.spawn(r));
   }
 
   /** Resolves when every worker of the formation is up (or `timeoutMs` passes): true if all are. */
@@ -482,10 +480,10 @@ export class Supervisor {
     if (this.cycleTimer) clearInterval(this.cycleTimer);
     for (const t of this.restartTimers.values()) clearTimeout(t);
     this.event('api', 'Stopping the local space (SIGTERM; SIGKILL after 30 s)');
-    // workers first, while a master can still pass their decommission on to the drivers (else
-    // they would wait out their drain deadline); then masters and the proxy; ZooKeeper last, so
-    // no master sees its ensemble vanish while it still runs
-    const wave = (r: DynoRecord) => (r.type === 'zookeeper' ? 2 : r.type === 'master' || r.type === 'web' ? 1 : 0);
+    // by the table's stop waves: workers first, while a master can still pass their decommission
+    // on to the drivers (else they would wait out their drain deadline); then masters and the
+    // proxy; ZooKeeper last, so no master sees its ensemble vanish while it still runs
+    const wave = (r: DynoRecord) => specOf(r.type)?.stopWave ?? 0;
     for (const w of [0, 1, 2]) await Promise.all([...this.records.values()].filter((r) => wave(r) === w).map((r) => this.stopDyno(r, 'local down')));
     this.dns?.close();
     await this.control?.close();
@@ -501,7 +499,7 @@ export function localPassword(dir: string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dir, { recursive: true });
   const pw = randomBytes(12).toString('hex');
-  writeFileSync(file, `${pw}\n`, { mode: 0o600 });
+  writeAtomicSync(file, `${pw}\n`, 0o600);
   return pw;
 }
 

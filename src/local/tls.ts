@@ -3,8 +3,8 @@
  * connect dyno's start, for every connect dyno name), and the trust bundle its clients get
  * (`local exec`, `local run`). On Heroku the pair is SPARK_CONNECT_TLS_CERT/KEY or made per start.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { writeAtomicSync } from '../fs/atomic.js';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Env } from '../config/schema.js';
 import { connectNames, selfSignedCert } from '../launch/connect.js';
@@ -31,8 +31,6 @@ export function connectTrust(dir: string, base: Env): Env {
   const roots = [base.GRPC_DEFAULT_SSL_ROOTS_FILE_PATH, '/etc/ssl/certs/ca-certificates.crt'].find((f) => f && existsSync(f) && f !== path.join(dir, 'connect-tls', 'roots.pem'));
   const bundle = path.join(dir, 'connect-tls', 'roots.pem');
   // written aside and renamed in: a client starting meanwhile never reads half a bundle
-  const tmp = `${bundle}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, `${roots ? readFileSync(roots, 'utf8').trimEnd() + '\n' : ''}${readFileSync(cert, 'utf8')}`);
-  renameSync(tmp, bundle);
+  writeAtomicSync(bundle, `${roots ? readFileSync(roots, 'utf8').trimEnd() + '\n' : ''}${readFileSync(cert, 'utf8')}`);
   return { GRPC_DEFAULT_SSL_ROOTS_FILE_PATH: bundle };
 }

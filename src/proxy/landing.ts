@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { Resolver } from 'node:dns/promises';
 import { isAllowedBackend } from './index.js';
-import { shownState, workerState } from '../space/index.js';
+import { DRIVER_UI_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, shownState, workerState } from '../space/index.js';
+import { specOf } from '../process-types.js';
 
 export interface DynoLink {
   name: string;
@@ -19,17 +20,11 @@ export interface DynoLink {
   note?: string;
 }
 
-const UI_PORT: Record<string, number> = { master: 8080, worker: 8081, history: 18080 };
-/** What some process types serve besides a UI, said on their row. */
-const SERVES: Record<string, string> = {
-  thrift: 'JDBC at /cliservice of this proxy (transportMode=http;httpPath=cliservice); in the space 1.thrift…:10001; driver UI while it runs',
-  connect: 'Spark Connect at sc://<host>:15002 (TLS, token); driver UI while it runs',
-};
 
 /** Pure: where a UI serves Prometheus text (the PrometheusServlet sink rendered for every Spark process), or none. */
 export function metricsPath(d: Pick<DynoLink, 'type' | 'port'>): string | undefined {
   if (d.type === 'master') return '/metrics/master/prometheus/';
-  if (d.type === 'history' || d.port === 18080) return undefined;
+  if (d.type === 'history' || d.port === HISTORY_UI_PORT) return undefined;
   return '/metrics/prometheus/';
 }
 
@@ -40,16 +35,17 @@ export function dynosFromTopology(topology: unknown): DynoLink[] {
   for (const app of apps)
     for (const f of app.formation ?? []) {
       const type = f.process_type ?? '?';
-      if (type === 'web') continue;
+      const spec = specOf(type);
+      if (spec?.role === 'proxy') continue;
       for (const d of f.dynos ?? []) {
         if (!d.hostname) continue;
         out.push({
           name: `${type}.${d.number ?? '?'}`,
           type,
           host: d.hostname,
-          port: UI_PORT[type] ?? 4040,
+          port: spec?.uiPort ?? DRIVER_UI_PORT,
           ip: d.private_ip,
-          note: SERVES[type] ?? (UI_PORT[type] ? undefined : 'driver UI, while an application runs'),
+          note: spec?.serves ?? (spec?.uiPort ? undefined : 'driver UI, while an application runs'),
         });
       }
     }
@@ -58,7 +54,7 @@ export function dynosFromTopology(topology: unknown): DynoLink[] {
 
 /** Pure: dynos from a master's /json (the master itself and its workers). */
 export function dynosFromMaster(masterHost: string, json: unknown): DynoLink[] {
-  const out: DynoLink[] = [{ name: 'master', type: 'master', host: masterHost, port: 8080 }];
+  const out: DynoLink[] = [{ name: 'master', type: 'master', host: masterHost, port: MASTER_UI_PORT }];
   for (const w of (json as { workers?: { host?: string; webuiaddress?: string; state?: string }[] })?.workers ?? []) {
     const m = /^https?:\/\/([^/:]+):(\d+)/.exec(w.webuiaddress ?? '');
     if (!m) continue;
@@ -185,7 +181,7 @@ async function masterJson(o: LandingOptions): Promise<{ host: string; json: unkn
 async function masterDynos(o: LandingOptions): Promise<DynoLink[]> {
   const m = await masterJson(o);
   if (m) return dynosFromMaster(m.host, m.json);
-  return o.masterHosts.map((h) => ({ name: 'master', type: 'master', host: h, port: 8080, note: 'not answering' }));
+  return o.masterHosts.map((h) => ({ name: 'master', type: 'master', host: h, port: MASTER_UI_PORT, note: 'not answering' }));
 }
 
 /** The master's /json for /proxy checks, kept 3 s: a page pulls many assets through /proxy/<id>/. */

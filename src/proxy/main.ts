@@ -3,17 +3,18 @@
  * the landing page on loopback, and runs nginx in the foreground on $PORT. SIGTERM/SIGINT become
  * SIGQUIT, nginx's graceful shutdown; the dyno exits with nginx's exit code.
  */
+import { writeAtomicSync } from '../fs/atomic.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, createReadStream, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import ejs from 'ejs';
 import { handleError } from '../handle-error.js';
 import { parseConfig } from '../config/schema.js';
 import { fail } from '../errors.js';
-import { TEMPLATES, writeConf } from '../render/index.js';
+import { writeConf } from '../render/index.js';
+import { renderTemplate } from '../render/templates.js';
 import { masterHosts } from '../space/index.js';
 import { findNginx } from './nginx.js';
 import { allowedDomains, htpasswd, isAllowedBackend, proxyConf, resolversFrom, spaceAddresses, upstreamsFor, DEFAULT_PORTS, COOKIE } from './index.js';
@@ -36,7 +37,7 @@ function privateDir(env: NodeJS.ProcessEnv): string {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== process.getuid?.())
-      fail({ code: 'usage', message: `${dir} is not a directory of this user's: refusing to write the proxy's configuration there (set SPACE_PROXY_DIR).` });
+      fail({ code: 'dir-unusable', role: "proxy's configuration directory", dir, cause: "it is not a directory of this user's: refusing to write the proxy's configuration there (set SPACE_PROXY_DIR)" });
     return dir;
   }
   return mkdtempSync(path.join(os.tmpdir(), 'space-proxy-'));
@@ -45,7 +46,7 @@ function privateDir(env: NodeJS.ProcessEnv): string {
 /** A fresh FIFO at `file` (0600), replacing whatever is there. */
 function makeFifo(file: string): string {
   rmSync(file, { force: true });
-  if (spawnSync('mkfifo', ['-m', '600', file]).status !== 0) fail({ code: 'usage', message: `could not create ${file} (mkfifo)` });
+  if (spawnSync('mkfifo', ['-m', '600', file]).status !== 0) fail({ code: 'host-unfit', message: `could not create ${file} (mkfifo)` });
   return file;
 }
 
@@ -60,7 +61,7 @@ function othersCanTraverse(dir: string): boolean {
 /** A temp dir nginx's unprivileged workers can reach: $TMPDIR may be private (a test run's own). */
 function reachableTmp(): string {
   const base = [os.tmpdir(), '/tmp', '/var/tmp'].find((d) => existsSync(d) && othersCanTraverse(d));
-  if (!base) fail({ code: 'usage', message: `Started as root, but no temp dir (${os.tmpdir()}, /tmp, /var/tmp) lets nginx's workers (user nobody) in: make one of them world-traversable (chmod o+x).` });
+  if (!base) fail({ code: 'host-unfit', message: `Started as root, but no temp dir (${os.tmpdir()}, /tmp, /var/tmp) lets nginx's workers (user nobody) in: make one of them world-traversable (chmod o+x).` });
   return base;
 }
 
@@ -70,7 +71,7 @@ function workerIdentity(): { conf: string; gid: number } | undefined {
   const id = (flag: string) => spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' }).stdout.trim();
   const group = id('-gn');
   const gid = Number(id('-g'));
-  if (!group || !Number.isInteger(gid)) fail({ code: 'usage', message: 'Started as root, but there is no user "nobody" for nginx\'s workers to run as.' });
+  if (!group || !Number.isInteger(gid)) fail({ code: 'host-unfit', message: 'Started as root, but there is no user "nobody" for nginx\'s workers to run as.' });
   return { conf: `nobody ${group}`, gid };
 }
 
@@ -78,8 +79,7 @@ function workerIdentity(): { conf: string; gid: number } | undefined {
 function watchFailedLogins(fifo: string, mapFile: string, reload: () => void): void {
   const l = emptyLockout();
   const write = () => {
-    writeFileSync(`${mapFile}.tmp`, lockoutMap(l, Date.now()));
-    renameSync(`${mapFile}.tmp`, mapFile);
+    writeAtomicSync(mapFile, lockoutMap(l, Date.now()));
     reload();
   };
   const open = (): void => {
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const resolvers = env.SPACE_PROXY_RESOLVER
     ? env.SPACE_PROXY_RESOLVER.split(',').map((s) => s.trim())
     : resolversFrom(existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '');
-  if (!resolvers.length) fail({ code: 'usage', message: 'No DNS resolver: /etc/resolv.conf lists no nameserver and SPACE_PROXY_RESOLVER is not set.' });
+  if (!resolvers.length) fail({ code: 'host-unfit', message: 'No DNS resolver: /etc/resolv.conf lists no nameserver and SPACE_PROXY_RESOLVER is not set.' });
   const domains = allowedDomains(settings);
   const ports = (settings.SPACE_PROXY_ALLOWED_PORTS as [number, number?][] | undefined) ?? DEFAULT_PORTS;
   const landing = await startLanding({
@@ -129,7 +129,6 @@ async function main(): Promise<void> {
   const landingPort = (landing.address() as { port: number }).port;
   const topologyFile = env.SPACE_TOPOLOGY_FILE ?? '/etc/heroku/space-topology.json';
   const allowed = (v: string) => isAllowedBackend(v, domains, ports);
-  const template = readFileSync(path.join(TEMPLATES, 'nginx.conf.ejs'), 'utf8');
   /** Renders nginx.conf (+ htpasswd) from the config and the current topology; nginx -t checks it. */
   const render = async (): Promise<ReturnType<typeof proxyConf>> => {
     let known: ReturnType<typeof dynosFromTopology> = [];
@@ -149,9 +148,9 @@ async function main(): Promise<void> {
       chownSync(path.join(workerDir, 'htpasswd'), 0, worker.gid);
       chmodSync(path.join(workerDir, 'htpasswd'), 0o640);
     }
-    await writeConf(dir, [{ name: 'nginx.conf', content: ejs.render(template, conf), mode: 0o644 }]);
+    await writeConf(dir, [{ name: 'nginx.conf', content: renderTemplate('nginx.conf.ejs', conf), mode: 0o644 }]);
     const test = spawnSync(nginx, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-    if (test.status !== 0) fail({ code: 'usage', message: `nginx refused the rendered configuration: ${test.stderr.trim().split('\n')[0]}` });
+    if (test.status !== 0) fail({ code: 'host-unfit', message: `nginx refused the rendered configuration: ${test.stderr.trim().split('\n')[0]}` });
     return conf;
   };
   // FIFOs left by a previous start (a restarted dyno keeps its dir) would block `nginx -t`, which

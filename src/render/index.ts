@@ -3,15 +3,14 @@
  * config vars: spark-defaults.conf, spark-env.sh and the log4j file of the installed Spark.
  * Templates live in templates/*.ejs; `writeConf` renders to temp files and renames them in.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { writeFilesAtomic, type FileToWrite } from '../fs/atomic.js';
+import { fail } from '../errors.js';
 import path from 'node:path';
-import ejs from 'ejs';
+import { renderTemplate } from './templates.js';
 import type { SparkFeature } from '../build/features.js';
 import type { Env, Settings } from '../config/schema.js';
 import { compareVersions } from '../catalog/index.js';
-import { buildpackFile } from '../paths.js';
-import { masterUrl } from '../space/index.js';
+import { CONNECT_BACKEND_PORT, masterUrl } from '../space/index.js';
 import { zookeeperDir, zookeeperUrl } from '../zookeeper/index.js';
 import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
 
@@ -52,8 +51,7 @@ export interface Conf {
   driver: boolean;
 }
 
-/** templates/ of the app: two levels up from dist/render/, one from the bundled dist/launch.mjs. */
-export const TEMPLATES = path.dirname(buildpackFile(import.meta.url, 'templates/spark-defaults.conf.ejs'));
+export { TEMPLATES } from './templates.js';
 
 /** The AWS SDK's default credential chain: v2 from Spark 4 (Hadoop 3.4+), v1 before. */
 export const awsDefaultChain = (sparkVersion: string) =>
@@ -184,9 +182,7 @@ export const driverAuthFile = (env: Env) => path.join(env.SPARK_IN_SPACE_SHARED_
 /** Pure: that file's content (double-quoted: the launcher's argument-file syntax). */
 export const driverAuthArgs = (secret: string) => `"-Dspark.authenticate.secret=${secret.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"\n`;
 
-/** Spark Connect: TLS (the dyno's nginx) on the private address, the server itself behind it. */
-export const CONNECT_PORT = 15002;
-export const CONNECT_BACKEND_PORT = 15003;
+export { CONNECT_BACKEND_PORT, CONNECT_PORT } from '../space/index.js';
 /**
  * Where the Connect server listens behind the TLS terminator: the dyno's own loopback on Heroku
  * (nothing else in the space reaches it); under `local` every dyno shares one loopback, so its own address.
@@ -232,38 +228,21 @@ export function decommissionOf(s: Settings, version: string): Conf['decommission
 /** Single-quotes a value for bash. */
 export const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
-async function template(name: string): Promise<string> {
-  return readFile(path.join(TEMPLATES, name), 'utf8');
-}
 
 /**
  * Pure (given the templates): file name → content and mode. Every file is 0600: spark-defaults.conf
  * may hold secrets under any name (SPARK_DEFAULTS_EXTRA), and only the dyno's own user reads them.
  * A value with a line break is refused here too (the schema refuses control characters first).
  */
-export async function renderConf(conf: Conf): Promise<{ name: string; content: string; mode: number }[]> {
-  for (const [k, v] of [...conf.defaults, ...conf.env]) if (/[\r\n]/.test(`${k}${v}`)) throw new Error(`${k} holds a line break: refusing to render it`);
+export function renderConf(conf: Conf): FileToWrite[] {
+  for (const [k, v] of [...conf.defaults, ...conf.env])
+    if (/[\r\n]/.test(`${k}${v}`)) fail({ code: 'config-invalid', issues: [{ name: k, problem: 'holds a line break: refusing to render it (it would add a line to a conf file)', example: 'one line per value' }] });
   return [
-    { name: 'spark-defaults.conf', content: ejs.render(await template('spark-defaults.conf.ejs'), { defaults: conf.defaults, extra: conf.extra }), mode: 0o600 },
-    { name: 'spark-env.sh', content: ejs.render(await template('spark-env.sh.ejs'), { env: conf.env, shellQuote, driver: conf.driver }), mode: 0o600 },
-    { name: conf.log4j.file, content: ejs.render(await template(`${conf.log4j.file}.ejs`), { level: conf.log4j.level }), mode: 0o600 },
+    { name: 'spark-defaults.conf', content: renderTemplate('spark-defaults.conf.ejs', { defaults: conf.defaults, extra: conf.extra }), mode: 0o600 },
+    { name: 'spark-env.sh', content: renderTemplate('spark-env.sh.ejs', { env: conf.env, shellQuote, driver: conf.driver }), mode: 0o600 },
+    { name: conf.log4j.file, content: renderTemplate(`${conf.log4j.file}.ejs`, { level: conf.log4j.level }), mode: 0o600 },
   ];
 }
 
-/** Writes every file to a temp name in `dir` and renames it in: a reader never sees half a file. */
-export async function writeConf(dir: string, files: { name: string; content: string; mode: number }[]): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const tmps: string[] = [];
-  try {
-    for (const f of files) {
-      const tmp = path.join(dir, `.${f.name}.${randomBytes(4).toString('hex')}.tmp`);
-      tmps.push(tmp);
-      await writeFile(tmp, f.content, { mode: f.mode });
-      await chmod(tmp, f.mode);
-    }
-    for (const [i, f] of files.entries()) await rename(tmps[i]!, path.join(dir, f.name));
-  } catch (err) {
-    await Promise.all(tmps.map((t) => rm(t, { force: true })));
-    throw err;
-  }
-}
+/** Writes the conf files atomically (src/fs/atomic.ts): a JVM starting meanwhile never reads half a file. */
+export const writeConf = writeFilesAtomic;

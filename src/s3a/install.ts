@@ -7,14 +7,13 @@
  * plan.ts; this file only runs them.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { copyFile, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Env, Settings } from '../config/schema.js';
 import { fetchText, NotFound, redactUrl, type TransferOptions } from '../download/fetch.js';
 import { fail, fsProblem, SparkInSpaceError } from '../errors.js';
 import type { Output } from '../build/output.js';
-import { cacheKey, CACHE_LAYOUT, hashFile } from '../build/cache.js';
+import { cacheKey, CACHE_LAYOUT, CacheCorrupt, commitDir, hashFile, readManifest, stageIn, verifyTree, type TreeManifest } from '../build/cache.js';
 import {
   hadoopVersionOf,
   ivyModule,
@@ -101,23 +100,25 @@ export async function resolveS3A(o: S3AOptions): Promise<S3AInstall | undefined>
 
 const filesOf = (cacheDir: string, m: S3AManifest) => m.jars.map((j) => ({ from: path.join(S3A_ROOT(cacheDir), m.key, 'jars', j.name), name: j.name }));
 
+/** The jars of a connector entry as a cached tree's listing (verified like every cache entry). */
+const jarsTree = (m: S3AManifest): TreeManifest => ({
+  files: m.jars.map((j) => ({ path: `jars/${j.name}`, size: j.size, sha256: j.sha256, mode: 0o644 })),
+  links: [],
+  dirs: ['jars'],
+  installedBytes: m.jars.reduce((s, j) => s + j.size, 0),
+});
+
 async function usableEntry(cacheDir: string, key: string, out: Output): Promise<S3AManifest | undefined> {
   const dir = path.join(S3A_ROOT(cacheDir), key);
-  let m: S3AManifest;
+  const m = await readManifest<S3AManifest>(dir, key, (x) => Array.isArray(x.jars));
+  if (!m) return undefined;
   try {
-    m = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as S3AManifest;
-    if (m.key !== key || !Array.isArray(m.jars)) return undefined;
-  } catch {
+    await verifyTree(dir, jarsTree(m));
+  } catch (err) {
+    if (!(err instanceof CacheCorrupt)) throw err;
+    out.warn(`the cached S3A connector is damaged (${err.message.replace(/^jars\//, "")}); resolving it again`);
+    await rm(dir, { recursive: true, force: true });
     return undefined;
-  }
-  for (const j of m.jars) {
-    const file = path.join(dir, 'jars', j.name);
-    const st = await lstat(file).catch(() => undefined);
-    if (!st?.isFile() || st.size !== j.size || (await hashFile(file, 'sha256')) !== j.sha256) {
-      out.warn(`the cached S3A connector is damaged (${j.name} ${st?.isFile() ? 'does not match its checksum' : 'is missing'}); resolving it again`);
-      await rm(dir, { recursive: true, force: true });
-      return undefined;
-    }
   }
   return m;
 }
@@ -177,7 +178,7 @@ async function resolveIntoCache(o: S3AOptions, hadoop: string, key: string, repo
   const ivyJar = o.distJars.find((n) => /^ivy-\d[\w.-]*\.jar$/.test(n));
   if (!ivyJar) fail({ code: 's3a-resolve-failed', what: `hadoop-aws ${hadoop}`, repository, lines: ['the distribution has no jars/ivy-*.jar to resolve Maven coordinates with'] });
   const java = javaCommand(o);
-  const staging = path.join(S3A_ROOT(o.cacheDir), `tmp-${Date.now()}-${randomBytes(4).toString('hex')}`);
+  const staging = await stageIn(S3A_ROOT(o.cacheDir));
   const ivyCache = path.join(staging, 'ivy-cache');
   try {
     await mkdir(ivyCache, { recursive: true, mode: 0o700 });
@@ -253,10 +254,7 @@ async function resolveIntoCache(o: S3AOptions, hadoop: string, key: string, repo
       repository,
       created: new Date().toISOString(),
     };
-    await writeFile(path.join(staging, 'entry', 'manifest.json'), JSON.stringify(manifest, null, 2));
-    const dest = path.join(S3A_ROOT(o.cacheDir), key);
-    await rm(dest, { recursive: true, force: true });
-    await rename(path.join(staging, 'entry'), dest);
+    await commitDir(path.join(staging, 'entry'), manifest, path.join(S3A_ROOT(o.cacheDir), key));
     return manifest;
   } catch (err) {
     if (err instanceof SparkInSpaceError) throw err;

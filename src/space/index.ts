@@ -13,6 +13,11 @@ export const WORKER_UI_PORT = 8081;
 export const HISTORY_UI_PORT = 18080;
 /** The Thrift JDBC/ODBC server's HTTP port (hive.server2.thrift.http.port), on the thrift dyno. */
 export const THRIFT_HTTP_PORT = 10001;
+/** Spark Connect: TLS (the dyno's nginx) on the private address, the server itself behind it. */
+export const CONNECT_PORT = 15002;
+export const CONNECT_BACKEND_PORT = 15003;
+/** Spark's first driver UI port (spark.ui.port): a dyno runs one driver. */
+export const DRIVER_UI_PORT = 4040;
 
 /** `<app>.app.localspace` of the cluster: SPARK_CLUSTER_APP wins (a job app), else HEROKU_DNS_APP_NAME. */
 export function clusterDomain(settings: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HEROKU_DNS_APP_NAME'>): string {
@@ -75,3 +80,18 @@ export function workerState(workers: { host?: string; state?: string }[] | undef
 
 /** Pure: a master's word for a worker as we show it: DECOMMISSIONED while the dyno drains is DECOMMISSIONING. */
 export const shownState = (state: string | undefined) => (state === 'DECOMMISSIONED' ? 'DECOMMISSIONING' : state);
+
+/** A standalone master's /json (its web UI's JSON view), the parts we read: `local`, `status`, the proxy. */
+export interface MasterJson {
+  url?: string;
+  /** ALIVE (the leader), STANDBY, RECOVERING, COMPLETING_RECOVERY */
+  status?: string;
+  workers?: { id: string; host: string; state: string; cores: number; memory: number; coresused?: number; memoryused?: number; webuiaddress?: string }[];
+  aliveworkers?: number;
+  cores?: number;
+  coresused?: number;
+  memory?: number;
+  memoryused?: number;
+  activeapps?: { id: string; name: string; cores?: number; state?: string; duration?: number }[];
+  activedrivers?: { id: string; state?: string; worker?: string }[];
+}

@@ -4,6 +4,7 @@
  * a `zookeeper` dyno runs with. The launcher (src/launch) execs ZooKeeper's QuorumPeerMain from
  * the jars Spark ships.
  */
+import { fail } from '../errors.js';
 import type { Env, Settings } from '../config/schema.js';
 import { clusterDomain, parseDyno } from '../space/index.js';
 
@@ -52,10 +53,15 @@ export interface ZooKeeperServer {
 export function zooKeeperServer(s: Settings, env: Env, dataDir: string): ZooKeeperServer {
   const d = parseDyno(env.DYNO);
   const ensemble = ownEnsemble(s);
-  if (!d || d.type !== 'zookeeper') throw new Error(`bin/zookeeper runs as a zookeeper dyno (DYNO=zookeeper.N), not ${env.DYNO ?? 'outside a dyno'}`);
-  if (!ensemble.length) throw new Error('SPARK_ZOOKEEPERS is not set: set it to the number of zookeeper dynos (1 or 3)');
+  const refuse = (name: string, problem: string, example: string) => fail({ code: 'config-invalid', issues: [{ name, problem, example }] });
+  if (!d || d.type !== 'zookeeper') return refuse('DYNO', `is ${env.DYNO ?? 'not set'}: bin/zookeeper runs as a zookeeper dyno (DYNO=zookeeper.N), not outside one`, 'DYNO=zookeeper.1');
+  if (!ensemble.length) return refuse('SPARK_ZOOKEEPERS', 'is not set: set it to the number of zookeeper dynos (1 or 3)', 'SPARK_ZOOKEEPERS=3');
   if (d.index > ensemble.length)
-    throw new Error(`zookeeper.${d.index} is beyond SPARK_ZOOKEEPERS=${ensemble.length}: scale zookeeper to ${ensemble.length} or set SPARK_ZOOKEEPERS to the new size (a running ensemble is resized one dyno at a time)`);
+    return refuse(
+      'SPARK_ZOOKEEPERS',
+      `is ${ensemble.length}, so zookeeper.${d.index} is beyond SPARK_ZOOKEEPERS=${ensemble.length}: scale zookeeper to ${ensemble.length} or set SPARK_ZOOKEEPERS to the new size (a running ensemble is resized one dyno at a time)`,
+      `SPARK_ZOOKEEPERS=${ensemble.length}`,
+    );
   const lines = [
     '# Rendered by spark-in-space at dyno start (src/zookeeper/index.ts).',
     `tickTime=${ZK_TICK_MS}`,

@@ -114,7 +114,7 @@ describe(`the Heroku Button's whole slug, Spark ${DEFAULT_VERSION} with S3A`, ()
   it('connect-repl is left out by default, and spark-connect-shell says so, naming SPARK_SLIM', async () => {
     expect(existsSync(path.join(dir, 'spark-home', 'jars', 'connect-repl'))).toBe(false);
     const r = await execa(path.join(dir, 'spark-home', 'bin', 'spark-connect-shell'), [], { reject: false, all: true });
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(15); // feature-left-out
     expect(r.all).toContain('SPARK_SLIM=connect-repl');
     expect(r.all).toContain('SPARK_SLIM=none');
   });

@@ -147,7 +147,7 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
 
   it('scale refuses a negative count with an example', async () => {
     const r = await cli(['local', 'scale', '--dir', app, 'worker=-1']);
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(2); // bad input, as `scale` says it
     expect(r.stderr).toContain('"worker=-1" is not TYPE=N');
     expect(r.stderr).toContain('Example: spark-in-space local scale worker=3');
   });
@@ -205,12 +205,12 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
     process.kill(master.pid, 'SIGSTOP');
     try {
       const s = await cli(['local', 'status', '--dir', app]);
-      expect(s.exitCode).toBe(1);
+      expect(s.exitCode).toBe(8); // unhealthy, as `status` says it
       expect(s.stdout).toContain(`Local space ${APP}: DEGRADED`);
       expect(s.stdout).toContain(`master URL  spark://1.master.${APP}.app.localspace:7077`);
       expect(s.stdout).toContain('no master answers on its web UI');
       const up = await cli(['local', 'up', '--detach', '--dir', app]);
-      expect(up.exitCode).toBe(1);
+      expect(up.exitCode).toBe(8);
       expect(up.stdout).toContain(`A local space for ${APP} is already running, and it is degraded`);
     } finally {
       process.kill(master.pid, 'SIGCONT');
@@ -242,7 +242,7 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
     expect((await cli(['local', 'down', '--dir', app])).exitCode).toBe(0);
     const t0 = Date.now();
     const r = await cli(['local', 'run', '--dir', app, bin('spark-shell')], { input: ':quit\n', timeout: 60_000 });
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(13); // space-not-running
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(r.stderr).toContain(`No local space is running for ${APP}`);
     expect(r.stderr).toContain('spark-in-space local up --detach');

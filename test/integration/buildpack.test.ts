@@ -33,7 +33,7 @@ describe('release', () => {
     expect(stdout.startsWith('---\n')).toBe(true);
     expect(parse(stdout)).toEqual({
       default_process_types: Object.fromEntries(
-        Object.entries({ master: 'spark-master', worker: 'spark-worker', console: 'console', web: 'space-proxy', zookeeper: 'zookeeper', history: 'history' }).map(([t, l]) => [t, `.spark-in-space/buildpack/bin/${l}`]),
+        Object.entries({ master: 'spark-master', worker: 'spark-worker', console: 'console', web: 'space-proxy', zookeeper: 'zookeeper', history: 'history', thrift: 'thrift', connect: 'connect' }).map(([t, l]) => [t, `.spark-in-space/buildpack/bin/${l}`]),
       ),
     });
     // every default is a launcher of the kit bin/compile installs

@@ -172,12 +172,13 @@ describe('local CLI without a running space', () => {
     const dir = tmpdir('sis-history-');
     writeFileSync(path.join(dir, 'Procfile'), 'master: bin/spark-master\nworker: bin/spark-worker\n');
     const noType = await cli(['local', 'up', '--dir', dir, '--detach', '--history', '1']);
-    expect(noType.exitCode).toBe(1);
+    expect(noType.exitCode).toBe(12); // app-incomplete
     expect(noType.stderr).toContain('The Procfile has no "history" process type: add the line `history: bin/history` for --history.');
     writeFileSync(path.join(dir, 'Procfile'), 'master: bin/spark-master\nworker: bin/spark-worker\nhistory: bin/history\n');
     const noDir = await cli(['local', 'up', '--dir', dir, '--detach', '--history', '1']);
-    expect(noDir.exitCode).toBe(1);
-    expect(noDir.stderr).toContain('--history 1 needs SPARK_EVENTLOG_DIR in .env');
+    expect(noDir.exitCode).toBe(1); // config-invalid: the history type's required var (src/process-types.ts), as the launcher says it
+    expect(noDir.stderr).toContain('SPARK_EVENTLOG_DIR: is not set: the history server shows the event logs');
+    expect(noDir.stderr).toContain('(example: SPARK_EVENTLOG_DIR=s3a://my-bucket/spark-events)');
     const two = await cli(['local', 'up', '--dir', dir, '--detach', '--history', '2']);
     expect(two.exitCode).toBe(2);
     expect(two.stderr).toContain('--history: must be 0 or 1');
@@ -188,7 +189,7 @@ describe('local CLI without a running space', () => {
     for (const args of [['restart'], ['cycle', 'worker'], ['scale', 'worker=2'], ['run', 'bash']]) {
       // options before the command: `run` passes everything after it to the command
       const r = await cli(['local', args[0]!, '--dir', dir, ...args.slice(1)]);
-      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(r.exitCode, args.join(' ')).toBe(13); // space-not-running
       expect(r.stderr).toContain(`No local space is running for ${path.basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-')} in ${dir}. Start one: spark-in-space local up --detach\n`);
     }
   });

@@ -127,10 +127,29 @@ const bad: [string, string, string][] = [
 /** vars that only parse with another beside them */
 const companions: Record<string, Record<string, string>> = { SPARK_REVERSE_PROXY_URL: { SPARK_AUTH_SECRET: 'a'.repeat(32) } };
 
+/** what every run-time parse holds when nothing is set: each var's `default` (src/config/schema.ts) */
+const RUN_DEFAULTS = {
+  SPARK_MASTERS: 1,
+  SPARK_ZOOKEEPERS: 0,
+  SPARK_DEFAULT_CORES: 4,
+  SPARK_EXECUTOR_MEMORY: '12g',
+  SPARK_DRIVER_MEMORY: '2g',
+  LOG_LEVEL: 'INFO',
+  SPARK_PROMETHEUS: true,
+  SPARK_DECOMMISSION: true,
+  SPARK_DECOMMISSION_TIMEOUT: 25,
+  HEROKU_API_URL: 'https://api.heroku.com',
+};
+
 describe('run-time config vars', () => {
   it.each(good)('%s=%j parses', (name, value, expected) => {
     const with_ = companions[name] ?? {};
-    expect(parseConfig({ [name]: value, ...with_ }, 'run')).toEqual({ [name]: expected, ...(with_.SPARK_AUTH_SECRET ? { SPARK_AUTH_SECRET: with_.SPARK_AUTH_SECRET } : {}) });
+    expect(parseConfig({ [name]: value, ...with_ }, 'run')).toEqual({ ...RUN_DEFAULTS, [name]: expected, ...(with_.SPARK_AUTH_SECRET ? { SPARK_AUTH_SECRET: with_.SPARK_AUTH_SECRET } : {}) });
+  });
+
+  it('an unset var with a default is filled in by parseConfig (VarSpec.default), parsed as if it were set', () => {
+    expect(parseConfig({}, 'run')).toEqual(RUN_DEFAULTS);
+    expect(parseConfig({ SPARK_MASTERS: '' }, 'run').SPARK_MASTERS).toBe(1);
   });
 
   it('reverse-proxy mode needs SPARK_AUTH_SECRET: anything registering as a worker would be served', () => {

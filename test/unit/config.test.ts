@@ -12,6 +12,9 @@ const issuesOf = (env: Record<string, string>): ConfigIssue[] => {
   return [];
 };
 
+/** what every build parse holds when nothing is set: each var's `default` (src/config/schema.ts) */
+const BUILD_DEFAULTS = { SPARK_S3A: 'auto', SPARK_DOWNLOAD_RETRIES: 3, SPARK_DOWNLOAD_TIMEOUT: 60, SPARK_SKIP_JAVA_CHECK: false, SPARK_JDK_LINK: true, SPARK_SLIM: ['connect-repl'] };
+
 describe('build config vars', () => {
   it('parses good values into typed settings', () => {
     expect(
@@ -31,6 +34,7 @@ describe('build config vars', () => {
         'build',
       ),
     ).toEqual({
+      ...BUILD_DEFAULTS,
       SPARK_MIRROR_URL: ['https://a.example/spark', 'http://127.0.0.1:8000', 'file:///srv/mirror'],
       SPARK_DIST_URL: 'https://example.com/spark.tgz',
       SPARK_DIST_SHA512: 'ab'.repeat(64),
@@ -45,7 +49,10 @@ describe('build config vars', () => {
   });
 
   it('treats empty values as unset', () => {
-    expect(parseConfig({ SPARK_MIRROR_URL: '', SPARK_PACKAGE: '' }, 'build')).toEqual({});
+    // an empty value is unset: the var's default (VarSpec.default), or nothing
+    expect(parseConfig({ SPARK_MIRROR_URL: '', SPARK_PACKAGE: '', SPARK_DOWNLOAD_RETRIES: '' }, 'build')).toEqual(BUILD_DEFAULTS);
+    expect(BUILD_DEFAULTS).not.toHaveProperty('SPARK_MIRROR_URL');
+    expect(BUILD_DEFAULTS.SPARK_DOWNLOAD_RETRIES).toBe(3);
   });
 
   it.each([

@@ -59,7 +59,7 @@ describe('thrift and connect dynos', () => {
   });
 
   it('connect: the TLS sidecar serves gRPC with TLS on the private address and passes it to the server', async () => {
-    const c = await connectNginxConf({ dir: '/c', tmp: '/t', listenHost: '10.0.9.1', backendHost: '127.0.0.1' });
+    const c = connectNginxConf({ dir: '/c', tmp: '/t', listenHost: '10.0.9.1', backendHost: '127.0.0.1' });
     expect(c).toContain('listen 10.0.9.1:15002 ssl http2;');
     expect(c).toContain('ssl_certificate /c/connect-tls.crt;');
     expect(c).toContain('grpc_pass grpc://127.0.0.1:15003;');
@@ -141,9 +141,9 @@ describe('Spark tools in one-off dynos', () => {
   });
 
   it('a driver’s spark-env.sh makes `pyspark < script` run the script in the shell; daemons’ do not carry it', async () => {
-    const driverEnv = (await renderConf(conf(dyno('run', 1), 'driver'))).find((f) => f.name === 'spark-env.sh')!.content;
+    const driverEnv = renderConf(conf(dyno('run', 1), 'driver')).find((f) => f.name === 'spark-env.sh')!.content;
     expect(driverEnv).toContain('case "$0" in */pyspark) [ -t 0 ] || export PYSPARK_DRIVER_PYTHON_OPTS="${PYSPARK_DRIVER_PYTHON_OPTS:--i}" ;; esac');
-    const workerEnv = (await renderConf(conf(dyno('worker', 1), 'worker'))).find((f) => f.name === 'spark-env.sh')!.content;
+    const workerEnv = renderConf(conf(dyno('worker', 1), 'worker')).find((f) => f.name === 'spark-env.sh')!.content;
     expect(workerEnv).not.toContain('pyspark');
   });
 

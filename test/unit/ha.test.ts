@@ -86,8 +86,8 @@ describe('a zookeeper dyno', () => {
     const one = zooKeeperServer(settings(dyno('zookeeper', 1, { SPARK_ZOOKEEPERS: '1' })), { DYNO: 'zookeeper.1' }, '/d');
     expect(one.config).not.toMatch(/^server\./m);
     expect(() => zooKeeperServer(settings(dyno('zookeeper', 4, { SPARK_ZOOKEEPERS: '3' })), { DYNO: 'zookeeper.4' }, '/d')).toThrow(/zookeeper\.4 is beyond SPARK_ZOOKEEPERS=3/);
-    expect(() => zooKeeperServer(settings(dyno('zookeeper', 1)), { DYNO: 'zookeeper.1' }, '/d')).toThrow(/SPARK_ZOOKEEPERS is not set/);
-    expect(() => zooKeeperServer(settings(dyno('worker', 1, { SPARK_ZOOKEEPERS: '1' })), { DYNO: 'worker.1' }, '/d')).toThrow(/runs as a zookeeper dyno/);
+    expect(() => zooKeeperServer(settings(dyno('zookeeper', 1)), { DYNO: 'zookeeper.1' }, '/d')).toThrow(/SPARK_ZOOKEEPERS: is not set/);
+    expect(() => zooKeeperServer(settings(dyno('worker', 1, { SPARK_ZOOKEEPERS: '1' })), { DYNO: 'worker.1' }, '/d')).toThrow(/DYNO: is worker\.1: bin\/zookeeper runs as a zookeeper dyno/);
   });
 
   it('argv: the JVM itself runs QuorumPeerMain from Spark’s jars with the rendered zoo.cfg and log4j file', () => {

@@ -3,10 +3,8 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, type App } from '../../../heroku/api.js';
-import { HISTORY_UI_PORT, MASTER_UI_PORT, SPACE_SUFFIX, WORKER_UI_PORT } from '../../../space/index.js';
-
-/** Spark's first driver UI port: a one-off dyno runs one driver */
-const DRIVER_UI_PORT = 4040;
+import { DRIVER_UI_PORT, SPACE_SUFFIX } from '../../../space/index.js';
+import { specOf } from '../../../process-types.js';
 import { api, appFrom, appOption, say } from './common.js';
 
 /**
@@ -22,8 +20,9 @@ export function uiUrl(webUrl: string, app: string, dyno: string | undefined): st
   if (/^app-\d+-\d+$/.test(dyno))
     return fail({ code: 'bad-input', message: `An application's UI is its driver's: name the dyno that runs the driver (e.g. spark-in-space ui run.1 -a ${app}); the master's page lists the applications.` });
   const m = /^([a-z][a-z0-9_-]*)\.(\d+)$/.exec(dyno);
-  if (!m || m[1] === 'web') return fail({ code: 'bad-input', message: `"${dyno}" is not a dyno with a UI: give master.N, worker.N, history.N, or the dyno running a driver (run.N, console.N)` });
-  const port = m[1] === 'master' ? MASTER_UI_PORT : m[1] === 'worker' ? WORKER_UI_PORT : m[1] === 'history' ? HISTORY_UI_PORT : DRIVER_UI_PORT;
+  if (!m || specOf(m[1]!)?.role === 'proxy') return fail({ code: 'bad-input', message: `"${dyno}" is not a dyno with a UI: give master.N, worker.N, history.N, or the dyno running a driver (run.N, console.N)` });
+  // the type's own UI (the table's uiPort), else the driver UI of what the dyno runs
+  const port = specOf(m[1]!)?.uiPort ?? DRIVER_UI_PORT;
   return `${base}/set-backend/${m[2]}.${m[1]}.${app}.${SPACE_SUFFIX}:${port}`;
 }
 

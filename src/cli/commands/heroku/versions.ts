@@ -72,7 +72,7 @@ export function versionsCommand(): Command {
       const props = read(propsFile);
       const java = javaFor(release, javaOf(props));
       // the project's atomic writer (temp file, then rename), loaded when run, not for --help
-      const { writeConf } = await import('../../../render/index.js');
+      const { writeFilesAtomic: writeConf } = await import('../../../fs/atomic.js');
       const nextProps = withJava(props, java);
       await writeConf(dir, [{ name: '.spark.version', content: `${wanted}\n`, mode: 0o644 }, ...(nextProps !== props ? [{ name: 'system.properties', content: nextProps, mode: 0o644 }] : [])]);
       process.stdout.write(`.spark.version: ${wanted}${wanted !== release.version ? ` (today ${release.version})` : ''}\nsystem.properties: ${systemPropertiesLine(java)}${javaOf(props) === java ? ' (unchanged)' : ''}\nCommit both and deploy (spark-in-space deploy) or git push.\n`);

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { request, type ControlAnswer, type ControlRequest } from '../../../local/control.js';
+import { ask, type ControlAnswer, type ControlRequest } from '../../../local/control.js';
 import { parseDuration } from '../../../local/lifecycle.js';
 import { readState, resolveApp, spaceDir, type State } from '../../../local/state.js';
 import { fail } from '../../../errors.js';
@@ -44,14 +44,32 @@ export const say = (line: string) => process.stdout.write(`-----> ${line}\n`);
 /** The running space of `t`, or a usage error saying how to start one. */
 export function running(t: Target): State {
   const s = readState(t.dir);
-  if (!s) fail({ code: 'usage', message: `No local space is running for ${t.app} in ${t.appDir}. Start one: spark-in-space local up --detach` });
+  if (!s) fail({ code: 'space-not-running', message: `No local space is running for ${t.app} in ${t.appDir}. Start one: spark-in-space local up --detach` });
   return s;
 }
 
-/** Sends a request to the running space of `t`; a refusal becomes a usage error with the supervisor's words. */
+/** Sends a request to the running space of `t`; a refusal fails with the supervisor's own Problem. */
 export async function control(t: Target, req: ControlRequest): Promise<ControlAnswer> {
-  const s = running(t);
-  const answer = await request(s.control, req);
-  if (!answer.ok) fail({ code: 'usage', message: answer.message });
-  return answer;
+  return ask(running(t).control, req);
+}
+
+/** An option declared once: commander's flag, help and default; zod's parser of what commander hands over. */
+export interface OptionSpec {
+  flags: string;
+  help: string;
+  /** as typed on the command line (commander shows it in --help and hands it to `schema`) */
+  default?: string;
+  schema: z.ZodType;
+}
+
+/** Options declared once: `declare` adds them to a command, `shape` parses what it hands over. */
+export function declareOptions<const T extends Record<string, OptionSpec>>(specs: T) {
+  const shape = Object.fromEntries(Object.entries(specs).map(([k, v]) => [k, v.schema])) as { [K in keyof T]: T[K]['schema'] };
+  return {
+    shape,
+    declare: (c: Command): Command => {
+      for (const v of Object.values(specs)) c.option(v.flags, v.help, v.default);
+      return c;
+    },
+  };
 }

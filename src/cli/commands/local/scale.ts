@@ -32,7 +32,7 @@ Examples:
       try {
         want = parseScale(changes, formation);
       } catch (err) {
-        return fail({ code: 'usage', message: `${(err as Error).message}. Example: spark-in-space local scale worker=3` });
+        return fail({ code: 'bad-input', message: `${(err as Error).message}. Example: spark-in-space local scale worker=3` });
       }
       say(`Scaling ${t.app}: ${Object.entries(want).map(([k, v]) => `${k}=${v}`).join(' ')}`);
       say((await control(t, { op: 'scale', want })).message);
@@ -41,7 +41,8 @@ Examples:
         const s = readState(t.dir);
         const r = s && (await report(s));
         if (r?.healthy) return void say(`Healthy: ${r.master?.aliveWorkers ?? 0} workers ALIVE`);
-        if (!r || Date.now() > deadline) return fail({ code: 'usage', message: `The space is not healthy after scaling: ${r?.problems.join('; ') ?? 'it stopped'}` });
+        if (!r) return fail({ code: 'space-not-running', message: 'The local space stopped while scaling: see `spark-in-space local logs`.' });
+        if (Date.now() > deadline) return fail({ code: 'cluster-unhealthy', app: t.app, problems: [`not healthy after scaling: ${r.problems.join('; ')}`] });
         await new Promise((res) => setTimeout(res, 500));
       }
     });

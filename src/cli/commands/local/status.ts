@@ -1,8 +1,9 @@
-/** `spark-in-space local status`: dynos (state, restarts, address, uptime) and the master's view; exit 1 when degraded. */
+/** `spark-in-space local status`: dynos (state, restarts, address, uptime) and the master's view; exit 8 when degraded (13 when none runs). */
 import { Command } from 'commander';
 import { z } from 'zod';
 import { render, report, toJson } from '../../../local/report.js';
 import { readState } from '../../../local/state.js';
+import { PROBLEM_EXIT } from '../../../errors.js';
 import { common, Common, say, target } from './options.js';
 
 const StatusOptions = Common.extend({ json: z.boolean().default(false) });
@@ -15,7 +16,7 @@ export function statusCommand(): Command {
       'after',
       `
 Exit status: 0 when the space is healthy (every dyno up, the master ALIVE, as many workers ALIVE as
-worker dynos), 1 when it is degraded or not running: usable as a health check in scripts.
+worker dynos), 8 when it is degraded, 13 when none runs: usable as a health check in scripts.
 
 Examples:
   $ spark-in-space local status
@@ -25,7 +26,7 @@ Examples:
       const o = StatusOptions.parse(raw);
       const t = target(raw);
       const s = readState(t.dir);
-      process.exitCode = 1;
+      process.exitCode = PROBLEM_EXIT['space-not-running'];
       if (!s) {
         if (o.json) process.stdout.write(`${JSON.stringify({ running: false, app: t.app, healthy: false })}\n`);
         else say(`No local space is running for ${t.app} in ${t.appDir}`);
@@ -33,6 +34,6 @@ Examples:
       }
       const r = await report(s);
       process.stdout.write(o.json ? `${JSON.stringify(toJson(r), null, 2)}\n` : `${render(r).join('\n')}\n`);
-      process.exitCode = r.healthy ? 0 : 1;
+      process.exitCode = r.healthy ? 0 : PROBLEM_EXIT['cluster-unhealthy'];
     });
 }

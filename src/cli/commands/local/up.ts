@@ -4,54 +4,82 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { fail } from '../../../errors.js';
-import { parseProcfile } from '../../../local/formation.js';
-import { LOCAL_CRASH_POLICY } from '../../../local/lifecycle.js';
+import { parseConfig, type Env } from '../../../config/schema.js';
+import { fail, PROBLEM_EXIT } from '../../../errors.js';
+import { writeAtomicSync } from '../../../fs/atomic.js';
+import { parseProcfile, spaceConfig } from '../../../local/formation.js';
+import { LOCAL_CRASH_POLICY, type CrashPolicy } from '../../../local/lifecycle.js';
 import { render, report } from '../../../local/report.js';
 import { configEnv, findSparkHome } from '../../../local/runner.js';
 import { alive, logsDir, readState } from '../../../local/state.js';
 import { Supervisor, webUser } from '../../../local/supervisor.js';
-import { CONNECT_PORT } from '../../../render/index.js';
-import { SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../../../space/index.js';
-import { common, Common, Duration, say, target, type Target } from './options.js';
+import { PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../../process-types.js';
+import { CONNECT_PORT, SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../../../space/index.js';
+import { common, Common, declareOptions, Duration, say, target, type Target } from './options.js';
 
-const UpOptions = Common.extend({
-  masters: z.coerce.number().int().min(1).max(9).default(1),
-  workers: z.coerce.number().int().min(0).max(200).default(2),
-  zookeepers: z.coerce
-    .number()
-    .int()
-    .refine((n) => [0, 1, 3, 5].includes(n), 'must be 0, 1 or 3 (5 for a large space): a ZooKeeper ensemble needs an odd size')
-    .default(0),
-  history: z.coerce.number().int().min(0).max(1, 'must be 0 or 1: one history server reads the whole event log dir').optional(),
-  thrift: z.coerce.number().int().min(0).max(1, 'must be 0 or 1: the proxy\'s /cliservice and 1.thrift… reach one Thrift server').default(0),
-  connect: z.coerce.number().int().min(0).max(1, 'must be 0 or 1: clients reach 1.connect…').default(0),
-  port: z.coerce.number().int().min(1).max(65535).default(5000),
-  sparkHome: z.string().optional(),
-  detach: z.boolean().default(false),
-  supervise: z.boolean().default(false),
-  crashCooldown: Duration.default(LOCAL_CRASH_POLICY.cooldownMs),
-  maxCrashCooldown: Duration.default(LOCAL_CRASH_POLICY.maxCooldownMs),
-  timeout: Duration.default(240_000),
+/** The per-type options `local up` takes beside masters, workers and zookeepers: the table's `localOption`s. */
+const TYPE_OPTIONS = PROCESS_TYPES_LIST.filter((t) => t.localOption);
+
+/** `--<type> <n>` of a type with a `localOption` in the table: its help and its limit come from there. */
+function typeOption(type: 'history' | 'thrift' | 'connect', dflt?: string) {
+  const t = PROCESS_TYPE_TABLE[type];
+  const lo = t.localOption!;
+  return {
+    flags: `--${type} <n>`,
+    help: `${type} dynos (bin/${t.launcher}, ${lo.help}): 0 or ${lo.max}`,
+    ...(dflt === undefined ? {} : { default: dflt }),
+    schema: z.coerce.number().int().min(0).max(lo.max, `must be 0 or ${lo.max}: ${lo.why}`).optional(),
+  };
+}
+
+/**
+ * Every option of `local up`, declared once: commander shows the flag, help and default; zod
+ * parses what commander hands over (the defaults too), so a default lives in one place.
+ */
+const OPTIONS = declareOptions({
+  masters: { flags: '--masters <n>', help: 'master dynos', default: '1', schema: z.coerce.number().int().min(1).max(9) },
+  workers: { flags: '--workers <n>', help: 'worker dynos', default: '2', schema: z.coerce.number().int().min(0).max(200) },
+  zookeepers: {
+    flags: '--zookeepers <n>',
+    help: 'zookeeper dynos (bin/zookeeper): 1 or 3; the masters elect a leader through them',
+    default: '0',
+    schema: z.coerce
+      .number()
+      .int()
+      .refine((n) => [0, 1, 3, 5].includes(n), 'must be 0, 1 or 3 (5 for a large space): a ZooKeeper ensemble needs an odd size'),
+  },
+  // history's default depends on .env (1 with SPARK_EVENTLOG_DIR): worked out in countsOf
+  history: typeOption('history'),
+  thrift: typeOption('thrift', '0'),
+  connect: typeOption('connect', '0'),
+  port: { flags: '-p, --port <port>', help: 'port of the web dyno', default: '5000', schema: z.coerce.number().int().min(1).max(65535) },
+  sparkHome: { flags: '--spark-home <dir>', help: 'Spark to run (default: SPARK_HOME, the local build, or pip’s pyspark)', schema: z.string().optional() },
+  detach: { flags: '--detach', help: 'start in the background and return once every dyno is up and every worker ALIVE', schema: z.boolean().default(false) },
+  crashCooldown: { flags: '--crash-cooldown <duration>', help: 'wait before restarting a dyno that crashed twice in a row; doubles with each crash', default: `${LOCAL_CRASH_POLICY.cooldownMs / 1000}s`, schema: Duration },
+  maxCrashCooldown: { flags: '--max-crash-cooldown <duration>', help: 'the longest wait between crash restarts (Heroku: 20 min)', default: `${LOCAL_CRASH_POLICY.maxCooldownMs / 1000}s`, schema: Duration },
+  timeout: { flags: '--timeout <duration>', help: 'with --detach: how long to wait for the space to be healthy', default: '240s', schema: Duration },
 });
+const UpOptions = Common.extend(OPTIONS.shape).extend({ supervise: z.string().optional() });
 type Up = z.output<typeof UpOptions> & Target;
+type Counted = Pick<Up, 'masters' | 'workers' | 'zookeepers'> & Partial<Record<'history' | 'thrift' | 'connect', number>>;
+
+/** What `local up` starts, decided and checked before anything runs; --detach hands it whole to the background supervisor. */
+export interface UpPlan {
+  app: string;
+  appDir: string;
+  dir: string;
+  sparkHome: string;
+  procfile: Record<string, string>;
+  counts: Record<string, number>;
+  port: number;
+  crashPolicy: CrashPolicy;
+  timeout: number;
+}
 
 export function upCommand(): Command {
-  return common(new Command('up'))
+  return OPTIONS.declare(common(new Command('up')))
     .description('start the formation: zookeepers, masters, workers (and web, when the Procfile has one), each on its own 127.x address')
-    .option('--masters <n>', 'master dynos', '1')
-    .option('--workers <n>', 'worker dynos', '2')
-    .option('--zookeepers <n>', 'zookeeper dynos (bin/zookeeper): 1 or 3; the masters elect a leader through them', '0')
-    .option('--history <n>', 'history dynos (bin/history, Spark\'s history server on SPARK_EVENTLOG_DIR): 0 or 1 (default: 1 when .env sets SPARK_EVENTLOG_DIR)')
-    .option('--thrift <n>', 'thrift dynos (bin/thrift, the Thrift JDBC server; beeline through the proxy\'s /cliservice): 0 or 1', '0')
-    .option('--connect <n>', 'connect dynos (bin/connect, the Spark Connect server, TLS + SPARK_CONNECT_TOKEN from .env): 0 or 1', '0')
-    .option('-p, --port <port>', 'port of the web dyno', '5000')
-    .option('--spark-home <dir>', 'Spark to run (default: SPARK_HOME, the local build, or pip’s pyspark)')
-    .option('--detach', 'start in the background and return once every dyno is up and every worker ALIVE')
-    .option('--crash-cooldown <duration>', 'wait before restarting a dyno that crashed twice in a row; doubles with each crash', '2s')
-    .option('--max-crash-cooldown <duration>', 'the longest wait between crash restarts (Heroku: 20 min)', '60s')
-    .option('--timeout <duration>', 'with --detach: how long to wait for the space to be healthy', '240s')
-    .addOption(new Option('--supervise', 'internal: the background supervisor').hideHelp())
+    .addOption(new Option('--supervise <plan>', 'internal: the background supervisor, with the plan `local up --detach` wrote').hideHelp())
     .addHelpText(
       'after',
       `
@@ -63,7 +91,7 @@ Dynos live as on Heroku: a dyno that exits is restarted at once, then after grow
 every restart is a new dyno with a new address under the same name (\`local cycle\` does the daily
 restart on demand). Ctrl-C or \`local down\` stops everything (SIGTERM, SIGKILL after 30 s).
 
-On a space that already runs, \`up\` prints its status: exit 0 when healthy, 1 when degraded.
+On a space that already runs, \`up\` prints its status: exit 0 when healthy, 8 when degraded.
 
 Examples:
   $ spark-in-space local up --workers 2
@@ -78,9 +106,11 @@ needs \`zookeeper: bin/zookeeper\`), or SPARK_ZK_ZOOKEEPER_URL in .env names an 
     )
     .action(async (raw) => {
       const o: Up = { ...UpOptions.parse(raw), ...target(raw) };
+      if (o.supervise) return supervise(JSON.parse(readFileSync(o.supervise, 'utf8')) as UpPlan, false);
       if (readState(o.dir)) return alreadyRunning(o);
-      if (o.detach) return detach(o);
-      await supervise(o);
+      const plan = planOf(o);
+      if (o.detach) return detach(plan);
+      await supervise(plan, true);
     });
 }
 
@@ -99,109 +129,104 @@ async function alreadyRunning(o: Up): Promise<void> {
   const r = await report(readState(o.dir)!);
   say(`A local space for ${o.app} is already running${r.healthy ? '' : ', and it is degraded'}:`);
   process.stdout.write(`${render(r).join('\n')}\n`);
-  process.exitCode = r.healthy ? 0 : 1;
+  process.exitCode = r.healthy ? 0 : PROBLEM_EXIT['cluster-unhealthy'];
 }
 
 function procfileOf(appDir: string): Record<string, string> {
   const file = path.join(appDir, 'Procfile');
-  if (!existsSync(file)) fail({ code: 'usage', message: `${file} is missing: the app needs a Procfile (master: bin/spark-master, worker: bin/spark-worker).` });
+  if (!existsSync(file)) fail({ code: 'app-incomplete', message: `${file} is missing: the app needs a Procfile (master: bin/spark-master, worker: bin/spark-worker).` });
   const procfile = parseProcfile(readFileSync(file, 'utf8'));
-  for (const t of ['master', 'worker']) if (!procfile[t]) fail({ code: 'usage', message: `The Procfile has no "${t}" process type.` });
+  for (const t of ['master', 'worker']) if (!procfile[t]) fail({ code: 'app-incomplete', message: `The Procfile has no "${t}" process type.` });
   return procfile;
 }
 
-/** The formation `up` starts, checked before anything runs (here and before --detach forks). */
-function planOf(o: Up): { procfile: Record<string, string>; counts: Record<string, number>; config: ReturnType<typeof configEnv> } {
-  const procfile = procfileOf(o.appDir);
-  const config = configEnv(o.appDir);
+/** Pure: how many dynos of each type `local up` starts, from its options and the config (history: 1 when .env sets SPARK_EVENTLOG_DIR and the Procfile has it). */
+export function countsOf(o: Counted, procfile: Record<string, string>, config: Env, webRuns: boolean): Record<string, number> {
   const counts: Record<string, number> = { master: o.masters, worker: o.workers };
-  if (o.zookeepers) {
-    if (!procfile.zookeeper) fail({ code: 'usage', message: 'The Procfile has no "zookeeper" process type: add the line `zookeeper: bin/zookeeper` for --zookeepers.' });
-    counts.zookeeper = o.zookeepers;
+  if (o.zookeepers) counts.zookeeper = o.zookeepers;
+  for (const t of TYPE_OPTIONS) {
+    const n = o[t.name as 'history' | 'thrift' | 'connect'] ?? (t.name === 'history' && config.SPARK_EVENTLOG_DIR && procfile.history ? 1 : 0);
+    if (n) counts[t.name] = n;
   }
-  if (o.masters > 1 && !o.zookeepers && !config.SPARK_ZK_ZOOKEEPER_URL && !config.KAFKA_ZOOKEEPER_URL && !Number(config.SPARK_ZOOKEEPERS))
-    fail({ code: 'usage', message: `--masters ${o.masters} needs ZooKeeper to elect a leader: add --zookeepers 3 (or 1), or set SPARK_ZK_ZOOKEEPER_URL in .env.` });
-  const history = o.history ?? (config.SPARK_EVENTLOG_DIR && procfile.history ? 1 : 0);
-  if (history) {
-    if (!procfile.history) fail({ code: 'usage', message: 'The Procfile has no "history" process type: add the line `history: bin/history` for --history.' });
-    if (!config.SPARK_EVENTLOG_DIR) fail({ code: 'usage', message: '--history 1 needs SPARK_EVENTLOG_DIR in .env (e.g. SPARK_EVENTLOG_DIR=s3a://my-bucket/spark-events): the history server reads the event logs apps write there.' });
-    counts.history = history;
-  }
-  for (const type of ['thrift', 'connect'] as const) {
-    if (!o[type]) continue;
-    if (!procfile[type]) fail({ code: 'usage', message: `The Procfile has no "${type}" process type: add the line \`${type}: bin/${type}\` for --${type}.` });
-    counts[type] = o[type];
-  }
-  if (o.connect && !config.SPARK_CONNECT_TOKEN)
-    fail({ code: 'usage', message: '--connect 1 needs SPARK_CONNECT_TOKEN in .env (e.g. SPARK_CONNECT_TOKEN=$(openssl rand -hex 32)): clients send it, the server refuses anyone without it.' });
-  const web = procfile.web?.split(/\s+/)[0];
-  if (web && existsSync(path.resolve(o.appDir, web))) counts.web = 1;
-  return { procfile, counts, config };
+  if (webRuns) counts.web = 1;
+  return counts;
 }
 
-async function supervise(o: Up): Promise<void> {
-  const { procfile, counts, config } = planOf(o);
-  const sup = new Supervisor({
-    appDir: o.appDir,
+/**
+ * The formation `up` starts, checked before anything runs: every type it starts is in the
+ * Procfile, and the config is what those types need (parseConfig with their rules: required
+ * vars, several masters need ZooKeeper), as each dyno will parse it.
+ */
+function planOf(o: Up): UpPlan {
+  const procfile = procfileOf(o.appDir);
+  const config = configEnv(o.appDir);
+  const web = procfile.web?.split(/\s+/)[0];
+  const counts = countsOf(o, procfile, config, Boolean(web && existsSync(path.resolve(o.appDir, web))));
+  for (const type of Object.keys(counts))
+    if (!procfile[type]) fail({ code: 'app-incomplete', message: `The Procfile has no "${type}" process type: add the line \`${type}: bin/${specOf(type)?.launcher ?? type}\` for --${type}.` });
+  parseConfig(spaceConfig(config, counts), 'run', { processes: Object.keys(counts) });
+  return {
     app: o.app,
+    appDir: o.appDir,
     dir: o.dir,
     sparkHome: findSparkHome(o.appDir, o.sparkHome),
-    config,
     procfile,
     counts,
     port: o.port,
     crashPolicy: { ...LOCAL_CRASH_POLICY, cooldownMs: o.crashCooldown, maxCooldownMs: Math.max(o.crashCooldown, o.maxCrashCooldown) },
-    echo: !o.supervise,
-  });
+    timeout: o.timeout,
+  };
+}
+
+async function supervise(plan: UpPlan, foreground: boolean): Promise<void> {
+  const config = configEnv(plan.appDir);
+  const sup = new Supervisor({ ...plan, config, echo: foreground });
   // Signals are handled before the first JVM starts, so Ctrl-C at any moment leaves none behind.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void sup.stop());
   await sup.start();
-  if (await sup.ready(o.timeout)) {
+  if (await sup.ready(plan.timeout)) {
     const s = sup.snapshot();
     say(`Ready: ${s.dynos.length} dynos up, master URL ${s.masterUrl}, master UI ${sup.masterUi()}`);
-    if (s.web) say(`web (space proxy): ${s.web} (${webUser(config, o.dir)})`);
+    if (s.web) say(`web (space proxy): ${s.web} (${webUser(config, plan.dir)})`);
   } else say('Not every dyno is up yet: see `spark-in-space local status` and `local logs`');
   await sup.stopped;
   process.exit(0);
 }
 
-async function detach(o: Up): Promise<void> {
-  const { counts } = planOf(o);
-  mkdirSync(logsDir(o.dir), { recursive: true });
-  const logFile = path.join(logsDir(o.dir), 'supervisor.log');
+async function detach(plan: UpPlan): Promise<void> {
+  const counts = plan.counts;
+  mkdirSync(logsDir(plan.dir), { recursive: true });
+  const logFile = path.join(logsDir(plan.dir), 'supervisor.log');
+  // the plan, whole (no config values: the supervisor reads .env and the environment itself)
+  const planFile = path.join(plan.dir, 'plan.json');
+  writeAtomicSync(planFile, `${JSON.stringify(plan, null, 2)}\n`);
   const out = openSync(logFile, 'a');
   // this very entry (dist/cli.mjs, the bundle `bin` installs, or dist/cli/index.js)
-  const cli = process.argv[1]!;
-  const args = [cli, 'local', 'up', '--supervise', '--dir', o.appDir, '--app', o.app, '--masters', String(o.masters), '--workers', String(o.workers), '--zookeepers', String(o.zookeepers), '--port', String(o.port)];
-  args.push('--crash-cooldown', `${o.crashCooldown}ms`, '--max-crash-cooldown', `${o.maxCrashCooldown}ms`, '--timeout', `${o.timeout}ms`);
-  if (o.sparkHome) args.push('--spark-home', o.sparkHome);
-  if (o.history !== undefined) args.push('--history', String(o.history));
-  args.push('--thrift', String(o.thrift), '--connect', String(o.connect));
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, [process.argv[1]!, 'local', 'up', '--dir', plan.appDir, '--app', plan.app, '--supervise', planFile], { detached: true, stdio: ['ignore', out, out], env: process.env });
   child.unref();
   closeSync(out);
-  say(`Starting ${o.app}: ${o.masters} master(s), ${o.workers} worker(s)${o.zookeepers ? `, ${o.zookeepers} zookeeper(s)` : ''}${counts.history ? ', a history server' : ''} in the background`);
-  const deadline = Date.now() + o.timeout;
+  say(`Starting ${plan.app}: ${counts.master} master(s), ${counts.worker ?? 0} worker(s)${counts.zookeeper ? `, ${counts.zookeeper} zookeeper(s)` : ''}${counts.history ? ', a history server' : ''} in the background`);
+  const deadline = Date.now() + plan.timeout;
   const failed = (why: string) => {
     process.stderr.write(`${readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')}\n`);
-    fail({ code: 'usage', message: `${why} The supervisor's log is above (${logFile}); \`spark-in-space local logs\` has every dyno's.` });
+    fail({ code: 'cluster-unhealthy', app: plan.app, problems: [`${why} The supervisor's log is above (${logFile}); \`spark-in-space local logs\` has every dyno's.`] });
   };
-  let s = readState(o.dir);
+  let s = readState(plan.dir);
   while (!s && alive(child.pid) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 200));
-    s = readState(o.dir);
+    s = readState(plan.dir);
   }
   if (!s) return failed('The local space did not start.');
   let last = await report(s);
   while (!last.healthy && alive(child.pid) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
-    const now = readState(o.dir);
+    const now = readState(plan.dir);
     if (now) last = await report(now);
   }
-  if (!last.healthy) return failed(`The local space is not healthy after ${Math.round(o.timeout / 1000)} s: ${last.problems.join('; ')}.`);
+  if (!last.healthy) return failed(`The local space is not healthy after ${Math.round(plan.timeout / 1000)} s: ${last.problems.join('; ')}.`);
   say(`Ready: master UI ${last.masterUi}, ${last.master?.aliveWorkers ?? 0} workers ALIVE, master URL ${last.masterUrl}`);
-  if (last.web) process.stdout.write(`       web (space proxy): ${last.web} (${webUser(configEnv(o.appDir), o.dir)})\n`);
-  for (const line of endpointLines(o.app, o.thrift > 0, o.connect > 0, last.web)) process.stdout.write(`       ${line}\n`);
+  if (last.web) process.stdout.write(`       web (space proxy): ${last.web} (${webUser(configEnv(plan.appDir), plan.dir)})\n`);
+  for (const line of endpointLines(plan.app, Boolean(counts.thrift), Boolean(counts.connect), last.web)) process.stdout.write(`       ${line}\n`);
   process.stdout.write(
     [
       '       spark-in-space local run bin/spark-shell   # a one-off dyno in the space',

@@ -1,0 +1,29 @@
+/**
+ * The one TCP probe: connect to host:port, optionally send a few bytes and read until the server
+ * closes, within a deadline; the answer says why not in words a message can use. Used by the
+ * launchers' waits (src/launch/await.ts), ZooKeeper's `srvr` (src/zookeeper/srvr.ts) and the local
+ * space's readiness checks (src/local/runner.ts `portOpen`).
+ */
+import net from 'node:net';
+
+export type TcpAnswer = { ok: true; text: string } | { ok: false; why: string };
+
+/**
+ * Connects; without `send` the answer is ok as soon as the connection opens, with it the text the
+ * server sends back before closing.
+ */
+export function tcpProbe(host: string, port: number, o: { send?: string; timeoutMs?: number } = {}): Promise<TcpAnswer> {
+  return new Promise((done) => {
+    const s = net.connect({ host, port });
+    let text = '';
+    const end = (a: TcpAnswer) => {
+      s.destroy();
+      done(a);
+    };
+    s.setTimeout(o.timeoutMs ?? 2000, () => end({ ok: false, why: 'does not answer' }));
+    s.once('error', (e: NodeJS.ErrnoException) => end({ ok: false, why: e.code === 'ECONNREFUSED' ? 'refuses connections' : `cannot be reached (${e.code ?? e.message})` }));
+    s.once('connect', () => (o.send === undefined ? end({ ok: true, text: '' }) : s.write(o.send)));
+    s.on('data', (b: Buffer) => (text += b.toString()));
+    s.once('end', () => end({ ok: true, text }));
+  });
+}

@@ -1,0 +1,33 @@
+/** One table of exit codes (src/errors.ts): every kind of failure has one, README shows exactly that table. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describe as words, EXIT_CODES, exitCodeOf, exitCodesMarkdown, PROBLEM_EXIT, type Problem } from '../../src/errors.js';
+
+const README = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
+
+describe('exit codes', () => {
+  it("README's table is EXIT_CODES, row for row", () => {
+    expect(README).toContain(exitCodesMarkdown());
+  });
+
+  it('every kind of problem exits with a documented code, and every documented failure code is used', () => {
+    const documented = new Set(EXIT_CODES.map(([c]) => c));
+    for (const [code, exit] of Object.entries(PROBLEM_EXIT)) expect(documented.has(exit), `${code} → ${exit}`).toBe(true);
+    const used = new Set([...Object.values(PROBLEM_EXIT), 3, 4, 5, 6]);
+    for (const [c] of EXIT_CODES) if (c !== 0) expect(used.has(c), `exit ${c}`).toBe(true);
+  });
+
+  it('the Platform API: 401/403 → 3, 404 → 4, 422 → 5, no answer or 5xx → 6', () => {
+    const api = (status: number): Problem => ({ code: 'heroku-api', what: 'x', status, message: 'm' });
+    expect([401, 403, 404, 422, 0, 503].map((s) => exitCodeOf(api(s)))).toEqual([3, 3, 4, 5, 6, 6]);
+  });
+
+  it('the same failure exits the same from every command: bad input 2, unhealthy 8, no local space 13, a port in use 14', () => {
+    expect(exitCodeOf({ code: 'bad-input', message: 'x' })).toBe(2);
+    expect(exitCodeOf({ code: 'cluster-unhealthy', app: 'a', problems: [] })).toBe(8);
+    expect(exitCodeOf({ code: 'space-not-running', message: 'x' })).toBe(13);
+    expect(exitCodeOf({ code: 'port-in-use', message: 'x' })).toBe(14);
+    expect(words({ code: 'host-unfit', message: 'nginx refused it' })).toEqual(['nginx refused it']);
+  });
+});
