@@ -167,7 +167,7 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     requires: [EVENTLOG_REQUIRED],
     releaseDefault: true,
     formation: { quantity: 0, size: 'private-s' },
-    localOption: { max: 1, why: 'one history server reads the whole event log dir', help: "Spark's history server on SPARK_EVENTLOG_DIR (default: 1 when .env sets SPARK_EVENTLOG_DIR)" },
+    localOption: { max: 1, why: 'one history server reads the whole event log dir', help: "Spark's history server on SPARK_EVENTLOG_DIR (default 1 when .env sets it)" },
     summary: "Spark's history server on SPARK_EVENTLOG_DIR",
   },
   thrift: {

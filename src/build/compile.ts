@@ -41,11 +41,11 @@ import { DYNO_PLATFORM, hostPlatform, JarRewriteFailed, pruneNatives } from './n
 import { installKit, KIT_DIR } from './kit.js';
 import { writeAtomic } from '../fs/atomic.js';
 import { renderTemplate } from '../render/templates.js';
-import { DEFAULT_SLIM, type SparkFeature } from './features.js';
+import type { SparkFeature } from './features.js';
 import { dropNginxRuby, shrinkJdk, shrinkNode, slimSpark, type SlimReport } from './slim.js';
 import { estimateSlug, slugAdvice, slugLines, slugVerdict, type SlugEstimate } from './slug.js';
 import { prune, PRUNE_VERSION, summarize } from './prune.js';
-import { resolveS3A, type S3AManifest } from '../s3a/install.js';
+import { resolveS3A, type S3AInstall, type S3AManifest } from '../s3a/install.js';
 
 export const SPARK_HOME_DIR = 'spark-home';
 export const BUILD_INFO = '.spark-in-space.json';
@@ -145,38 +145,59 @@ export function loadCatalog(settings: Settings, appDir: string): Catalog {
   return settings.SPARK_CATALOG ? withOverrides(base, path.resolve(appDir, settings.SPARK_CATALOG)) : base;
 }
 
+/** What a build installs, decided before anything is downloaded. */
+interface BuildPlan {
+  release: Release;
+  pkg: string;
+  /** the tarball's file name */
+  file: string;
+  /** what `.spark.version` asked for (undefined: no file) */
+  requested: string | undefined;
+  custom: string | undefined;
+  /** the checksum known before any download (pinned, or SPARK_DIST_SHA512); else the mirrors' .sha512 */
+  staticExpected: Expected | undefined;
+  key: string;
+  sources: Source[];
+  transfer: TransferOptions;
+}
+
+/**
+ * bin/compile and `spark-in-space build`, step by step: check the dirs, plan the build, say what
+ * it is, check Java, take Spark from the cache or download it into the cache, resolve S3A, then
+ * install everything into BUILD_DIR (and, for a slug, shrink and guard it). Nothing reaches
+ * BUILD_DIR before every download and verification has passed.
+ */
 export async function compile(opts: CompileOptions): Promise<CompileResult> {
   const { buildDir, cacheDir, out } = opts;
   await checkDirs(buildDir, cacheDir);
   const settings = parseConfig(opts.env, 'build');
+  const plan = await planBuild(settings, buildDir, opts, out);
+  announce(plan, out);
+  if (!settings.SPARK_SKIP_JAVA_CHECK) checkJava(plan.release, opts, out);
+  try {
+    const { manifest: m, fromCache } = await sparkTree(plan, cacheDir, out);
+    // the connector is resolved into the cache before anything is installed: a failure leaves BUILD_DIR as it was
+    const distJars = m.files.filter((f) => /^jars\/[^/]+\.jar$/.test(f.path)).map((f) => f.path.slice('jars/'.length));
+    const s3a = await resolveS3A({ cacheDir, distJarsDir: path.join(entryDir(cacheDir, m.key), 'spark-home', 'jars'), distJars, settings, env: opts.env, out, transfer: plan.transfer });
+    const sparkHome = await installAll(plan, m, s3a, settings.SPARK_SLIM, opts);
+    const slug = opts.slug ? await shrinkAndGuard(buildDir, cacheDir, out, { slim: settings.SPARK_SLIM, s3a: Boolean(s3a), linkJdk: settings.SPARK_JDK_LINK }) : undefined;
+    return { release: plan.release, pkg: plan.pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest, slug };
+  } finally {
+    await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
+    // leave no empty layout dirs behind after a failed first build
+    for (const d of [path.dirname(stagingRoot(cacheDir)), path.dirname(path.dirname(stagingRoot(cacheDir)))])
+      await rmdir(d).catch(() => {});
+  }
+}
+
+/** Which Spark, from where, verified how, cached under which key. */
+async function planBuild(settings: Settings, buildDir: string, opts: CompileOptions, out: Output): Promise<BuildPlan> {
   const catalog = loadCatalog(settings, buildDir);
   const requested = parseVersionFile(await readOptional(path.join(buildDir, '.spark.version')), catalog);
   const custom = settings.SPARK_DIST_URL;
   const resolved = resolve(catalog, requested, settings.SPARK_PACKAGE, Boolean(custom));
   const { release, pkg } = resolved;
   const file = custom ? path.posix.basename(new URL(custom).pathname) || 'spark.tgz' : resolved.file;
-
-  out.step(`Installing Apache Spark ${release.version} (${custom ? 'custom distribution' : pkg})`);
-  out.detail(
-    requested === undefined
-      ? `No .spark.version: using the default, ${release.version}`
-      : requested === release.version
-        ? `.spark.version asks for ${requested}`
-        : `.spark.version asks for ${requested}: the newest patch is ${release.version}`,
-  );
-  out.detail(`Scala ${release.scala}, Hadoop ${release.hadoop}, Java ${release.java.min}–${release.java.max}`);
-  if (release.inferredFrom)
-    out.warn(
-      `Spark ${release.version} is newer than this buildpack's catalog: it is built with the facts of ${release.inferredFrom} and checked against the .sha512 the mirrors publish. Update the buildpack to get its own entry.`,
-    );
-
-  if (!settings.SPARK_SKIP_JAVA_CHECK) {
-    const java = opts.java === undefined ? detectJava() : (opts.java ?? undefined);
-    const problem = javaProblem(release, java);
-    if (problem) fail(problem);
-    if (java !== undefined) out.detail(`Java ${java} on PATH: compatible`);
-  }
-
   const staticExpected: Expected | undefined =
     custom && settings.SPARK_DIST_SHA512
       ? { algorithm: 'sha512', hex: settings.SPARK_DIST_SHA512, source: 'SPARK_DIST_SHA512' }
@@ -193,59 +214,71 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
     dist: custom ? redactUrl(custom) : undefined,
     expected: staticExpected ? `${staticExpected.algorithm}:${staticExpected.hex}` : 'published',
   });
-  const sources = sourcesFor(release, file, settings);
   const transfer: TransferOptions = {
-    retries: settings.SPARK_DOWNLOAD_RETRIES ?? 3,
-    timeoutMs: (settings.SPARK_DOWNLOAD_TIMEOUT ?? 60) * 1000,
+    retries: settings.SPARK_DOWNLOAD_RETRIES,
+    timeoutMs: settings.SPARK_DOWNLOAD_TIMEOUT * 1000,
     backoffMs: opts.backoffMs ?? 1000,
     userAgent: 'spark-in-space-buildpack',
     note: (text) => out.detail(text),
   };
+  return { release, pkg, file, requested, custom, staticExpected, key, sources: sourcesFor(release, file, settings), transfer };
+}
 
-  try {
-    let manifest = await usableCacheEntry(cacheDir, key, staticExpected, sources, transfer, out);
-    let fromCache = Boolean(manifest);
-    if (manifest) {
-      try {
-        await verifyEntry(cacheDir, manifest);
-      } catch (err) {
-        if (!(err instanceof CacheCorrupt)) throw err;
-        out.warn(`the cached Spark is damaged (${err.message}); downloading it again`);
-        await dropEntry(cacheDir, key);
-        manifest = undefined;
-        fromCache = false;
-      }
-    }
-    if (!manifest) manifest = await fetchIntoCache({ cacheDir, key, release, pkg, sources, staticExpected, transfer, out });
-    const m = manifest;
-    // the connector is resolved into the cache before anything is installed: a failure leaves BUILD_DIR as it was
-    const distJars = m.files.filter((f) => /^jars\/[^/]+\.jar$/.test(f.path)).map((f) => f.path.slice('jars/'.length));
-    const s3a = await resolveS3A({
-      cacheDir,
-      distJarsDir: path.join(entryDir(cacheDir, m.key), 'spark-home', 'jars'),
-      distJars,
-      settings,
-      env: opts.env,
-      out,
-      transfer,
-    });
-    const slim = settings.SPARK_SLIM ?? DEFAULT_SLIM;
-    const { dir: sparkHome, slimmed } = await installTree(cacheDir, m, buildDir, out, s3a?.files ?? [], slim);
-    await writeBuildFiles(buildDir, sparkHome, release, pkg, m, opts.buildpackDir, s3a?.manifest, slim);
-    if (opts.buildpackDir) await installKit(opts.buildpackDir, buildDir, out);
-    const s3aBytes = s3a ? s3a.manifest.jars.reduce((n, j) => n + j.size, 0) : 0;
-    out.detail(
-      `Installed ${mb(m.installedBytes + s3aBytes - slimmed)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${slimmed ? `; SPARK_SLIM ${mb(slimmed)}` : ''}${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,
+/** The build's first lines: which Spark and why. */
+function announce(p: BuildPlan, out: Output): void {
+  const { release, requested } = p;
+  out.step(`Installing Apache Spark ${release.version} (${p.custom ? 'custom distribution' : p.pkg})`);
+  out.detail(
+    requested === undefined
+      ? `No .spark.version: using the default, ${release.version}`
+      : requested === release.version
+        ? `.spark.version asks for ${requested}`
+        : `.spark.version asks for ${requested}: the newest patch is ${release.version}`,
+  );
+  out.detail(`Scala ${release.scala}, Hadoop ${release.hadoop}, Java ${release.java.min}–${release.java.max}`);
+  if (release.inferredFrom)
+    out.warn(
+      `Spark ${release.version} is newer than this buildpack's catalog: it is built with the facts of ${release.inferredFrom} and checked against the .sha512 the mirrors publish. Update the buildpack to get its own entry.`,
     );
-    out.detail(examplesNote(m.files.map((f) => f.path)));
-    const slug = opts.slug ? await shrinkAndGuard(buildDir, cacheDir, out, { slim, s3a: Boolean(s3a), linkJdk: settings.SPARK_JDK_LINK ?? true }) : undefined;
-    return { release, pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest, slug };
-  } finally {
-    await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
-    // leave no empty layout dirs behind after a failed first build
-    for (const d of [path.dirname(stagingRoot(cacheDir)), path.dirname(path.dirname(stagingRoot(cacheDir)))])
-      await rmdir(d).catch(() => {});
+}
+
+/** Refuses a Java this Spark does not run on (SPARK_SKIP_JAVA_CHECK skips it). */
+function checkJava(release: Release, opts: CompileOptions, out: Output): void {
+  const java = opts.java === undefined ? detectJava() : (opts.java ?? undefined);
+  const problem = javaProblem(release, java);
+  if (problem) fail(problem);
+  if (java !== undefined) out.detail(`Java ${java} on PATH: compatible`);
+}
+
+/** The verified, pruned Spark tree in the cache: the cached entry when usable and intact, else downloaded into it. */
+async function sparkTree(p: BuildPlan, cacheDir: string, out: Output): Promise<{ manifest: Manifest; fromCache: boolean }> {
+  const cached = await usableCacheEntry(cacheDir, p.key, p.staticExpected, p.sources, p.transfer, out);
+  if (cached) {
+    try {
+      await verifyEntry(cacheDir, cached);
+      return { manifest: cached, fromCache: true };
+    } catch (err) {
+      if (!(err instanceof CacheCorrupt)) throw err;
+      out.warn(`the cached Spark is damaged (${err.message}); downloading it again`);
+      await dropEntry(cacheDir, p.key);
+    }
   }
+  const manifest = await fetchIntoCache({ cacheDir, key: p.key, release: p.release, pkg: p.pkg, sources: p.sources, staticExpected: p.staticExpected, transfer: p.transfer, out });
+  return { manifest, fromCache: false };
+}
+
+/** Spark (with the S3A jars and SPARK_SLIM applied), the build files and the launcher kit into BUILD_DIR; says what it installed. */
+async function installAll(p: BuildPlan, m: Manifest, s3a: S3AInstall | undefined, slim: readonly SparkFeature[], opts: CompileOptions): Promise<string> {
+  const { buildDir, cacheDir, out } = opts;
+  const { dir: sparkHome, slimmed } = await installTree(cacheDir, m, buildDir, out, s3a?.files ?? [], slim);
+  await writeBuildFiles(buildDir, sparkHome, p.release, p.pkg, m, opts.buildpackDir, s3a?.manifest, slim);
+  if (opts.buildpackDir) await installKit(opts.buildpackDir, buildDir, out);
+  const s3aBytes = s3a ? s3a.manifest.jars.reduce((n, j) => n + j.size, 0) : 0;
+  out.detail(
+    `Installed ${mb(m.installedBytes + s3aBytes - slimmed)} in ${SPARK_HOME_DIR}/ (pruned ${mb(m.pruned.bytes)}, ${pct(m.pruned.bytes, m.installedBytes + m.pruned.bytes)} of the distribution${slimmed ? `; SPARK_SLIM ${mb(slimmed)}` : ''}${s3a ? `; S3A connector ${mb(s3aBytes)}` : ''})`,
+  );
+  out.detail(examplesNote(m.files.map((f) => f.path)));
+  return sparkHome;
 }
 
 const pct = (part: number, whole: number) => `${whole ? ((100 * part) / whole).toFixed(1) : '0.0'}%`;
@@ -302,97 +335,120 @@ interface FetchArgs {
   out: Output;
 }
 
+/**
+ * Tries each source in turn: its checksum (pinned, or the .sha512 published beside it), the
+ * download streamed through the hasher into the extractor, the digest checked, then pruned and
+ * committed to the cache. A source that cannot be reached is noted and the next one tried.
+ */
 async function fetchIntoCache(a: FetchArgs): Promise<Manifest> {
   const attempts: Attempt[] = [];
   for (const source of a.sources) {
-    const shown = redactUrl(source.url);
-    let expected = a.staticExpected;
-    if (!expected) {
-      const checksumUrl = source.checksumUrl!;
-      try {
-        const parsed = parseSha512File(await fetchText(checksumUrl, a.transfer), path.posix.basename(new URL(source.url).pathname));
-        if ('error' in parsed) fail({ code: 'checksum-file-invalid', url: redactUrl(checksumUrl), problem: parsed.error });
-        expected = { algorithm: 'sha512', hex: parsed.hex, source: redactUrl(checksumUrl) };
-      } catch (err) {
-        if (isProblem(err)) throw err;
-        attempts.push({
-          url: redactUrl(checksumUrl),
-          cause:
-            err instanceof NotFound
-              ? `${err.message}: no published checksum${a.sources.length === 1 ? ' (set SPARK_DIST_SHA512 to verify this file)' : ''}`
-              : (err as Error).message,
-        });
-        continue;
-      }
-    }
-    a.out.detail(`Downloading ${shown}`);
-    const staging = await newStaging(a.cacheDir);
-    let hasher = new StreamHasher(expected.algorithm === 'sha256');
-    let extractor = new Extractor(staging);
-    const sink = {
-      write: async (chunk: Uint8Array) => {
-        hasher.update(chunk);
-        await extractor.write(chunk);
-      },
-      restart: async () => {
-        extractor.abort();
-        await rm(staging, { recursive: true, force: true });
-        await mkdir(staging, { recursive: true });
-        hasher = new StreamHasher(expected!.algorithm === 'sha256');
-        extractor = new Extractor(staging);
-      },
-    };
-    let top: string;
-    try {
-      await download(source.url, sink, { ...a.transfer, progress: (total) => a.out.progress('Downloading', total) });
-      top = await extractor.end();
-    } catch (err) {
-      extractor.abort();
-      await rm(staging, { recursive: true, force: true });
-      if (err instanceof NotFound || err instanceof TransferError) {
-        attempts.push({ url: shown, cause: err.message });
-        continue;
-      }
-      const inner = err instanceof SinkError ? err.inner : err;
-      throw asProblem(inner, shown, a.cacheDir);
-    }
-    const digest = hasher.digest();
-    const actual = expected.algorithm === 'sha256' ? digest.sha256! : digest.sha512;
-    if (actual !== expected.hex) {
-      await rm(staging, { recursive: true, force: true });
-      fail({ code: 'checksum-mismatch', url: shown, algorithm: expected.algorithm.toUpperCase(), expected: expected.hex, actual, source: expected.source });
-    }
-    a.out.detail(`Verified ${expected.algorithm.toUpperCase()} (${expected.source})`);
-    try {
-      const report = await prune(top);
-      const natives = await pruneNatives(top, keepPlatforms());
-      for (const j of natives.jars)
-        report.removed.push({ path: j.path, bytes: j.bytes, files: 1, why: nativesWhy });
-      for (const j of natives.rewritten)
-        report.removed.push({ path: `${j.path} (${j.entries.length} libraries)`, bytes: j.before - j.after, files: 0, why: nativesWhy });
-      report.bytes = report.removed.reduce((n, r) => n + r.bytes, 0);
-      report.files = report.removed.reduce((n, r) => n + r.files, 0);
-      const rules = summarize(report);
-      for (const r of rules) a.out.detail(`Pruned ${mb(r.bytes).padStart(9)}  ${r.why}`);
-      const tree = await scanTree(top);
-      const manifest: Manifest = {
-        key: a.key,
-        version: a.release.version,
-        pkg: a.pkg,
-        source: shown,
-        tarball: { sha512: digest.sha512, sha256: digest.sha256, bytes: hasher.bytes, verifiedAgainst: expected.source },
-        ...tree,
-        pruned: { bytes: report.bytes, files: report.files, rules },
-        created: new Date().toISOString(),
-      };
-      await commitEntry(a.cacheDir, a.key, top, manifest);
-      return manifest;
-    } catch (err) {
-      await rm(staging, { recursive: true, force: true });
-      throw asProblem(err, shown, a.cacheDir);
-    }
+    const expected = a.staticExpected ?? (await publishedChecksum(source, a, attempts));
+    if (!expected) continue;
+    const got = await downloadInto(source, expected, a, attempts);
+    if (!got) continue;
+    return pruneAndCommit(got, source, expected, a);
   }
   return fail({ code: 'download-failed', what: `Spark ${a.release.version} (${a.pkg})`, attempts });
+}
+
+/** The .sha512 a mirror publishes beside the tarball; undefined (and an attempt noted) when there is none to read. */
+async function publishedChecksum(source: Source, a: FetchArgs, attempts: Attempt[]): Promise<Expected | undefined> {
+  const checksumUrl = source.checksumUrl!;
+  try {
+    const parsed = parseSha512File(await fetchText(checksumUrl, a.transfer), path.posix.basename(new URL(source.url).pathname));
+    if ('error' in parsed) fail({ code: 'checksum-file-invalid', url: redactUrl(checksumUrl), problem: parsed.error });
+    return { algorithm: 'sha512', hex: parsed.hex, source: redactUrl(checksumUrl) };
+  } catch (err) {
+    if (isProblem(err)) throw err;
+    attempts.push({
+      url: redactUrl(checksumUrl),
+      cause: err instanceof NotFound ? `${err.message}: no published checksum${a.sources.length === 1 ? ' (set SPARK_DIST_SHA512 to verify this file)' : ''}` : (err as Error).message,
+    });
+    return undefined;
+  }
+}
+
+interface Downloaded {
+  staging: string;
+  /** the extracted distribution's top directory */
+  top: string;
+  digest: { sha512: string; sha256?: string };
+  bytes: number;
+}
+
+/** Streams the tarball through the hasher into a staging dir and checks its digest; undefined (an attempt noted) when the source fails. */
+async function downloadInto(source: Source, expected: Expected, a: FetchArgs, attempts: Attempt[]): Promise<Downloaded | undefined> {
+  const shown = redactUrl(source.url);
+  a.out.detail(`Downloading ${shown}`);
+  const staging = await newStaging(a.cacheDir);
+  let hasher = new StreamHasher(expected.algorithm === 'sha256');
+  let extractor = new Extractor(staging);
+  const sink = {
+    write: async (chunk: Uint8Array) => {
+      hasher.update(chunk);
+      await extractor.write(chunk);
+    },
+    // a resumed download that cannot continue starts over with an empty staging dir
+    restart: async () => {
+      extractor.abort();
+      await rm(staging, { recursive: true, force: true });
+      await mkdir(staging, { recursive: true });
+      hasher = new StreamHasher(expected.algorithm === 'sha256');
+      extractor = new Extractor(staging);
+    },
+  };
+  let top: string;
+  try {
+    await download(source.url, sink, { ...a.transfer, progress: (total) => a.out.progress('Downloading', total) });
+    top = await extractor.end();
+  } catch (err) {
+    extractor.abort();
+    await rm(staging, { recursive: true, force: true });
+    if (err instanceof NotFound || err instanceof TransferError) {
+      attempts.push({ url: shown, cause: err.message });
+      return undefined;
+    }
+    throw asProblem(err instanceof SinkError ? err.inner : err, shown, a.cacheDir);
+  }
+  const digest = hasher.digest();
+  const actual = expected.algorithm === 'sha256' ? digest.sha256! : digest.sha512;
+  if (actual !== expected.hex) {
+    await rm(staging, { recursive: true, force: true });
+    fail({ code: 'checksum-mismatch', url: shown, algorithm: expected.algorithm.toUpperCase(), expected: expected.hex, actual, source: expected.source });
+  }
+  a.out.detail(`Verified ${expected.algorithm.toUpperCase()} (${expected.source})`);
+  return { staging, top, digest, bytes: hasher.bytes };
+}
+
+/** Prunes the verified tree (files no dyno needs, other platforms' natives), lists it and commits it to the cache. */
+async function pruneAndCommit(d: Downloaded, source: Source, expected: Expected, a: FetchArgs): Promise<Manifest> {
+  const shown = redactUrl(source.url);
+  try {
+    const report = await prune(d.top);
+    const natives = await pruneNatives(d.top, keepPlatforms());
+    for (const j of natives.jars) report.removed.push({ path: j.path, bytes: j.bytes, files: 1, why: nativesWhy });
+    for (const j of natives.rewritten) report.removed.push({ path: `${j.path} (${j.entries.length} libraries)`, bytes: j.before - j.after, files: 0, why: nativesWhy });
+    report.bytes = report.removed.reduce((n, r) => n + r.bytes, 0);
+    report.files = report.removed.reduce((n, r) => n + r.files, 0);
+    const rules = summarize(report);
+    for (const r of rules) a.out.detail(`Pruned ${mb(r.bytes).padStart(9)}  ${r.why}`);
+    const manifest: Manifest = {
+      key: a.key,
+      version: a.release.version,
+      pkg: a.pkg,
+      source: shown,
+      tarball: { sha512: d.digest.sha512, sha256: d.digest.sha256, bytes: d.bytes, verifiedAgainst: expected.source },
+      ...(await scanTree(d.top)),
+      pruned: { bytes: report.bytes, files: report.files, rules },
+      created: new Date().toISOString(),
+    };
+    await commitEntry(a.cacheDir, a.key, d.top, manifest);
+    return manifest;
+  } catch (err) {
+    await rm(d.staging, { recursive: true, force: true });
+    throw asProblem(err, shown, a.cacheDir);
+  }
 }
 
 function asProblem(err: unknown, url: string, dir: string): Error {

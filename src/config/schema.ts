@@ -399,6 +399,7 @@ export const VARS = {
   }),
   SPARK_DECOMMISSION_TIMEOUT: spec({
     phase: 'run', default: '25',
+    // Heroku's SIGKILL comes 30 s after SIGTERM: the default deadline leaves room for the JVM to stop
     doc: 'seconds a worker may drain after SIGTERM before its executors are stopped (default 25: Heroku SIGKILLs the dyno 30 s after SIGTERM)',
     example: 'SPARK_DECOMMISSION_TIMEOUT=25',
     schema: intIn(1, 28),

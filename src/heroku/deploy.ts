@@ -126,157 +126,205 @@ export interface DeployResult {
   webUrl?: string;
 }
 
+/**
+ * `spark-in-space deploy`, step by step: read app.json, check what can be checked before anything
+ * exists (space, size, app, manifest), pack and upload the source, then build an existing app or
+ * create a new one from app.json, following the build to its end. A request whose answer was
+ * lost is never sent twice blindly: what it may have done is looked up first.
+ */
 export async function deploy(o: DeployOptions, api: Client, say: (line: string) => void, write: (text: string) => void): Promise<DeployResult> {
-  const poll = o.pollMs ?? 2000;
-  // 0. the app's own files: refused here rather than by Heroku after an app exists
-  const appJsonFile = path.join(o.dir, 'app.json');
-  if (!existsSync(appJsonFile)) fail({ code: 'bad-input', message: `${appJsonFile} is missing: deploy needs the app's app.json (formation, config vars, buildpacks).` });
-  let appJson: AppJson;
-  try {
-    appJson = JSON.parse(readFileSync(appJsonFile, 'utf8')) as AppJson;
-  } catch (err) {
-    return fail({ code: 'bad-input', message: `${appJsonFile} is not valid JSON: ${(err as Error).message}` });
-  }
-  // 1. check what can be checked before anything exists
-  const space = await api.send<Space>(getSpace(o.space), `find the space ${o.space}`, 'List your spaces with `heroku spaces`.');
-  if (space.generation?.name && space.generation.name !== 'cedar')
-    fail({ code: 'space-no-dns', space: o.space, why: `it is a ${space.generation.name} space, which has no DNS service discovery` });
-  if (o.workerSize) {
-    const size = await api.find(getDynoSize(o.workerSize), `check the dyno size ${o.workerSize}`);
-    if (!size) fail({ code: 'dyno-size-unknown', size: o.workerSize, known: [...PRIVATE_SIZES] });
-  }
-  const existing = o.app ? await api.find<App>(getApp(o.app), `look up the app ${o.app}`) : undefined;
-  if (existing && existing.space?.name !== o.space)
-    fail({ code: 'bad-input', message: `The app ${existing.name} exists ${existing.space ? `in the space ${existing.space.name}` : 'outside any space'}, not in ${o.space}: pick another --app, or --space ${existing.space?.name ?? '<its space>'}.` });
-  // app.json's rules (appjson.ts), after the API has said whether a --worker-size exists
-  const procfile = existsSync(path.join(o.dir, 'Procfile')) ? readFileSync(path.join(o.dir, 'Procfile'), 'utf8') : '';
-  const manifestProblems = appJsonProblems(deployManifest(appJson, o), procfileTypes(procfile));
-  if (manifestProblems.length) fail({ code: 'bad-input', message: [`${appJsonFile} would be refused (nothing was created):`, ...manifestProblems.map((p) => `  ${p}`)].join('\n') });
+  const d = new Deployment(o, api, say, write);
+  const appJson = readAppJson(o.dir);
+  const existing = await d.precheck(appJson);
+  const upload = await d.upload(appJson);
+  return existing ? d.rebuild(existing.name, upload) : d.create(upload);
+}
 
-  // 2. pack and upload
-  const overrides: Record<string, string> = { 'app.json': `${JSON.stringify(deployManifest(appJson, o), null, 2)}\n` };
-  if (o.sparkVersion) overrides['.spark.version'] = `${o.sparkVersion}\n`;
-  const src = await packSource(o.dir, overrides);
-  say(`Packed ${src.files} files (${(src.data.length / 1e6).toFixed(1)} MB, sha256 ${src.sha256.slice(0, 12)}…)`);
-  const source = await api.send<Source>(createSource(), 'create a source upload URL');
+/** The app's app.json, refused here (missing, not JSON) rather than by Heroku after an app exists. */
+function readAppJson(dir: string): AppJson {
+  const file = path.join(dir, 'app.json');
+  if (!existsSync(file)) fail({ code: 'bad-input', message: `${file} is missing: deploy needs the app's app.json (formation, config vars, buildpacks).` });
   try {
-    const put = await fetch(source.source_blob.put_url, { method: 'PUT', body: new Uint8Array(src.data), signal: AbortSignal.timeout(300_000) });
-    if (!put.ok) fail({ code: 'heroku-api', what: 'upload the source', status: put.status, message: put.statusText });
+    return JSON.parse(readFileSync(file, 'utf8')) as AppJson;
   } catch (err) {
-    if (err instanceof SparkInSpaceError) throw err;
-    fail({ code: 'heroku-api', what: 'upload the source', status: 0, message: (err as Error).message });
+    return fail({ code: 'bad-input', message: `${file} is not valid JSON: ${(err as Error).message}` });
   }
-  say('Uploaded the source');
-  // the source's checksum, and this deploy's own mark: after a lost answer, the build this deploy
-  // started is told from an earlier one of the same source
-  const version = `sha256-${src.sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}`;
+}
 
-  // 3a. an existing app: a new build, then the formation
-  if (existing) {
-    say(`Building a new release of ${existing.name}`);
-    const start = () => api.send<Build>(createBuild(existing.name, source.source_blob.get_url, version), `start a build of ${existing.name}`);
+/** The uploaded source: its URL, and this deploy's own version mark (`sha256-<source>-<nonce>`). */
+interface Upload {
+  url: string;
+  version: string;
+}
+
+class Deployment {
+  private readonly poll: number;
+
+  constructor(
+    private readonly o: DeployOptions,
+    private readonly api: Client,
+    private readonly say: (line: string) => void,
+    private readonly write: (text: string) => void,
+  ) {
+    this.poll = o.pollMs ?? 2000;
+  }
+
+  /** What can be checked before anything exists: the space (Cedar, with DNS), the worker size, the app (in this space), app.json's rules. */
+  async precheck(appJson: AppJson): Promise<App | undefined> {
+    const { o, api } = this;
+    const space = await api.send<Space>(getSpace(o.space), `find the space ${o.space}`, 'List your spaces with `heroku spaces`.');
+    if (space.generation?.name && space.generation.name !== 'cedar')
+      fail({ code: 'space-no-dns', space: o.space, why: `it is a ${space.generation.name} space, which has no DNS service discovery` });
+    if (o.workerSize) {
+      const size = await api.find(getDynoSize(o.workerSize), `check the dyno size ${o.workerSize}`);
+      if (!size) fail({ code: 'dyno-size-unknown', size: o.workerSize, known: [...PRIVATE_SIZES] });
+    }
+    const existing = o.app ? await api.find<App>(getApp(o.app), `look up the app ${o.app}`) : undefined;
+    if (existing && existing.space?.name !== o.space)
+      fail({ code: 'bad-input', message: `The app ${existing.name} exists ${existing.space ? `in the space ${existing.space.name}` : 'outside any space'}, not in ${o.space}: pick another --app, or --space ${existing.space?.name ?? '<its space>'}.` });
+    // app.json's rules (appjson.ts), after the API has said whether a --worker-size exists
+    const procfile = existsSync(path.join(o.dir, 'Procfile')) ? readFileSync(path.join(o.dir, 'Procfile'), 'utf8') : '';
+    const problems = appJsonProblems(deployManifest(appJson, o), procfileTypes(procfile));
+    if (problems.length) fail({ code: 'bad-input', message: [`${path.join(o.dir, 'app.json')} would be refused (nothing was created):`, ...problems.map((p) => `  ${p}`)].join('\n') });
+    return existing;
+  }
+
+  /** Packs the app (app.json with the options applied, .spark.version) and uploads it. */
+  async upload(appJson: AppJson): Promise<Upload> {
+    const { o, api, say } = this;
+    const overrides: Record<string, string> = { 'app.json': `${JSON.stringify(deployManifest(appJson, o), null, 2)}\n` };
+    if (o.sparkVersion) overrides['.spark.version'] = `${o.sparkVersion}\n`;
+    const src = await packSource(o.dir, overrides);
+    say(`Packed ${src.files} files (${(src.data.length / 1e6).toFixed(1)} MB, sha256 ${src.sha256.slice(0, 12)}…)`);
+    const source = await api.send<Source>(createSource(), 'create a source upload URL');
+    try {
+      const put = await fetch(source.source_blob.put_url, { method: 'PUT', body: new Uint8Array(src.data), signal: AbortSignal.timeout(300_000) });
+      if (!put.ok) fail({ code: 'heroku-api', what: 'upload the source', status: put.status, message: put.statusText });
+    } catch (err) {
+      if (err instanceof SparkInSpaceError) throw err;
+      fail({ code: 'heroku-api', what: 'upload the source', status: 0, message: (err as Error).message });
+    }
+    say('Uploaded the source');
+    // the source's checksum, and this deploy's own mark: after a lost answer, the build this deploy
+    // started is told from an earlier one of the same source
+    return { url: source.source_blob.get_url, version: `sha256-${src.sha256.slice(0, 16)}-${randomBytes(4).toString('hex')}` };
+  }
+
+  /** An existing app: a new build (never a second one after a lost answer), then the formation. */
+  async rebuild(app: string, up: Upload): Promise<DeployResult> {
+    const { api, say } = this;
+    say(`Building a new release of ${app}`);
+    const start = () => api.send<Build>(createBuild(app, up.url, up.version), `start a build of ${app}`);
     let build: Build;
     try {
       build = await start();
     } catch (err) {
       // the request may have started a build before its answer was lost: never start a second one
       if (!lostAnswer(err)) throw err;
-      say(`No answer to the build request: looking for the build it may have started (source ${version})`);
-      const found = await buildOf(api, existing.name, version);
+      say(`No answer to the build request: looking for the build it may have started (source ${up.version})`);
+      const found = await buildOf(api, app, up.version);
       if (found) say(`Heroku started it (${found.id}): following it`);
       else say('No build was started: asking once more');
       build = found ?? (await start());
     }
-    build = await followBuild(api, existing.name, build, { poll, write });
+    build = await followBuild(api, app, build, { poll: this.poll, write: this.write });
     if (build.status !== 'succeeded')
-      fail({ code: 'deploy-failed', app: existing.name, what: `the build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup: 'Nothing changed: the previous release keeps running. Fix the cause and run deploy again.' });
-    const updates = formationUpdates(o);
+      fail({ code: 'deploy-failed', app, what: `the build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup: 'Nothing changed: the previous release keeps running. Fix the cause and run deploy again.' });
+    const updates = formationUpdates(this.o);
     if (updates.length) {
-      await api.send(updateFormation(existing.name, updates), `scale ${existing.name}`);
+      await api.send(updateFormation(app, updates), `scale ${app}`);
       say(`Scaled ${updates.map((u) => `${u.type}=${u.quantity ?? '-'}${u.dyno_size ? `:${u.dyno_size.name}` : ''}`).join(' ')}`);
     }
-    return finish(existing.name, false, api, say);
+    return finish(app, false, api, say);
   }
 
-  // 3b. a new app in the space, from app.json
-  say(`Creating ${o.app ?? 'an app'} in the space ${o.space}${o.team ? ` (team ${o.team})` : ''} from app.json`);
-  const create = () =>
-    api.send<AppSetup>(
-      createAppSetup({ source_blob: { url: source.source_blob.get_url, version }, app: { ...(o.app ? { name: o.app } : {}), space: o.space, ...(o.team ? { organization: o.team } : {}) } }),
-      `create ${o.app ?? 'the app'} in ${o.space}`,
-    );
-  let setup: AppSetup | undefined;
-  try {
-    setup = await create();
-  } catch (err) {
-    // the request may have created the app before its answer was lost: never create a second one
-    if (!lostAnswer(err) || !isProblem(err, 'heroku-api') || err.problem.code !== 'heroku-api') throw err;
-    if (!o.app)
-      fail({
-        ...err.problem,
-        hint: `Heroku may have created an app in ${o.space} before the answer was lost, under a name it chose: look (heroku apps --space ${o.space}) before deploying again, and name the app with -a, so that a retry can find it.`,
-      });
-    say(`No answer to the app setup request: looking for ${o.app}`);
-    const app = await api.find<App>(getApp(o.app), `look up ${o.app}`);
-    if (app) {
-      // created: its setup's id was in the lost answer, so follow its build (started with our source)
-      say(`Heroku created ${o.app}: following its build`);
-      return await recoveredSetup(o.app, version);
-    }
-    say(`${o.app} was not created: asking once more`);
-    setup = await create();
-  }
-  const name = setup.app.name;
-  const cleanup = cleanupOf(name);
-  try {
-    let streamed = false;
-    for (;;) {
-      if (!streamed && setup.build?.output_stream_url) {
-        streamed = true;
-        await streamOutput(setup.build.output_stream_url, write);
-      }
-      if (setup.status !== 'pending') break;
-      await sleep(poll);
-      setup = await api.send<AppSetup>(getAppSetup(setup.id), `follow the setup of ${name}`);
-    }
-    if (setup.status === 'failed')
-      fail({
-        code: 'deploy-failed',
-        app: name,
-        what: setup.failure_message || `the app setup ${setup.build?.status === 'failed' ? '(its build) ' : ''}failed`,
-        lines: [...(setup.manifest_errors ?? []).map((e) => `app.json: ${e}`), ...(setup.build?.status === 'failed' ? ['The build output is above.'] : [])],
-        cleanup,
-      });
-    await checkDns(name);
-  } catch (err) {
-    throw withCleanup(err, cleanup);
-  }
-  return finish(name, true, api, say);
-
-  function cleanupOf(name: string): string {
-    return `The app ${name} was created and left as it is: delete it with \`spark-in-space destroy -a ${name} --confirm ${name}\`, or fix the cause and run \`spark-in-space deploy --space ${o.space} -a ${name}\` to build it again.`;
-  }
-
-  async function checkDns(name: string): Promise<void> {
-    const dns = await api.find<{ enabled: boolean }>(getAppFeature(name, 'spaces-dns-discovery'), `check DNS service discovery of ${name}`);
-    if (dns && !dns.enabled)
-      fail({ code: 'space-no-dns', space: o.space, why: `DNS service discovery is off for ${name}. Turn it on: heroku features:enable spaces-dns-discovery -a ${name}, then heroku ps:restart -a ${name}. ${cleanupOf(name)}` });
-  }
-
-  /** The app exists though the setup's answer was lost: its build (our source's version) to its end. */
-  async function recoveredSetup(name: string, v: string): Promise<DeployResult> {
-    const cleanup = cleanupOf(name);
+  /** A new app in the space, from app.json (never a second one after a lost answer), its setup followed to the end. */
+  async create(up: Upload): Promise<DeployResult> {
+    const { o, api, say } = this;
+    say(`Creating ${o.app ?? 'an app'} in the space ${o.space}${o.team ? ` (team ${o.team})` : ''} from app.json`);
+    const create = () =>
+      api.send<AppSetup>(
+        createAppSetup({ source_blob: { url: up.url, version: up.version }, app: { ...(o.app ? { name: o.app } : {}), space: o.space, ...(o.team ? { organization: o.team } : {}) } }),
+        `create ${o.app ?? 'the app'} in ${o.space}`,
+      );
+    let setup: AppSetup;
     try {
-      const found = await buildOf(api, name, v);
-      if (!found)
-        fail({ code: 'deploy-failed', app: name, what: 'the app was created, but no build of this source was found', lines: ['Heroku may still be setting it up: look with heroku builds -a ' + name + '.'], cleanup });
-      const build = await followBuild(api, name, found, { poll, write });
-      if (build.status !== 'succeeded') fail({ code: 'deploy-failed', app: name, what: `the app setup's build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup });
-      await checkDns(name);
+      setup = await create();
+    } catch (err) {
+      // the request may have created the app before its answer was lost: never create a second one
+      if (!lostAnswer(err) || !isProblem(err, 'heroku-api') || err.problem.code !== 'heroku-api') throw err;
+      if (!o.app)
+        fail({
+          ...err.problem,
+          hint: `Heroku may have created an app in ${o.space} before the answer was lost, under a name it chose: look (heroku apps --space ${o.space}) before deploying again, and name the app with -a, so that a retry can find it.`,
+        });
+      say(`No answer to the app setup request: looking for ${o.app}`);
+      const app = await api.find<App>(getApp(o.app), `look up ${o.app}`);
+      if (app) {
+        // created: its setup's id was in the lost answer, so follow its build (started with our source)
+        say(`Heroku created ${o.app}: following its build`);
+        return this.recoveredSetup(o.app, up.version);
+      }
+      say(`${o.app} was not created: asking once more`);
+      setup = await create();
+    }
+    return this.followSetup(setup);
+  }
+
+  /** Streams the setup's build output and polls it to its end; a failure says what was left and how to clean up. */
+  private async followSetup(setup: AppSetup): Promise<DeployResult> {
+    const name = setup.app.name;
+    const cleanup = this.cleanupOf(name);
+    try {
+      let streamed = false;
+      for (;;) {
+        if (!streamed && setup.build?.output_stream_url) {
+          streamed = true;
+          await streamOutput(setup.build.output_stream_url, this.write);
+        }
+        if (setup.status !== 'pending') break;
+        await sleep(this.poll);
+        setup = await this.api.send<AppSetup>(getAppSetup(setup.id), `follow the setup of ${name}`);
+      }
+      if (setup.status === 'failed')
+        fail({
+          code: 'deploy-failed',
+          app: name,
+          what: setup.failure_message || `the app setup ${setup.build?.status === 'failed' ? '(its build) ' : ''}failed`,
+          lines: [...(setup.manifest_errors ?? []).map((e) => `app.json: ${e}`), ...(setup.build?.status === 'failed' ? ['The build output is above.'] : [])],
+          cleanup,
+        });
+      await this.checkDns(name);
     } catch (err) {
       throw withCleanup(err, cleanup);
     }
-    return finish(name, true, api, say);
+    return finish(name, true, this.api, this.say);
+  }
+
+  /** The app exists though the setup's answer was lost: its build (our source's version) to its end. */
+  private async recoveredSetup(name: string, version: string): Promise<DeployResult> {
+    const cleanup = this.cleanupOf(name);
+    try {
+      const found = await buildOf(this.api, name, version);
+      if (!found)
+        fail({ code: 'deploy-failed', app: name, what: 'the app was created, but no build of this source was found', lines: ['Heroku may still be setting it up: look with heroku builds -a ' + name + '.'], cleanup });
+      const build = await followBuild(this.api, name, found, { poll: this.poll, write: this.write });
+      if (build.status !== 'succeeded') fail({ code: 'deploy-failed', app: name, what: `the app setup's build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup });
+      await this.checkDns(name);
+    } catch (err) {
+      throw withCleanup(err, cleanup);
+    }
+    return finish(name, true, this.api, this.say);
+  }
+
+  private cleanupOf(name: string): string {
+    return `The app ${name} was created and left as it is: delete it with \`spark-in-space destroy -a ${name} --confirm ${name}\`, or fix the cause and run \`spark-in-space deploy --space ${this.o.space} -a ${name}\` to build it again.`;
+  }
+
+  private async checkDns(name: string): Promise<void> {
+    const dns = await this.api.find<{ enabled: boolean }>(getAppFeature(name, 'spaces-dns-discovery'), `check DNS service discovery of ${name}`);
+    if (dns && !dns.enabled)
+      fail({ code: 'space-no-dns', space: this.o.space, why: `DNS service discovery is off for ${name}. Turn it on: heroku features:enable spaces-dns-discovery -a ${name}, then heroku ps:restart -a ${name}. ${this.cleanupOf(name)}` });
   }
 }
 

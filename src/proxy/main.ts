@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { handleError } from '../handle-error.js';
-import { parseConfig } from '../config/schema.js';
+import { parseConfig, type Settings } from '../config/schema.js';
 import { fail } from '../errors.js';
 import { writeConf } from '../render/index.js';
 import { renderTemplate } from '../render/templates.js';
@@ -97,8 +97,49 @@ function watchFailedLogins(fifo: string, mapFile: string, reload: () => void): v
   setInterval(() => expire(l, Date.now()) && write(), 15_000).unref();
 }
 
+/** What the proxy runs with, worked out once at start. */
+interface ProxySetup {
+  env: NodeJS.ProcessEnv;
+  settings: Settings;
+  /** htpasswd lines */
+  users: string[];
+  nginx: string;
+  /** the proxy's private dir (nginx.conf, pid, FIFOs) */
+  dir: string;
+  /** where nginx's workers read htpasswd and write temp files */
+  workerDir: string;
+  worker: ReturnType<typeof workerIdentity>;
+  resolvers: string[];
+  topologyFile: string;
+  allowed: (v: string) => boolean;
+}
+
+/**
+ * The web dyno: check the config, prepare the dirs, start the landing page, render nginx.conf
+ * (nginx -t checks it), then run nginx in the foreground with its access log on stdout, the
+ * failed-login lockout, and a re-render whenever the space topology changes.
+ */
 async function main(): Promise<void> {
-  const env = process.env;
+  const setup = await prepareProxy(process.env);
+  const landing = await startLanding({
+    app: (setup.settings.HEROKU_DNS_APP_NAME ?? 'space').split('.')[0]!,
+    topologyFile: setup.topologyFile,
+    masterHosts: masterHosts(setup.settings),
+    resolvers: setup.resolvers,
+    cookie: COOKIE,
+    allowed: setup.allowed,
+  });
+  const render = renderer(setup, (landing.address() as { port: number }).port);
+  // FIFOs left by a previous start (a restarted dyno keeps its dir) would block `nginx -t`, which
+  // opens every log for writing: it gets plain files now, and the FIFOs are made right after.
+  for (const f of ['access.fifo', 'denied.fifo']) rmSync(path.join(setup.dir, f), { force: true });
+  const conf = await render();
+  process.stdout.write(`space-proxy: listening on ${conf.listen}, default backend ${conf.defaultBackend}, ${setup.users.length} user(s)\n`);
+  runNginx(setup, render, () => landing.close());
+}
+
+/** The config checked, nginx found, the dirs made with their modes, the resolvers and allowed backends known. */
+async function prepareProxy(env: NodeJS.ProcessEnv): Promise<ProxySetup> {
   const settings = parseConfig(env, 'run');
   const users = htpasswd(settings);
   if (!settings.PORT) fail({ code: 'config-invalid', issues: [{ name: 'PORT', problem: 'is not set: the web dyno listens on $PORT', example: 'PORT=5000' }] });
@@ -118,46 +159,50 @@ async function main(): Promise<void> {
   if (!resolvers.length) fail({ code: 'host-unfit', message: 'No DNS resolver: /etc/resolv.conf lists no nameserver and SPACE_PROXY_RESOLVER is not set.' });
   const domains = allowedDomains(settings);
   const ports = (settings.SPACE_PROXY_ALLOWED_PORTS as [number, number?][] | undefined) ?? DEFAULT_PORTS;
-  const landing = await startLanding({
-    app: (settings.HEROKU_DNS_APP_NAME ?? 'space').split('.')[0]!,
-    topologyFile: env.SPACE_TOPOLOGY_FILE ?? '/etc/heroku/space-topology.json',
-    masterHosts: masterHosts(settings),
+  return {
+    env,
+    settings,
+    users,
+    nginx,
+    dir,
+    workerDir,
+    worker,
     resolvers,
-    cookie: COOKIE,
-    allowed: (v) => isAllowedBackend(v, domains, ports),
-  });
-  const landingPort = (landing.address() as { port: number }).port;
-  const topologyFile = env.SPACE_TOPOLOGY_FILE ?? '/etc/heroku/space-topology.json';
-  const allowed = (v: string) => isAllowedBackend(v, domains, ports);
-  /** Renders nginx.conf (+ htpasswd) from the config and the current topology; nginx -t checks it. */
-  const render = async (): Promise<ReturnType<typeof proxyConf>> => {
+    topologyFile: env.SPACE_TOPOLOGY_FILE ?? '/etc/heroku/space-topology.json',
+    allowed: (v: string) => isAllowedBackend(v, domains, ports),
+  };
+}
+
+/** Renders nginx.conf (+ htpasswd) from the config and the current topology; nginx -t checks it. */
+function renderer(p: ProxySetup, landingPort: number): () => Promise<ReturnType<typeof proxyConf>> {
+  return async () => {
     let known: ReturnType<typeof dynosFromTopology> = [];
     let dynoAddresses: string[] = [];
     try {
-      const topology: unknown = JSON.parse(readFileSync(topologyFile, 'utf8'));
+      const topology: unknown = JSON.parse(readFileSync(p.topologyFile, 'utf8'));
       known = dynosFromTopology(topology);
       dynoAddresses = spaceAddresses(topology);
     } catch {
       /* no topology: every backend is resolved per request */
     }
-    const listen = `${env.SPACE_PROXY_LISTEN ? `${env.SPACE_PROXY_LISTEN}:` : ''}${settings.PORT}`;
-    const conf = proxyConf({ settings, dir, listen, resolvers, landingPort, upstreams: upstreamsFor(known, allowed), workerUser: worker?.conf, workerDir, dynoAddresses });
-    await writeConf(workerDir, [{ name: 'htpasswd', content: `${users.join('\n')}\n`, mode: 0o600 }]);
+    const listen = `${p.env.SPACE_PROXY_LISTEN ? `${p.env.SPACE_PROXY_LISTEN}:` : ''}${p.settings.PORT}`;
+    const conf = proxyConf({ settings: p.settings, dir: p.dir, listen, resolvers: p.resolvers, landingPort, upstreams: upstreamsFor(known, p.allowed), workerUser: p.worker?.conf, workerDir: p.workerDir, dynoAddresses });
+    await writeConf(p.workerDir, [{ name: 'htpasswd', content: `${p.users.join('\n')}\n`, mode: 0o600 }]);
     // the workers check passwords: their group may read the file, nobody else
-    if (worker) {
-      chownSync(path.join(workerDir, 'htpasswd'), 0, worker.gid);
-      chmodSync(path.join(workerDir, 'htpasswd'), 0o640);
+    if (p.worker) {
+      chownSync(path.join(p.workerDir, 'htpasswd'), 0, p.worker.gid);
+      chmodSync(path.join(p.workerDir, 'htpasswd'), 0o640);
     }
-    await writeConf(dir, [{ name: 'nginx.conf', content: renderTemplate('nginx.conf.ejs', conf), mode: 0o644 }]);
-    const test = spawnSync(nginx, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+    await writeConf(p.dir, [{ name: 'nginx.conf', content: renderTemplate('nginx.conf.ejs', conf), mode: 0o644 }]);
+    const test = spawnSync(p.nginx, ['-t', '-q', '-p', p.dir, '-c', path.join(p.dir, 'nginx.conf')], { encoding: 'utf8' });
     if (test.status !== 0) fail({ code: 'host-unfit', message: `nginx refused the rendered configuration: ${test.stderr.trim().split('\n')[0]}` });
     return conf;
   };
-  // FIFOs left by a previous start (a restarted dyno keeps its dir) would block `nginx -t`, which
-  // opens every log for writing: it gets plain files now, and the FIFOs are made right after.
-  for (const f of ['access.fifo', 'denied.fifo']) rmSync(path.join(dir, f), { force: true });
-  const conf = await render();
-  process.stdout.write(`space-proxy: listening on ${conf.listen}, default backend ${conf.defaultBackend}, ${users.length} user(s)\n`);
+}
+
+/** nginx in the foreground: its access log on stdout, the lockout fed by failed logins, reloads on topology changes, SIGTERM → a graceful stop. */
+function runNginx(p: ProxySetup, render: () => Promise<unknown>, closeLanding: () => void): void {
+  const { dir } = p;
   // Access logs reach stdout (Heroku's log stream) through a FIFO: nginx cannot open /dev/stdout
   // when it is a socket, as it is under a supervisor.
   const accessLog = createReadStream(makeFifo(path.join(dir, 'access.fifo'))).on('error', () => {});
@@ -168,7 +213,7 @@ async function main(): Promise<void> {
   // the dyno's previous start is removed first).
   const pidFile = path.join(dir, 'nginx.pid');
   rmSync(pidFile, { force: true });
-  const child = spawn(nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' });
+  const child = spawn(p.nginx, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: 'inherit' });
   const reload = (tries = 100): void => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     if (existsSync(pidFile)) child.kill('SIGHUP');
@@ -177,7 +222,7 @@ async function main(): Promise<void> {
   watchFailedLogins(deniedFifo, path.join(dir, 'lockout.map'), () => reload());
   // Heroku refreshes the topology within ~10 s of a change: re-render and reload to follow it. Node
   // calls this at once when the file is missing (both stats zeroed): nothing changed then.
-  watchFile(topologyFile, { interval: 5000 }, (curr, prev) => {
+  watchFile(p.topologyFile, { interval: 5000 }, (curr, prev) => {
     if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
     render().then(
       () => reload(),
@@ -188,9 +233,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', graceful);
   process.on('SIGINT', graceful);
   child.on('exit', (code, signal) => {
-    unwatchFile(topologyFile);
-    if (workerDir !== dir) rmSync(workerDir, { recursive: true, force: true });
-    landing.close();
+    unwatchFile(p.topologyFile);
+    if (p.workerDir !== dir) rmSync(p.workerDir, { recursive: true, force: true });
+    closeLanding();
     // nginx flushed its buffered access log on the way out: pass it all on before exiting
     const exit = () => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1));
     accessLog.once('end', exit);

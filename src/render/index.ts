@@ -64,9 +64,9 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
     if (v !== undefined) d.push([k, String(v)]);
   };
   set('spark.master', masterUrl(s));
-  set('spark.deploy.defaultCores', s.SPARK_DEFAULT_CORES ?? 4);
-  set('spark.executor.memory', s.SPARK_EXECUTOR_MEMORY ?? '12g');
-  set('spark.driver.memory', s.SPARK_DRIVER_MEMORY ?? '2g');
+  set('spark.deploy.defaultCores', s.SPARK_DEFAULT_CORES);
+  set('spark.executor.memory', s.SPARK_EXECUTOR_MEMORY);
+  set('spark.driver.memory', s.SPARK_DRIVER_MEMORY);
   const zk = zookeeperUrl(s);
   if (zk) {
     // masters elect a leader and keep the workers and applications they know under /<app>
@@ -157,7 +157,7 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
   e.push(['SPARK_DAEMON_JAVA_OPTS', [env.SPARK_DAEMON_JAVA_OPTS, ...DNS_CACHE_OPTS].filter(Boolean).join(' ')]);
   if (env.SPARK_WORKER_DIR) e.push(['SPARK_WORKER_DIR', env.SPARK_WORKER_DIR]);
 
-  const level = s.LOG_LEVEL ?? 'INFO';
+  const level = s.LOG_LEVEL;
   return {
     defaults: d,
     extra: s.SPARK_DEFAULTS_EXTRA ?? [],
@@ -213,16 +213,13 @@ export const RECOVERY_TIMEOUT_S = 15;
 /** The JVM's DNS cache, shortened: names of the space follow dynos to their new addresses. */
 export const DNS_CACHE_OPTS = ['-Dsun.net.inetaddr.ttl=5'];
 
-/** Heroku's SIGKILL comes 30 s after SIGTERM; the drain deadline leaves room for the JVM to stop. */
-export const DECOMMISSION_TIMEOUT_S = 25;
-
 /**
  * Pure: graceful decommission, unless SPARK_DECOMMISSION=false or the Spark predates the
  * decommission signals (3.2).
  */
 export function decommissionOf(s: Settings, version: string): Conf['decommission'] {
   if (s.SPARK_DECOMMISSION === false || compareVersions(version, '3.2.0') < 0) return undefined;
-  return { timeoutS: s.SPARK_DECOMMISSION_TIMEOUT ?? DECOMMISSION_TIMEOUT_S, fallback: s.SPARK_DECOMMISSION_FALLBACK };
+  return { timeoutS: s.SPARK_DECOMMISSION_TIMEOUT, fallback: s.SPARK_DECOMMISSION_FALLBACK };
 }
 
 /** Single-quotes a value for bash. */
@@ -234,7 +231,7 @@ export const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
  * may hold secrets under any name (SPARK_DEFAULTS_EXTRA), and only the dyno's own user reads them.
  * A value with a line break is refused here too (the schema refuses control characters first).
  */
-export function renderConf(conf: Conf): FileToWrite[] {
+export function renderConf(conf: Conf): (FileToWrite & { content: string })[] {
   for (const [k, v] of [...conf.defaults, ...conf.env])
     if (/[\r\n]/.test(`${k}${v}`)) fail({ code: 'config-invalid', issues: [{ name: k, problem: 'holds a line break: refusing to render it (it would add a line to a conf file)', example: 'one line per value' }] });
   return [

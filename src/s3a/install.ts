@@ -174,83 +174,28 @@ export function ivyProblems(output: string): string[] {
   return [...new Set(picked)].slice(0, 12).map(redactUrls);
 }
 
+/**
+ * Resolves the connector into a staging dir of the cache, then commits it: Ivy resolves (two
+ * runs: hadoop-aws's POM names the SDK, then the connector and the SDK modules it loads), every
+ * kept jar is checked against its published SHA-1, the manifest is written last.
+ */
 async function resolveIntoCache(o: S3AOptions, hadoop: string, key: string, repository: string): Promise<S3AManifest> {
   const ivyJar = o.distJars.find((n) => /^ivy-\d[\w.-]*\.jar$/.test(n));
   if (!ivyJar) fail({ code: 's3a-resolve-failed', what: `hadoop-aws ${hadoop}`, repository, lines: ['the distribution has no jars/ivy-*.jar to resolve Maven coordinates with'] });
-  const java = javaCommand(o);
   const staging = await stageIn(S3A_ROOT(o.cacheDir));
-  const ivyCache = path.join(staging, 'ivy-cache');
   try {
-    await mkdir(ivyCache, { recursive: true, mode: 0o700 });
-    const settingsFile = path.join(staging, 'ivysettings.xml');
-    // 0600: a mirror URL may carry a password
-    await writeFile(settingsFile, ivySettings({ mirror: o.settings.MAVEN_MIRROR_URL, cacheDir: ivyCache }), { mode: 0o600 });
-    o.out.detail(`Resolving org.apache.hadoop:hadoop-aws:${hadoop} from ${repository}`);
-    const ivy = path.join(o.distJarsDir, ivyJar!);
-    const run = (args: string[], what: string) =>
-      runIvy(java, ivy, path.join(staging, 'home'), ['-settings', settingsFile, ...args], o.out, what).catch((err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT') fail({ code: 's3a-needs-java', java });
-        throw err;
-      });
-
-    // 1. hadoop-aws's own POM says which AWS SDK it was built against
-    const first = await run(['-dependency', 'org.apache.hadoop', 'hadoop-aws', hadoop, '-notransitive', '-confs', 'default'], 'Resolving hadoop-aws');
-    if (first.code !== 0) throw ivyFailure(first.output, `org.apache.hadoop:hadoop-aws:${hadoop}`, repository);
-    const pom = await readFile(path.join(ivyCache, 'org.apache.hadoop', 'hadoop-aws', `ivy-${hadoop}.xml`), 'utf8');
-    const sdk: SdkBundle | undefined = sdkBundleOf(pom);
-    if (!sdk) fail({ code: 's3a-resolve-failed', what: `hadoop-aws ${hadoop}`, repository, lines: ['its POM names no AWS SDK bundle; this Hadoop version is not supported for S3A'] });
-    o.out.detail(`hadoop-aws ${hadoop} is built against the AWS SDK ${sdk!.generation === 2 ? 'v2' : 'v1'} ${sdk!.rev}: resolving only the modules S3A loads, not the ${sdk!.name}`);
-
-    // 2. the connector, its dependencies and the SDK modules, without the bundle
-    const moduleFile = path.join(staging, 'ivy.xml');
-    await writeFile(moduleFile, ivyModule(hadoop, sdk!));
-    const second = await run(['-ivy', moduleFile, '-confs', 'default'], 'Resolving the AWS SDK modules');
-    if (second.code !== 0) throw ivyFailure(second.output, `the S3A connector for Hadoop ${hadoop}`, repository);
-    const report = await readFile(path.join(ivyCache, 'spark-in-space-s3a-connector-default.xml'), 'utf8');
-    const resolved = parseIvyReport(report);
-    if (!resolved.some((r) => r.name === 'hadoop-aws')) fail({ code: 's3a-resolve-failed', what: `hadoop-aws ${hadoop}`, repository, lines: ['Ivy reported success but resolved no hadoop-aws jar'] });
-    const { keep, skipped } = selectJars(resolved, o.distJars);
-
-    // 3. every kept jar against the SHA-1 published beside it (Ivy checks too; we refuse a missing one)
-    const jarsDir = path.join(staging, 'entry', 'jars');
-    await mkdir(jarsDir, { recursive: true });
-    const jars: S3AJar[] = [];
-    for (const r of keep) {
-      const coordinate = `${r.org}:${r.name}:${r.rev}`;
-      const shown = redactUrl(r.origin);
-      let published: string;
-      try {
-        published = (await fetchText(`${r.origin}.sha1`, { ...o.transfer, retries: Math.max(o.transfer.retries, 1) })).trim().split(/\s+/)[0]!.toLowerCase();
-      } catch (err) {
-        fail({
-          code: 's3a-resolve-failed',
-          what: coordinate,
-          repository,
-          lines: [`${shown}.sha1: ${err instanceof NotFound ? 'no published checksum, so the jar cannot be verified' : (err as Error).message}`],
-        });
-      }
-      const sha1 = await hashFile(r.file, 'sha1');
-      if (!/^[0-9a-f]{40}$/.test(published!))
-        fail({ code: 'checksum-file-invalid', url: `${shown}.sha1`, problem: 'it holds no SHA-1 digest' });
-      if (sha1 !== published!)
-        fail({ code: 'checksum-mismatch', url: shown, algorithm: 'SHA-1', expected: published!, actual: sha1, source: `${shown}.sha1` });
-      const name = jarName(r);
-      await copyFile(r.file, path.join(jarsDir, name));
-      const st = await lstat(path.join(jarsDir, name));
-      jars.push({ name, coordinate, size: st.size, sha1, sha256: await hashFile(path.join(jarsDir, name), 'sha256'), origin: shown });
-    }
-    const total = jars.reduce((s, j) => s + j.size, 0);
+    const { sdk, keep, skipped } = await ivyResolve(o, path.join(o.distJarsDir, ivyJar!), hadoop, staging, repository);
+    const jars = await verifiedJars(keep, path.join(staging, 'entry', 'jars'), o, repository);
+    const total = jars.reduce((n, j) => n + j.size, 0);
     o.out.detail(`Verified the SHA-1 of ${jars.length} jars against the checksums published beside them`);
-    if (skipped.length)
-      o.out.detail(`Kept Spark's own ${skipped.map((s) => s.name).sort().join(', ')} (not added again)`);
-    o.out.detail(`S3A connector: ${jars.length} jars, ${mb(total)} (instead of the ${sdk!.name}'s hundreds of MB)`);
-
+    if (skipped.length) o.out.detail(`Kept Spark's own ${skipped.map((x) => x.name).sort().join(', ')} (not added again)`);
+    o.out.detail(`S3A connector: ${jars.length} jars, ${mb(total)} (instead of the ${sdk.name}'s hundreds of MB)`);
     const manifest: S3AManifest = {
       key,
       hadoop,
-      sdk: `${sdk!.org}:${sdk!.name}:${sdk!.rev}`,
+      sdk: `${sdk.org}:${sdk.name}:${sdk.rev}`,
       jars,
-      skipped: skipped.map((s) => `${s.org}:${s.name}:${s.rev}`),
+      skipped: skipped.map((x) => `${x.org}:${x.name}:${x.rev}`),
       repository,
       created: new Date().toISOString(),
     };
@@ -264,6 +209,70 @@ async function resolveIntoCache(o: S3AOptions, hadoop: string, key: string, repo
   } finally {
     await rm(staging, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+type Resolved = ReturnType<typeof parseIvyReport>[number];
+
+/** Ivy's two runs in `staging`: the SDK hadoop-aws was built against, then the jars to add (and Spark's own, kept). */
+async function ivyResolve(o: S3AOptions, ivy: string, hadoop: string, staging: string, repository: string): Promise<{ sdk: SdkBundle; keep: Resolved[]; skipped: Resolved[] }> {
+  const java = javaCommand(o);
+  const ivyCache = path.join(staging, 'ivy-cache');
+  await mkdir(ivyCache, { recursive: true, mode: 0o700 });
+  const settingsFile = path.join(staging, 'ivysettings.xml');
+  // 0600: a mirror URL may carry a password
+  await writeFile(settingsFile, ivySettings({ mirror: o.settings.MAVEN_MIRROR_URL, cacheDir: ivyCache }), { mode: 0o600 });
+  o.out.detail(`Resolving org.apache.hadoop:hadoop-aws:${hadoop} from ${repository}`);
+  const run = (args: string[], what: string) =>
+    runIvy(java, ivy, path.join(staging, 'home'), ['-settings', settingsFile, ...args], o.out, what).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') fail({ code: 's3a-needs-java', java });
+      throw err;
+    });
+
+  // 1. hadoop-aws's own POM says which AWS SDK it was built against
+  const first = await run(['-dependency', 'org.apache.hadoop', 'hadoop-aws', hadoop, '-notransitive', '-confs', 'default'], 'Resolving hadoop-aws');
+  if (first.code !== 0) throw ivyFailure(first.output, `org.apache.hadoop:hadoop-aws:${hadoop}`, repository);
+  const pom = await readFile(path.join(ivyCache, 'org.apache.hadoop', 'hadoop-aws', `ivy-${hadoop}.xml`), 'utf8');
+  const sdk = sdkBundleOf(pom);
+  if (!sdk) return fail({ code: 's3a-resolve-failed', what: `hadoop-aws ${hadoop}`, repository, lines: ['its POM names no AWS SDK bundle; this Hadoop version is not supported for S3A'] });
+  o.out.detail(`hadoop-aws ${hadoop} is built against the AWS SDK ${sdk.generation === 2 ? 'v2' : 'v1'} ${sdk.rev}: resolving only the modules S3A loads, not the ${sdk.name}`);
+
+  // 2. the connector, its dependencies and the SDK modules, without the bundle
+  const moduleFile = path.join(staging, 'ivy.xml');
+  await writeFile(moduleFile, ivyModule(hadoop, sdk));
+  const second = await run(['-ivy', moduleFile, '-confs', 'default'], 'Resolving the AWS SDK modules');
+  if (second.code !== 0) throw ivyFailure(second.output, `the S3A connector for Hadoop ${hadoop}`, repository);
+  const resolved = parseIvyReport(await readFile(path.join(ivyCache, 'spark-in-space-s3a-connector-default.xml'), 'utf8'));
+  if (!resolved.some((r) => r.name === 'hadoop-aws')) fail({ code: 's3a-resolve-failed', what: `hadoop-aws ${hadoop}`, repository, lines: ['Ivy reported success but resolved no hadoop-aws jar'] });
+  return { sdk, ...selectJars(resolved, o.distJars) };
+}
+
+/** 3. Every kept jar against the SHA-1 published beside it (Ivy checks too; we refuse a missing one), copied into `jarsDir`. */
+async function verifiedJars(keep: Resolved[], jarsDir: string, o: S3AOptions, repository: string): Promise<S3AJar[]> {
+  await mkdir(jarsDir, { recursive: true });
+  const jars: S3AJar[] = [];
+  for (const r of keep) {
+    const coordinate = `${r.org}:${r.name}:${r.rev}`;
+    const shown = redactUrl(r.origin);
+    let published: string;
+    try {
+      published = (await fetchText(`${r.origin}.sha1`, { ...o.transfer, retries: Math.max(o.transfer.retries, 1) })).trim().split(/\s+/)[0]!.toLowerCase();
+    } catch (err) {
+      return fail({
+        code: 's3a-resolve-failed',
+        what: coordinate,
+        repository,
+        lines: [`${shown}.sha1: ${err instanceof NotFound ? 'no published checksum, so the jar cannot be verified' : (err as Error).message}`],
+      });
+    }
+    const sha1 = await hashFile(r.file, 'sha1');
+    if (!/^[0-9a-f]{40}$/.test(published)) fail({ code: 'checksum-file-invalid', url: `${shown}.sha1`, problem: 'it holds no SHA-1 digest' });
+    if (sha1 !== published) fail({ code: 'checksum-mismatch', url: shown, algorithm: 'SHA-1', expected: published, actual: sha1, source: `${shown}.sha1` });
+    const name = jarName(r);
+    await copyFile(r.file, path.join(jarsDir, name));
+    const st = await lstat(path.join(jarsDir, name));
+    jars.push({ name, coordinate, size: st.size, sha1, sha256: await hashFile(path.join(jarsDir, name), 'sha256'), origin: shown });
+  }
+  return jars;
 }
 
 function ivyFailure(output: string, what: string, repository: string): SparkInSpaceError {

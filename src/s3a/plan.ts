@@ -20,7 +20,7 @@ const S3_VARS: VarName[] = ['SPARK_S3_BUCKET_NAME', 'SPARK_S3_AWS_ACCESS_KEY_ID'
 
 /** SPARK_S3A=auto|true|false plus the app's config vars → install the connector or not. */
 export function wantS3A(settings: Settings, env: Env): S3AWanted {
-  const mode = settings.SPARK_S3A ?? 'auto';
+  const mode = settings.SPARK_S3A;
   if (mode === 'true') return { wanted: true, why: 'SPARK_S3A=true' };
   if (mode === 'false') return { wanted: false, why: 'SPARK_S3A=false' };
   for (const name of S3_VARS) {

@@ -38,7 +38,7 @@ export function clusterDomain(settings: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HE
 /** `1.master.<cluster domain>` … `N.master.<cluster domain>` (N = SPARK_MASTERS). */
 export function masterHosts(settings: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HEROKU_DNS_APP_NAME' | 'SPARK_MASTERS'>): string[] {
   const domain = clusterDomain(settings);
-  return Array.from({ length: settings.SPARK_MASTERS ?? 1 }, (_, i) => `${i + 1}.master.${domain}`);
+  return Array.from({ length: settings.SPARK_MASTERS }, (_, i) => `${i + 1}.master.${domain}`);
 }
 
 export function masterUrl(settings: Settings): string {

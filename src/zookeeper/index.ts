@@ -23,7 +23,7 @@ export const ZK_MAX_SESSION_MS = 10_000;
 
 /** `N.zookeeper.<app>.app.localspace` of the space's own ensemble (SPARK_ZOOKEEPERS dynos). */
 export function ownEnsemble(s: Settings): string[] {
-  return Array.from({ length: s.SPARK_ZOOKEEPERS ?? 0 }, (_, i) => `${i + 1}.zookeeper.${clusterDomain(s)}`);
+  return Array.from({ length: s.SPARK_ZOOKEEPERS }, (_, i) => `${i + 1}.zookeeper.${clusterDomain(s)}`);
 }
 
 /** Pure: the `host:port,…` list the masters use, or undefined when the cluster runs without ZooKeeper. */

@@ -4,8 +4,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { parseConfig, type Env } from '../../../config/schema.js';
-import { fail, PROBLEM_EXIT } from '../../../errors.js';
+import { parseConfig, VARS, type Env } from '../../../config/schema.js';
+import { fail, isProblem, PROBLEM_EXIT } from '../../../errors.js';
 import { writeAtomicSync } from '../../../fs/atomic.js';
 import { parseProcfile, spaceConfig } from '../../../local/formation.js';
 import { LOCAL_CRASH_POLICY, type CrashPolicy } from '../../../local/lifecycle.js';
@@ -26,7 +26,7 @@ function typeOption(type: 'history' | 'thrift' | 'connect', dflt?: string) {
   const lo = t.localOption!;
   return {
     flags: `--${type} <n>`,
-    help: `${type} dynos (bin/${t.launcher}, ${lo.help}): 0 or ${lo.max}`,
+    help: `${type} dynos (bin/${t.launcher}): ${lo.help}; 0 or ${lo.max}`,
     ...(dflt === undefined ? {} : { default: dflt }),
     schema: z.coerce.number().int().min(0).max(lo.max, `must be 0 or ${lo.max}: ${lo.why}`).optional(),
   };
@@ -37,17 +37,10 @@ function typeOption(type: 'history' | 'thrift' | 'connect', dflt?: string) {
  * parses what commander hands over (the defaults too), so a default lives in one place.
  */
 const OPTIONS = declareOptions({
-  masters: { flags: '--masters <n>', help: 'master dynos', default: '1', schema: z.coerce.number().int().min(1).max(9) },
+  // the formation's counts are the vars the dynos get (SPARK_MASTERS, SPARK_ZOOKEEPERS): their schema's rules
+  masters: { flags: '--masters <n>', help: 'master dynos', default: '1', schema: VARS.SPARK_MASTERS.schema },
   workers: { flags: '--workers <n>', help: 'worker dynos', default: '2', schema: z.coerce.number().int().min(0).max(200) },
-  zookeepers: {
-    flags: '--zookeepers <n>',
-    help: 'zookeeper dynos (bin/zookeeper): 1 or 3; the masters elect a leader through them',
-    default: '0',
-    schema: z.coerce
-      .number()
-      .int()
-      .refine((n) => [0, 1, 3, 5].includes(n), 'must be 0, 1 or 3 (5 for a large space): a ZooKeeper ensemble needs an odd size'),
-  },
+  zookeepers: { flags: '--zookeepers <n>', help: 'zookeeper dynos (bin/zookeeper): 1 or 3; the masters elect a leader through them', default: '0', schema: VARS.SPARK_ZOOKEEPERS.schema },
   // history's default depends on .env (1 with SPARK_EVENTLOG_DIR): worked out in countsOf
   history: typeOption('history'),
   thrift: typeOption('thrift', '0'),
@@ -140,6 +133,12 @@ function procfileOf(appDir: string): Record<string, string> {
   return procfile;
 }
 
+/** How `local up` names the vars its options set, in a refusal. */
+const FROM_OPTIONS: Record<string, { name: string; example: string }> = {
+  SPARK_MASTERS: { name: 'SPARK_MASTERS (--masters)', example: 'local up --masters 2 --zookeepers 3, or SPARK_ZK_ZOOKEEPER_URL in .env' },
+  SPARK_ZOOKEEPERS: { name: 'SPARK_ZOOKEEPERS (--zookeepers)', example: 'local up --zookeepers 3' },
+};
+
 /** Pure: how many dynos of each type `local up` starts, from its options and the config (history: 1 when .env sets SPARK_EVENTLOG_DIR and the Procfile has it). */
 export function countsOf(o: Counted, procfile: Record<string, string>, config: Env, webRuns: boolean): Record<string, number> {
   const counts: Record<string, number> = { master: o.masters, worker: o.workers };
@@ -164,7 +163,13 @@ function planOf(o: Up): UpPlan {
   const counts = countsOf(o, procfile, config, Boolean(web && existsSync(path.resolve(o.appDir, web))));
   for (const type of Object.keys(counts))
     if (!procfile[type]) fail({ code: 'app-incomplete', message: `The Procfile has no "${type}" process type: add the line \`${type}: bin/${specOf(type)?.launcher ?? type}\` for --${type}.` });
-  parseConfig(spaceConfig(config, counts), 'run', { processes: Object.keys(counts) });
+  try {
+    parseConfig(spaceConfig(config, counts), 'run', { processes: Object.keys(counts) });
+  } catch (err) {
+    // SPARK_MASTERS and SPARK_ZOOKEEPERS of a local space come from its options: say so
+    if (!isProblem(err, 'config-invalid') || err.problem.code !== 'config-invalid') throw err;
+    fail({ code: 'config-invalid', issues: err.problem.issues.map((i) => ({ ...i, ...FROM_OPTIONS[i.name] })) });
+  }
   return {
     app: o.app,
     appDir: o.appDir,
