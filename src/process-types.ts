@@ -205,7 +205,7 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
 export const PROCESS_TYPES_LIST: ProcessTypeSpec[] = DYNO_TYPES.map((t) => PROCESS_TYPE_TABLE[t]);
 
 /** The row of a Procfile type, if it is one of ours (an app's own types have none). */
-export const specOf = (type: string): ProcessTypeSpec | undefined => (DYNO_TYPES as readonly string[]).includes(type) ? PROCESS_TYPE_TABLE[type as DynoType] : undefined;
+export const specOf = (type: string): ProcessTypeSpec | undefined => ((DYNO_TYPES as readonly string[]).includes(type) ? PROCESS_TYPE_TABLE[type as DynoType] : undefined);
 
 /** Slots of what is not a Procfile type in the local space: one-off dynos and drivers on the host. */
 export const ONE_OFF_SLOTS = { run: 100, exec: 101 } as const;

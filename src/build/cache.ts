@@ -126,7 +126,16 @@ export async function dropEntry(cacheDir: string, key: string): Promise<void> {
   await rm(entryDir(cacheDir, key), { recursive: true, force: true });
 }
 
-export class CacheCorrupt extends Error {}
+/** A cache entry that does not match its manifest: which file, and how. */
+export class CacheCorrupt extends Error {
+  constructor(
+    message: string,
+    readonly file = '',
+    readonly kind: 'missing' | 'changed' = 'changed',
+  ) {
+    super(message);
+  }
+}
 
 /** Checks every file of a cache entry against its manifest (size, SHA-256). Throws CacheCorrupt. */
 export async function verifyEntry(cacheDir: string, m: Manifest): Promise<void> {
@@ -141,9 +150,9 @@ export async function verifyTree(src: string, m: TreeManifest): Promise<void> {
   await pool(m.files, 4, async (f) => {
     const file = path.join(src, f.path);
     const st = await lstat(file).catch(() => undefined);
-    if (!st?.isFile()) throw new CacheCorrupt(`${f.path} is missing`);
-    if (st.size !== f.size) throw new CacheCorrupt(`${f.path} has ${st.size} bytes, expected ${f.size}`);
-    if ((await hashFile(file)) !== f.sha256) throw new CacheCorrupt(`${f.path} does not match its checksum`);
+    if (!st?.isFile()) throw new CacheCorrupt(`${f.path} is missing`, f.path, 'missing');
+    if (st.size !== f.size) throw new CacheCorrupt(`${f.path} has ${st.size} bytes, expected ${f.size}`, f.path);
+    if ((await hashFile(file)) !== f.sha256) throw new CacheCorrupt(`${f.path} does not match its checksum`, f.path);
   });
   for (const l of m.links) {
     const target = await readlink(path.join(src, l.path)).catch(() => undefined);

@@ -7,33 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, copyFile, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  APACHE_MIRRORS,
-  builtinCatalog,
-  parseVersionFile,
-  resolve,
-  withOverrides,
-  type Catalog,
-  type Release,
-} from '../catalog/index.js';
+import { APACHE_MIRRORS, builtinCatalog, parseVersionFile, resolve, withOverrides, type Catalog, type Release } from '../catalog/index.js';
 import { parseConfig, type Env, type Settings } from '../config/schema.js';
 import { expectedFromPin, parseSha512File, StreamHasher, type Expected } from '../download/checksum.js';
 import { download, fetchText, NotFound, redactUrl, SinkError, TransferError, type TransferOptions } from '../download/fetch.js';
 import { fail, fsProblem, isProblem, SparkInSpaceError, type Attempt } from '../errors.js';
-import {
-  cacheKey,
-  CacheCorrupt,
-  commitEntry,
-  dropEntry,
-  entryDir,
-  installEntry,
-  newStaging,
-  readEntry,
-  scanTree,
-  verifyEntry,
-  stagingRoot,
-  type Manifest,
-} from './cache.js';
+import { cacheKey, CacheCorrupt, commitEntry, dropEntry, entryDir, installEntry, newStaging, readEntry, scanTree, verifyEntry, stagingRoot, type Manifest } from './cache.js';
 import { Extractor, TarballRefused, UnpackFsError } from './extract.js';
 import { detectJava, javaProblem } from './java.js';
 import type { Output } from './output.js';
@@ -185,8 +164,7 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
   } finally {
     await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
     // leave no empty layout dirs behind after a failed first build
-    for (const d of [path.dirname(stagingRoot(cacheDir)), path.dirname(path.dirname(stagingRoot(cacheDir)))])
-      await rmdir(d).catch(() => {});
+    for (const d of [path.dirname(stagingRoot(cacheDir)), path.dirname(path.dirname(stagingRoot(cacheDir)))]) await rmdir(d).catch(() => {});
   }
 }
 
@@ -283,14 +261,7 @@ async function installAll(p: BuildPlan, m: Manifest, s3a: S3AInstall | undefined
 
 const pct = (part: number, whole: number) => `${whole ? ((100 * part) / whole).toFixed(1) : '0.0'}%`;
 
-async function usableCacheEntry(
-  cacheDir: string,
-  key: string,
-  staticExpected: Expected | undefined,
-  sources: Source[],
-  transfer: TransferOptions,
-  out: Output,
-): Promise<Manifest | undefined> {
+async function usableCacheEntry(cacheDir: string, key: string, staticExpected: Expected | undefined, sources: Source[], transfer: TransferOptions, out: Output): Promise<Manifest | undefined> {
   const m = await readEntry(cacheDir, key);
   if (!m) {
     out.detail('Not in the build cache: downloading');
@@ -474,12 +445,22 @@ async function installTree(
   const tmp = path.join(buildDir, `.${SPARK_HOME_DIR}.tmp-${randomBytes(4).toString('hex')}`);
   const old = path.join(buildDir, `.${SPARK_HOME_DIR}.old-${randomBytes(4).toString('hex')}`);
   let how: string;
-  let slimmed = 0;
+  let slimmed: number;
   try {
     how = await installEntry(cacheDir, m, tmp);
     for (const j of extraJars) await copyFile(j.from, path.join(tmp, 'jars', j.name));
-    slimmed = (await slimSpark(tmp, slim, m.files.map((f) => f.path), out)).bytes;
-    const hadOld = await stat(dest).then(() => true, () => false);
+    slimmed = (
+      await slimSpark(
+        tmp,
+        slim,
+        m.files.map((f) => f.path),
+        out,
+      )
+    ).bytes;
+    const hadOld = await stat(dest).then(
+      () => true,
+      () => false,
+    );
     if (hadOld) await rename(dest, old);
     await rename(tmp, dest);
     if (hadOld) await rm(old, { recursive: true, force: true });
@@ -514,7 +495,10 @@ async function shrinkAndGuard(buildDir: string, cacheDir: string, out: Output, o
   out.step(lines[0]!);
   for (const l of lines.slice(1)) out.detail(l);
   out.detail(`(estimated in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
-  if (verdict === 'warn') out.warn(`the slug is over 300 MB compressed (about ${mb(e.compressed)}): Heroku accepts it, but dynos take longer to boot. SPARK_SLIM leaves out parts of Spark you do not use (README, "Slug size").`);
+  if (verdict === 'warn')
+    out.warn(
+      `the slug is over 300 MB compressed (about ${mb(e.compressed)}): Heroku accepts it, but dynos take longer to boot. SPARK_SLIM leaves out parts of Spark you do not use (README, "Slug size").`,
+    );
   return e;
 }
 
@@ -558,10 +542,6 @@ async function writeBuildFiles(
   await writeAtomic(path.join(sparkHome, BUILD_INFO), `${JSON.stringify(info, null, 2)}\n`);
   await writeAtomic(path.join(buildDir, '.profile.d', 'spark.sh'), profileScript());
   if (buildpackDir) {
-    await writeAtomic(
-      path.join(buildpackDir, 'export'),
-      `export SPARK_HOME="${sparkHome}"\nexport PATH="$PATH:${sparkHome}/bin"\n`,
-    ).catch(() => {});
+    await writeAtomic(path.join(buildpackDir, 'export'), `export SPARK_HOME="${sparkHome}"\nexport PATH="$PATH:${sparkHome}/bin"\n`).catch(() => {});
   }
 }
-

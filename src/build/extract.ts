@@ -31,16 +31,14 @@ export function checkEntry(e: EntryInfo, state: TreeState): string | undefined {
   if (parts.length === 0) return undefined;
   const top = parts[0]!;
   if (state.top === undefined) state.top = top;
-  else if (state.top !== top)
-    return `it has more than one top-level entry (${state.top}, ${top}); expected a single directory such as spark-X-bin-hadoop3/`;
+  else if (state.top !== top) return `it has more than one top-level entry (${state.top}, ${top}); expected a single directory such as spark-X-bin-hadoop3/`;
   if (parts.length === 1 && e.type !== 'Directory') return `its top-level entry "${top}" is not a directory`;
   if (e.type === 'Other') return `entry "${e.path}" is a device, FIFO or socket, which a Spark distribution never holds`;
   if (e.type === 'SymbolicLink') {
     const link = (e.linkpath ?? '').replace(/\\/g, '/');
     if (link.startsWith('/')) return `link "${e.path}" points to an absolute path (${link})`;
     const target = path.posix.normalize(path.posix.join(path.posix.dirname(parts.join('/')), link));
-    if (target === '..' || target.startsWith('../') || target.split('/')[0] !== top)
-      return `link "${e.path}" points outside the distribution (${link})`;
+    if (target === '..' || target.startsWith('../') || target.split('/')[0] !== top) return `link "${e.path}" points outside the distribution (${link})`;
   }
   return undefined;
 }
@@ -49,22 +47,22 @@ export function checkEntry(e: EntryInfo, state: TreeState): string | undefined {
 export function tarComplaint(stderr: string, exitCode: number | null): string | undefined {
   const stripped = /Removing leading [`'"]([^'"]*)['"] from/.exec(stderr);
   if (stripped) {
-    return stripped[1]!.includes('..')
-      ? `an entry escapes the distribution directory (${stripped[1]})`
-      : 'it has entries with absolute paths';
+    return stripped[1]!.includes('..') ? `an entry escapes the distribution directory (${stripped[1]})` : 'it has entries with absolute paths';
   }
   const dotdot = /^tar: (.+): Member name contains '\.\.'/m.exec(stderr);
   if (dotdot) return `entry "${dotdot[1]}" escapes the distribution directory (..)`;
-  if (/not in gzip format|unexpected end of file|invalid compressed data|crc error/i.test(stderr))
-    return `it is not a readable .tgz (${firstLine(stderr)})`;
-  if (/This does not look like a tar archive|Skipping to next header|Unexpected EOF in archive/i.test(stderr))
-    return `it is not a readable tar archive (${firstLine(stderr)})`;
-  if (exitCode !== 0 && stderr && !/No space left|Permission denied|Read-only file system/.test(stderr))
-    return `tar could not unpack it (${firstLine(stderr)})`;
+  if (/not in gzip format|unexpected end of file|invalid compressed data|crc error/i.test(stderr)) return `it is not a readable .tgz (${firstLine(stderr)})`;
+  if (/This does not look like a tar archive|Skipping to next header|Unexpected EOF in archive/i.test(stderr)) return `it is not a readable tar archive (${firstLine(stderr)})`;
+  if (exitCode !== 0 && stderr && !/No space left|Permission denied|Read-only file system/.test(stderr)) return `tar could not unpack it (${firstLine(stderr)})`;
   return undefined;
 }
 
-const firstLine = (s: string) => s.trim().split('\n')[0]?.replace(/^tar: /, '').slice(0, 200) ?? '';
+const firstLine = (s: string) =>
+  s
+    .trim()
+    .split('\n')[0]
+    ?.replace(/^tar: /, '')
+    .slice(0, 200) ?? '';
 
 export class TarballRefused extends Error {}
 
@@ -166,7 +164,10 @@ export class Extractor {
     if (this.failed) throw await this.failure();
     if (!this.gunzip.write(chunk)) {
       const drained = once(this.gunzip, 'drain').then(() => true);
-      const stopped = this.exited.then(() => false, () => false);
+      const stopped = this.exited.then(
+        () => false,
+        () => false,
+      );
       if (!(await Promise.race([drained, stopped, this.gzipFailed]))) throw await this.failure();
     }
   }

@@ -18,7 +18,15 @@ export const SPARK_FEATURES = {
   },
   hive: {
     what: 'Hive support: the thrift process type (JDBC), spark-sql, beeline and Hive tables (Spark SQL keeps its in-memory catalog)',
-    files: [/^jars\/hive-(?!storage-api)[^/]*\.jar$/, /^jars\/spark-hive(-thriftserver)?_[^/]*\.jar$/, /^jars\/datanucleus-[^/]*\.jar$/, /^jars\/derby[^/]*\.jar$/, /^jars\/libthrift-[^/]*\.jar$/, /^jars\/libfb303-[^/]*\.jar$/, /^jars\/jdo-api-[^/]*\.jar$/],
+    files: [
+      /^jars\/hive-(?!storage-api)[^/]*\.jar$/,
+      /^jars\/spark-hive(-thriftserver)?_[^/]*\.jar$/,
+      /^jars\/datanucleus-[^/]*\.jar$/,
+      /^jars\/derby[^/]*\.jar$/,
+      /^jars\/libthrift-[^/]*\.jar$/,
+      /^jars\/libfb303-[^/]*\.jar$/,
+      /^jars\/jdo-api-[^/]*\.jar$/,
+    ],
     stubs: ['spark-sql', 'beeline'],
   },
   python: {

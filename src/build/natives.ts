@@ -17,7 +17,15 @@ export const DYNO_PLATFORM: Platform = 'linux-x64-glibc';
 
 const OS: Record<string, string> = { linux: 'linux', osx: 'darwin', darwin: 'darwin', mac: 'darwin', win: 'win32', windows: 'win32', freebsd: 'freebsd', aix: 'aix', sunos: 'sunos' };
 const ARCH: Record<string, string> = {
-  amd64: 'x64', x86_64: 'x64', x64: 'x64', aarch64: 'arm64', arm64: 'arm64', aarch_64: 'arm64', x86: 'ia32', i386: 'ia32', x86_32: 'ia32',
+  amd64: 'x64',
+  x86_64: 'x64',
+  x64: 'x64',
+  aarch64: 'arm64',
+  arm64: 'arm64',
+  aarch_64: 'arm64',
+  x86: 'ia32',
+  i386: 'ia32',
+  x86_32: 'ia32',
 };
 
 function platform(os: string, arch: string, libc = 'glibc'): Platform {
@@ -78,7 +86,10 @@ export function entryPlatform(jar: string, entry: string): Platform | undefined 
 
 /** Pure: the platform a per-platform jar is for (netty's classifier jars); undefined for others. */
 export function jarPlatform(jar: string): Platform | undefined {
-  const m = /^netty-(?:tcnative-boringssl-static|transport-native-(?:epoll|kqueue|io_uring)|incubator-transport-native-io_uring|resolver-dns-native-macos)-.+-(linux|osx|windows)-(x86_64|aarch_64|riscv64|s390_64|ppcle_64|loongarch_64)\.jar$/.exec(jar);
+  const m =
+    /^netty-(?:tcnative-boringssl-static|transport-native-(?:epoll|kqueue|io_uring)|incubator-transport-native-io_uring|resolver-dns-native-macos)-.+-(linux|osx|windows)-(x86_64|aarch_64|riscv64|s390_64|ppcle_64|loongarch_64)\.jar$/.exec(
+      jar,
+    );
   return m ? platform(m[1]!, m[2]!) : undefined;
 }
 
@@ -118,8 +129,7 @@ export async function rewriteJar(file: string, drop: Set<string>): Promise<{ bef
     if (entries.length !== expected.length) throw new JarRewriteFailed(`${path.basename(file)}: ${entries.length} entries after rewriting, expected ${expected.length}`);
     for (const e of entries) {
       const o = original.get(e.entryName);
-      if (!o || drop.has(e.entryName) || o.crc !== e.header.crc || o.size !== e.header.size)
-        throw new JarRewriteFailed(`${path.basename(file)}: entry ${e.entryName} changed while rewriting`);
+      if (!o || drop.has(e.entryName) || o.crc !== e.header.crc || o.size !== e.header.size) throw new JarRewriteFailed(`${path.basename(file)}: entry ${e.entryName} changed while rewriting`);
     }
     // the dyno's own library must come out whole: read it back through the CRC check
     for (const e of entries) if (LIB.test(e.entryName) && !check.readFile(e)) throw new JarRewriteFailed(`${path.basename(file)}: ${e.entryName} is unreadable`);

@@ -20,10 +20,7 @@ export interface Progress {
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
-export function consoleOutput(
-  out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
-  err: NodeJS.WritableStream = process.stderr,
-): Output {
+export function consoleOutput(out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout, err: NodeJS.WritableStream = process.stderr): Output {
   const tty = Boolean(out.isTTY) && process.env.CI !== 'true';
   const detail = (text: string) => out.write(`       ${text}\n`);
   return {

@@ -80,7 +80,11 @@ export function jdkPlan(o: { hasJdk: boolean; jmods: string[]; hasJlink: boolean
   return { jlink: true };
 }
 
-const exists = (p: string) => lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 async function dirBytes(dir: string): Promise<number> {
   let n = 0;
@@ -148,7 +152,10 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
       const options = [...JLINK_OPTIONS, ...(cds ? [JLINK_CDS] : []), ...(modules.includes('jdk.localedata') ? [`--include-locales=${JDK_LOCALES.join(',')}`] : [])];
       const staged = await stageIn(path.join(cacheDir, JDK_CACHE));
       try {
-        await execa(jlink, ['--module-path', path.join(jdk, 'jmods'), '--add-modules', modules.join(','), ...options, '--output', path.join(staged, 'runtime')], { all: true, env: { JAVA_TOOL_OPTIONS: '' } });
+        await execa(jlink, ['--module-path', path.join(jdk, 'jmods'), '--add-modules', modules.join(','), ...options, '--output', path.join(staged, 'runtime')], {
+          all: true,
+          env: { JAVA_TOOL_OPTIONS: '' },
+        });
         await rm(path.join(staged, 'runtime', 'lib', 'server', 'classes_nocoops.jsa'), { force: true });
         const tree = await scanTree(path.join(staged, 'runtime'));
         await commitDir(staged, { key, ...tree }, entry);
@@ -190,7 +197,6 @@ export async function shrinkJdk(buildDir: string, cacheDir: string, out: Output)
   }
 }
 
-
 /** Build-time-only parts of `.heroku/node` (heroku/nodejs): nothing at run time reads them. */
 export const NODE_BUILD_ONLY = [
   { path: 'include', why: 'C headers for native addons, used only by npm install' },
@@ -231,7 +237,9 @@ export async function shrinkNode(buildDir: string, out: Output): Promise<SlimRep
     out.detail('Node: bin/node kept as it is (no strip on this machine, or the stripped binary did not run)');
   }
   const after = await dirBytes(node);
-  out.detail(`Node: ${mb(before)} → ${mb(after)} (no headers or docs; bin/node stripped of its symbol table and debug info, its dynamic symbols kept for addons; ${managers.remove ? `no npm or corepack: ${managers.why}` : managers.why})`);
+  out.detail(
+    `Node: ${mb(before)} → ${mb(after)} (no headers or docs; bin/node stripped of its symbol table and debug info, its dynamic symbols kept for addons; ${managers.remove ? `no npm or corepack: ${managers.why}` : managers.why})`,
+  );
   return { rule: '.heroku/node build-time files', before, after };
 }
 
@@ -266,7 +274,8 @@ export async function dropNginxRuby(buildDir: string, out: Output): Promise<Slim
   return { rule: 'the nginx buildpack’s Ruby', before, after: 0 };
 }
 
-const stubScript = (message: string) => `#!/usr/bin/env bash\n# Written by the spark-in-space buildpack: SPARK_SLIM left this tool's part of Spark out of the slug.\necho ' !     ${message.replace(/'/g, "'\\''")}' >&2\nexit ${PROBLEM_EXIT['feature-left-out']}\n`;
+const stubScript = (message: string) =>
+  `#!/usr/bin/env bash\n# Written by the spark-in-space buildpack: SPARK_SLIM left this tool's part of Spark out of the slug.\necho ' !     ${message.replace(/'/g, "'\\''")}' >&2\nexit ${PROBLEM_EXIT['feature-left-out']}\n`;
 
 /** Removes the features' files from an installed (not yet renamed into place) spark-home and writes the stubs. */
 export async function slimSpark(sparkHome: string, features: readonly SparkFeature[], files: string[], out: Output): Promise<{ bytes: number; files: number }> {

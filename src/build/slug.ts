@@ -70,7 +70,12 @@ async function sampleRatio(file: string, size: number): Promise<number> {
  * from the other buildpacks' archives unchanged, estimates only what is new.
  */
 export async function estimateSlug(dir: string, memo?: string): Promise<SlugEstimate> {
-  const known: Record<string, number> = memo ? await readFile(memo, 'utf8').then((t) => JSON.parse(t) as Record<string, number>, () => ({})) : {};
+  const known: Record<string, number> = memo
+    ? await readFile(memo, 'utf8').then(
+        (t) => JSON.parse(t) as Record<string, number>,
+        () => ({}),
+      )
+    : {};
   const seen: Record<string, number> = {};
   const parts = new Map<string, SlugPart>();
   let files = 0;

@@ -37,12 +37,7 @@ export interface Release {
   inferredFrom?: string;
 }
 
-const legacy = (
-  version: string,
-  hadoop: string,
-  scala: string,
-  extra: Partial<Release> = {},
-): Release => ({
+const legacy = (version: string, hadoop: string, scala: string, extra: Partial<Release> = {}): Release => ({
   version,
   line: version.split('.').slice(0, 2).join('.'),
   scala,
@@ -111,8 +106,7 @@ const LINES: LineSpec[] = [
 const PINS: Record<string, Pin> = {
   '3.5.0': {
     sha256: 'ac064ec620129b4b9630e180e25ac2b71a8ccd4c6912bf5b5631943b742f0379',
-    sha512:
-      '8883c67e0a138069e597f3e7d4edbbd5c3a565d50b28644aad02856a1ec1da7cb92b8f80454ca427118f69459ea326eaa073cf7b1a860c3b796f4b07c2101319',
+    sha512: '8883c67e0a138069e597f3e7d4edbbd5c3a565d50b28644aad02856a1ec1da7cb92b8f80454ca427118f69459ea326eaa073cf7b1a860c3b796f4b07c2101319',
   },
   '3.5.1': { sha256: '5df15f8027067c060fe47ebd351a1431a61dbecc9c28b8dd29e2c6e1935c23eb' },
   '3.5.3': { sha256: '173651a8a00f5bf0ee27b74d817e0e52eed9daa49fd66d59718994974d1d367d' },
@@ -150,8 +144,7 @@ export const RELEASES: Release[] = [
     line: '1.6',
     packages: {},
     defaultPackage: 'custom',
-    needsDistUrl:
-      'it was a custom Scala 2.11 build hosted by the original spark-in-space; Apache publishes no Scala 2.11 binary of 1.6.x.',
+    needsDistUrl: 'it was a custom Scala 2.11 build hosted by the original spark-in-space; Apache publishes no Scala 2.11 binary of 1.6.x.',
   }),
   legacy('2.0.0', '2.7', '2.11'),
   legacy('2.0.2', '2.7', '2.11'),

@@ -86,9 +86,7 @@ export function findRelease(catalog: Catalog, requested: string | undefined): Re
   const exact = catalog.releases.find((r) => r.version === requested);
   if (exact) return exact;
   if (LINE.test(requested)) {
-    const newest = catalog.releases
-      .filter((r) => r.line === requested && !r.needsDistUrl)
-      .sort((a, b) => compareVersions(b.version, a.version))[0];
+    const newest = catalog.releases.filter((r) => r.line === requested && !r.needsDistUrl).sort((a, b) => compareVersions(b.version, a.version))[0];
     if (newest) return newest;
   }
   return newerRelease(catalog, requested) ?? fail({ code: 'version-unknown', requested, supported: supportedList(catalog) });
@@ -125,12 +123,7 @@ export function newerRelease(catalog: Catalog, version: string): Release | undef
  * Resolves `.spark.version` (+ SPARK_PACKAGE) to a tarball. `pkg` undefined means the release's
  * default flavour. A custom distribution (SPARK_DIST_URL) skips the package check.
  */
-export function resolve(
-  catalog: Catalog,
-  requested: string | undefined,
-  pkg: string | undefined,
-  custom = false,
-): Resolved {
+export function resolve(catalog: Catalog, requested: string | undefined, pkg: string | undefined, custom = false): Resolved {
   const release = findRelease(catalog, requested);
   if (custom) return { release, pkg: pkg ?? release.defaultPackage, file: '' };
   if (release.needsDistUrl) fail({ code: 'version-needs-dist-url', version: release.version, reason: release.needsDistUrl });
@@ -144,7 +137,11 @@ export function resolve(
 
 // ---- catalog overrides (SPARK_CATALOG): add a release before we ship it, or pin your own checksums
 
-const hex = (n: number) => z.string().regex(new RegExp(`^[0-9a-fA-F]{${n}}$`), `must be ${n} hex characters`).transform((s) => s.toLowerCase());
+const hex = (n: number) =>
+  z
+    .string()
+    .regex(new RegExp(`^[0-9a-fA-F]{${n}}$`), `must be ${n} hex characters`)
+    .transform((s) => s.toLowerCase());
 const PinSchema = z.object({ sha256: hex(64).optional(), sha512: hex(128).optional() }).strict();
 const OverrideSchema = z
   .object({
@@ -177,16 +174,11 @@ export function withOverrides(base: Catalog, file: string): Catalog {
   for (const o of parsed.data.releases) {
     const i = releases.findIndex((r) => r.version === o.version);
     const line = o.version.split('.').slice(0, 2).join('.');
-    const template =
-      i >= 0
-        ? releases[i]!
-        : releases.filter((r) => r.line === line && !r.needsDistUrl).sort((a, b) => compareVersions(b.version, a.version))[0];
+    const template = i >= 0 ? releases[i]! : releases.filter((r) => r.line === line && !r.needsDistUrl).sort((a, b) => compareVersions(b.version, a.version))[0];
     if (!template && !o.packages) {
       return fail({ code: 'catalog-invalid', file, problem: `${o.version} is a new line: give its "packages"` });
     }
-    const renamed = template
-      ? Object.fromEntries(Object.entries(template.packages).map(([k, v]) => [k, v.replaceAll(template.version, o.version)]))
-      : {};
+    const renamed = template ? Object.fromEntries(Object.entries(template.packages).map(([k, v]) => [k, v.replaceAll(template.version, o.version)])) : {};
     const merged: Release = {
       version: o.version,
       line,

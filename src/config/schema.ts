@@ -32,14 +32,17 @@ const urlOf = (protocols: string[]) =>
   z
     .string()
     .trim()
-    .refine((v) => {
-      try {
-        const u = new URL(v);
-        return protocols.includes(u.protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a ${protocols.map((p) => p.replace(':', '')).join(', ')} URL`);
+    .refine(
+      (v) => {
+        try {
+          const u = new URL(v);
+          return protocols.includes(u.protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a ${protocols.map((p) => p.replace(':', '')).join(', ')} URL`,
+    );
 
 const boolish = z
   .string()
@@ -78,7 +81,12 @@ export const VARS = {
     example: 'SPARK_MIRROR_URL=https://archive.apache.org/dist/spark',
     schema: z
       .string()
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(urlOf(['http:', 'https:', 'file:'])).min(1, 'must list at least one URL'))
       .transform((list) => list.map((u) => u.replace(/\/+$/, ''))),
   }),
@@ -102,7 +110,10 @@ export const VARS = {
     phase: 'build',
     doc: 'distribution flavour: hadoop3, hadoop3-scala2.13 (3.5), hadoop3-connect (4.x), without-hadoop',
     example: 'SPARK_PACKAGE=hadoop3',
-    schema: z.string().trim().regex(/^[a-z0-9][a-z0-9.-]*$/, 'must be a flavour name such as hadoop3'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9.-]*$/, 'must be a flavour name such as hadoop3'),
   }),
   MAVEN_MIRROR_URL: spec({
     phase: 'build',
@@ -111,19 +122,22 @@ export const VARS = {
     schema: urlOf(['http:', 'https:', 'file:']).transform((u) => u.replace(/\/+$/, '')),
   }),
   SPARK_S3A: spec({
-    phase: 'build', default: 'auto',
+    phase: 'build',
+    default: 'auto',
     doc: 'install the S3A connector jars: auto (when S3 vars are set), true, false',
     example: 'SPARK_S3A=auto',
     schema: z.enum(['auto', 'true', 'false'], { message: 'must be auto, true or false' }),
   }),
   SPARK_DOWNLOAD_RETRIES: spec({
-    phase: 'build', default: '3',
+    phase: 'build',
+    default: '3',
     doc: 'retries per mirror after a network error (backoff doubles from 1 s)',
     example: 'SPARK_DOWNLOAD_RETRIES=3',
     schema: intIn(0, 10),
   }),
   SPARK_DOWNLOAD_TIMEOUT: spec({
-    phase: 'build', default: '60',
+    phase: 'build',
+    default: '60',
     doc: 'seconds without a byte before a download attempt is abandoned and retried',
     example: 'SPARK_DOWNLOAD_TIMEOUT=60',
     schema: intIn(1, 3600),
@@ -135,34 +149,35 @@ export const VARS = {
     schema: z.string().trim().min(1, 'must be a file path'),
   }),
   SPARK_SKIP_JAVA_CHECK: spec({
-    phase: 'build', default: 'false',
+    phase: 'build',
+    default: 'false',
     doc: 'skip the build-time Spark/Java compatibility check',
     example: 'SPARK_SKIP_JAVA_CHECK=false',
     schema: boolish,
   }),
   SPARK_JDK_LINK: spec({
-    phase: 'build', default: 'true',
+    phase: 'build',
+    default: 'true',
     doc: 'link the full JDK the JVM buildpack leaves in .jdk into a smaller runtime (true); false keeps it whole (an app whose own code needs a JDK module the runtime leaves out)',
     example: 'SPARK_JDK_LINK=false',
     schema: boolish,
   }),
   SPARK_SLIM: spec({
-    phase: 'build', default: DEFAULT_SLIM.join(','),
+    phase: 'build',
+    default: DEFAULT_SLIM.join(','),
     doc: `parts of Spark left out of the slug, a comma list of ${FEATURE_NAMES.join(', ')}; none keeps everything (default ${DEFAULT_SLIM.join(',')})`,
     example: 'SPARK_SLIM=connect-repl,connect,python',
     schema: z
       .string()
       .trim()
       .toLowerCase()
-      .refine(
-        (v) => v === 'none' || v.split(',').every((f) => (FEATURE_NAMES as string[]).includes(f.trim())),
-        `must be none or a comma list of ${FEATURE_NAMES.join(', ')}`,
-      )
+      .refine((v) => v === 'none' || v.split(',').every((f) => (FEATURE_NAMES as string[]).includes(f.trim())), `must be none or a comma list of ${FEATURE_NAMES.join(', ')}`)
       .transform((v) => (v === 'none' ? [] : [...new Set(v.split(',').map((f) => f.trim()))]) as SparkFeature[]),
   }),
   // ---- run time: read at every dyno start
   SPARK_MASTERS: spec({
-    phase: 'run', default: '1',
+    phase: 'run',
+    default: '1',
     doc: 'number of masters; the URL lists 1..N.master.<app>:7077',
     example: 'SPARK_MASTERS=3',
     schema: intIn(1, 9),
@@ -174,16 +189,23 @@ export const VARS = {
     example: 'SPARK_ZK_ZOOKEEPER_URL=zookeeper://10.1.1.1:2181,zookeeper://10.1.1.2:2181',
     schema: z
       .string()
-      .transform((v) => v.split(',').map((s) => s.trim().replace(/^zookeeper:\/\//, '').replace(/\/+$/, '')).filter(Boolean))
-      .pipe(
-        z
-          .array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each server must be host:port (e.g. zookeeper://10.1.1.1:2181)'))
-          .min(1, 'must list at least one host:port'),
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) =>
+            s
+              .trim()
+              .replace(/^zookeeper:\/\//, '')
+              .replace(/\/+$/, ''),
+          )
+          .filter(Boolean),
       )
+      .pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each server must be host:port (e.g. zookeeper://10.1.1.1:2181)')).min(1, 'must list at least one host:port'))
       .transform((list) => list.join(',')),
   }),
   SPARK_ZOOKEEPERS: spec({
-    phase: 'run', default: '0',
+    phase: 'run',
+    default: '0',
     doc: "number of the app's own zookeeper dynos (bin/zookeeper): 1 or 3; masters use them when SPARK_ZK_ZOOKEEPER_URL is unset",
     example: 'SPARK_ZOOKEEPERS=3',
     schema: z
@@ -194,7 +216,8 @@ export const VARS = {
       .refine((n) => [0, 1, 3, 5].includes(n), 'must be 1 or 3 (5 for a large space; 0 turns the own ensemble off): a ZooKeeper ensemble needs an odd size'),
   }),
   SPARK_DEFAULT_CORES: spec({
-    phase: 'run', default: '4',
+    phase: 'run',
+    default: '4',
     doc: 'spark.deploy.defaultCores: cores an application gets when it asks for none',
     example: 'SPARK_DEFAULT_CORES=4',
     schema: intIn(1, 100000),
@@ -209,7 +232,8 @@ export const VARS = {
   }),
   SPARK_WORKER_CORES: spec({ phase: 'run', doc: 'cores a worker offers (default: nproc)', example: 'SPARK_WORKER_CORES=8', schema: intIn(1, 1024) }),
   LOG_LEVEL: spec({
-    phase: 'run', default: 'INFO',
+    phase: 'run',
+    default: 'INFO',
     doc: 'log level for Spark: OFF, FATAL, ERROR, WARN, INFO, DEBUG, TRACE, ALL',
     example: 'LOG_LEVEL=WARN',
     schema: z
@@ -223,7 +247,10 @@ export const VARS = {
     legacy: ['BUCKETEER_BUCKET_NAME'],
     doc: 'default bucket (bucketeer attached --as SPARK_S3)',
     example: 'SPARK_S3_BUCKET_NAME=my-bucket',
-    schema: z.string().trim().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)'),
   }),
   SPARK_S3_AWS_ACCESS_KEY_ID: spec({
     phase: 'run',
@@ -231,7 +258,10 @@ export const VARS = {
     legacy: ['BUCKETEER_AWS_ACCESS_KEY_ID'],
     doc: 'S3A access key',
     example: 'SPARK_S3_AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE',
-    schema: z.string().trim().regex(/^[A-Za-z0-9/+=_-]{3,128}$/, 'must be an access key id (letters and digits)'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9/+=_-]{3,128}$/, 'must be an access key id (letters and digits)'),
   }),
   SPARK_S3_AWS_SECRET_ACCESS_KEY: spec({
     phase: 'run',
@@ -239,7 +269,10 @@ export const VARS = {
     legacy: ['BUCKETEER_AWS_SECRET_ACCESS_KEY'],
     doc: 'S3A secret key',
     example: 'SPARK_S3_AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    schema: z.string().trim().regex(/^\S{3,256}$/, 'must be a secret key without spaces'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^\S{3,256}$/, 'must be a secret key without spaces'),
   }),
   SPARK_S3_ENDPOINT: spec({
     phase: 'run',
@@ -253,7 +286,10 @@ export const VARS = {
     legacy: ['BUCKETEER_AWS_REGION'],
     doc: 'bucket region',
     example: 'SPARK_S3_REGION=us-east-1',
-    schema: z.string().trim().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be a region such as us-east-1'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be a region such as us-east-1'),
   }),
   SPARK_REVERSE_PROXY_URL: spec({
     phase: 'run',
@@ -273,14 +309,21 @@ export const VARS = {
     secret: true,
     doc: 'token Spark Connect clients send (sc://host:15002/;token=...); the connect dyno refuses to start without it (app.json generates one)',
     example: 'SPARK_CONNECT_TOKEN=$(openssl rand -hex 32)',
-    schema: z.string().trim().min(16, 'must be at least 16 characters').regex(/^[A-Za-z0-9._~+\/=-]+$/, 'must be letters, digits and ._~+/=- only (it goes in a connection string)'),
+    schema: z
+      .string()
+      .trim()
+      .min(16, 'must be at least 16 characters')
+      .regex(/^[A-Za-z0-9._~+/=-]+$/, 'must be letters, digits and ._~+/=- only (it goes in a connection string)'),
   }),
   SPARK_CONNECT_TLS_CERT: spec({
     phase: 'run',
     multiline: true,
     doc: 'PEM certificate (chain) the connect dyno serves TLS with; clients trust it (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH). Default: a self-signed one made at dyno start',
     example: 'SPARK_CONNECT_TLS_CERT="$(cat connect.crt)"',
-    schema: z.string().refine((v) => /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(v.replace(/\\n/g, '\n')), 'must be a PEM certificate (-----BEGIN CERTIFICATE----- ...)').transform((v) => v.replace(/\\n/g, '\n')),
+    schema: z
+      .string()
+      .refine((v) => /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(v.replace(/\\n/g, '\n')), 'must be a PEM certificate (-----BEGIN CERTIFICATE----- ...)')
+      .transform((v) => v.replace(/\\n/g, '\n')),
   }),
   SPARK_CONNECT_TLS_KEY: spec({
     phase: 'run',
@@ -288,11 +331,15 @@ export const VARS = {
     secret: true,
     doc: 'PEM private key of SPARK_CONNECT_TLS_CERT',
     example: 'SPARK_CONNECT_TLS_KEY="$(cat connect.key)"',
-    schema: z.string().refine((v) => /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+-----END [A-Z ]*PRIVATE KEY-----/.test(v.replace(/\\n/g, '\n')), 'must be a PEM private key (-----BEGIN PRIVATE KEY----- ...)').transform((v) => v.replace(/\\n/g, '\n')),
+    schema: z
+      .string()
+      .refine((v) => /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+-----END [A-Z ]*PRIVATE KEY-----/.test(v.replace(/\\n/g, '\n')), 'must be a PEM private key (-----BEGIN PRIVATE KEY----- ...)')
+      .transform((v) => v.replace(/\\n/g, '\n')),
   }),
   SPARK_PROMETHEUS: spec({
-    phase: 'run', default: 'true',
-    doc: "Prometheus text on every Spark UI (master /metrics/master/prometheus, workers and drivers /metrics/prometheus, executors /metrics/executors/prometheus); default true",
+    phase: 'run',
+    default: 'true',
+    doc: 'Prometheus text on every Spark UI (master /metrics/master/prometheus, workers and drivers /metrics/prometheus, executors /metrics/executors/prometheus); default true',
     example: 'SPARK_PROMETHEUS=false',
     schema: boolish,
   }),
@@ -309,7 +356,12 @@ export const VARS = {
     example: 'SPARK_DEFAULTS_EXTRA="spark.sql.shuffle.partitions 64"',
     schema: z
       .string()
-      .transform((v) => v.split(/\r?\n|\\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')))
+      .transform((v) =>
+        v
+          .split(/\r?\n|\\n/)
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith('#')),
+      )
       .pipe(z.array(z.string().regex(/^[A-Za-z][\w.-]*(\s+|=)\S.*$/, 'each line must be "key value", e.g. spark.sql.shuffle.partitions 64'))),
   }),
   SPACE_PROXY_BASIC_AUTH: spec({
@@ -321,7 +373,12 @@ export const VARS = {
     example: 'SPACE_PROXY_BASIC_AUTH=spark:{PLAIN}a-long-password',
     schema: z
       .string()
-      .transform((v) => v.split(/[\r\n]+|\s*,\s*(?=[^,:\s]+:)/).map((l) => l.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(/[\r\n]+|\s*,\s*(?=[^,:\s]+:)/)
+          .map((l) => l.trim())
+          .filter(Boolean),
+      )
       .pipe(
         z
           .array(
@@ -346,7 +403,12 @@ export const VARS = {
     example: 'SPACE_PROXY_ALLOWED_DOMAINS=localspace',
     schema: z
       .string()
-      .transform((v) => v.split(',').map((s) => s.trim().toLowerCase().replace(/^\.+/, '')).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim().toLowerCase().replace(/^\.+/, ''))
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'each entry must be a DNS suffix such as localspace')).min(1, 'must list at least one suffix')),
   }),
   SPACE_PROXY_ALLOWED_PORTS: spec({
@@ -355,7 +417,12 @@ export const VARS = {
     example: 'SPACE_PROXY_ALLOWED_PORTS=8080-8099,4040-4099,18080',
     schema: z
       .string()
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'each entry must be a port or a range such as 4040-4099')).min(1, 'must list at least one port'))
       .transform((list) => list.map((e) => e.split('-').map(Number) as [number, number?]))
       .refine((list) => list.every(([a, b]) => a >= 1 && a <= 65535 && (b === undefined || (b >= a && b <= 65535 && b - a <= 1000))), 'ports must be 1-65535, ranges low-high of at most 1000 ports'),
@@ -364,7 +431,10 @@ export const VARS = {
     phase: 'run',
     doc: 'where the proxy sends a visitor with no backend cookie',
     example: 'SPACE_PROXY_DEFAULT_BACKEND=1.master.my-app.app.localspace:8080',
-    schema: z.string().trim().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port'),
   }),
   SPARK_HEROKU_ACCESS_TOKEN: spec({
     phase: 'run',
@@ -374,7 +444,8 @@ export const VARS = {
     schema: z.string().trim().min(8, 'must be an API token').regex(/^\S+$/, 'must not contain spaces'),
   }),
   HEROKU_API_URL: spec({
-    phase: 'run', default: 'https://api.heroku.com',
+    phase: 'run',
+    default: 'https://api.heroku.com',
     doc: 'base URL of the Heroku Platform API (default https://api.heroku.com)',
     example: 'HEROKU_API_URL=https://api.heroku.com',
     schema: urlOf(['http:', 'https:']).transform((u) => u.replace(/\/+$/, '')),
@@ -383,7 +454,10 @@ export const VARS = {
     phase: 'run',
     doc: 'for a job app in the same space: the cluster app whose masters to use',
     example: 'SPARK_CLUSTER_APP=my-spark-cluster',
-    schema: z.string().trim().regex(/^[a-z][a-z0-9-]{1,29}$/, 'must be a Heroku app name (lowercase letters, digits, dashes)'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[a-z][a-z0-9-]{1,29}$/, 'must be a Heroku app name (lowercase letters, digits, dashes)'),
   }),
   SPARK_EVENTLOG_DIR: spec({
     phase: 'run',
@@ -392,13 +466,15 @@ export const VARS = {
     schema: z.string().trim().regex(FS_URI, 'must be a URI such as s3a://bucket/spark-events'),
   }),
   SPARK_DECOMMISSION: spec({
-    phase: 'run', default: 'true',
+    phase: 'run',
+    default: 'true',
     doc: "graceful worker decommission (default true): on the dyno's SIGTERM (scale-down, the daily cycle) a worker drains: its executors finish their tasks and hand cached blocks and shuffle files to other executors",
     example: 'SPARK_DECOMMISSION=false',
     schema: boolish,
   }),
   SPARK_DECOMMISSION_TIMEOUT: spec({
-    phase: 'run', default: '25',
+    phase: 'run',
+    default: '25',
     // Heroku's SIGKILL comes 30 s after SIGTERM: the default deadline leaves room for the JVM to stop
     doc: 'seconds a worker may drain after SIGTERM before its executors are stopped (default 25: Heroku SIGKILLs the dyno 30 s after SIGTERM)',
     example: 'SPARK_DECOMMISSION_TIMEOUT=25',
@@ -420,13 +496,19 @@ export const VARS = {
     phase: 'run',
     doc: 'the dyno name, e.g. worker.3',
     example: 'DYNO=worker.3',
-    schema: z.string().trim().regex(/^[a-z][a-z0-9_-]*\.\d+$/, 'must be type.N, e.g. worker.3'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[a-z][a-z0-9_-]*\.\d+$/, 'must be type.N, e.g. worker.3'),
   }),
   HEROKU_PRIVATE_IP: spec({
     phase: 'run',
     doc: 'the dyno’s private IP in the space',
     example: 'HEROKU_PRIVATE_IP=10.0.1.23',
-    schema: z.string().trim().regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'must be an IPv4 address'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^(\d{1,3}\.){3}\d{1,3}$/, 'must be an IPv4 address'),
   }),
   HEROKU_DNS_DYNO_NAME: spec({ phase: 'run', doc: 'the dyno’s DNS name', example: 'HEROKU_DNS_DYNO_NAME=3.worker.my-app.app.localspace', schema: hostname }),
   HEROKU_DNS_FORMATION_NAME: spec({ phase: 'run', doc: 'the round-robin name of the dyno’s type', example: 'HEROKU_DNS_FORMATION_NAME=worker.my-app.app.localspace', schema: hostname }),
@@ -479,8 +561,7 @@ function crossChecks(s: Settings, env: Env, o: ParseFor): ConfigIssue[] {
   if (s.SPARK_REVERSE_PROXY_URL && !s.SPARK_AUTH_SECRET && lookup(env, 'SPARK_AUTH_SECRET') === undefined)
     issues.push({
       name: 'SPARK_REVERSE_PROXY_URL',
-      problem:
-        'needs SPARK_AUTH_SECRET: in reverse-proxy mode the master serves the UI of anything that registers as a worker, so only daemons holding the secret may register',
+      problem: 'needs SPARK_AUTH_SECRET: in reverse-proxy mode the master serves the UI of anything that registers as a worker, so only daemons holding the secret may register',
       example: 'SPARK_AUTH_SECRET=$(openssl rand -hex 32)',
     });
   return issues;
@@ -499,7 +580,11 @@ export function parseConfig(env: Env, phase?: 'build' | 'run', o: ParseFor = {})
     if (!found) continue;
     const label = found.from === name ? name : `${found.from} (read as ${name})`;
     if ((raw.multiline ? CONTROL : CONTROL_OR_NEWLINE).test(found.value)) {
-      issues.push({ name: label, problem: `must not contain control characters (${raw.multiline ? 'tabs, escapes; newlines only between entries' : 'newlines, tabs, escapes'}): they would add lines to a rendered file`, example: raw.example });
+      issues.push({
+        name: label,
+        problem: `must not contain control characters (${raw.multiline ? 'tabs, escapes; newlines only between entries' : 'newlines, tabs, escapes'}): they would add lines to a rendered file`,
+        example: raw.example,
+      });
       continue;
     }
     const r = raw.schema.safeParse(found.value);

@@ -24,7 +24,10 @@ export interface TransferOptions {
 export class NotFound extends Error {}
 /** A network or HTTP failure; `retryable` says whether another attempt may help. */
 export class TransferError extends Error {
-  constructor(message: string, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
     super(message);
   }
 }
@@ -58,8 +61,7 @@ export function redactUrl(url: string): string {
 export function causeOf(err: unknown, timeoutMs: number): { message: string; retryable: boolean } {
   if (err instanceof TransferError) return { message: err.message, retryable: err.retryable };
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError')
-    return { message: `timed out (no data for ${timeoutMs / 1000} s)`, retryable: true };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { message: `timed out (no data for ${timeoutMs / 1000} s)`, retryable: true };
   const code = e?.cause?.code ?? e?.code;
   const known: Record<string, string> = {
     ECONNREFUSED: 'connection refused',

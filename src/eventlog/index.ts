@@ -25,9 +25,7 @@ export function eventLogDirCommand(settings: Settings, conf: Conf, sparkHome: st
   const dir = settings.SPARK_EVENTLOG_DIR;
   if (!dir) return undefined;
   if (/^file:/.test(dir)) return { local: fileURLToPath(dir.startsWith('file://') ? dir : `file://${dir.slice('file:'.length)}`) };
-  const hadoopOpts = conf.defaults
-    .filter(([k]) => k.startsWith('spark.hadoop.') && !SECRET_KEYS.has(k.slice('spark.hadoop.'.length)))
-    .map(([k, v]) => `-D${k.slice('spark.hadoop.'.length)}=${v}`);
+  const hadoopOpts = conf.defaults.filter(([k]) => k.startsWith('spark.hadoop.') && !SECRET_KEYS.has(k.slice('spark.hadoop.'.length))).map(([k, v]) => `-D${k.slice('spark.hadoop.'.length)}=${v}`);
   const env: Env = {};
   if (settings.SPARK_S3_AWS_ACCESS_KEY_ID && settings.SPARK_S3_AWS_SECRET_ACCESS_KEY) {
     env.AWS_ACCESS_KEY_ID = settings.SPARK_S3_AWS_ACCESS_KEY_ID;
@@ -64,5 +62,15 @@ export async function ensureEventLogDir(cmd: ReturnType<typeof eventLogDirComman
   let err = '';
   child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
   const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 1)));
-  if (code !== 0) log(`WARNING: could not create ${cmd.argv.at(-1)}: ${err.trim().split('\n').filter((l) => /Exception|denied|error/i.test(l)).slice(0, 3).join(' | ') || `exit ${code}`}`);
+  if (code !== 0)
+    log(
+      `WARNING: could not create ${cmd.argv.at(-1)}: ${
+        err
+          .trim()
+          .split('\n')
+          .filter((l) => /Exception|denied|error/i.test(l))
+          .slice(0, 3)
+          .join(' | ') || `exit ${code}`
+      }`,
+    );
 }

@@ -30,7 +30,10 @@ export const AppJsonSchema = z
     repository: z.url().optional(),
     logo: z.url().optional(),
     success_url: z.string().optional(),
-    stack: z.string().regex(/^heroku-\d+$/, 'must be a stack such as heroku-24').optional(),
+    stack: z
+      .string()
+      .regex(/^heroku-\d+$/, 'must be a stack such as heroku-24')
+      .optional(),
     scripts: z.record(z.string(), z.string()).optional(),
     env: z.record(EnvName, EnvEntry).optional(),
     formation: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be a process type name'), z.object({ quantity: z.number().int().min(0), size: Size.optional() }).strict()).optional(),
@@ -47,8 +50,7 @@ export function appJsonProblems(raw: unknown, procfileTypes: string[], buildpack
   if (!parsed.success) return parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
   const a = parsed.data;
   const problems: string[] = [];
-  for (const type of Object.keys(a.formation ?? {}))
-    if (!procfileTypes.includes(type)) problems.push(`formation.${type}: the Procfile has no "${type}" process type`);
+  for (const type of Object.keys(a.formation ?? {})) if (!procfileTypes.includes(type)) problems.push(`formation.${type}: the Procfile has no "${type}" process type`);
   for (const type of ['master', 'worker']) if (!a.formation?.[type]) problems.push(`formation.${type}: missing (a cluster needs its ${type} dynos)`);
   const urls = (a.buildpacks ?? []).map((b) => b.url);
   if (buildpackUrl && urls.at(-1) !== buildpackUrl) problems.push(`buildpacks: the last one must be this project's buildpack, ${buildpackUrl} (found ${urls.at(-1) ?? 'none'})`);

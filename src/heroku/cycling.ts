@@ -16,8 +16,7 @@ export type CyclingPlan = { run: false; why: string; warn: boolean } | { run: tr
 /** Pure: whether and how this master dyno cycles the workers. */
 export function cyclingPlan(env: Env): CyclingPlan {
   const s = parseConfig(env, 'run');
-  if (s.SPARK_MASTERS > 1 || zookeeperUrl(s))
-    return { run: false, warn: false, why: 'graceful cycling is not needed: with ZooKeeper the masters recover the workers themselves' };
+  if (s.SPARK_MASTERS > 1 || zookeeperUrl(s)) return { run: false, warn: false, why: 'graceful cycling is not needed: with ZooKeeper the masters recover the workers themselves' };
   if (!s.SPARK_HEROKU_ACCESS_TOKEN)
     return { run: false, warn: true, why: 'graceful cycling is off: SPARK_HEROKU_ACCESS_TOKEN is not set (heroku config:set SPARK_HEROKU_ACCESS_TOKEN=<token of an account with operate access>)' };
   const app = env.HEROKU_APP_NAME || s.HEROKU_DNS_APP_NAME?.split('.')[0];

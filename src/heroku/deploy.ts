@@ -7,7 +7,7 @@
  * a failure says what exists afterwards and how to clean it up.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, type Dirent } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,9 +84,7 @@ async function sourceFiles(dir: string): Promise<string[]> {
   const all =
     git.exitCode === 0
       ? git.stdout.split('\0').filter(Boolean)
-      : (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
-          .filter((e) => e.isFile() || e.isSymbolicLink())
-          .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+      : (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[]).filter((e) => e.isFile() || e.isSymbolicLink()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
   return all.filter((f) => !NEVER_PACKED.some((n) => f === n || f.startsWith(`${n}/`)) && existsSync(path.join(dir, f))).sort();
 }
 
@@ -173,15 +171,17 @@ class Deployment {
   async precheck(appJson: AppJson): Promise<App | undefined> {
     const { o, api } = this;
     const space = await api.send<Space>(getSpace(o.space), `find the space ${o.space}`, 'List your spaces with `heroku spaces`.');
-    if (space.generation?.name && space.generation.name !== 'cedar')
-      fail({ code: 'space-no-dns', space: o.space, why: `it is a ${space.generation.name} space, which has no DNS service discovery` });
+    if (space.generation?.name && space.generation.name !== 'cedar') fail({ code: 'space-no-dns', space: o.space, why: `it is a ${space.generation.name} space, which has no DNS service discovery` });
     if (o.workerSize) {
       const size = await api.find(getDynoSize(o.workerSize), `check the dyno size ${o.workerSize}`);
       if (!size) fail({ code: 'dyno-size-unknown', size: o.workerSize, known: [...PRIVATE_SIZES] });
     }
     const existing = o.app ? await api.find<App>(getApp(o.app), `look up the app ${o.app}`) : undefined;
     if (existing && existing.space?.name !== o.space)
-      fail({ code: 'bad-input', message: `The app ${existing.name} exists ${existing.space ? `in the space ${existing.space.name}` : 'outside any space'}, not in ${o.space}: pick another --app, or --space ${existing.space?.name ?? '<its space>'}.` });
+      fail({
+        code: 'bad-input',
+        message: `The app ${existing.name} exists ${existing.space ? `in the space ${existing.space.name}` : 'outside any space'}, not in ${o.space}: pick another --app, or --space ${existing.space?.name ?? '<its space>'}.`,
+      });
     // app.json's rules (appjson.ts), after the API has said whether a --worker-size exists
     const procfile = existsSync(path.join(o.dir, 'Procfile')) ? readFileSync(path.join(o.dir, 'Procfile'), 'utf8') : '';
     const problems = appJsonProblems(deployManifest(appJson, o), procfileTypes(procfile));
@@ -229,7 +229,13 @@ class Deployment {
     }
     build = await followBuild(api, app, build, { poll: this.poll, write: this.write });
     if (build.status !== 'succeeded')
-      fail({ code: 'deploy-failed', app, what: `the build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup: 'Nothing changed: the previous release keeps running. Fix the cause and run deploy again.' });
+      fail({
+        code: 'deploy-failed',
+        app,
+        what: `the build ${build.id} ${build.status}`,
+        lines: ['The build output is above.'],
+        cleanup: 'Nothing changed: the previous release keeps running. Fix the cause and run deploy again.',
+      });
     const updates = formationUpdates(this.o);
     if (updates.length) {
       await api.send(updateFormation(app, updates), `scale ${app}`);
@@ -307,7 +313,13 @@ class Deployment {
     try {
       const found = await buildOf(this.api, name, version);
       if (!found)
-        fail({ code: 'deploy-failed', app: name, what: 'the app was created, but no build of this source was found', lines: ['Heroku may still be setting it up: look with heroku builds -a ' + name + '.'], cleanup });
+        fail({
+          code: 'deploy-failed',
+          app: name,
+          what: 'the app was created, but no build of this source was found',
+          lines: ['Heroku may still be setting it up: look with heroku builds -a ' + name + '.'],
+          cleanup,
+        });
       const build = await followBuild(this.api, name, found, { poll: this.poll, write: this.write });
       if (build.status !== 'succeeded') fail({ code: 'deploy-failed', app: name, what: `the app setup's build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup });
       await this.checkDns(name);
@@ -324,7 +336,11 @@ class Deployment {
   private async checkDns(name: string): Promise<void> {
     const dns = await this.api.find<{ enabled: boolean }>(getAppFeature(name, 'spaces-dns-discovery'), `check DNS service discovery of ${name}`);
     if (dns && !dns.enabled)
-      fail({ code: 'space-no-dns', space: this.o.space, why: `DNS service discovery is off for ${name}. Turn it on: heroku features:enable spaces-dns-discovery -a ${name}, then heroku ps:restart -a ${name}. ${this.cleanupOf(name)}` });
+      fail({
+        code: 'space-no-dns',
+        space: this.o.space,
+        why: `DNS service discovery is off for ${name}. Turn it on: heroku features:enable spaces-dns-discovery -a ${name}, then heroku ps:restart -a ${name}. ${this.cleanupOf(name)}`,
+      });
   }
 }
 

@@ -114,7 +114,10 @@ export function renderStatus(r: StatusReport): string {
   if (r.master) {
     const m = r.master;
     if (r.masters) out.push('', `Masters: ${r.masters.map((x) => `${x.dyno} ${x.status}`).join(', ')}`);
-    out.push('', `Master ${m.status}${m.dyno ? ` (${m.dyno})` : ''}${m.url ? ` ${m.url}` : ''}: ${m.workers.alive} workers alive${m.workers.dead ? `, ${m.workers.dead} dead` : ''}, cores ${m.cores.used}/${m.cores.total}, memory ${m.memoryMb.used}/${m.memoryMb.total} MB`);
+    out.push(
+      '',
+      `Master ${m.status}${m.dyno ? ` (${m.dyno})` : ''}${m.url ? ` ${m.url}` : ''}: ${m.workers.alive} workers alive${m.workers.dead ? `, ${m.workers.dead} dead` : ''}, cores ${m.cores.used}/${m.cores.total}, memory ${m.memoryMb.used}/${m.memoryMb.total} MB`,
+    );
     if (m.workers.list.length) out.push('', table([['WORKER', 'STATE', 'CORES', 'MEMORY'], ...m.workers.list.map((w) => [w.host, w.state, w.cores, w.memory])]));
     out.push('', m.apps.length ? table([['APP', 'NAME', 'CORES', 'STATE'], ...m.apps.map((a) => [a.id, a.name, String(a.cores ?? ''), a.state ?? ''])]) : 'No application running.');
   }

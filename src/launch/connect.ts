@@ -36,11 +36,32 @@ export function selfSignedCert(names: string[], certFile: string, keyFile: strin
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '825', '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '825',
+        '-subj',
+        `/CN=${names[0]}`,
+        '-addext',
+        `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
   } catch (err) {
-    fail({ code: 'host-unfit', message: `Could not make a TLS certificate for the connect dyno with openssl (${(err as Error).message.split('\n')[0]}): set SPARK_CONNECT_TLS_CERT and SPARK_CONNECT_TLS_KEY.` });
+    fail({
+      code: 'host-unfit',
+      message: `Could not make a TLS certificate for the connect dyno with openssl (${(err as Error).message.split('\n')[0]}): set SPARK_CONNECT_TLS_CERT and SPARK_CONNECT_TLS_KEY.`,
+    });
   }
   chmodSync(keyFile, 0o600);
 }
@@ -61,7 +82,13 @@ export async function prepareConnect(s: Settings, env: Env, confDir: string): Pr
   else if (s.SPARK_CONNECT_TLS_CERT || s.SPARK_CONNECT_TLS_KEY)
     fail({
       code: 'config-invalid',
-      issues: [{ name: s.SPARK_CONNECT_TLS_CERT ? 'SPARK_CONNECT_TLS_KEY' : 'SPARK_CONNECT_TLS_CERT', problem: 'is not set, but its pair is: set both (or neither, for a self-signed certificate)', example: 'SPARK_CONNECT_TLS_KEY="$(cat connect.key)"' }],
+      issues: [
+        {
+          name: s.SPARK_CONNECT_TLS_CERT ? 'SPARK_CONNECT_TLS_KEY' : 'SPARK_CONNECT_TLS_CERT',
+          problem: 'is not set, but its pair is: set both (or neither, for a self-signed certificate)',
+          example: 'SPARK_CONNECT_TLS_KEY="$(cat connect.key)"',
+        },
+      ],
     });
   else {
     selfSignedCert(connectNames(s), cert, key);

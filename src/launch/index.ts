@@ -34,8 +34,7 @@ export const roleOf = (p: ProcessType): Role => {
 };
 
 /** `--deploy-mode cluster` among spark-submit's options: the driver runs on a worker, not here. */
-export const isClusterMode = (args: string[]): boolean =>
-  args.some((x, i) => x === '--deploy-mode=cluster' || (x === '--deploy-mode' && args[i + 1] === 'cluster'));
+export const isClusterMode = (args: string[]): boolean => args.some((x, i) => x === '--deploy-mode=cluster' || (x === '--deploy-mode' && args[i + 1] === 'cluster'));
 
 /**
  * What of the submitting dyno must not reach a cluster-mode driver. Spark's standalone client sends
@@ -73,7 +72,8 @@ export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settin
       const confDir = a.confDir ?? path.join(a.sparkHome, 'conf');
       const java = a.env.JAVA_HOME ? path.join(a.env.JAVA_HOME, 'bin', 'java') : 'java';
       const heap = a.conf.env.find(([k]) => k === 'SPARK_DAEMON_MEMORY')?.[1] ?? '512m';
-      const log = a.conf.log4j.file === 'log4j2.properties' ? `-Dlog4j2.configurationFile=${path.join(confDir, 'log4j2.properties')}` : `-Dlog4j.configuration=file:${path.join(confDir, 'log4j.properties')}`;
+      const log =
+        a.conf.log4j.file === 'log4j2.properties' ? `-Dlog4j2.configurationFile=${path.join(confDir, 'log4j2.properties')}` : `-Dlog4j.configuration=file:${path.join(confDir, 'log4j.properties')}`;
       return [java, `-Xmx${heap}`, `-Xms${heap}`, ...DNS_CACHE_OPTS, log, '-cp', path.join(a.sparkHome, 'jars', '*'), ZOOKEEPER_MAIN, path.join(confDir, 'zoo.cfg'), ...a.args];
     }
     case 'master':
@@ -104,7 +104,18 @@ export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settin
       // HTTP transport on the dyno's private address; Hive's default path /cliservice (the space proxy's route)
       const host = a.settings.HEROKU_PRIVATE_IP ?? dynoName(a.settings, a.env);
       const hive = [`hive.server2.transport.mode=http`, `hive.server2.thrift.http.port=${THRIFT_HTTP_PORT}`, `hive.server2.thrift.bind.host=${host}`, 'hive.server2.thrift.http.path=cliservice'];
-      return [bin('spark-submit'), '--class', THRIFT_MAIN, '--name', 'Thrift JDBC/ODBC Server', '--master', masterUrl(a.settings), ...a.args, 'spark-internal', ...hive.flatMap((h) => ['--hiveconf', h])];
+      return [
+        bin('spark-submit'),
+        '--class',
+        THRIFT_MAIN,
+        '--name',
+        'Thrift JDBC/ODBC Server',
+        '--master',
+        masterUrl(a.settings),
+        ...a.args,
+        'spark-internal',
+        ...hive.flatMap((h) => ['--hiveconf', h]),
+      ];
     }
     case 'connect':
       // the token comes from the environment (bin/connect exports SPARK_CONNECT_AUTHENTICATE_TOKEN): never in argv

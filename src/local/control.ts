@@ -23,11 +23,7 @@ export interface ControlServer {
 }
 
 export type ControlRequest =
-  | { op: 'restart'; target?: string }
-  | { op: 'cycle'; target?: string; everyMs?: number }
-  | { op: 'scale'; want: Record<string, number> }
-  | { op: 'stop'; target?: string }
-  | { op: 'state' };
+  { op: 'restart'; target?: string } | { op: 'cycle'; target?: string; everyMs?: number } | { op: 'scale'; want: Record<string, number> } | { op: 'stop'; target?: string } | { op: 'state' };
 
 export interface ControlAnswer {
   ok: boolean;
@@ -129,7 +125,12 @@ export function request(socket: string, req: ControlRequest): Promise<ControlAns
     });
     r.on('error', (err: NodeJS.ErrnoException) =>
       err.code === 'ECONNREFUSED' || err.code === 'ENOENT'
-        ? reject(new ProblemCarrier({ code: 'space-not-running', message: `The local space does not answer on its control socket (${err.code}): it has stopped. \`spark-in-space local status\` shows what is left; \`local up --detach\` starts it again.` }))
+        ? reject(
+            new ProblemCarrier({
+              code: 'space-not-running',
+              message: `The local space does not answer on its control socket (${err.code}): it has stopped. \`spark-in-space local status\` shows what is left; \`local up --detach\` starts it again.`,
+            }),
+          )
         : reject(err),
     );
     r.end(body);

@@ -27,7 +27,6 @@ export interface Formation {
   dynos: Dyno[];
 }
 
-
 export function subnetFor(app: string): number {
   return 16 + (createHash('sha256').update(app).digest()[0]! % 200);
 }

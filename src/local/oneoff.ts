@@ -83,7 +83,10 @@ const LAUNCHER_DIR = path.dirname(buildpackFile(import.meta.url, 'bin/spark-subm
 export async function runOneOff(a: { appDir: string; app: string; dir: string }, command: string[]): Promise<number> {
   const s = await requireSpace(a.dir, a.app, a.appDir);
   if (/(^|\/)run-example$/.test(command[0] ?? '') && !hasExamplesJar(s.sparkHome))
-    fail({ code: 'spark-unfit', message: `${s.sparkHome} has no examples jar (examples/jars/spark-examples_*.jar): run-example needs an Apache binary distribution that ships one; this one (e.g. PyPI's layout) does not.` });
+    fail({
+      code: 'spark-unfit',
+      message: `${s.sparkHome} has no examples jar (examples/jars/spark-examples_*.jar): run-example needs an Apache binary distribution that ships one; this one (e.g. PyPI's layout) does not.`,
+    });
   const dynos = path.join(a.dir, 'dynos');
   const used = new Set(existsSync(dynos) ? readdirSync(dynos) : []);
   let n = 1;
@@ -143,8 +146,7 @@ export async function execOnHost(a: { appDir: string; app: string; dir: string; 
   const s = await requireSpace(a.dir, a.app, a.appDir);
   const env = await hostEnv(a, s, process.env);
   const wrap = a.hosts ? hostsWrapper(path.join(a.dir, 'etc-hosts')) : undefined;
-  if (a.hosts && !wrap)
-    process.stderr.write(` !     This machine allows no private mount of /etc/hosts: only JVMs resolve the space's names here (others: DNS at ${env.SPARK_IN_SPACE_DNS}).\n`);
+  if (a.hosts && !wrap) process.stderr.write(` !     This machine allows no private mount of /etc/hosts: only JVMs resolve the space's names here (others: DNS at ${env.SPARK_IN_SPACE_DNS}).\n`);
   const argv = [...(wrap ?? []), ...command];
   return passThrough(argv[0]!, argv.slice(1), { cwd: process.cwd(), env });
 }

@@ -161,7 +161,16 @@ export class Supervisor {
 
   private envOf(r: DynoRecord): Env {
     const port = r.type === 'web' ? this.o.port : 5000 + r.index;
-    const env = dynoEnv(this.asDyno(r), { app: this.o.app, config: this.o.config, stateDir: this.o.dir, sparkHome: this.o.sparkHome, port, masters: this.state.formation.master ?? 1, zookeepers: this.state.formation.zookeeper ?? 0, javaHome: slugJavaHome(this.o.sparkHome) });
+    const env = dynoEnv(this.asDyno(r), {
+      app: this.o.app,
+      config: this.o.config,
+      stateDir: this.o.dir,
+      sparkHome: this.o.sparkHome,
+      port,
+      masters: this.state.formation.master ?? 1,
+      zookeepers: this.state.formation.zookeeper ?? 0,
+      javaHome: slugJavaHome(this.o.sparkHome),
+    });
     if (r.type === 'connect') return { ...env, ...localConnectTls(this.o.dir, this.o.app, this.o.config) };
     if (r.type !== 'web') return env;
     const dnsAt = dnsAddress(this.formation);
@@ -412,7 +421,9 @@ export class Supervisor {
       this.publish();
       added.forEach((r) => this.spawn(r));
       const ok = await Promise.all(added.map((r) => this.whenReady(r, 240_000)));
-      const counts = Object.entries(want).map(([t, n]) => `${t}=${n}`).join(' ');
+      const counts = Object.entries(want)
+        .map(([t, n]) => `${t}=${n}`)
+        .join(' ');
       return `Scaled to ${counts}${gone.length ? `; stopped ${gone.map((r) => r.name).join(', ')}` : ''}${added.length ? `; started ${added.map((r) => r.name).join(', ')}` : ''}${ok.every(Boolean) ? '' : ' (not all are up yet)'}`;
     });
   }
@@ -439,15 +450,17 @@ export class Supervisor {
     const f = formation(this.o.app, this.o.procfile, this.o.counts);
     mkdirSync(logsDir(this.o.dir), { recursive: true });
     rmSync(path.join(this.o.dir, 'dynos'), { recursive: true, force: true });
-    for (const d of f.dynos)
-      this.records.set(d.name, { name: d.name, type: d.type, index: d.index, command: d.command, ip: d.ip, dns: d.dns, phase: 'down', restarts: 0, crashes: 0 });
+    for (const d of f.dynos) this.records.set(d.name, { name: d.name, type: d.type, index: d.index, command: d.command, ip: d.ip, dns: d.dns, phase: 'down', restarts: 0, crashes: 0 });
     // every dyno's config is validated before any JVM starts: a broken conf never reaches Spark
     for (const r of this.records.values()) parseConfig(this.envOf(r), 'run', { processes: [r.type] });
     const master = this.records.get('master.1');
     if (master)
       for (const port of [MASTER_PORT, MASTER_UI_PORT])
         if (!(await portFree(master.ip, port)))
-          fail({ code: 'port-in-use', message: `${master.ip}:${port} is already in use: is another local space (an app whose name hashes to 127.${f.subnet}.x.x) running? Stop it, or pick another --app name.` });
+          fail({
+            code: 'port-in-use',
+            message: `${master.ip}:${port} is already in use: is another local space (an app whose name hashes to 127.${f.subnet}.x.x) running? Stop it, or pick another --app name.`,
+          });
     if (this.records.has('web.1') && !(await portFree('127.0.0.1', this.o.port)))
       fail({ code: 'port-in-use', message: `127.0.0.1:${this.o.port} (the web dyno's port) is already in use: pick another with --port.` });
     this.publish();

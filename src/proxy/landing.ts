@@ -20,7 +20,6 @@ export interface DynoLink {
   note?: string;
 }
 
-
 /** Pure: where a UI serves Prometheus text (the PrometheusServlet sink rendered for every Spark process), or none. */
 export function metricsPath(d: Pick<DynoLink, 'type' | 'port'>): string | undefined {
   if (d.type === 'master') return '/metrics/master/prometheus/';
@@ -111,7 +110,7 @@ with this proxy's basic auth and the cookie <code>space_backend=&lt;host:port&gt
  * else a 400 that explains and no cookie.
  */
 export function setBackend(url: string, cookie: string, allowed: (v: string) => boolean): { status: number; headers: Record<string, string>; body: string } {
-  let target = '';
+  let target: string;
   const [pathPart, query = ''] = url.split('?', 2) as [string, string?];
   try {
     target = decodeURIComponent(pathPart.slice('/set-backend/'.length)).replace(/\/$/, '');
@@ -121,8 +120,7 @@ export function setBackend(url: string, cookie: string, allowed: (v: string) => 
   // ?to=/metrics/...: where to go after choosing (only a metrics path of the backend, nothing else)
   const to = new URLSearchParams(query).get('to');
   const next = to && /^\/metrics\/[A-Za-z0-9/_-]*$/.test(to) ? to : '/';
-  if (target && allowed(target))
-    return { status: 302, headers: { location: next, 'set-cookie': `${cookie}=${target}; Path=/; HttpOnly; SameSite=Lax`, 'content-type': 'text/plain' }, body: '' };
+  if (target && allowed(target)) return { status: 302, headers: { location: next, 'set-cookie': `${cookie}=${target}; Path=/; HttpOnly; SameSite=Lax`, 'content-type': 'text/plain' }, body: '' };
   return {
     status: 400,
     headers: { 'content-type': 'text/plain; charset=utf-8' },

@@ -21,7 +21,6 @@ import { allowedDomains, htpasswd, isAllowedBackend, proxyConf, resolversFrom, s
 import { emptyLockout, expire, lockoutMap, LOCKOUT, recordFailure } from './lockout.js';
 import { dynosFromTopology, startLanding } from './landing.js';
 
-
 /**
  * Where nginx.conf, htpasswd and nginx's temp files go: SPACE_PROXY_DIR, else $HOME/.space-proxy
  * (refused if someone else owns it), else a fresh private dir in the temp dir: never a predictable
@@ -37,7 +36,12 @@ function privateDir(env: NodeJS.ProcessEnv): string {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== process.getuid?.())
-      fail({ code: 'dir-unusable', role: "proxy's configuration directory", dir, cause: "it is not a directory of this user's: refusing to write the proxy's configuration there (set SPACE_PROXY_DIR)" });
+      fail({
+        code: 'dir-unusable',
+        role: "proxy's configuration directory",
+        dir,
+        cause: "it is not a directory of this user's: refusing to write the proxy's configuration there (set SPACE_PROXY_DIR)",
+      });
     return dir;
   }
   return mkdtempSync(path.join(os.tmpdir(), 'space-proxy-'));
@@ -61,7 +65,8 @@ function othersCanTraverse(dir: string): boolean {
 /** A temp dir nginx's unprivileged workers can reach: $TMPDIR may be private (a test run's own). */
 function reachableTmp(): string {
   const base = [os.tmpdir(), '/tmp', '/var/tmp'].find((d) => existsSync(d) && othersCanTraverse(d));
-  if (!base) fail({ code: 'host-unfit', message: `Started as root, but no temp dir (${os.tmpdir()}, /tmp, /var/tmp) lets nginx's workers (user nobody) in: make one of them world-traversable (chmod o+x).` });
+  if (!base)
+    fail({ code: 'host-unfit', message: `Started as root, but no temp dir (${os.tmpdir()}, /tmp, /var/tmp) lets nginx's workers (user nobody) in: make one of them world-traversable (chmod o+x).` });
   return base;
 }
 
@@ -153,9 +158,7 @@ async function prepareProxy(env: NodeJS.ProcessEnv): Promise<ProxySetup> {
   chmodSync(dir, worker && workerDir === dir ? 0o711 : 0o700);
   if (workerDir !== dir) chmodSync(workerDir, 0o711);
   writeFileSync(path.join(dir, 'lockout.map'), '');
-  const resolvers = env.SPACE_PROXY_RESOLVER
-    ? env.SPACE_PROXY_RESOLVER.split(',').map((s) => s.trim())
-    : resolversFrom(existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '');
+  const resolvers = env.SPACE_PROXY_RESOLVER ? env.SPACE_PROXY_RESOLVER.split(',').map((s) => s.trim()) : resolversFrom(existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '');
   if (!resolvers.length) fail({ code: 'host-unfit', message: 'No DNS resolver: /etc/resolv.conf lists no nameserver and SPACE_PROXY_RESOLVER is not set.' });
   const domains = allowedDomains(settings);
   const ports = (settings.SPACE_PROXY_ALLOWED_PORTS as [number, number?][] | undefined) ?? DEFAULT_PORTS;
@@ -186,7 +189,17 @@ function renderer(p: ProxySetup, landingPort: number): () => Promise<ReturnType<
       /* no topology: every backend is resolved per request */
     }
     const listen = `${p.env.SPACE_PROXY_LISTEN ? `${p.env.SPACE_PROXY_LISTEN}:` : ''}${p.settings.PORT}`;
-    const conf = proxyConf({ settings: p.settings, dir: p.dir, listen, resolvers: p.resolvers, landingPort, upstreams: upstreamsFor(known, p.allowed), workerUser: p.worker?.conf, workerDir: p.workerDir, dynoAddresses });
+    const conf = proxyConf({
+      settings: p.settings,
+      dir: p.dir,
+      listen,
+      resolvers: p.resolvers,
+      landingPort,
+      upstreams: upstreamsFor(known, p.allowed),
+      workerUser: p.worker?.conf,
+      workerDir: p.workerDir,
+      dynoAddresses,
+    });
     await writeConf(p.workerDir, [{ name: 'htpasswd', content: `${p.users.join('\n')}\n`, mode: 0o600 }]);
     // the workers check passwords: their group may read the file, nobody else
     if (p.worker) {

@@ -8,6 +8,7 @@ export function findNginx(env: Record<string, string | undefined>): string {
   for (const c of candidates) if (c && existsSync(c)) return c;
   return fail({
     code: 'host-unfit',
-    message: 'nginx is not installed: on Heroku add the heroku-community/nginx buildpack (app.json lists it; the web and connect dynos run it); locally install it (Debian: apt-get install nginx-light).',
+    message:
+      'nginx is not installed: on Heroku add the heroku-community/nginx buildpack (app.json lists it; the web and connect dynos run it); locally install it (Debian: apt-get install nginx-light).',
   });
 }

@@ -91,8 +91,7 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
   if (crypto) set('spark.network.crypto.enabled', true);
   if (s.SPARK_S3_AWS_ACCESS_KEY_ID) set('spark.hadoop.fs.s3a.access.key', s.SPARK_S3_AWS_ACCESS_KEY_ID);
   if (s.SPARK_S3_AWS_SECRET_ACCESS_KEY) set('spark.hadoop.fs.s3a.secret.key', s.SPARK_S3_AWS_SECRET_ACCESS_KEY);
-  if (s.SPARK_S3_AWS_ACCESS_KEY_ID && s.SPARK_S3_AWS_SECRET_ACCESS_KEY)
-    set('spark.hadoop.fs.s3a.aws.credentials.provider', 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider');
+  if (s.SPARK_S3_AWS_ACCESS_KEY_ID && s.SPARK_S3_AWS_SECRET_ACCESS_KEY) set('spark.hadoop.fs.s3a.aws.credentials.provider', 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider');
   else if (s.SPARK_S3_BUCKET_NAME || s.SPARK_S3_ENDPOINT || s.SPARK_S3_REGION || /^s3a:/.test(s.SPARK_EVENTLOG_DIR ?? ''))
     // S3 without keys: the AWS SDK's own default chain (environment, web identity, profile,
     // container and instance roles); S3A's chain leaves web identity out
@@ -225,7 +224,6 @@ export function decommissionOf(s: Settings, version: string): Conf['decommission
 /** Single-quotes a value for bash. */
 export const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
-
 /**
  * Pure (given the templates): file name → content and mode. Every file is 0600: spark-defaults.conf
  * may hold secrets under any name (SPARK_DEFAULTS_EXTRA), and only the dyno's own user reads them.
@@ -233,7 +231,8 @@ export const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
  */
 export function renderConf(conf: Conf): (FileToWrite & { content: string })[] {
   for (const [k, v] of [...conf.defaults, ...conf.env])
-    if (/[\r\n]/.test(`${k}${v}`)) fail({ code: 'config-invalid', issues: [{ name: k, problem: 'holds a line break: refusing to render it (it would add a line to a conf file)', example: 'one line per value' }] });
+    if (/[\r\n]/.test(`${k}${v}`))
+      fail({ code: 'config-invalid', issues: [{ name: k, problem: 'holds a line break: refusing to render it (it would add a line to a conf file)', example: 'one line per value' }] });
   return [
     { name: 'spark-defaults.conf', content: renderTemplate('spark-defaults.conf.ejs', { defaults: conf.defaults, extra: conf.extra }), mode: 0o600 },
     { name: 'spark-env.sh', content: renderTemplate('spark-env.sh.ejs', { env: conf.env, shellQuote, driver: conf.driver }), mode: 0o600 },

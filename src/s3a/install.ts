@@ -14,18 +14,7 @@ import { fetchText, NotFound, redactUrl, type TransferOptions } from '../downloa
 import { fail, fsProblem, SparkInSpaceError } from '../errors.js';
 import type { Output } from '../build/output.js';
 import { cacheKey, CACHE_LAYOUT, CacheCorrupt, commitDir, hashFile, readManifest, stageIn, verifyTree, type TreeManifest } from '../build/cache.js';
-import {
-  hadoopVersionOf,
-  ivyModule,
-  ivySettings,
-  jarName,
-  parseIvyReport,
-  S3A_PLAN_VERSION,
-  sdkBundleOf,
-  selectJars,
-  wantS3A,
-  type SdkBundle,
-} from './plan.js';
+import { hadoopVersionOf, ivyModule, ivySettings, jarName, parseIvyReport, S3A_PLAN_VERSION, sdkBundleOf, selectJars, wantS3A, type SdkBundle } from './plan.js';
 
 export interface S3AJar {
   /** file name in jars/ */
@@ -116,7 +105,7 @@ async function usableEntry(cacheDir: string, key: string, out: Output): Promise<
     await verifyTree(dir, jarsTree(m));
   } catch (err) {
     if (!(err instanceof CacheCorrupt)) throw err;
-    out.warn(`the cached S3A connector is damaged (${err.message.replace(/^jars\//, "")}); resolving it again`);
+    out.warn(`the cached S3A connector is damaged (${path.basename(err.file)} ${err.kind === 'missing' ? 'is missing' : 'does not match its checksum'}); resolving it again`);
     await rm(dir, { recursive: true, force: true });
     return undefined;
   }
@@ -170,7 +159,9 @@ async function runIvy(java: string, ivyJar: string, home: string, args: string[]
 /** The lines of Ivy's output that say what went wrong, URLs redacted. */
 export function ivyProblems(output: string): string[] {
   const lines = output.split('\n').map((l) => l.trim());
-  const picked = lines.filter((l) => /UNRESOLVED|not found|invalid (sha1|md5)|problem|ERROR|FAILED|Connection|timed out|refused|server access error/i.test(l) && !/^:: (resolving|loading|retrieving)/.test(l));
+  const picked = lines.filter(
+    (l) => /UNRESOLVED|not found|invalid (sha1|md5)|problem|ERROR|FAILED|Connection|timed out|refused|server access error/i.test(l) && !/^:: (resolving|loading|retrieving)/.test(l),
+  );
   return [...new Set(picked)].slice(0, 12).map(redactUrls);
 }
 
@@ -188,7 +179,13 @@ async function resolveIntoCache(o: S3AOptions, hadoop: string, key: string, repo
     const jars = await verifiedJars(keep, path.join(staging, 'entry', 'jars'), o, repository);
     const total = jars.reduce((n, j) => n + j.size, 0);
     o.out.detail(`Verified the SHA-1 of ${jars.length} jars against the checksums published beside them`);
-    if (skipped.length) o.out.detail(`Kept Spark's own ${skipped.map((x) => x.name).sort().join(', ')} (not added again)`);
+    if (skipped.length)
+      o.out.detail(
+        `Kept Spark's own ${skipped
+          .map((x) => x.name)
+          .sort()
+          .join(', ')} (not added again)`,
+      );
     o.out.detail(`S3A connector: ${jars.length} jars, ${mb(total)} (instead of the ${sdk.name}'s hundreds of MB)`);
     const manifest: S3AManifest = {
       key,
@@ -293,4 +290,3 @@ function ivyFailure(output: string, what: string, repository: string): SparkInSp
   }
   return new SparkInSpaceError({ code: 's3a-resolve-failed', what, repository, lines: ivyProblems(output) });
 }
-

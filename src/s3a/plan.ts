@@ -94,8 +94,7 @@ const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** The Ivy module that resolves hadoop-aws without the SDK bundle, plus the SDK modules S3A needs. */
 export function ivyModule(hadoop: string, sdk: SdkBundle): string {
-  const dep = (c: Coordinate, body = '') =>
-    `    <dependency org="${xml(c.org)}" name="${xml(c.name)}" rev="${xml(c.rev)}" conf="default->default"${body ? `>\n${body}\n    </dependency>` : '/>'}`;
+  const dep = (c: Coordinate, body = '') => `    <dependency org="${xml(c.org)}" name="${xml(c.name)}" rev="${xml(c.rev)}" conf="default->default"${body ? `>\n${body}\n    </dependency>` : '/>'}`;
   return [
     '<ivy-module version="2.0">',
     '  <info organisation="spark-in-space" module="s3a-connector"/>',
@@ -141,7 +140,12 @@ export interface Resolved {
   size: number;
 }
 
-const unxml = (s: string) => s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const unxml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** Parses Ivy's resolve report (`<org>-<module>-<conf>.xml` in its cache): the jars and their origins. */
 export function parseIvyReport(report: string): Resolved[] {

@@ -42,7 +42,9 @@ export function masterHosts(settings: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HERO
 }
 
 export function masterUrl(settings: Settings): string {
-  return `spark://${masterHosts(settings).map((h) => `${h}:${MASTER_PORT}`).join(',')}`;
+  return `spark://${masterHosts(settings)
+    .map((h) => `${h}:${MASTER_PORT}`)
+    .join(',')}`;
 }
 
 /** `worker.3` → { type: 'worker', index: 3 }. */

@@ -123,7 +123,10 @@ describe(`the Heroku Button's whole slug, Spark ${DEFAULT_VERSION} with S3A`, ()
     beforeAll(async () => {
       // the Procfile is this repo's, with a web dyno: on a free port, not 5000
       const port = await freePort();
-      const up = await cli(['local', 'up', '--detach', '--dir', dir, '--app', APP, '--workers', '2', '--port', String(port), '--spark-home', path.join(dir, 'spark-home')], { env: runEnv(), timeout: 600_000 });
+      const up = await cli(['local', 'up', '--detach', '--dir', dir, '--app', APP, '--workers', '2', '--port', String(port), '--spark-home', path.join(dir, 'spark-home')], {
+        env: runEnv(),
+        timeout: 600_000,
+      });
       expect(up.exitCode, up.all).toBe(0);
     });
 
@@ -134,7 +137,11 @@ describe(`the Heroku Button's whole slug, Spark ${DEFAULT_VERSION} with S3A`, ()
       expect(readlinkSync(`/proc/${masterPid}/exe`)).toBe(path.join(dir, '.jdk', 'bin', 'java'));
       // the worker's JVM: the child of its drain watcher
       const watcher = s.dynos.find((d) => d.name === 'worker.1')!.pid;
-      const jvm = readFileSync(`/proc/${watcher}/task/${watcher}/children`, 'utf8').trim().split(/\s+/).map(Number).find((p) => readlinkSync(`/proc/${p}/exe`).endsWith('/java'))!;
+      const jvm = readFileSync(`/proc/${watcher}/task/${watcher}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+        .find((p) => readlinkSync(`/proc/${p}/exe`).endsWith('/java'))!;
       const stack = await execa(path.join(dir, '.jdk/bin/jstack'), [String(jvm)], { all: true, reject: false });
       expect(stack.exitCode, stack.all).toBe(0);
       expect(stack.stdout).toMatch(/org\.apache\.spark\.deploy\.worker\.Worker|dispatcher-event-loop/);

@@ -133,7 +133,14 @@ println("SECOND=" + rdd.reduce(_ + _) + " COMPUTED=" + computed.value)`);
       const seconds = Number(/ in ([\d.]+) s;/.exec(r.stdout)?.[1]);
       console.log(`worker with a 120 s task: SIGTERM → gone in ${seconds.toFixed(1)} s`);
       const l = await logs('worker.2');
-      expect(seconds, l.split('\n').filter((x) => /drain-worker|Executor|ERROR/.test(x)).slice(-20).join('\n')).toBeGreaterThan(24);
+      expect(
+        seconds,
+        l
+          .split('\n')
+          .filter((x) => /drain-worker|Executor|ERROR/.test(x))
+          .slice(-20)
+          .join('\n'),
+      ).toBeGreaterThan(24);
       // Heroku's SIGKILL comes at 30 s (on a crowded test machine the drain ends at 26-28 s)
       expect(seconds).toBeLessThan(30);
       expect(r.stdout).toMatch(/Stopped worker\.2 \(exited with status 1\)/);

@@ -21,7 +21,11 @@ const PASSWORD = randomBytes(12).toString('hex');
 const TOKEN = randomBytes(24).toString('hex');
 const SUM = '500000500000';
 /** beeline's csv2 output lines, without the prompt it puts before the first one when stdin is not a terminal */
-const rows = (out: string) => out.trim().split('\n').map((l) => l.replace(/^\d+: jdbc:hive2:\/\/[^>]*> /, ''));
+const rows = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(/^\d+: jdbc:hive2:\/\/[^>]*> /, ''));
 
 interface Driver {
   id: string;
@@ -66,10 +70,14 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
   it('the thrift and connect dynos are up and their servers are applications on the cluster', async () => {
     const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { dynos: { name: string; phase: string }[] };
     expect(s.dynos.filter((d) => ['thrift.1', 'connect.1'].includes(d.name)).map((d) => d.phase)).toEqual(['up', 'up']);
-    const apps = (await until('both servers registered on the master', async () => {
-      const names = (await master()).activeapps.map((a) => a.name);
-      return names.includes('Thrift JDBC/ODBC Server') && names.includes('Spark Connect server') && names;
-    }, 120_000)) as string[];
+    const apps = (await until(
+      'both servers registered on the master',
+      async () => {
+        const names = (await master()).activeapps.map((a) => a.name);
+        return names.includes('Thrift JDBC/ODBC Server') && names.includes('Spark Connect server') && names;
+      },
+      120_000,
+    )) as string[];
     expect(apps).toEqual(expect.arrayContaining(['Thrift JDBC/ODBC Server', 'Spark Connect server']));
   });
 
@@ -107,7 +115,10 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
   it('beeline in the space: JDBC over HTTP to 1.thrift.<app>.app.localspace:10001', async () => {
     const url = `jdbc:hive2://1.thrift.${DOMAIN}:10001/default;transportMode=http;httpPath=cliservice`;
     // beeline waits on an open stdin even with -e: give it an empty one, as a terminal user's would end
-    const r = await cli(['local', 'run', '--dir', app, 'beeline', '-u', url, '-n', 'analyst', '-p', 'x', '--silent=true', '--outputformat=csv2', '-e', 'SELECT 40 + 2 AS answer'], { timeout: 300_000, input: '' });
+    const r = await cli(['local', 'run', '--dir', app, 'beeline', '-u', url, '-n', 'analyst', '-p', 'x', '--silent=true', '--outputformat=csv2', '-e', 'SELECT 40 + 2 AS answer'], {
+      timeout: 300_000,
+      input: '',
+    });
     expect(r.exitCode, r.all).toBe(0);
     expect(rows(r.stdout)).toEqual(['answer', '42']);
   });
@@ -170,7 +181,7 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
       const logs = path.join(state, 'logs');
       for (const f of readdirSync(logs)) expect(readFileSync(path.join(logs, f), 'utf8'), f).not.toContain(TOKEN);
       for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-        let cmdline = '';
+        let cmdline: string;
         try {
           cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
         } catch {
@@ -240,24 +251,39 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
       const go = path.join(tmpdir('sis-supervise-'), 'go');
       const r = await cli(['local', 'run', '--dir', app, 'bin/spark-submit', '--deploy-mode', 'cluster', '--supervise', '--class', 'SumJob', jar, 'wait-for', go], { timeout: 300_000 });
       expect(r.exitCode, r.all).toBe(0);
-      const id = /Driver successfully submitted as (driver-\S+)/.exec(r.all ?? '')?.[1]!;
-      const first = await until(`${id} waiting on its worker`, async () => {
-        const d = (await drivers()).find((x) => x.id === id && x.state === 'RUNNING');
-        return d && driverOutput(d).includes('WAITING') && d;
-      }, 240_000, 1000);
+      const id = /Driver successfully submitted as (driver-\S+)/.exec(r.all ?? '')![1]!;
+      const first = await until(
+        `${id} waiting on its worker`,
+        async () => {
+          const d = (await drivers()).find((x) => x.id === id && x.state === 'RUNNING');
+          return d && driverOutput(d).includes('WAITING') && d;
+        },
+        240_000,
+        1000,
+      );
       const n = /-(\d+)\.worker\./.exec(first.worker)![1];
       const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { dynos: { name: string; pid: number }[] };
       process.kill(-s.dynos.find((d) => d.name === `worker.${n}`)!.pid, 'SIGKILL');
-      const again = await until('the driver relaunched on the other worker', async () => {
-        const d = (await drivers()).find((x) => x.id !== id && x.state === 'RUNNING' && !x.worker.includes(`-${n}.worker.`) && x.id > id);
-        return d && driverOutput(d).includes('WAITING') && d;
-      }, 240_000, 1000);
+      const again = await until(
+        'the driver relaunched on the other worker',
+        async () => {
+          const d = (await drivers()).find((x) => x.id !== id && x.state === 'RUNNING' && !x.worker.includes(`-${n}.worker.`) && x.id > id);
+          return d && driverOutput(d).includes('WAITING') && d;
+        },
+        240_000,
+        1000,
+      );
       writeFileSync(go, '');
       const done = await until(`${again.id} FINISHED`, async () => (await drivers()).find((x) => x.id === again.id && x.state !== 'RUNNING' && x.state !== 'SUBMITTED'), 240_000, 1000);
       expect(done.state, driverOutput(done)).toBe('FINISHED');
       expect(driverOutput(done)).toContain(`SUM=${SUM}`);
       // the space restarts the killed worker (a new dyno under the same name)
-      await until('worker restarted', async () => JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout).dynos.find((d: { name: string; phase: string }) => d.name === `worker.${n}`)?.phase === 'up', 120_000, 1000);
+      await until(
+        'worker restarted',
+        async () => JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout).dynos.find((d: { name: string; phase: string }) => d.name === `worker.${n}`)?.phase === 'up',
+        120_000,
+        1000,
+      );
     });
   });
 });

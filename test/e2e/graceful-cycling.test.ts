@@ -60,7 +60,11 @@ describe(`graceful cycling and workers that wait, real Spark ${DEFAULT_VERSION},
     const cycled = await cli(['local', 'cycle', 'master.1', '--dir', app, '--app', APP], { timeout: 240_000 });
     expect(cycled.exitCode, cycled.all).toBe(0);
     await until('three more calls', () => restarts().length >= 4, 120_000);
-    expect(restarts().slice(1).map((c) => c.status)).toEqual([429, 429, 202]);
+    expect(
+      restarts()
+        .slice(1)
+        .map((c) => c.status),
+    ).toEqual([429, 429, 202]);
     await until('the retries logged', async () => ((await logs('master.1')).match(/answered HTTP 429; retrying/g) ?? []).length === 2, 30_000);
     expect(fake.problems).toEqual([]);
   });
@@ -70,10 +74,14 @@ describe(`graceful cycling and workers that wait, real Spark ${DEFAULT_VERSION},
     const cycled = await cli(['local', 'cycle', 'master.1', '--dir', app, '--app', APP], { timeout: 240_000 });
     expect(cycled.exitCode, cycled.all).toBe(0);
     await until('the refused call', () => restarts().some((c) => c.status === 401), 120_000);
-    const warned = await until('the warning', async () => {
-      const l = (await logs('master.1')).split('\n').filter((x) => /WARNING: the Platform API refused SPARK_HEROKU_ACCESS_TOKEN \(HTTP 401 unauthorized\)/.test(x));
-      return l.length ? l : undefined;
-    }, 30_000);
+    const warned = await until(
+      'the warning',
+      async () => {
+        const l = (await logs('master.1')).split('\n').filter((x) => /WARNING: the Platform API refused SPARK_HEROKU_ACCESS_TOKEN \(HTTP 401 unauthorized\)/.test(x));
+        return l.length ? l : undefined;
+      },
+      30_000,
+    );
     expect(warned).toHaveLength(1);
     expect(restarts()).toHaveLength(5); // no retry of a 401
     const s = await status();
@@ -90,7 +98,11 @@ describe(`graceful cycling and workers that wait, real Spark ${DEFAULT_VERSION},
     for (const f of readdirSync(dir)) expect(readFileSync(path.join(dir, f), 'utf8'), f).not.toContain(TOKEN);
     expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(TOKEN);
     // sent where it belongs: the Authorization header
-    expect(restarts().filter((c) => c.status !== 401).every((c) => c.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(
+      restarts()
+        .filter((c) => c.status !== 401)
+        .every((c) => c.authorization === `Bearer ${TOKEN}`),
+    ).toBe(true);
   });
 
   it('a worker started 60 s before its master waits (no crash, a rate-limited note) and registers when the master comes', async () => {

@@ -59,7 +59,11 @@ describe(`ZooKeeper HA with real Spark ${DEFAULT_VERSION} and the space's own Zo
 
   it('one master leads, the other stands by, the ensemble has a leader; every daemon found ZooKeeper by its space name', async () => {
     const s = await until('a leader and both workers', async () => leaderWithWorkers(await status(), 2) && (await status()), 120_000);
-    const spark = (type: string) => s.dynos.filter((d) => d.type === type).map((d) => d.spark).sort();
+    const spark = (type: string) =>
+      s.dynos
+        .filter((d) => d.type === type)
+        .map((d) => d.spark)
+        .sort();
     expect(spark('master')).toEqual(['ALIVE', 'STANDBY']);
     expect(spark('zookeeper')).toEqual(['follower', 'follower', 'leader']);
     const conf = (await cli(['local', 'logs', '--dir', app, '--app', APP, '--dyno', 'master.1', '-n', '5000'])).stdout;
@@ -70,10 +74,14 @@ describe(`ZooKeeper HA with real Spark ${DEFAULT_VERSION} and the space's own Zo
     const before = await until('a leader', async () => leaderWithWorkers(await status(), 2), 120_000);
     const t0 = Date.now();
     process.kill(before.pid, 'SIGKILL');
-    const after = await until('the standby leading with both workers', async () => {
-      const l = leaderWithWorkers(await status(), 2);
-      return l && l.name !== before.name && l;
-    }, 120_000);
+    const after = await until(
+      'the standby leading with both workers',
+      async () => {
+        const l = leaderWithWorkers(await status(), 2);
+        return l && l.name !== before.name && l;
+      },
+      120_000,
+    );
     const seconds = (Date.now() - t0) / 1000;
     console.log(`kill -9 ${before.name} → ${after.name} ALIVE with 2 workers in ${seconds.toFixed(1)} s`);
     // ZooKeeper ends the dead leader's session after at most 10 s (maxSessionTimeout), not Curator's 60 s
@@ -156,9 +164,13 @@ describe(`an external ZooKeeper of another version (Debian's package) through SP
     // Debian's ZooKeeper in the foreground on loopback; its session cap is the one we document for external ensembles
     writeFileSync(
       path.join(dir, 'zoo.cfg'),
-      [`dataDir=${dir}/data`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'tickTime=2000', 'maxSessionTimeout=10000', 'admin.enableServer=false', '4lw.commands.whitelist=srvr'].join('\n') + '\n',
+      [`dataDir=${dir}/data`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'tickTime=2000', 'maxSessionTimeout=10000', 'admin.enableServer=false', '4lw.commands.whitelist=srvr'].join('\n') +
+        '\n',
     );
-    zk = spawn('/usr/share/zookeeper/bin/zkServer.sh', ['start-foreground', path.join(dir, 'zoo.cfg')], { env: { ...process.env, ZOO_LOG_DIR: dir, ZOOCFGDIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    zk = spawn('/usr/share/zookeeper/bin/zkServer.sh', ['start-foreground', path.join(dir, 'zoo.cfg')], {
+      env: { ...process.env, ZOO_LOG_DIR: dir, ZOOCFGDIR: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     zk.stdout!.on('data', (d: Buffer) => (zkLog += d.toString()));
     zk.stderr!.on('data', (d: Buffer) => (zkLog += d.toString()));
     await until('Debian’s ZooKeeper serving', async () => zkMode(await zkSrvr('127.0.0.1', port)), 60_000);
@@ -176,12 +188,21 @@ describe(`an external ZooKeeper of another version (Debian's package) through SP
     // another version than the zookeeper-3.9 client in Spark's jars
     expect(await zkSrvr('127.0.0.1', port)).toMatch(/Zookeeper version: 3\.8\./);
     const leader = await until('a leader with its worker', async () => leaderWithWorkers(await status(), 1), 120_000);
-    expect((await status()).dynos.filter((d) => d.type === 'master').map((d) => d.spark).sort()).toEqual(['ALIVE', 'STANDBY']);
+    expect(
+      (await status()).dynos
+        .filter((d) => d.type === 'master')
+        .map((d) => d.spark)
+        .sort(),
+    ).toEqual(['ALIVE', 'STANDBY']);
     process.kill(leader.pid, 'SIGKILL');
-    const next = await until('the standby leading', async () => {
-      const l = leaderWithWorkers(await status(), 1);
-      return l && l.name !== leader.name && l;
-    }, 120_000);
+    const next = await until(
+      'the standby leading',
+      async () => {
+        const l = leaderWithWorkers(await status(), 1);
+        return l && l.name !== leader.name && l;
+      },
+      120_000,
+    );
     expect(next.type).toBe('master');
     const r = await cli(['local', 'run', '--dir', app, '--app', EXTERNAL, bin('spark-shell')], { input: 'println("SUM=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\n:quit\n', timeout: 300_000 });
     expect(r.all).toContain('SUM=500000500000');

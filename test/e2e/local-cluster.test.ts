@@ -92,7 +92,17 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
     expect(build).toContain('added bin/spark-shell, bin/spark-submit');
     // a one-off dyno of the job app: its slug as HOME, its own Spark, its own app name; the cluster's by SPARK_CLUSTER_APP
     const r = await cli(
-      ['local', 'run', '--dir', app, 'bash', '-c', 'cd "$0" && export HOME="$0" SPARK_HOME="$0/spark-home" HEROKU_DNS_APP_NAME=job-app.app.localspace SPARK_CLUSTER_APP="$1" && exec bin/spark-submit --class SumJob job.jar', slug, appName],
+      [
+        'local',
+        'run',
+        '--dir',
+        app,
+        'bash',
+        '-c',
+        'cd "$0" && export HOME="$0" SPARK_HOME="$0/spark-home" HEROKU_DNS_APP_NAME=job-app.app.localspace SPARK_CLUSTER_APP="$1" && exec bin/spark-submit --class SumJob job.jar',
+        slug,
+        appName,
+      ],
       { timeout: 150_000 },
     );
     expect(r.exitCode, r.all).toBe(0);
@@ -120,7 +130,12 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
     const noSecret = tmpdir('sis-nosecret-');
     const r = await cli(
       [
-        'local', 'run', '--dir', app, 'bash', '-c',
+        'local',
+        'run',
+        '--dir',
+        app,
+        'bash',
+        '-c',
         `SPARK_CONF_DIR=${noSecret} timeout 100 "$SPARK_HOME/bin/spark-submit" --master spark://1.master.${appName}.app.localspace:7077 ` +
           `--conf spark.driver.host=$HEROKU_PRIVATE_IP --conf spark.driver.bindAddress=$HEROKU_PRIVATE_IP --class SumJob ${jar}`,
       ],

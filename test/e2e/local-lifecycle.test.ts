@@ -30,13 +30,19 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
   let app: string;
   const status = () => localStatus<Status>(app);
   const dyno = async (name: string) => (await status()).dynos.find((d) => d.name === name)!;
-  const aliveOn = (s: Status) => (s.master?.workers ?? []).filter((w) => w.state === 'ALIVE').map((w) => w.host).sort();
+  const aliveOn = (s: Status) =>
+    (s.master?.workers ?? [])
+      .filter((w) => w.state === 'ALIVE')
+      .map((w) => w.host)
+      .sort();
   /** every JVM whose command line names this app's space (no orphan may survive a cycle) */
   const jvmsOfApp = async () => (await execa('pgrep', ['-f', `java.*${APP}.app.localspace`], { reject: false })).stdout.split('\n').filter(Boolean);
   /** the process group of a pid: each dyno is a group led by its pid (a worker's JVM is its drain watcher's child) */
   const groupOf = (pid: string) => {
     try {
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[2]!;
+      return readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /, '')
+        .split(' ')[2]!;
     } catch {
       return pid;
     }
@@ -97,10 +103,7 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
 
   it('local cycle worker during a running job: the job completes with the right answer, and no JVM is orphaned', async () => {
     const shell = cli(['local', 'run', '--dir', app, bin('spark-shell')], {
-      input:
-        'println("STARTED")\n' +
-        'val r = sc.parallelize(1L to 60L, 60).map { x => Thread.sleep(1000); x * 1000L }.reduce(_ + _)\n' +
-        'println("RESULT=" + r)\n:quit\n',
+      input: 'println("STARTED")\n' + 'val r = sc.parallelize(1L to 60L, 60).map { x => Thread.sleep(1000); x * 1000L }.reduce(_ + _)\n' + 'println("RESULT=" + r)\n:quit\n',
       timeout: 400_000,
       env: { LOG_LEVEL: 'WARN' },
     });

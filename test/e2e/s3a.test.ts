@@ -71,7 +71,10 @@ describe(`S3A with real Spark ${DEFAULT_VERSION} and a real S3 API`, () => {
     ));
     // the process list, sampled through the whole file: no argv may carry the secret
     psWatch = setInterval(() => {
-      void execa('ps', ['-eww', '-o', 'args']).then((r) => psSeen.push(r.stdout), () => {});
+      void execa('ps', ['-eww', '-o', 'args']).then(
+        (r) => psSeen.push(r.stdout),
+        () => {},
+      );
     }, 1000);
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--port', String(port)]);
     expect(up.exitCode, up.all).toBe(0);
@@ -84,8 +87,7 @@ describe(`S3A with real Spark ${DEFAULT_VERSION} and a real S3 API`, () => {
   });
 
   const status = () => localStatus<HaStatus>(app, APP);
-  const shell = (script: string, env: Record<string, string> = {}) =>
-    cli(['local', 'run', '--dir', app, bin('spark-shell')], { input: `${script}\n:quit\n`, timeout: 240_000, env });
+  const shell = (script: string, env: Record<string, string> = {}) => cli(['local', 'run', '--dir', app, bin('spark-shell')], { input: `${script}\n:quit\n`, timeout: 240_000, env });
 
   it('the build installed the connector because bucketeer is attached, and never printed the secret', () => {
     expect(build).toContain('Wanted: BUCKETEER_BUCKET_NAME is set (SPARK_S3A=auto)');
@@ -104,9 +106,7 @@ describe(`S3A with real Spark ${DEFAULT_VERSION} and a real S3 API`, () => {
   });
 
   it('a DataFrame written as Parquet by one app (Scala) is read back by another (Python), counts and sums checked', async () => {
-    const write = await shell(
-      `spark.range(0, 200000).selectExpr("id", "id % 7 as k").write.mode("overwrite").parquet("s3a://${s3.bucket}/tables/numbers")\nprintln("WROTE")`,
-    );
+    const write = await shell(`spark.range(0, 200000).selectExpr("id", "id % 7 as k").write.mode("overwrite").parquet("s3a://${s3.bucket}/tables/numbers")\nprintln("WROTE")`);
     expect(write.exitCode, write.all).toBe(0);
     expect((await s3.list('tables/numbers/')).some((k) => k.endsWith('.parquet'))).toBe(true);
     const job = path.join(tmpdir('sis-py-'), 'read_numbers.py');
@@ -148,7 +148,7 @@ describe(`S3A with real Spark ${DEFAULT_VERSION} and a real S3 API`, () => {
     const set = await fetch(`${url}/set-backend/${HISTORY}`, { headers: auth, redirect: 'manual' });
     expect(set.status).toBe(302);
     const cookie = set.headers.get('set-cookie')!.split(';')[0]!;
-    const history = async () => ((await status()).dynos.find((d) => d.name === 'history.1'))!;
+    const history = async () => (await status()).dynos.find((d) => d.name === 'history.1')!;
     const before = await history();
     // polled while the history server scans the bucket: once (CI, under load) a 200 was cut short
     // after its headers, so a failed read is retried (and printed), not taken as the answer; a

@@ -29,7 +29,11 @@ describe(`space proxy with real Spark ${DEFAULT_VERSION}`, () => {
   beforeAll(async () => {
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    ({ app, sparkHome } = await appWithSpark(DEFAULT_VERSION, { SPACE_PROXY_BASIC_AUTH: `spark:{PLAIN}${PASSWORD}`, SPARK_REVERSE_PROXY_URL: url, SPARK_AUTH_SECRET: randomBytes(24).toString('hex') }, true));
+    ({ app, sparkHome } = await appWithSpark(
+      DEFAULT_VERSION,
+      { SPACE_PROXY_BASIC_AUTH: `spark:{PLAIN}${PASSWORD}`, SPARK_REVERSE_PROXY_URL: url, SPARK_AUTH_SECRET: randomBytes(24).toString('hex') },
+      true,
+    ));
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--port', String(port)]);
     expect(up.exitCode, up.all).toBe(0);
     expect(up.stdout).toContain(`web (space proxy): ${url}/ (users from SPACE_PROXY_BASIC_AUTH)`);
@@ -98,7 +102,23 @@ describe(`space proxy with real Spark ${DEFAULT_VERSION}`, () => {
   it('reverse-proxy mode: a worker holding the secret but advertising a UI outside the allow-list is not served under /proxy/<id>/', async () => {
     // a rogue daemon on the host, registered with the cluster's secret (local exec renders it), its UI on port 9999
     const rogue = cli(
-      ['local', 'exec', '--dir', app, '--no-hosts', '--', path.join(sparkHome, 'bin/spark-class'), 'org.apache.spark.deploy.worker.Worker', '--webui-port', '9999', '--cores', '1', '--memory', '512m', `spark://1.master.${APP}.app.localspace:7077`],
+      [
+        'local',
+        'exec',
+        '--dir',
+        app,
+        '--no-hosts',
+        '--',
+        path.join(sparkHome, 'bin/spark-class'),
+        'org.apache.spark.deploy.worker.Worker',
+        '--webui-port',
+        '9999',
+        '--cores',
+        '1',
+        '--memory',
+        '512m',
+        `spark://1.master.${APP}.app.localspace:7077`,
+      ],
       { env: { SPARK_DAEMON_MEMORY: '256m' }, timeout: 300_000 },
     );
     try {

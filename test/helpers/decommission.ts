@@ -26,7 +26,12 @@ export function spaceConfig(eventsDir: string, extra: Record<string, string> = {
 
 /** Writes an app's `.env` (what `local up` reads) from `config`. */
 export const writeDotenv = (app: string, config: Record<string, string>) =>
-  writeFileSync(path.join(app, '.env'), `${Object.entries(config).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  writeFileSync(
+    path.join(app, '.env'),
+    `${Object.entries(config)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
 
 /**
  * 90 partitions cached (each computation counted), then a shuffle over them: 90 × 20000 pairs
@@ -80,7 +85,9 @@ export function readEventLog(eventsDir: string, appId: string): string {
   const rolled = path.join(eventsDir, `eventlog_v2_${appId}`);
   if (!existsSync(rolled)) return readFileSync(path.join(eventsDir, appId), 'utf8');
   const n = (f: string) => Number(/^events_(\d+)_/.exec(f)?.[1] ?? 0);
-  const parts = readdirSync(rolled).filter((f) => f.startsWith('events_')).sort((a, b) => n(a) - n(b));
+  const parts = readdirSync(rolled)
+    .filter((f) => f.startsWith('events_'))
+    .sort((a, b) => n(a) - n(b));
   return parts.map((f) => readFileSync(path.join(rolled, f), 'utf8')).join('\n');
 }
 

@@ -87,7 +87,11 @@ const appBody = (w: World, a: FakeApp) => ({
   stack: { id: '55555555-6666-4777-8888-999999999999', name: 'heroku-24' },
   maintenance: false,
 });
-const canonicalSize = (s: string) => s.split('-').map((p) => (p === 'ram' ? 'RAM' : /^(s|m|l|xl|2xl)$/.test(p) ? p.toUpperCase() : p[0]!.toUpperCase() + p.slice(1))).join('-');
+const canonicalSize = (s: string) =>
+  s
+    .split('-')
+    .map((p) => (p === 'ram' ? 'RAM' : /^(s|m|l|xl|2xl)$/.test(p) ? p.toUpperCase() : p[0]!.toUpperCase() + p.slice(1)))
+    .join('-');
 const formationBody = (a: FakeApp) =>
   Object.entries(a.formation).map(([type, f]) => ({
     id: randomUUID(),
@@ -132,6 +136,7 @@ function manifestOf(blob: Buffer): Record<string, unknown> | string {
 const blobOf = (w: World, url: string) => w.blobs.get(url.split('/_blobs/')[1] ?? '');
 
 /** The world's answer to a schema-matched request, or undefined when it has none. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- request bodies of every route, validated against the schema before they get here
 export function answer(w: World, base: string, route: string, params: string[], body: Record<string, any> | undefined): Answer | undefined {
   const app = params[0] !== undefined ? w.apps.get(params[0]) : undefined;
   const needApp = (f: (a: FakeApp) => Answer): Answer => (app ? f(app) : { error: 404, id: 'not_found', message: 'Couldn’t find that app.' });
@@ -139,7 +144,23 @@ export function answer(w: World, base: string, route: string, params: string[], 
     case 'space:Info': {
       const s = w.spaces[params[0]!];
       if (!s) return { error: 404, id: 'not_found', message: 'Couldn’t find that space.' };
-      return { status: 200, body: { id: ids.space, name: params[0], state: 'allocated', shield: false, region: { id: '44444444-5555-4666-8777-888888888888', name: 'virginia' }, team: { id: ids.team, name: 'data-team' }, organization: { name: 'data-team' }, created_at: now(), updated_at: now(), cidr: '10.0.0.0/16', data_cidr: '10.2.0.0/16', generation: { id: randomUUID(), name: s.generation } } };
+      return {
+        status: 200,
+        body: {
+          id: ids.space,
+          name: params[0],
+          state: 'allocated',
+          shield: false,
+          region: { id: '44444444-5555-4666-8777-888888888888', name: 'virginia' },
+          team: { id: ids.team, name: 'data-team' },
+          organization: { name: 'data-team' },
+          created_at: now(),
+          updated_at: now(),
+          cidr: '10.0.0.0/16',
+          data_cidr: '10.2.0.0/16',
+          generation: { id: randomUUID(), name: s.generation },
+        },
+      };
     }
     case 'dyno-size:Info': {
       const n = params[0]!.toLowerCase();
@@ -166,7 +187,12 @@ export function answer(w: World, base: string, route: string, params: string[], 
       if (spaceName && !w.spaces[spaceName]) return { error: 422, id: 'invalid_params', message: `Couldn’t find that space: ${spaceName}.` };
       const name: string = body?.app?.name ?? `shrouded-${randomBytes(3).toString('hex')}-12345`;
       if (w.apps.has(name)) return { error: 422, id: 'invalid_params', message: 'Name is already taken' };
-      const formation = Object.fromEntries(Object.entries((manifest.formation ?? {}) as Record<string, { quantity?: number; size?: string }>).map(([t, f]) => [t, { quantity: f.quantity ?? 1, size: canonicalSize(f.size ?? 'private-s') }]));
+      const formation = Object.fromEntries(
+        Object.entries((manifest.formation ?? {}) as Record<string, { quantity?: number; size?: string }>).map(([t, f]) => [
+          t,
+          { quantity: f.quantity ?? 1, size: canonicalSize(f.size ?? 'private-s') },
+        ]),
+      );
       const env = (manifest.env ?? {}) as Record<string, { value?: string; generator?: string }>;
       const config: Record<string, string> = Object.fromEntries(
         Object.entries(env).flatMap(([k, v]) => (v.generator === 'secret' ? [[k, randomBytes(32).toString('hex')]] : v.value !== undefined ? [[k, v.value]] : [])),
@@ -208,7 +234,8 @@ export function answer(w: World, base: string, route: string, params: string[], 
       return needApp((a) => {
         for (const u of body?.updates ?? []) {
           if (!a.formation[u.type]) return { error: 404, id: 'not_found', message: `Couldn’t find that process type (${u.type}).` };
-          if (u.dyno_size?.name && !w.sizes.includes(String(u.dyno_size.name).toLowerCase())) return { error: 422, id: 'invalid_params', message: `Size ${u.dyno_size.name} is not a valid dyno size.` };
+          if (u.dyno_size?.name && !w.sizes.includes(String(u.dyno_size.name).toLowerCase()))
+            return { error: 422, id: 'invalid_params', message: `Size ${u.dyno_size.name} is not a valid dyno size.` };
         }
         for (const u of body?.updates ?? []) {
           const f = a.formation[u.type]!;
@@ -224,7 +251,21 @@ export function answer(w: World, base: string, route: string, params: string[], 
     case 'app-feature:Info':
       return needApp((a) =>
         params[1] === 'spaces-dns-discovery'
-          ? { status: 200, body: { id: randomUUID(), name: 'spaces-dns-discovery', enabled: a.dns, state: 'general', description: 'DNS service discovery', doc_url: 'https://devcenter.heroku.com/articles/dyno-dns-service-discovery', display_name: 'DNS Service Discovery', feedback_email: '', created_at: now(), updated_at: now() } }
+          ? {
+              status: 200,
+              body: {
+                id: randomUUID(),
+                name: 'spaces-dns-discovery',
+                enabled: a.dns,
+                state: 'general',
+                description: 'DNS service discovery',
+                doc_url: 'https://devcenter.heroku.com/articles/dyno-dns-service-discovery',
+                display_name: 'DNS Service Discovery',
+                feedback_email: '',
+                created_at: now(),
+                updated_at: now(),
+              },
+            }
           : { error: 404, id: 'not_found', message: 'Couldn’t find that feature.' },
       );
     default:

@@ -101,7 +101,7 @@ export async function startFakeHeroku(o: { token: string; apps?: string[]; world
   const apps = new Set(o.apps ?? []);
   const drops = new Map<string, number>();
   const answerDrops = new Map<string, number>();
-  let selfUrl = "";
+  let selfUrl = '';
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -145,7 +145,8 @@ export async function startFakeHeroku(o: { token: string; apps?: string[]; world
         problems.push(`${call.method} ${call.path}: no link of the Platform API schema matches`);
         return error(404);
       }
-      if (req.headers.accept !== 'application/vnd.heroku+json; version=3') problems.push(`${call.method} ${call.path}: Accept is "${req.headers.accept ?? ''}", not application/vnd.heroku+json; version=3`);
+      if (req.headers.accept !== 'application/vnd.heroku+json; version=3')
+        problems.push(`${call.method} ${call.path}: Accept is "${req.headers.accept ?? ''}", not application/vnd.heroku+json; version=3`);
       const values = match.rx.exec(url.pathname)!.slice(1).map(decodeURIComponent);
       match.params.forEach((p, i) => {
         const v = ref(p);

@@ -94,7 +94,6 @@ export default async function setup(project: TestProject) {
       console.warn(`could not remove the run's temp dir ${runTmp}: ${(e as Error).message}`);
     }
     const after = checkoutChanges();
-    if (before !== undefined && after !== before)
-      throw new Error(`Tests wrote into the checkout (${REPO}); they must write only to temp dirs:\n${after}\n(before the run:\n${before})`);
+    if (before !== undefined && after !== before) throw new Error(`Tests wrote into the checkout (${REPO}); they must write only to temp dirs:\n${after}\n(before the run:\n${before})`);
   };
 }

@@ -5,7 +5,7 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 
 export interface Faults {
@@ -29,7 +29,7 @@ export interface Mirror {
 
 export async function startMirror(root: string, faults: Faults = {}, host = '127.0.0.1'): Promise<Mirror> {
   const requests: Mirror['requests'] = [];
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const record = (status: number) =>

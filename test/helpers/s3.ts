@@ -68,7 +68,15 @@ export async function startS3(bucket = 'spark-e2e', region = 'us-east-1'): Promi
   };
   try {
     // moto answers 403 to the unsigned probe's S3 request only after it is up: wait for any answer
-    await until('moto to listen', async () => fetch(`${endpoint}/moto-api/`).then(() => true, () => false), 60_000);
+    await until(
+      'moto to listen',
+      async () =>
+        fetch(`${endpoint}/moto-api/`).then(
+          () => true,
+          () => false,
+        ),
+      60_000,
+    );
     const made = JSON.parse((await execa(python, ['-c', SETUP, endpoint, bucket, region])).stdout) as { id: string; secret: string };
     const client = async (op: 'list' | 'get', arg: string) =>
       (await execa(python, ['-c', CLIENT, endpoint, region, bucket, op, arg], { env: { AWS_ACCESS_KEY_ID: made.id, AWS_SECRET_ACCESS_KEY: made.secret } })).stdout;

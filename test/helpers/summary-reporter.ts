@@ -26,9 +26,7 @@ export default class SummaryReporter implements Reporter {
       }
       if (m.state() === 'failed' && [...m.children.allTests()].length === 0) failed++;
     }
-    const times = modules
-      .map((m) => ({ file: path.relative(process.cwd(), m.moduleId), s: m.diagnostic().duration / 1000 }))
-      .sort((a, b) => b.s - a.s);
+    const times = modules.map((m) => ({ file: path.relative(process.cwd(), m.moduleId), s: m.diagnostic().duration / 1000 })).sort((a, b) => b.s - a.s);
     const wall = (Date.now() - this.started) / 1000;
     process.stdout.write(`\nTime per test file (wall ${fmt(wall)} for the run; files run two at a time):\n`);
     for (const t of times) process.stdout.write(`  ${fmt(t.s).padStart(8)}  ${t.file}\n`);

@@ -63,9 +63,7 @@ export function sparkEntries(version: string, opts: { bigFileBytes?: number } = 
   const script = `#!/usr/bin/env bash\necho "Welcome to Spark version ${version}"\n`;
   const big = opts.bigFileBytes ? createHash('sha512') : undefined;
   const bigContent = opts.bigFileBytes
-    ? Buffer.concat(
-        Array.from({ length: Math.ceil(opts.bigFileBytes / 64) }, (_, i) => big!.copy().update(String(i)).digest()),
-      ).subarray(0, opts.bigFileBytes)
+    ? Buffer.concat(Array.from({ length: Math.ceil(opts.bigFileBytes / 64) }, (_, i) => big!.copy().update(String(i)).digest())).subarray(0, opts.bigFileBytes)
     : undefined;
   return [
     { name: `${top}/`, type: 'dir' },

@@ -4,13 +4,7 @@
  * is busy or restarting) counts as "not yet"; the errors seen are printed once the wait ends, and
  * the last one is in the timeout's message.
  */
-export async function until<T>(
-  what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 60_000,
-  everyMs = 250,
-  o: { retryErrors?: boolean } = {},
-): Promise<T> {
+export async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250, o: { retryErrors?: boolean } = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   const errors: string[] = [];
   const describe = (e: unknown) => (e instanceof Error ? `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}` : String(e));
@@ -27,8 +21,7 @@ export async function until<T>(
       if (errors.length) console.log(`while waiting for ${what}: ${errors.length} poll(s) failed and were retried: ${[...new Set(errors)].join('; ')}`);
       return v;
     }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${errors.length ? ` (last error: ${errors.at(-1)})` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${errors.length ? ` (last error: ${errors.at(-1)})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -33,11 +33,21 @@ describe('release', () => {
     expect(stdout.startsWith('---\n')).toBe(true);
     expect(parse(stdout)).toEqual({
       default_process_types: Object.fromEntries(
-        Object.entries({ master: 'spark-master', worker: 'spark-worker', console: 'console', web: 'space-proxy', zookeeper: 'zookeeper', history: 'history', thrift: 'thrift', connect: 'connect' }).map(([t, l]) => [t, `.spark-in-space/buildpack/bin/${l}`]),
+        Object.entries({
+          master: 'spark-master',
+          worker: 'spark-worker',
+          console: 'console',
+          web: 'space-proxy',
+          zookeeper: 'zookeeper',
+          history: 'history',
+          thrift: 'thrift',
+          connect: 'connect',
+        }).map(([t, l]) => [t, `.spark-in-space/buildpack/bin/${l}`]),
       ),
     });
     // every default is a launcher of the kit bin/compile installs
-    for (const l of Object.values(parse(stdout).default_process_types as Record<string, string>)) expect(existsSync(path.join(buildpackDir(), l.replace('.spark-in-space/buildpack/', ''))), l).toBe(true);
+    for (const l of Object.values(parse(stdout).default_process_types as Record<string, string>))
+      expect(existsSync(path.join(buildpackDir(), l.replace('.spark-in-space/buildpack/', ''))), l).toBe(true);
   });
 });
 

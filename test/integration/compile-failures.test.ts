@@ -153,7 +153,11 @@ describe('tarball_hostile', () => {
     ['absolute', [...good, { name: '/tmp/sis-absolute-escape', content: 'x' }], /absolute path/],
     ['symlink_absolute', [...good, { name: `${top}/conf/passwd`, type: 'symlink', linkname: '/etc/passwd' }], /points to an absolute path/],
     ['symlink_relative_out', [...good, { name: `${top}/conf/up`, type: 'symlink', linkname: '../../..' }], /points outside the distribution/],
-    ['symlink_then_write_through', [...good, { name: `${top}/evil`, type: 'symlink', linkname: '/tmp' }, { name: `${top}/evil/sis-pwned`, content: 'x' }], /absolute path|not a readable|tar could not/],
+    [
+      'symlink_then_write_through',
+      [...good, { name: `${top}/evil`, type: 'symlink', linkname: '/tmp' }, { name: `${top}/evil/sis-pwned`, content: 'x' }],
+      /absolute path|not a readable|tar could not/,
+    ],
     ['fifo', [...good, { name: `${top}/bin/pipe`, type: 'fifo' }], /device, FIFO or socket/],
     ['empty', [], /empty|not a readable/],
   ];

@@ -49,8 +49,7 @@ describe('compile_from_mirror', () => {
     // pruned: R, data, Windows scripts, Kubernetes jars, Python tests; kept: the rest
     for (const gone of ['R', 'data', 'bin/spark-submit.cmd', `jars/spark-kubernetes_2.13-${V}.jar`, 'jars/kubernetes-model-core-7.0.jar', 'python/pyspark/tests'])
       expect(existsSync(path.join(home, gone)), gone).toBe(false);
-    for (const kept of ['bin/spark-class', `jars/spark-core_2.13-${V}.jar`, 'python/lib/pyspark.zip', 'conf/spark-env.sh.template'])
-      expect(existsSync(path.join(home, kept)), kept).toBe(true);
+    for (const kept of ['bin/spark-class', `jars/spark-core_2.13-${V}.jar`, 'python/lib/pyspark.zip', 'conf/spark-env.sh.template']) expect(existsSync(path.join(home, kept)), kept).toBe(true);
     expect(lstatSync(path.join(home, 'jars/current.jar')).isSymbolicLink()).toBe(true);
     expect(lstatSync(path.join(home, 'bin/spark-submit')).mode & 0o111).not.toBe(0);
     const profile = read(app, '.profile.d/spark.sh');

@@ -31,8 +31,7 @@ beforeAll(() => {
   }
 });
 
-const run = (launcher: string, env: Record<string, string>, args: string[] = []) =>
-  execa(bin(launcher), args, { reject: false, all: true, env: { SPARK_HOME: stub, ...env } });
+const run = (launcher: string, env: Record<string, string>, args: string[] = []) => execa(bin(launcher), args, { reject: false, all: true, env: { SPARK_HOME: stub, ...env } });
 
 describe('bin/thrift', () => {
   it('execs spark-submit with the Thrift server in HTTP mode on the private address', async () => {

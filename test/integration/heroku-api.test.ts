@@ -34,7 +34,7 @@ describe('the fake Platform API', () => {
     expect(fake.problems.join('\n')).toMatch(/path parameter "Not_An_App!"/);
     expect(fake.problems.join('\n')).toMatch(/no link of the Platform API schema matches/);
     expect(fake.problems.join('\n')).toMatch(/takes no body/);
-    expect(fake.problems.join("\n")).toMatch(/Accept is "\*\/\*", not application\/vnd.heroku\+json; version=3/);
+    expect(fake.problems.join('\n')).toMatch(/Accept is "\*\/\*", not application\/vnd.heroku\+json; version=3/);
   });
 
   it('catches a response that breaks the targetSchema', async () => {

@@ -99,7 +99,12 @@ describe('heroku-cli_deploy', () => {
       [['deploy', '--space', 'no-such-space', '-a', 'x-app', '--dir', dir], 4, /Could not find the space no-such-space: HTTP 404 not_found/],
       [['deploy', '--space', 'fir-space', '-a', 'x-app', '--dir', dir], 9, /The space fir-space cannot run a Spark cluster: it is a fir space, which has no DNS service discovery/],
       [['deploy', '--space', 'data-space', '-a', 'x-app', '--worker-size', 'private-huge', '--dir', dir], 11, /There is no dyno size "private-huge"/],
-      [['deploy', '--space', 'data-space', '-a', 'x-app', '--dir', dir], 3, /Could not find the space data-space: HTTP 401 unauthorized.*\n.*The token was refused/, { HEROKU_API_KEY: 'HRKU-wrong-token-0000000000' }],
+      [
+        ['deploy', '--space', 'data-space', '-a', 'x-app', '--dir', dir],
+        3,
+        /Could not find the space data-space: HTTP 401 unauthorized.*\n.*The token was refused/,
+        { HEROKU_API_KEY: 'HRKU-wrong-token-0000000000' },
+      ],
       [['deploy', '--space', 'data-space', '-a', 'X_App', '--dir', dir], 2, /--app: must be a Heroku app name/],
       [['deploy', '--space', 'data-space', '-a', 'x-app', '--workers', '-1', '--dir', dir], 2, /--workers: Too small/],
     ];
@@ -219,7 +224,17 @@ describe('heroku-cli_status', () => {
   const worker = (n: number, state = 'ALIVE') => ({ id: `worker-${n}`, host: `${n}.worker.my-spark.app.localspace`, port: 40000, state, cores: 8, coresused: 2, memory: 12288, memoryused: 1024 });
 
   it('healthy: a table, --json that parses, exit 0; unhealthy (a crashed dyno, a worker missing): exit 8 naming each problem', async () => {
-    const p = await proxyWith({ url: 'spark://1.master.my-spark.app.localspace:7077', status: 'ALIVE', workers: [worker(1), worker(2)], aliveworkers: 2, cores: 16, coresused: 4, memory: 24576, memoryused: 2048, activeapps: [{ id: 'app-20261123101500-0001', name: 'etl', cores: 4, state: 'RUNNING' }] });
+    const p = await proxyWith({
+      url: 'spark://1.master.my-spark.app.localspace:7077',
+      status: 'ALIVE',
+      workers: [worker(1), worker(2)],
+      aliveworkers: 2,
+      cores: 16,
+      coresused: 4,
+      memory: 24576,
+      memoryused: 2048,
+      activeapps: [{ id: 'app-20261123101500-0001', name: 'etl', cores: 4, state: 'RUNNING' }],
+    });
     try {
       addApp(fake.world!, 'my-spark');
       const r = await run(['status', '-a', 'my-spark', '--proxy-url', p.url]);
@@ -276,7 +291,16 @@ describe('heroku-cli_status', () => {
       seen.push(req.headers.cookie ?? '-');
       const status = states[n] ?? 'UNKNOWN';
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(
-        JSON.stringify({ url: `spark://${n}.master.my-spark.app.localspace:7077`, status, workers: status === 'ALIVE' ? [worker(1), worker(2)] : [], cores: 16, coresused: 0, memory: 24576, memoryused: 0, activeapps: [] }),
+        JSON.stringify({
+          url: `spark://${n}.master.my-spark.app.localspace:7077`,
+          status,
+          workers: status === 'ALIVE' ? [worker(1), worker(2)] : [],
+          cores: 16,
+          coresused: 0,
+          memory: 24576,
+          memoryused: 0,
+          activeapps: [],
+        }),
       );
     });
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
@@ -292,7 +316,14 @@ describe('heroku-cli_status', () => {
       expect(r.stdout).toContain('Master ALIVE (master.2) spark://2.master.my-spark.app.localspace:7077: 2 workers alive');
       expect(seen.sort()).toEqual(['space_backend=1.master.my-spark.app.localspace:8080', 'space_backend=2.master.my-spark.app.localspace:8080']);
       const j = JSON.parse((await run(['status', '-a', 'my-spark', '--json', '--proxy-url', url])).stdout);
-      expect(j).toMatchObject({ healthy: true, masters: [{ dyno: 'master.1', status: 'STANDBY' }, { dyno: 'master.2', status: 'ALIVE' }], master: { dyno: 'master.2', status: 'ALIVE' } });
+      expect(j).toMatchObject({
+        healthy: true,
+        masters: [
+          { dyno: 'master.1', status: 'STANDBY' },
+          { dyno: 'master.2', status: 'ALIVE' },
+        ],
+        master: { dyno: 'master.2', status: 'ALIVE' },
+      });
       // the leader gone, the standby not yet elected
       states['2'] = 'RECOVERING';
       const bad = await run(['status', '-a', 'my-spark', '--json', '--proxy-url', url]);
@@ -309,10 +340,20 @@ describe('heroku-cli_scale_ui_destroy', () => {
     const app = addApp(fake.world!, 'my-spark');
     const r = await run(['scale', 'worker=4:private-xl', 'master=2', '-a', 'my-spark', '--json']);
     expect(r.exitCode, r.all).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual(expect.arrayContaining([{ type: 'worker', quantity: 4, size: 'Private-XL' }, { type: 'master', quantity: 2, size: 'Private-M' }]));
+    expect(JSON.parse(r.stdout)).toEqual(
+      expect.arrayContaining([
+        { type: 'worker', quantity: 4, size: 'Private-XL' },
+        { type: 'master', quantity: 2, size: 'Private-M' },
+      ]),
+    );
     expect(app.formation.worker).toEqual({ quantity: 4, size: 'Private-XL' });
     expect(r.stderr).toContain('Warning: SPARK_MASTERS is 1 but there are now 2 master dynos');
-    expect(fake.calls.find((c) => c.route === 'formation:Batch Update')!.body).toEqual({ updates: [{ type: 'worker', quantity: 4, dyno_size: { name: 'private-xl' } }, { type: 'master', quantity: 2 }] });
+    expect(fake.calls.find((c) => c.route === 'formation:Batch Update')!.body).toEqual({
+      updates: [
+        { type: 'worker', quantity: 4, dyno_size: { name: 'private-xl' } },
+        { type: 'master', quantity: 2 },
+      ],
+    });
     const patches = fake.calls.filter((c) => c.route === 'formation:Batch Update').length;
     for (const [args, code, msg] of [
       [['scale', 'worker=-1', '-a', 'my-spark'], 2, /worker=-1: a dyno count is 0 to 100/],

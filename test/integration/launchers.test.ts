@@ -46,8 +46,7 @@ beforeAll(async () => {
   }
 });
 
-const run = (launcher: string, env: Record<string, string>, args: string[] = []) =>
-  execa(bin(launcher), args, { reject: false, all: true, env: { SPARK_HOME: stub, ...env } });
+const run = (launcher: string, env: Record<string, string>, args: string[] = []) => execa(bin(launcher), args, { reject: false, all: true, env: { SPARK_HOME: stub, ...env } });
 
 describe('launchers', () => {
   it('spark-worker renders the conf dir and execs spark-class with the worker argv', async () => {
@@ -96,9 +95,22 @@ describe('launchers', () => {
     mkdirSync(path.join(java, 'bin'));
     writeFileSync(path.join(java, 'bin', 'java'), '#!/bin/sh\necho "java $*"\n');
     chmodSync(path.join(java, 'bin', 'java'), 0o755);
-    const r = await run('zookeeper', { ...dyno, DYNO: 'zookeeper.2', HEROKU_DNS_DYNO_NAME: '2.zookeeper.demo.app.localspace', SPARK_ZOOKEEPERS: '3', SPARK_CONF_DIR: conf, ZOOKEEPER_DATA_DIR: data, JAVA_HOME: java });
+    const r = await run('zookeeper', {
+      ...dyno,
+      DYNO: 'zookeeper.2',
+      HEROKU_DNS_DYNO_NAME: '2.zookeeper.demo.app.localspace',
+      SPARK_ZOOKEEPERS: '3',
+      SPARK_CONF_DIR: conf,
+      ZOOKEEPER_DATA_DIR: data,
+      JAVA_HOME: java,
+    });
     expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^java -Xmx\\S+ -Xms\\S+ -Dsun.net.inetaddr.ttl=5 -Dlog4j2.configurationFile=${conf}/log4j2.properties -cp ${stub}/jars/\\* org.apache.zookeeper.server.quorum.QuorumPeerMain ${conf}/zoo.cfg$`, 'm'));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^java -Xmx\\S+ -Xms\\S+ -Dsun.net.inetaddr.ttl=5 -Dlog4j2.configurationFile=${conf}/log4j2.properties -cp ${stub}/jars/\\* org.apache.zookeeper.server.quorum.QuorumPeerMain ${conf}/zoo.cfg$`,
+        'm',
+      ),
+    );
     expect(readFileSync(path.join(data, 'myid'), 'utf8')).toBe('2\n');
     const cfg = readFileSync(path.join(conf, 'zoo.cfg'), 'utf8');
     expect(cfg).toContain(`dataDir=${data}`);
@@ -183,7 +195,13 @@ describe('config CLI', () => {
 
   describe('config_render_without_spark_home', () => {
     const render = (args: string[], cwd: string) =>
-      execa(process.execPath, [path.join(REPO, 'dist/cli/index.js'), 'config', 'render', ...args], { reject: false, all: true, cwd, env: { PATH: process.env.PATH!, ...dyno, LOG_LEVEL: 'WARN' }, extendEnv: false });
+      execa(process.execPath, [path.join(REPO, 'dist/cli/index.js'), 'config', 'render', ...args], {
+        reject: false,
+        all: true,
+        cwd,
+        env: { PATH: process.env.PATH!, ...dyno, LOG_LEVEL: 'WARN' },
+        extendEnv: false,
+      });
 
     it('--spark-version decides the log4j flavour: 1.6.1 → log4j.properties', async () => {
       const out = tmpdir();

@@ -16,7 +16,6 @@ import { until } from '../helpers/wait.js';
 
 const APP = 'lifecycle-it';
 
-
 describe('local_lifecycle with stand-in dynos', () => {
   const appDir = tmpdir('sis-lifecycle-');
   const dir = spaceDir(appDir, APP);
@@ -156,7 +155,12 @@ describe('local_lifecycle with stand-in dynos', () => {
     expect(resolveApp(appDir, undefined)).toBe(APP);
     expect(resolveApp(appDir, 'other')).toBe('other');
     const fresh = tmpdir('sis-Fresh_App-');
-    expect(resolveApp(fresh, undefined)).toBe(path.basename(fresh).toLowerCase().replace(/[^a-z0-9-]+/g, '-'));
+    expect(resolveApp(fresh, undefined)).toBe(
+      path
+        .basename(fresh)
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-'),
+    );
   });
 });
 
@@ -190,7 +194,12 @@ describe('local CLI without a running space', () => {
       // options before the command: `run` passes everything after it to the command
       const r = await cli(['local', args[0]!, '--dir', dir, ...args.slice(1)]);
       expect(r.exitCode, args.join(' ')).toBe(13); // space-not-running
-      expect(r.stderr).toContain(`No local space is running for ${path.basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-')} in ${dir}. Start one: spark-in-space local up --detach\n`);
+      expect(r.stderr).toContain(
+        `No local space is running for ${path
+          .basename(dir)
+          .toLowerCase()
+          .replace(/[^a-z0-9-]+/g, '-')} in ${dir}. Start one: spark-in-space local up --detach\n`,
+      );
     }
   });
 });

@@ -71,9 +71,11 @@ describe('s3a_build', () => {
     expect(jars).toContain(`hadoop-aws-${hadoop}.jar`);
     const sdk = sdkInPom(mavenRoot, hadoop);
     expect(sdk.name).toBe('bundle');
-    for (const module of ['s3', 'sts', 's3-transfer-manager', 'sdk-core', 'auth', 'regions', 'apache-client'])
-      expect(jars, module).toContain(`${module}-${sdk.rev}.jar`);
-    expect(jars.some((j) => /^analyticsaccelerator-s3-/.test(j)), 'hadoop-aws 3.5 needs analyticsaccelerator-s3').toBe(hadoop >= '3.5');
+    for (const module of ['s3', 'sts', 's3-transfer-manager', 'sdk-core', 'auth', 'regions', 'apache-client']) expect(jars, module).toContain(`${module}-${sdk.rev}.jar`);
+    expect(
+      jars.some((j) => /^analyticsaccelerator-s3-/.test(j)),
+      'hadoop-aws 3.5 needs analyticsaccelerator-s3',
+    ).toBe(hadoop >= '3.5');
     expect(jars.filter((j) => /^(bundle|aws-java-sdk-bundle)-/.test(j))).toEqual([]);
     // Spark's own netty and httpclient stay the only ones
     expect(jars.filter((j) => /^netty-common-/.test(j))).toHaveLength(1);
@@ -125,7 +127,10 @@ describe('s3a_build', () => {
 
     // a damaged connector in the cache is noticed, never installed, and resolved again
     const entry = path.join(s3aRoot(cache), s3aEntries(cache)[0]!, 'jars');
-    const cachedJar = path.join(entry, readdirSync(entry).find((j) => j.startsWith('aws-java-sdk-s3-'))!);
+    const cachedJar = path.join(
+      entry,
+      readdirSync(entry).find((j) => j.startsWith('aws-java-sdk-s3-'))!,
+    );
     writeFileSync(cachedJar, Buffer.concat([readFileSync(cachedJar), Buffer.from('junk')]));
     const again = await buildVars(NEWEST_35, mavenRoot);
     const app3 = makeApp(NEWEST_35);

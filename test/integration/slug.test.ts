@@ -129,21 +129,49 @@ describe('SPARK_SLIM: what is left out refuses clearly, naming the var, before a
   it('none keeps everything (connect-repl included); the list leaves out the jars of each part and keeps what Spark SQL needs', () => {
     expect(existsSync(path.join(full, 'jars', 'connect-repl'))).toBe(true);
     const jars = readdirSync(path.join(slim, 'jars'));
-    for (const gone of [/^spark-connect_/, /^spark-hive_/, /^spark-hive-thriftserver_/, /^hive-exec/, /^datanucleus-/, /^derby-/, /^spark-mllib_/, /^breeze_/, /^spark-graphx_/, /^scala-compiler-/, /^spark-repl_/])
-      expect(jars.filter((j) => gone.test(j)), String(gone)).toEqual([]);
-    for (const kept of [/^spark-sql_/, /^spark-catalyst_/, /^hive-storage-api-/, /^orc-core-/, /^scala-reflect-/, /^spark-core_/]) expect(jars.some((j) => kept.test(j)), String(kept)).toBe(true);
+    for (const gone of [
+      /^spark-connect_/,
+      /^spark-hive_/,
+      /^spark-hive-thriftserver_/,
+      /^hive-exec/,
+      /^datanucleus-/,
+      /^derby-/,
+      /^spark-mllib_/,
+      /^breeze_/,
+      /^spark-graphx_/,
+      /^scala-compiler-/,
+      /^spark-repl_/,
+    ])
+      expect(
+        jars.filter((j) => gone.test(j)),
+        String(gone),
+      ).toEqual([]);
+    for (const kept of [/^spark-sql_/, /^spark-catalyst_/, /^hive-storage-api-/, /^orc-core-/, /^scala-reflect-/, /^spark-core_/])
+      expect(
+        jars.some((j) => kept.test(j)),
+        String(kept),
+      ).toBe(true);
     expect(existsSync(path.join(slim, 'python'))).toBe(false);
     expect(existsSync(path.join(slim, 'jars', 'connect-repl'))).toBe(false);
   });
 
   it('Spark’s own tools of a part left out are stubs that say so (spark-sql, beeline, pyspark, spark-connect-shell)', async () => {
     // spark-connect-shell is gone with connect-repl and with connect: it comes back only without both
-    for (const [tool, took] of [['spark-sql', ['hive']], ['beeline', ['hive']], ['pyspark', ['python']], ['spark-connect-shell', ['connect-repl', 'connect']]] as const) {
+    for (const [tool, took] of [
+      ['spark-sql', ['hive']],
+      ['beeline', ['hive']],
+      ['pyspark', ['python']],
+      ['spark-connect-shell', ['connect-repl', 'connect']],
+    ] as const) {
       const r = await execa(path.join(slim, 'bin', tool), [], { reject: false, all: true });
       expect(r.exitCode, tool).toBe(15); // feature-left-out (src/errors.ts PROBLEM_EXIT)
       expect(r.stderr, tool).toContain(`${tool} is not in this slug: the build left out`);
       expect(r.stderr, tool).toContain(`SPARK_SLIM=${ALL}`);
-      expect(r.stderr, tool).toContain(`set SPARK_SLIM=${ALL.split(',').filter((f) => !(took as readonly string[]).includes(f)).join(',')} and build again`);
+      expect(r.stderr, tool).toContain(
+        `set SPARK_SLIM=${ALL.split(',')
+          .filter((f) => !(took as readonly string[]).includes(f))
+          .join(',')} and build again`,
+      );
     }
   });
 

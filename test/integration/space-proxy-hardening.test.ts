@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import http from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ describe('space proxy hardening (real nginx)', () => {
   let p: ProxyUnderTest;
   const seen: { method: string; url: string; proto?: string }[] = [];
   /** what the fake master answers for special paths */
-  const master = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+  const master = (req: IncomingMessage, res: ServerResponse) => {
     seen.push({ method: req.method!, url: req.url!, proto: req.headers['x-forwarded-proto'] as string | undefined });
     const redirects: Record<string, string> = {
       '/r1': 'http://b//evil.example/x',
@@ -70,7 +70,7 @@ describe('space proxy hardening (real nginx)', () => {
 
   it('3. behind the router, plain HTTP is redirected to HTTPS before any password is asked; HTTPS answers carry HSTS and the router’s scheme reaches the backend', async () => {
     // as the router sends it: the app's host name, the visitor's scheme (fetch cannot set Host)
-    const plain = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
+    const plain = await new Promise<IncomingMessage>((resolve, reject) =>
       http.get(`${p.url}/jobs/?x=1`, { headers: { host: 'my-spark.herokuapp.com', 'x-forwarded-proto': 'http' } }, resolve).on('error', reject),
     );
     plain.resume();
@@ -185,10 +185,14 @@ describe('space proxy hardening (real nginx)', () => {
     // the master dyno's address (it is in the topology) reaching the web dyno directly
     const fromDyno = (i: number) =>
       new Promise<number>((resolve, reject) => {
-        const req = http.get(`${p.url}/_dynos`, { localAddress: p.master.ip, headers: { 'x-forwarded-for': `192.0.2.${i % 250}`, authorization: `Basic ${Buffer.from('spark:guess').toString('base64')}` } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        });
+        const req = http.get(
+          `${p.url}/_dynos`,
+          { localAddress: p.master.ip, headers: { 'x-forwarded-for': `192.0.2.${i % 250}`, authorization: `Basic ${Buffer.from('spark:guess').toString('base64')}` } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
         req.on('error', reject);
       });
     const statuses: number[] = [];
@@ -243,7 +247,10 @@ describe('space proxy files and config', () => {
       async () => {
         // a proxy that gave up says why, instead of a silent 30 s wait
         if (proxy.exitCode !== null) throw new Error(`the proxy exited ${proxy.exitCode}: ${(await proxy).all}`);
-        return fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+        return fetch(`http://127.0.0.1:${port}/`).then(
+          () => true,
+          () => false,
+        );
       },
       30_000,
       100,
@@ -274,7 +281,12 @@ describe('space proxy files and config', () => {
   });
 
   it('5. refuses to start with a {PLAIN} password that is too short', async () => {
-    const r = await execa(bin('space-proxy'), [], { env: { ...base(await freePort()), SPACE_PROXY_PASSWORD: '', SPACE_PROXY_BASIC_AUTH: 'spark:{PLAIN}space', SPACE_PROXY_DIR: tmpdir() }, extendEnv: false, reject: false, all: true });
+    const r = await execa(bin('space-proxy'), [], {
+      env: { ...base(await freePort()), SPACE_PROXY_PASSWORD: '', SPACE_PROXY_BASIC_AUTH: 'spark:{PLAIN}space', SPACE_PROXY_DIR: tmpdir() },
+      extendEnv: false,
+      reject: false,
+      all: true,
+    });
     expect(r.exitCode).toBe(1);
     expect(r.all).toContain('SPACE_PROXY_BASIC_AUTH: a {PLAIN} password must be at least 8 characters');
     expect(r.all).not.toContain('{PLAIN}space');
@@ -283,7 +295,13 @@ describe('space proxy files and config', () => {
   it('9. a newline in a URL var never reaches a rendered file: the launcher refuses and writes nothing', async () => {
     const out = tmpdir();
     const r = await execa(process.execPath, [path.join(REPO, 'dist/cli/index.js'), 'config', 'render', '--out', out, '--type', 'spark-submit', '--spark-version', '4.2.0'], {
-      env: { PATH: process.env.PATH!, DYNO: 'run.1', HEROKU_DNS_APP_NAME: `${APP}.app.localspace`, SPARK_AUTH_SECRET: 'x'.repeat(32), SPARK_REVERSE_PROXY_URL: 'https://spark.example.com\nspark.ui.filters evil.Filter' },
+      env: {
+        PATH: process.env.PATH!,
+        DYNO: 'run.1',
+        HEROKU_DNS_APP_NAME: `${APP}.app.localspace`,
+        SPARK_AUTH_SECRET: 'x'.repeat(32),
+        SPARK_REVERSE_PROXY_URL: 'https://spark.example.com\nspark.ui.filters evil.Filter',
+      },
       extendEnv: false,
       reject: false,
       all: true,
@@ -291,7 +309,12 @@ describe('space proxy files and config', () => {
     expect(r.exitCode).toBe(1);
     expect(r.all).toContain('SPARK_REVERSE_PROXY_URL: must not contain control characters');
     expect(readdirSync(out)).toEqual([]);
-    const proxy = await execa(bin('space-proxy'), [], { env: { ...base(await freePort()), SPACE_PROXY_DEFAULT_BACKEND: `1.master.${APP}.app.localspace:8080\nx`, SPACE_PROXY_DIR: tmpdir() }, extendEnv: false, reject: false, all: true });
+    const proxy = await execa(bin('space-proxy'), [], {
+      env: { ...base(await freePort()), SPACE_PROXY_DEFAULT_BACKEND: `1.master.${APP}.app.localspace:8080\nx`, SPACE_PROXY_DIR: tmpdir() },
+      extendEnv: false,
+      reject: false,
+      all: true,
+    });
     expect(proxy.exitCode).toBe(1);
     expect(proxy.all).toContain('SPACE_PROXY_DEFAULT_BACKEND: must not contain control characters');
   });

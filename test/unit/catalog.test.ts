@@ -77,7 +77,10 @@ describe('catalog', () => {
     expect(findRelease(cat, '3.5.12')).toMatchObject({ scala: '2.12', java: { min: 8, max: 17 }, log4j: 2 });
     expect(resolve(cat, '4.3.2', undefined)).toMatchObject({ file: 'spark-4.3.2-bin-hadoop3.tgz', pin: undefined });
     for (const unknown of ['3.4.1', '2.4.8', '0.9.0', '4.4', '4.2.1_custom'])
-      expect(problemOf(() => findRelease(cat, unknown)), unknown).toMatchObject({ code: 'version-unknown' });
+      expect(
+        problemOf(() => findRelease(cat, unknown)),
+        unknown,
+      ).toMatchObject({ code: 'version-unknown' });
     expect(defaultRelease(cat).version).toBe('4.2.0');
   });
 
@@ -98,8 +101,7 @@ describe('catalog', () => {
     expect(parseVersionFile('# pinned for prod\n\n  3.5 \n', cat)).toBe('3.5');
     expect(parseVersionFile('', cat)).toBeUndefined();
     expect(parseVersionFile(undefined, cat)).toBeUndefined();
-    for (const bad of ['latest', '4', '4.2.0.1', '4.2.0\n3.5.9', 'v4.2.0', '4.2.0; rm -rf /'])
-      expect(problemOf(() => parseVersionFile(bad, cat))).toMatchObject({ code: 'version-malformed' });
+    for (const bad of ['latest', '4', '4.2.0.1', '4.2.0\n3.5.9', 'v4.2.0', '4.2.0; rm -rf /']) expect(problemOf(() => parseVersionFile(bad, cat))).toMatchObject({ code: 'version-malformed' });
   });
 
   it('orders versions numerically', () => {

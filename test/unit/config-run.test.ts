@@ -195,10 +195,18 @@ describe('run-time config vars', () => {
   });
 
   it('every var in the table above is covered, good and bad', () => {
-    const runVars = Object.entries(VARS).filter(([, v]) => v.phase === 'run').map(([k]) => k);
+    const runVars = Object.entries(VARS)
+      .filter(([, v]) => v.phase === 'run')
+      .map(([k]) => k);
     for (const v of runVars) {
-      expect(good.some(([n]) => n === v), `good ${v}`).toBe(true);
-      expect(bad.some(([n]) => n === v), `bad ${v}`).toBe(true);
+      expect(
+        good.some(([n]) => n === v),
+        `good ${v}`,
+      ).toBe(true);
+      expect(
+        bad.some(([n]) => n === v),
+        `bad ${v}`,
+      ).toBe(true);
     }
   });
 

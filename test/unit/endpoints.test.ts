@@ -34,10 +34,14 @@ describe('thrift and connect dynos', () => {
     // spark-submit's own options before the primary resource, the server's --hiveconf after it
     expect(a.indexOf('--conf')).toBeLessThan(a.indexOf('spark-internal'));
     expect(a.slice(a.indexOf('spark-internal') + 1)).toEqual([
-      '--hiveconf', 'hive.server2.transport.mode=http',
-      '--hiveconf', 'hive.server2.thrift.http.port=10001',
-      '--hiveconf', 'hive.server2.thrift.bind.host=10.0.9.1',
-      '--hiveconf', 'hive.server2.thrift.http.path=cliservice',
+      '--hiveconf',
+      'hive.server2.transport.mode=http',
+      '--hiveconf',
+      'hive.server2.thrift.http.port=10001',
+      '--hiveconf',
+      'hive.server2.thrift.bind.host=10.0.9.1',
+      '--hiveconf',
+      'hive.server2.thrift.http.path=cliservice',
     ]);
   });
 

@@ -25,16 +25,65 @@ describe('checkEntry', () => {
   });
 
   it.each<[string, EntryInfo[], RegExp]>([
-    ['two tops', [{ path: T, type: 'Directory' }, { path: 'other', type: 'Directory' }], /more than one top-level/],
+    [
+      'two tops',
+      [
+        { path: T, type: 'Directory' },
+        { path: 'other', type: 'Directory' },
+      ],
+      /more than one top-level/,
+    ],
     ['top is a file', [{ path: 'README', type: 'File' }], /not a directory/],
     ['absolute', [{ path: '/etc/cron.d/x', type: 'File' }], /absolute path/],
     ['windows absolute', [{ path: 'C:\\x', type: 'File' }], /absolute path/],
-    ['dotdot', [{ path: T, type: 'Directory' }, { path: `${T}/../x`, type: 'File' }], /escapes/],
-    ['backslash dotdot', [{ path: T, type: 'Directory' }, { path: `${T}\\..\\..\\x`, type: 'File' }], /escapes/],
-    ['absolute link', [{ path: T, type: 'Directory' }, { path: `${T}/l`, type: 'SymbolicLink', linkpath: '/etc' }], /absolute path/],
-    ['link up and out', [{ path: T, type: 'Directory' }, { path: `${T}/a/l`, type: 'SymbolicLink', linkpath: '../../..' }], /outside/],
-    ['link to a sibling top', [{ path: T, type: 'Directory' }, { path: `${T}/l`, type: 'SymbolicLink', linkpath: '../other' }], /outside/],
-    ['device', [{ path: T, type: 'Directory' }, { path: `${T}/dev`, type: 'Other' }], /device, FIFO or socket/],
+    [
+      'dotdot',
+      [
+        { path: T, type: 'Directory' },
+        { path: `${T}/../x`, type: 'File' },
+      ],
+      /escapes/,
+    ],
+    [
+      'backslash dotdot',
+      [
+        { path: T, type: 'Directory' },
+        { path: `${T}\\..\\..\\x`, type: 'File' },
+      ],
+      /escapes/,
+    ],
+    [
+      'absolute link',
+      [
+        { path: T, type: 'Directory' },
+        { path: `${T}/l`, type: 'SymbolicLink', linkpath: '/etc' },
+      ],
+      /absolute path/,
+    ],
+    [
+      'link up and out',
+      [
+        { path: T, type: 'Directory' },
+        { path: `${T}/a/l`, type: 'SymbolicLink', linkpath: '../../..' },
+      ],
+      /outside/,
+    ],
+    [
+      'link to a sibling top',
+      [
+        { path: T, type: 'Directory' },
+        { path: `${T}/l`, type: 'SymbolicLink', linkpath: '../other' },
+      ],
+      /outside/,
+    ],
+    [
+      'device',
+      [
+        { path: T, type: 'Directory' },
+        { path: `${T}/dev`, type: 'Other' },
+      ],
+      /device, FIFO or socket/,
+    ],
   ])('refuses %s', (_name, entries, message) => {
     expect(run(entries)).toMatch(message);
   });

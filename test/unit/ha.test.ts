@@ -27,9 +27,7 @@ const defaults = (env: Env, version?: string) => Object.fromEntries(conf(env, ve
 describe('which ZooKeeper the masters use', () => {
   it('SPARK_ZK_ZOOKEEPER_URL wins; else the space’s own zookeeper dynos by name; else none', () => {
     expect(zookeeperUrl(settings(dyno('master', 1, { SPARK_ZK_ZOOKEEPER_URL: 'zookeeper://10.1.1.1:2181', SPARK_ZOOKEEPERS: '3' })))).toBe('10.1.1.1:2181');
-    expect(zookeeperUrl(settings(dyno('master', 1, { SPARK_ZOOKEEPERS: '3' })))).toBe(
-      '1.zookeeper.demo.app.localspace:2181,2.zookeeper.demo.app.localspace:2181,3.zookeeper.demo.app.localspace:2181',
-    );
+    expect(zookeeperUrl(settings(dyno('master', 1, { SPARK_ZOOKEEPERS: '3' })))).toBe('1.zookeeper.demo.app.localspace:2181,2.zookeeper.demo.app.localspace:2181,3.zookeeper.demo.app.localspace:2181');
     expect(zookeeperUrl(settings(dyno('master', 1)))).toBeUndefined();
     expect(zookeeperUrl(settings(dyno('master', 1, { SPARK_ZOOKEEPERS: '0' })))).toBeUndefined();
   });

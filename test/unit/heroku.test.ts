@@ -36,7 +36,9 @@ describe('app.json', () => {
     const ok = { formation: { master: { quantity: 1, size: 'private-m' }, worker: { quantity: 2 } }, buildpacks: [{ url: 'heroku/nodejs' }, { url: 'heroku/jvm' }, { url: 'https://github.com/x/y' }] };
     expect(appJsonProblems(ok, ['master', 'worker'], 'https://github.com/x/y')).toEqual([]);
     expect(appJsonProblems({ ...ok, name: 'x'.repeat(31) }, ['master', 'worker'])).toEqual(['name: is at most 30 characters']);
-    expect(appJsonProblems({ ...ok, formation: { ...ok.formation, worker: { quantity: 2, size: 'standard-2x' } } }, ['master', 'worker'])[0]).toMatch(/^formation\.worker\.size: must be a Private Space dyno size/);
+    expect(appJsonProblems({ ...ok, formation: { ...ok.formation, worker: { quantity: 2, size: 'standard-2x' } } }, ['master', 'worker'])[0]).toMatch(
+      /^formation\.worker\.size: must be a Private Space dyno size/,
+    );
     expect(appJsonProblems({ ...ok, formation: { ...ok.formation, worker: { quantity: -1 } } }, ['master', 'worker'])[0]).toMatch(/^formation\.worker\.quantity/);
     expect(appJsonProblems({ ...ok, env: { lower: 'x' } }, ['master', 'worker'])[0]).toMatch(/^env\.lower/);
     expect(appJsonProblems({ ...ok, addons: [{ plan: 'bucketeer:hobbyist', as: 'spark-s3' }] }, ['master', 'worker'])[0]).toMatch(/^addons\.0\.as/);
@@ -59,7 +61,10 @@ describe('app.json', () => {
     expect(m.env!.SPARK_MASTERS!.description).toBe(appJson.env.SPARK_MASTERS.description);
     expect(deployManifest(appJson, {})).toEqual(appJson);
     expect(formationUpdates({ workers: 3 })).toEqual([{ type: 'worker', quantity: 3 }]);
-    expect(formationUpdates({ workerSize: 'private-l', masters: 1 })).toEqual([{ type: 'worker', dyno_size: { name: 'private-l' } }, { type: 'master', quantity: 1 }]);
+    expect(formationUpdates({ workerSize: 'private-l', masters: 1 })).toEqual([
+      { type: 'worker', dyno_size: { name: 'private-l' } },
+      { type: 'master', quantity: 1 },
+    ]);
     expect(formationUpdates({})).toEqual([]);
   });
 });
@@ -72,7 +77,10 @@ describe('auth', () => {
     expect(authFrom({}, netrc)).toEqual({ token: 'tok-netrc', baseUrl: 'https://api.heroku.com', from: '~/.netrc (machine api.heroku.com)' });
     expect(authFrom({ HEROKU_API_URL: 'http://127.0.0.1:5000/' }, netrc)).toEqual({ missing: '127.0.0.1' });
     expect(authFrom({}, undefined)).toEqual({ missing: 'api.heroku.com' });
-    expect(problemOf(() => authFrom({ HEROKU_API_URL: 'api.heroku.com' }, netrc))).toMatchObject({ code: 'bad-input', message: expect.stringContaining('HEROKU_API_URL="api.heroku.com" is not an http(s) URL') });
+    expect(problemOf(() => authFrom({ HEROKU_API_URL: 'api.heroku.com' }, netrc))).toMatchObject({
+      code: 'bad-input',
+      message: expect.stringContaining('HEROKU_API_URL="api.heroku.com" is not an http(s) URL'),
+    });
   });
 });
 
@@ -100,12 +108,36 @@ describe('status verdict', () => {
   it('status_ha: with two masters the report is about the ALIVE one; a standby and an unreadable one are named', () => {
     const two = [{ ...formation[0]!, quantity: 2 }, formation[1]!];
     const dynos = [...up, { name: 'master.2', type: 'master', state: 'up' }];
-    expect(leadingMaster([{ dyno: 'master.1', status: 'STANDBY' }, { dyno: 'master.2', status: 'ALIVE' }])).toEqual({ dyno: 'master.2', status: 'ALIVE' });
-    expect(leadingMaster([{ dyno: 'master.1', error: 'HTTP 502' }, { dyno: 'master.2', status: 'STANDBY' }])).toEqual({ dyno: 'master.1', error: 'HTTP 502' });
-    const failedOver = statusReport('a', two, dynos, [{ dyno: 'master.1', status: 'STANDBY' }, { dyno: 'master.2', status: 'ALIVE', workers: [w(1), w(2)] }]);
-    expect(failedOver).toMatchObject({ healthy: true, problems: [], masters: [{ dyno: 'master.1', status: 'STANDBY' }, { dyno: 'master.2', status: 'ALIVE' }], master: { dyno: 'master.2', status: 'ALIVE' } });
+    expect(
+      leadingMaster([
+        { dyno: 'master.1', status: 'STANDBY' },
+        { dyno: 'master.2', status: 'ALIVE' },
+      ]),
+    ).toEqual({ dyno: 'master.2', status: 'ALIVE' });
+    expect(
+      leadingMaster([
+        { dyno: 'master.1', error: 'HTTP 502' },
+        { dyno: 'master.2', status: 'STANDBY' },
+      ]),
+    ).toEqual({ dyno: 'master.1', error: 'HTTP 502' });
+    const failedOver = statusReport('a', two, dynos, [
+      { dyno: 'master.1', status: 'STANDBY' },
+      { dyno: 'master.2', status: 'ALIVE', workers: [w(1), w(2)] },
+    ]);
+    expect(failedOver).toMatchObject({
+      healthy: true,
+      problems: [],
+      masters: [
+        { dyno: 'master.1', status: 'STANDBY' },
+        { dyno: 'master.2', status: 'ALIVE' },
+      ],
+      master: { dyno: 'master.2', status: 'ALIVE' },
+    });
     expect(renderStatus(failedOver)).toContain('Masters: master.1 STANDBY, master.2 ALIVE');
-    const none = statusReport('a', two, dynos, [{ dyno: 'master.1', error: 'HTTP 502' }, { dyno: 'master.2', status: 'STANDBY', workers: [] }]);
+    const none = statusReport('a', two, dynos, [
+      { dyno: 'master.1', error: 'HTTP 502' },
+      { dyno: 'master.2', status: 'STANDBY', workers: [] },
+    ]);
     expect(none.healthy).toBe(false);
     expect(none.problems[0]).toBe('no master is ALIVE: master.1 unreadable (HTTP 502), master.2 STANDBY');
     // one master: as before, no masters line
@@ -117,10 +149,16 @@ describe('status verdict', () => {
 
 describe('scale, ui, one-off, versions', () => {
   it('parses TYPE=N[:SIZE] and refuses the rest', () => {
-    expect(parseScale(['worker=3', 'master=2:private-l'])).toEqual([{ type: 'worker', quantity: 3 }, { type: 'master', quantity: 2, dyno_size: { name: 'private-l' } }]);
+    expect(parseScale(['worker=3', 'master=2:private-l'])).toEqual([
+      { type: 'worker', quantity: 3 },
+      { type: 'master', quantity: 2, dyno_size: { name: 'private-l' } },
+    ]);
     expect(parseScale(['worker=:private-xl'])).toEqual([{ type: 'worker', dyno_size: { name: 'private-xl' } }]);
     for (const bad of [['worker=-1'], ['worker=101'], ['worker'], ['worker=x'], ['worker=1', 'worker=2'], ['master=0'], []])
-      expect(problemOf(() => parseScale(bad)), bad.join(' ')).toMatchObject({ code: 'bad-input' });
+      expect(
+        problemOf(() => parseScale(bad)),
+        bad.join(' '),
+      ).toMatchObject({ code: 'bad-input' });
     expect(mastersWarning(2, '1')).toMatch(/^SPARK_MASTERS is 1 but there are now 2 master dynos.*needs ZooKeeper/);
     expect(mastersWarning(1, '1')).toBeUndefined();
     expect(mastersWarning(1, null)).toBeUndefined();
@@ -132,7 +170,18 @@ describe('scale, ui, one-off, versions', () => {
     expect(problemOf(() => uiUrl('https://a-1.herokuapp.com', 'a', 'worker'))).toMatchObject({ code: 'bad-input' });
     expect(uiUrl('https://a-1.herokuapp.com', 'a', 'console.1')).toBe('https://a-1.herokuapp.com/set-backend/1.console.a.app.localspace:4040');
     expect(problemOf(() => uiUrl('https://a-1.herokuapp.com', 'a', 'app-20261123101500-0001'))).toMatchObject({ code: 'bad-input' });
-    expect(herokuRunArgv('a', 'bin/spark-shell', ['--driver-memory', '2g'], 'private-m')).toEqual(['run', '--app', 'a', '--size', 'private-m', '--exit-code', '--', 'bin/spark-shell', '--driver-memory', '2g']);
+    expect(herokuRunArgv('a', 'bin/spark-shell', ['--driver-memory', '2g'], 'private-m')).toEqual([
+      'run',
+      '--app',
+      'a',
+      '--size',
+      'private-m',
+      '--exit-code',
+      '--',
+      'bin/spark-shell',
+      '--driver-memory',
+      '2g',
+    ]);
   });
   it("versions set keeps system.properties' Java when the Spark allows it, else the highest it supports", () => {
     const cat = builtinCatalog();

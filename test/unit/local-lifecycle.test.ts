@@ -67,9 +67,21 @@ describe('lifecycle_scale', () => {
   });
 
   it('adds the next numbers and removes the highest, like heroku ps:scale', () => {
-    expect(scalePlan(have, { worker: 4 })).toEqual({ start: [{ type: 'worker', index: 3 }, { type: 'worker', index: 4 }], stop: [] });
+    expect(scalePlan(have, { worker: 4 })).toEqual({
+      start: [
+        { type: 'worker', index: 3 },
+        { type: 'worker', index: 4 },
+      ],
+      stop: [],
+    });
     expect(scalePlan(have, { worker: 1 })).toEqual({ start: [], stop: [{ type: 'worker', index: 2 }] });
-    expect(scalePlan(have, { worker: 0, web: 1 })).toEqual({ start: [{ type: 'web', index: 1 }], stop: [{ type: 'worker', index: 1 }, { type: 'worker', index: 2 }] });
+    expect(scalePlan(have, { worker: 0, web: 1 })).toEqual({
+      start: [{ type: 'web', index: 1 }],
+      stop: [
+        { type: 'worker', index: 1 },
+        { type: 'worker', index: 2 },
+      ],
+    });
   });
 
   it('selects dynos by name or by type', () => {
@@ -156,7 +168,12 @@ describe('lifecycle_health', () => {
 describe('local_status_decommissioning', () => {
   const w = (host: string, state: string) => ({ id: `${host}-${state}`, host, state, cores: 1, memory: 1024 });
   it('a worker the master has decommissioned shows as DECOMMISSIONING while its dyno drains', () => {
-    const master = { url: 'spark://1.master.demo.app.localspace:7077', status: 'ALIVE', aliveWorkers: 1, workers: [w('1.worker.demo.app.localspace', 'ALIVE'), w('2.worker.demo.app.localspace', 'DECOMMISSIONED')] };
+    const master = {
+      url: 'spark://1.master.demo.app.localspace:7077',
+      status: 'ALIVE',
+      aliveWorkers: 1,
+      workers: [w('1.worker.demo.app.localspace', 'ALIVE'), w('2.worker.demo.app.localspace', 'DECOMMISSIONED')],
+    };
     expect(sparkState({ master }, { type: 'worker', dns: '2.worker.demo.app.localspace', phase: 'stopping' })).toBe('DECOMMISSIONING');
     expect(sparkState({ master }, { type: 'worker', dns: '1.worker.demo.app.localspace', phase: 'up' })).toBe('ALIVE');
     expect(sparkState({ master }, { type: 'worker', dns: '3.worker.demo.app.localspace', phase: 'starting' })).toBe('not registered');

@@ -103,7 +103,9 @@ describe('what derives from the table', () => {
     expect(links.map((l) => l.type)).toEqual(DYNO_TYPES.filter((t) => t !== 'web'));
     for (const l of links) {
       expect(l.port, l.type).toBe(specOf(l.type)!.uiPort ?? 4040);
-      expect(uiUrl('https://x.example', 'demo', l.name)).toBe(l.type === 'master' ? 'https://x.example/set-backend/1.master.demo.app.localspace:8080' : `https://x.example/set-backend/1.${l.type}.demo.app.localspace:${l.port}`);
+      expect(uiUrl('https://x.example', 'demo', l.name)).toBe(
+        l.type === 'master' ? 'https://x.example/set-backend/1.master.demo.app.localspace:8080' : `https://x.example/set-backend/1.${l.type}.demo.app.localspace:${l.port}`,
+      );
     }
     expect(links.find((l) => l.type === 'thrift')!.note).toBe(PROCESS_TYPE_TABLE.thrift.serves);
     expect(() => uiUrl('https://x.example', 'demo', 'web.1')).toThrow(/not a dyno with a UI/);

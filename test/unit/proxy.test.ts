@@ -7,7 +7,6 @@ import { answer, parseQuery } from '../../src/local/dns.js';
 import { dnsTable, formation, parseProcfile, topology } from '../../src/local/formation.js';
 import { HOSTILE } from '../helpers/hostile.js';
 
-
 /** the allow-list of app `demo` that runs jobs against cluster app `my-spark-job`'s… and `demo`'s own names */
 const DEMO = ['demo.app.localspace', 'my-spark-job.app.localspace'];
 
@@ -55,7 +54,9 @@ describe('credentials', () => {
 describe('defaults and resolvers', () => {
   it('default backend: SPACE_PROXY_DEFAULT_BACKEND, else the first master UI', () => {
     expect(defaultBackend(parseConfig({ HEROKU_DNS_APP_NAME: 'demo.app.localspace' }, 'run'))).toBe('1.master.demo.app.localspace:8080');
-    expect(defaultBackend(parseConfig({ HEROKU_DNS_APP_NAME: 'demo.app.localspace', SPACE_PROXY_DEFAULT_BACKEND: '2.master.demo.app.localspace:8080' }, 'run'))).toBe('2.master.demo.app.localspace:8080');
+    expect(defaultBackend(parseConfig({ HEROKU_DNS_APP_NAME: 'demo.app.localspace', SPACE_PROXY_DEFAULT_BACKEND: '2.master.demo.app.localspace:8080' }, 'run'))).toBe(
+      '2.master.demo.app.localspace:8080',
+    );
   });
   it('reads nameservers from resolv.conf', () => {
     expect(resolversFrom('# x\nnameserver 10.0.0.2\nsearch x\nnameserver fd00::1\n')).toEqual(['10.0.0.2', '[fd00::1]']);
@@ -186,7 +187,12 @@ describe('spaceAddresses', () => {
   it('proxy_space_addresses: every dyno of every app in the topology (web included), once; junk ignored', () => {
     const topology = {
       apps: [
-        { formation: [{ process_type: 'web', dynos: [{ private_ip: '10.0.1.5' }] }, { process_type: 'worker', dynos: [{ private_ip: '10.0.1.7' }, { private_ip: '10.0.1.5' }] }] },
+        {
+          formation: [
+            { process_type: 'web', dynos: [{ private_ip: '10.0.1.5' }] },
+            { process_type: 'worker', dynos: [{ private_ip: '10.0.1.7' }, { private_ip: '10.0.1.5' }] },
+          ],
+        },
         { formation: [{ process_type: 'run', dynos: [{ private_ip: '10.0.9.1' }, { private_ip: 'x; include /etc/passwd' }, {}] }] },
       ],
     };

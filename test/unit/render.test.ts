@@ -28,9 +28,41 @@ function conf(env: Env, role: Role, version = '4.2.0', log4j: 1 | 2 = 2) {
 const defaultsOf = (c: ReturnType<typeof conf>) => Object.fromEntries(c.defaults);
 
 const scenarios: { name: string; env: Env; role: Role; version: string; log4j: 1 | 2 }[] = [
-  { name: 'render_legacy_1.6.1_worker', role: 'worker', version: '1.6.1', log4j: 1, env: { ...dyno('worker', 2), LOG_LEVEL: 'WARN', BUCKETEER_BUCKET_NAME: 'bucketeer-1', BUCKETEER_AWS_ACCESS_KEY_ID: 'AKIAOLD', BUCKETEER_AWS_SECRET_ACCESS_KEY: 'old/secret' } },
-  { name: 'render_3.5.9_master_ha', role: 'master', version: '3.5.9', log4j: 2, env: { ...dyno('master', 1), SPARK_MASTERS: '3', KAFKA_ZOOKEEPER_URL: 'zookeeper://10.1.1.1:2181,zookeeper://10.1.1.2:2181', SPARK_EVENTLOG_DIR: 's3a://logs/spark-events', SPARK_S3_ENDPOINT: 'http://127.0.0.1:9000', SPARK_S3_AWS_ACCESS_KEY_ID: 'AKIATEST', SPARK_S3_AWS_SECRET_ACCESS_KEY: 'test/secret' } },
-  { name: 'render_4.2.0_driver_auth_proxy', role: 'driver', version: '4.2.0', log4j: 2, env: { ...dyno('run', 1), SPARK_AUTH_SECRET: 's'.repeat(32), SPARK_REVERSE_PROXY_URL: 'https://spark.example.com', SPARK_EXECUTOR_MEMORY: '4g', SPARK_DEFAULTS_EXTRA: 'spark.sql.shuffle.partitions 64' } },
+  {
+    name: 'render_legacy_1.6.1_worker',
+    role: 'worker',
+    version: '1.6.1',
+    log4j: 1,
+    env: { ...dyno('worker', 2), LOG_LEVEL: 'WARN', BUCKETEER_BUCKET_NAME: 'bucketeer-1', BUCKETEER_AWS_ACCESS_KEY_ID: 'AKIAOLD', BUCKETEER_AWS_SECRET_ACCESS_KEY: 'old/secret' },
+  },
+  {
+    name: 'render_3.5.9_master_ha',
+    role: 'master',
+    version: '3.5.9',
+    log4j: 2,
+    env: {
+      ...dyno('master', 1),
+      SPARK_MASTERS: '3',
+      KAFKA_ZOOKEEPER_URL: 'zookeeper://10.1.1.1:2181,zookeeper://10.1.1.2:2181',
+      SPARK_EVENTLOG_DIR: 's3a://logs/spark-events',
+      SPARK_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      SPARK_S3_AWS_ACCESS_KEY_ID: 'AKIATEST',
+      SPARK_S3_AWS_SECRET_ACCESS_KEY: 'test/secret',
+    },
+  },
+  {
+    name: 'render_4.2.0_driver_auth_proxy',
+    role: 'driver',
+    version: '4.2.0',
+    log4j: 2,
+    env: {
+      ...dyno('run', 1),
+      SPARK_AUTH_SECRET: 's'.repeat(32),
+      SPARK_REVERSE_PROXY_URL: 'https://spark.example.com',
+      SPARK_EXECUTOR_MEMORY: '4g',
+      SPARK_DEFAULTS_EXTRA: 'spark.sql.shuffle.partitions 64',
+    },
+  },
 ];
 
 describe('golden confs', () => {
@@ -108,7 +140,9 @@ describe('derivations', () => {
   });
 
   it('S3A: keys, endpoint (path style unless told otherwise), region', () => {
-    const d = defaultsOf(conf({ ...dyno('worker', 1), SPARK_S3_AWS_ACCESS_KEY_ID: 'AKIA1', SPARK_S3_AWS_SECRET_ACCESS_KEY: 's3cr3t', SPARK_S3_ENDPOINT: 'https://r2.example', SPARK_S3_REGION: 'us-east-1' }, 'worker'));
+    const d = defaultsOf(
+      conf({ ...dyno('worker', 1), SPARK_S3_AWS_ACCESS_KEY_ID: 'AKIA1', SPARK_S3_AWS_SECRET_ACCESS_KEY: 's3cr3t', SPARK_S3_ENDPOINT: 'https://r2.example', SPARK_S3_REGION: 'us-east-1' }, 'worker'),
+    );
     expect(d).toMatchObject({
       'spark.hadoop.fs.s3a.access.key': 'AKIA1',
       'spark.hadoop.fs.s3a.secret.key': 's3cr3t',
@@ -120,8 +154,12 @@ describe('derivations', () => {
   });
 
   it('S3A: bucketeer’s legacy vars render exactly as the SPARK_S3_* ones', () => {
-    const now = defaultsOf(conf({ ...dyno('worker', 1), SPARK_S3_BUCKET_NAME: 'bucket-1', SPARK_S3_AWS_ACCESS_KEY_ID: 'AKIA1', SPARK_S3_AWS_SECRET_ACCESS_KEY: 's3cr3t', SPARK_S3_REGION: 'eu-west-1' }, 'worker'));
-    const legacy = defaultsOf(conf({ ...dyno('worker', 1), BUCKETEER_BUCKET_NAME: 'bucket-1', BUCKETEER_AWS_ACCESS_KEY_ID: 'AKIA1', BUCKETEER_AWS_SECRET_ACCESS_KEY: 's3cr3t', BUCKETEER_AWS_REGION: 'eu-west-1' }, 'worker'));
+    const now = defaultsOf(
+      conf({ ...dyno('worker', 1), SPARK_S3_BUCKET_NAME: 'bucket-1', SPARK_S3_AWS_ACCESS_KEY_ID: 'AKIA1', SPARK_S3_AWS_SECRET_ACCESS_KEY: 's3cr3t', SPARK_S3_REGION: 'eu-west-1' }, 'worker'),
+    );
+    const legacy = defaultsOf(
+      conf({ ...dyno('worker', 1), BUCKETEER_BUCKET_NAME: 'bucket-1', BUCKETEER_AWS_ACCESS_KEY_ID: 'AKIA1', BUCKETEER_AWS_SECRET_ACCESS_KEY: 's3cr3t', BUCKETEER_AWS_REGION: 'eu-west-1' }, 'worker'),
+    );
     expect(legacy).toEqual(now);
     expect(now['spark.hadoop.fs.s3a.aws.credentials.provider']).toBe('org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider');
   });
@@ -130,19 +168,30 @@ describe('derivations', () => {
     const keyless = { ...dyno('worker', 1), SPARK_S3_BUCKET_NAME: 'bucket-1' };
     expect(defaultsOf(conf(keyless, 'worker'))['spark.hadoop.fs.s3a.aws.credentials.provider']).toBe('software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider');
     expect(defaultsOf(conf(keyless, 'worker', '3.5.9'))['spark.hadoop.fs.s3a.aws.credentials.provider']).toBe('com.amazonaws.auth.DefaultAWSCredentialsProviderChain');
-    expect(defaultsOf(conf({ ...dyno('worker', 1), SPARK_EVENTLOG_DIR: 's3a://b/e' }, 'worker'))['spark.hadoop.fs.s3a.aws.credentials.provider']).toBe('software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider');
+    expect(defaultsOf(conf({ ...dyno('worker', 1), SPARK_EVENTLOG_DIR: 's3a://b/e' }, 'worker'))['spark.hadoop.fs.s3a.aws.credentials.provider']).toBe(
+      'software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider',
+    );
     const none = defaultsOf(conf(dyno('worker', 1), 'worker'));
     expect(Object.keys(none).filter((k) => k.includes('s3a'))).toEqual([]);
   });
 
   it('reverse proxy, event logs, and the driver reachable at its private IP', () => {
     const d = defaultsOf(conf({ ...dyno('run', 1), SPARK_REVERSE_PROXY_URL: 'https://p.example', SPARK_AUTH_SECRET: 's'.repeat(32), SPARK_EVENTLOG_DIR: 's3a://b/e' }, 'driver'));
-    expect(d).toMatchObject({ 'spark.ui.reverseProxy': 'true', 'spark.ui.reverseProxyUrl': 'https://p.example', 'spark.eventLog.enabled': 'true', 'spark.driver.host': '10.0.2.1', 'spark.driver.bindAddress': '10.0.2.1' });
+    expect(d).toMatchObject({
+      'spark.ui.reverseProxy': 'true',
+      'spark.ui.reverseProxyUrl': 'https://p.example',
+      'spark.eventLog.enabled': 'true',
+      'spark.driver.host': '10.0.2.1',
+      'spark.driver.bindAddress': '10.0.2.1',
+    });
   });
 
   it('SPARK_DEFAULTS_EXTRA comes last, verbatim', async () => {
     const files = renderConf(conf({ ...dyno('master', 1), SPARK_DEFAULTS_EXTRA: 'spark.executor.memory 3g' }, 'master'));
-    const text = files.find((f) => f.name === 'spark-defaults.conf')!.content.trim().split('\n');
+    const text = files
+      .find((f) => f.name === 'spark-defaults.conf')!
+      .content.trim()
+      .split('\n');
     expect(text.at(-1)).toBe('spark.executor.memory 3g');
   });
 
@@ -173,11 +222,35 @@ describe('launch argv', () => {
     return argvFor(type, { sparkHome: '/s', settings, env, conf: conf(env, type === 'worker' ? 'worker' : 'master'), args });
   };
   it('master binds and advertises its DNS name on 7077/8080', () => {
-    expect(base(dyno('master', 2), 'master')).toEqual(['/s/bin/spark-class', 'org.apache.spark.deploy.master.Master', '--host', '2.master.demo.app.localspace', '--port', '7077', '--webui-port', '8080']);
+    expect(base(dyno('master', 2), 'master')).toEqual([
+      '/s/bin/spark-class',
+      'org.apache.spark.deploy.master.Master',
+      '--host',
+      '2.master.demo.app.localspace',
+      '--port',
+      '7077',
+      '--webui-port',
+      '8080',
+    ]);
   });
   it('worker registers with every master, under the drain watcher (SIGTERM → decommission, budget 25 s)', () => {
     const argv = base({ ...dyno('worker', 1), SPARK_MASTERS: '2', SPARK_WORKER_CORES: '2', SPARK_WORKER_MEMORY: '3g' }, 'worker');
-    expect(argv).toEqual([DRAIN_WORKER, '25', '--', '/s/bin/spark-class', 'org.apache.spark.deploy.worker.Worker', '--host', '1.worker.demo.app.localspace', '--webui-port', '8081', '--cores', '2', '--memory', '3g', 'spark://1.master.demo.app.localspace:7077,2.master.demo.app.localspace:7077']);
+    expect(argv).toEqual([
+      DRAIN_WORKER,
+      '25',
+      '--',
+      '/s/bin/spark-class',
+      'org.apache.spark.deploy.worker.Worker',
+      '--host',
+      '1.worker.demo.app.localspace',
+      '--webui-port',
+      '8081',
+      '--cores',
+      '2',
+      '--memory',
+      '3g',
+      'spark://1.master.demo.app.localspace:7077,2.master.demo.app.localspace:7077',
+    ]);
   });
   it('spark-shell and spark-submit get the master URL unless given one', () => {
     expect(base(dyno('run', 1), 'spark-shell')).toEqual([
@@ -207,11 +280,20 @@ describe('launch argv', () => {
 });
 
 describe('graceful decommission (SPARK_DECOMMISSION*)', () => {
-  const keys = ['spark.decommission.enabled', 'spark.worker.decommission.signal', 'spark.storage.decommission.enabled', 'spark.storage.decommission.rddBlocks.enabled', 'spark.storage.decommission.shuffleBlocks.enabled'];
+  const keys = [
+    'spark.decommission.enabled',
+    'spark.worker.decommission.signal',
+    'spark.storage.decommission.enabled',
+    'spark.storage.decommission.rddBlocks.enabled',
+    'spark.storage.decommission.shuffleBlocks.enabled',
+  ];
   it('on by default for every role: the worker decommissions on PWR (drain-worker sends it), drivers migrate blocks', () => {
     for (const role of ['master', 'worker', 'driver', 'console'] as Role[]) {
       const d = defaultsOf(conf(dyno('worker', 1), role));
-      expect(keys.map((k) => d[k]), role).toEqual(['true', 'PWR', 'true', 'true', 'true']);
+      expect(
+        keys.map((k) => d[k]),
+        role,
+      ).toEqual(['true', 'PWR', 'true', 'true', 'true']);
       expect(d['spark.storage.decommission.replicationReattemptInterval']).toBe('5s');
       expect(d['spark.executor.decommission.killInterval']).toBe('25s');
       expect(d['spark.stage.ignoreDecommissionFetchFailure']).toBe('true');

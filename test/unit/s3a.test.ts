@@ -4,18 +4,7 @@ import { parseConfig } from '../../src/config/schema.js';
 import { computeConf } from '../../src/render/index.js';
 import { eventLogDirCommand } from '../../src/eventlog/index.js';
 import { entryPlatform, hostPlatform, jarPlatform, kept } from '../../src/build/natives.js';
-import {
-  artifactOfJar,
-  hadoopVersionOf,
-  ivyModule,
-  ivySettings,
-  parseIvyReport,
-  sdkBundleOf,
-  sdkModules,
-  selectJars,
-  wantS3A,
-  type Resolved,
-} from '../../src/s3a/plan.js';
+import { artifactOfJar, hadoopVersionOf, ivyModule, ivySettings, parseIvyReport, sdkBundleOf, sdkModules, selectJars, wantS3A, type Resolved } from '../../src/s3a/plan.js';
 import { ivyProblems, redactUrls } from '../../src/s3a/install.js';
 import { argvFor, prepare } from '../../src/launch/index.js';
 import { isProblem } from '../../src/errors.js';
@@ -56,7 +45,8 @@ describe('s3a_plan', () => {
     expect(hadoopVersionOf(['spark-core_2.13-4.2.0.jar'])).toBeUndefined();
   });
   it('finds the SDK bundle hadoop-aws was built against (v2 and v1)', () => {
-    const v2 = '<dependency org="com.amazonaws" name="aws-java-sdk-core" rev="1.12.720" conf="provided"/>\n<dependency org="software.amazon.awssdk" name="bundle" rev="2.35.4" force="true" transitive="false" conf="compile->compile(*)"/>';
+    const v2 =
+      '<dependency org="com.amazonaws" name="aws-java-sdk-core" rev="1.12.720" conf="provided"/>\n<dependency org="software.amazon.awssdk" name="bundle" rev="2.35.4" force="true" transitive="false" conf="compile->compile(*)"/>';
     expect(sdkBundleOf(v2)).toEqual({ org: 'software.amazon.awssdk', name: 'bundle', rev: '2.35.4', generation: 2 });
     expect(sdkBundleOf('<dependency org="com.amazonaws" name="aws-java-sdk-bundle" rev="1.12.262" force="true">')).toMatchObject({ rev: '1.12.262', generation: 1 });
     expect(sdkBundleOf('<dependency org="x" name="y" rev="1"/>')).toBeUndefined();
@@ -103,7 +93,12 @@ describe('s3a_plan', () => {
   });
   it('keeps only what Spark lacks: its own netty, httpclient, and jcl-over-slf4j for commons-logging win', () => {
     const r = (org: string, name: string, rev: string): Resolved => ({ org, name, rev, file: `/c/${name}.jar`, origin: `http://m/${name}.jar`, size: 1 });
-    const resolved = [r('org.apache.hadoop', 'hadoop-aws', '3.5.0'), r('io.netty', 'netty-codec-http', '4.1.126.Final'), r('commons-logging', 'commons-logging', '1.2'), r('software.amazon.awssdk', 's3', '2.35.4')];
+    const resolved = [
+      r('org.apache.hadoop', 'hadoop-aws', '3.5.0'),
+      r('io.netty', 'netty-codec-http', '4.1.126.Final'),
+      r('commons-logging', 'commons-logging', '1.2'),
+      r('software.amazon.awssdk', 's3', '2.35.4'),
+    ];
     const s = selectJars(resolved, ['netty-codec-http-4.2.13.Final.jar', 'jcl-over-slf4j-2.0.17.jar', 'spark-core_2.13-4.2.0.jar']);
     expect(s.keep.map((k) => k.name)).toEqual(['hadoop-aws', 's3']);
     expect(s.skipped.map((k) => k.name)).toEqual(['netty-codec-http', 'commons-logging']);
@@ -112,7 +107,11 @@ describe('s3a_plan', () => {
   });
   it('never shows a repository password or query string', () => {
     expect(redactUrls('downloading https://u:p4ss@repo.example/x.jar?token=abc ...')).toBe('downloading https://***@repo.example/x.jar?… ...');
-    expect(ivyProblems(':: resolving dependencies ::\n\t\t::::::::::::::\n\t\t::          UNRESOLVED DEPENDENCIES         ::\n\t\tmodule not found: org.apache.hadoop#hadoop-aws;3.5.0\n\tServer access error at url http://u:pw@127.0.0.1:9/x (java.net.ConnectException: Connection refused)')).toEqual([
+    expect(
+      ivyProblems(
+        ':: resolving dependencies ::\n\t\t::::::::::::::\n\t\t::          UNRESOLVED DEPENDENCIES         ::\n\t\tmodule not found: org.apache.hadoop#hadoop-aws;3.5.0\n\tServer access error at url http://u:pw@127.0.0.1:9/x (java.net.ConnectException: Connection refused)',
+      ),
+    ).toEqual([
       '::          UNRESOLVED DEPENDENCIES         ::',
       'module not found: org.apache.hadoop#hadoop-aws;3.5.0',
       'Server access error at url http://***@127.0.0.1:9/x (java.net.ConnectException: Connection refused)',

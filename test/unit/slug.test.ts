@@ -139,7 +139,12 @@ describe('the slug-size guard', () => {
   });
 
   it('slug_advice: what to drop follows what is there and what is already left out', () => {
-    const e = est([['spark-home/jars', 300e6], ['.jdk', 180e6], ['data', 60e6], ['.heroku/node', 40e6]]);
+    const e = est([
+      ['spark-home/jars', 300e6],
+      ['.jdk', 180e6],
+      ['data', 60e6],
+      ['.heroku/node', 40e6],
+    ]);
     const a = slugAdvice(e, { slim: ['connect-repl'], s3a: true, jdkLinked: false });
     expect(a[0]).toContain('SPARK_SLIM=connect-repl,hive,connect,python,mllib,repl');
     expect(a).toContain('Without S3, SPARK_S3A=false drops the S3A connector.');

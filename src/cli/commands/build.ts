@@ -11,12 +11,11 @@ const Options = z.object({
   cache: z.string().optional(),
 });
 
-export const defaultCacheDir = () =>
-  path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'spark-in-space', 'build-cache');
+export const defaultCacheDir = () => path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'spark-in-space', 'build-cache');
 
 export function buildCommand(): Command {
   return new Command('build')
-    .description('install the Spark of the app\'s .spark.version, exactly as `git push` would, into a local slug dir')
+    .description("install the Spark of the app's .spark.version, exactly as `git push` would, into a local slug dir")
     .option('--app <dir>', 'the app (reads its .spark.version)', '.')
     .option('--out <dir>', 'where the slug goes (default: <app>/.spark-in-space/slug)')
     .option('--cache <dir>', `build cache (default: ${defaultCacheDir()})`)

@@ -10,14 +10,16 @@ const Dirs = z.object({
 });
 
 export function buildpackCommand(): Command {
-  const cmd = new Command('buildpack').description('Heroku\'s classic buildpack API (bin/compile calls this)');
+  const cmd = new Command('buildpack').description("Heroku's classic buildpack API (bin/compile calls this)");
   cmd
     .command('compile')
     .argument('<build-dir>', 'the app being built')
     .argument('<cache-dir>', 'kept between builds: verified Spark trees live here')
     .argument('[env-dir]', 'one file per config var')
     .option('--buildpack-dir <dir>', 'where to write `export` for the next buildpack')
-    .description("install the Spark of .spark.version into <build-dir>/spark-home and write .profile.d/spark.sh; then shrink what the other buildpacks left that no dyno runs and check the slug's size")
+    .description(
+      "install the Spark of .spark.version into <build-dir>/spark-home and write .profile.d/spark.sh; then shrink what the other buildpacks left that no dyno runs and check the slug's size",
+    )
     .action(async (buildDir: string, cacheDir: string, envDir: string | undefined, options: { buildpackDir?: string }) => {
       const dirs = Dirs.parse({ buildDir, cacheDir, envDir });
       const [{ compile }, { consoleOutput }] = await Promise.all([import('../../build/compile.js'), import('../../build/output.js')]);

@@ -22,11 +22,7 @@ export function catalogCommand(): Command {
         return;
       }
       for (const r of releases) {
-        const flags = [
-          r.version === def ? 'default' : '',
-          Object.keys(r.pinned).length ? 'pinned' : '',
-          r.needsDistUrl ? 'needs SPARK_DIST_URL' : '',
-        ].filter(Boolean);
+        const flags = [r.version === def ? 'default' : '', Object.keys(r.pinned).length ? 'pinned' : '', r.needsDistUrl ? 'needs SPARK_DIST_URL' : ''].filter(Boolean);
         process.stdout.write(
           `${r.version.padEnd(18)} scala ${r.scala.padEnd(5)} java ${`${r.java.min}-${r.java.max}`.padEnd(6)} ${Object.keys(r.packages).join(',').padEnd(42)} ${flags.join(', ')}\n`,
         );

@@ -12,7 +12,10 @@ import { masterUrl } from '../../space/index.js';
 const RenderOptions = z.object({
   out: z.string().min(1),
   type: z.enum(PROCESS_TYPES as [string, ...string[]]).default('master'),
-  sparkVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Spark version such as 4.2.0 or 3.5').optional(),
+  sparkVersion: z
+    .string()
+    .regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Spark version such as 4.2.0 or 3.5')
+    .optional(),
 });
 
 /**
@@ -67,9 +70,7 @@ Examples:
     .description('list every config var: phase, legacy names, meaning')
     .action(() => {
       for (const [name, v] of Object.entries(VARS) as [string, { phase: string; doc: string; legacy?: string[]; secret?: boolean }][])
-        process.stdout.write(
-          `${name.padEnd(32)} ${v.phase.padEnd(5)} ${v.secret ? '[secret] ' : ''}${v.doc}${v.legacy ? ` (legacy: ${v.legacy.join(', ')})` : ''}\n`,
-        );
+        process.stdout.write(`${name.padEnd(32)} ${v.phase.padEnd(5)} ${v.secret ? '[secret] ' : ''}${v.doc}${v.legacy ? ` (legacy: ${v.legacy.join(', ')})` : ''}\n`);
     });
   return cmd;
 }

@@ -10,9 +10,15 @@ const Options = z.object({
   app: AppName.optional(),
   team: z.string().min(1).optional(),
   workers: z.coerce.number().int().min(0).max(100).optional(),
-  workerSize: z.string().regex(/^[a-z0-9-]+$/, 'must be a dyno size such as private-l').optional(),
+  workerSize: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'must be a dyno size such as private-l')
+    .optional(),
   masters: z.coerce.number().int().min(1).max(5).optional(),
-  sparkVersion: z.string().regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Spark version such as 4.2.0 or 4.2').optional(),
+  sparkVersion: z
+    .string()
+    .regex(/^\d+\.\d+(\.\d+)?$/, 'must be a Spark version such as 4.2.0 or 4.2')
+    .optional(),
   dir: z.string().default('.'),
   json: z.boolean().default(false),
 });

@@ -55,8 +55,7 @@ ${exitCodesHelp()}`,
       const h = api();
       const current = await h.send<Formation[]>(listFormation(app), `list the formation of ${app}`);
       const unknown = updates.filter((u) => !current.some((f) => f.type === u.type));
-      if (unknown.length)
-        fail({ code: 'bad-input', message: `${app} has no process type ${unknown.map((u) => u.type).join(', ')}; it has ${current.map((f) => f.type).join(', ') || 'none'}` });
+      if (unknown.length) fail({ code: 'bad-input', message: `${app} has no process type ${unknown.map((u) => u.type).join(', ')}; it has ${current.map((f) => f.type).join(', ') || 'none'}` });
       for (const size of new Set(updates.flatMap((u) => (u.dyno_size ? [u.dyno_size.name] : []))))
         if (!(await h.find(getDynoSize(size), `check the dyno size ${size}`))) fail({ code: 'dyno-size-unknown', size, known: [...PRIVATE_SIZES] });
       const after = await h.send<Formation[]>(updateFormation(app, updates), `scale ${app}`);

@@ -9,7 +9,13 @@ export function herokuRunArgv(app: string, launcher: string, args: string[], siz
   return ['run', '--app', app, ...(size ? ['--size', size] : []), '--exit-code', '--', launcher, ...args];
 }
 
-const Options = z.object({ app: z.string().optional(), size: z.string().regex(/^[a-z0-9-]+$/, 'must be a dyno size such as private-m').optional() });
+const Options = z.object({
+  app: z.string().optional(),
+  size: z
+    .string()
+    .regex(/^[a-z0-9-]+$/, 'must be a dyno size such as private-m')
+    .optional(),
+});
 
 async function run(app: string, launcher: string, args: string[], size?: string): Promise<void> {
   const command = `spark-in-space ${launcher === 'bin/spark-shell' ? 'shell' : 'submit'}`;

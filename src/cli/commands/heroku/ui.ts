@@ -18,9 +18,13 @@ export function uiUrl(webUrl: string, app: string, dyno: string | undefined): st
   const base = webUrl.replace(/\/+$/, '');
   if (!dyno || dyno === 'master') return `${base}/`;
   if (/^app-\d+-\d+$/.test(dyno))
-    return fail({ code: 'bad-input', message: `An application's UI is its driver's: name the dyno that runs the driver (e.g. spark-in-space ui run.1 -a ${app}); the master's page lists the applications.` });
+    return fail({
+      code: 'bad-input',
+      message: `An application's UI is its driver's: name the dyno that runs the driver (e.g. spark-in-space ui run.1 -a ${app}); the master's page lists the applications.`,
+    });
   const m = /^([a-z][a-z0-9_-]*)\.(\d+)$/.exec(dyno);
-  if (!m || specOf(m[1]!)?.role === 'proxy') return fail({ code: 'bad-input', message: `"${dyno}" is not a dyno with a UI: give master.N, worker.N, history.N, or the dyno running a driver (run.N, console.N)` });
+  if (!m || specOf(m[1]!)?.role === 'proxy')
+    return fail({ code: 'bad-input', message: `"${dyno}" is not a dyno with a UI: give master.N, worker.N, history.N, or the dyno running a driver (run.N, console.N)` });
   // the type's own UI (the table's uiPort), else the driver UI of what the dyno runs
   const port = specOf(m[1]!)?.uiPort ?? DRIVER_UI_PORT;
   return `${base}/set-backend/${m[2]}.${m[1]}.${app}.${SPACE_SUFFIX}:${port}`;

@@ -45,12 +45,16 @@ export function versionsCommand(): Command {
       const releases = [...catalog.releases].sort((a, b) => compareVersions(b.version, a.version));
       const def = defaultRelease(catalog).version;
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ app: { requested: requested ?? null, version: current.version }, default: def, releases: releases.map((r) => ({ version: r.version, line: r.line, scala: r.scala, java: r.java, current: r.version === current.version, needsDistUrl: Boolean(r.needsDistUrl) })) }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ app: { requested: requested ?? null, version: current.version }, default: def, releases: releases.map((r) => ({ version: r.version, line: r.line, scala: r.scala, java: r.java, current: r.version === current.version, needsDistUrl: Boolean(r.needsDistUrl) })) }, null, 2)}\n`,
+        );
         return;
       }
       process.stdout.write(`This app: Spark ${current.version}${requested ? ` (.spark.version: ${requested})` : ' (no .spark.version: the default)'}\n\n`);
       for (const r of releases)
-        process.stdout.write(`${r.version === current.version ? '*' : ' '} ${r.version.padEnd(18)} scala ${r.scala.padEnd(5)} java ${r.java.min}-${r.java.max}${r.version === def ? '  default' : ''}${r.needsDistUrl ? '  needs SPARK_DIST_URL' : ''}\n`);
+        process.stdout.write(
+          `${r.version === current.version ? '*' : ' '} ${r.version.padEnd(18)} scala ${r.scala.padEnd(5)} java ${r.java.min}-${r.java.max}${r.version === def ? '  default' : ''}${r.needsDistUrl ? '  needs SPARK_DIST_URL' : ''}\n`,
+        );
     });
   cmd
     .command('set')
@@ -63,7 +67,10 @@ export function versionsCommand(): Command {
       const dir = path.resolve(o.dir);
       const catalog = builtinCatalog();
       if (!/^\d+\.\d+(\.\d+(_[a-z0-9_.]+)?)?$/.test(version))
-        fail({ code: 'bad-input', message: `"${version.slice(0, 40)}" is not a Spark version: give an exact release (spark-in-space versions set 4.2.0) or a line (4.2: its newest patch at every build).` });
+        fail({
+          code: 'bad-input',
+          message: `"${version.slice(0, 40)}" is not a Spark version: give an exact release (spark-in-space versions set 4.2.0) or a line (4.2: its newest patch at every build).`,
+        });
       const wanted = parseVersionFile(version, catalog)!;
       const release = findRelease(catalog, wanted);
       if (release.inferredFrom) say(`Note: Spark ${release.version} is newer than this catalog: it will build with the facts of ${release.inferredFrom}, checked against the mirrors' .sha512.`);
@@ -75,7 +82,9 @@ export function versionsCommand(): Command {
       const { writeFilesAtomic: writeConf } = await import('../../../fs/atomic.js');
       const nextProps = withJava(props, java);
       await writeConf(dir, [{ name: '.spark.version', content: `${wanted}\n`, mode: 0o644 }, ...(nextProps !== props ? [{ name: 'system.properties', content: nextProps, mode: 0o644 }] : [])]);
-      process.stdout.write(`.spark.version: ${wanted}${wanted !== release.version ? ` (today ${release.version})` : ''}\nsystem.properties: ${systemPropertiesLine(java)}${javaOf(props) === java ? ' (unchanged)' : ''}\nCommit both and deploy (spark-in-space deploy) or git push.\n`);
+      process.stdout.write(
+        `.spark.version: ${wanted}${wanted !== release.version ? ` (today ${release.version})` : ''}\nsystem.properties: ${systemPropertiesLine(java)}${javaOf(props) === java ? ' (unchanged)' : ''}\nCommit both and deploy (spark-in-space deploy) or git push.\n`,
+      );
     });
   return cmd;
 }

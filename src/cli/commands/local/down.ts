@@ -37,7 +37,10 @@ Examples:
       const deadline = Date.now() + 45_000;
       while (alive(s.supervisor) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       // whatever a dead supervisor left behind
-      await stopGroups(s.dynos.map((d) => d.pid), 1000);
+      await stopGroups(
+        s.dynos.map((d) => d.pid),
+        1000,
+      );
       say('Stopped');
     });
 }

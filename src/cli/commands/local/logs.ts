@@ -8,7 +8,10 @@ import { spaceLog } from '../../../local/state.js';
 import { common, Common, say, target } from './options.js';
 
 const LogsOptions = Common.extend({
-  dyno: z.string().regex(/^[a-z][a-z0-9_-]*(\.\d+)?$/, 'must be a dyno (worker.1) or a process type (worker)').optional(),
+  dyno: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*(\.\d+)?$/, 'must be a dyno (worker.1) or a process type (worker)')
+    .optional(),
   num: z.coerce.number().int().min(0).max(1_000_000).default(100),
   tail: z.boolean().default(false),
 });
@@ -44,7 +47,9 @@ Examples:
         process.exitCode = 1;
         return;
       }
-      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l && lineOf(l, o.dyno));
+      const lines = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l && lineOf(l, o.dyno));
       if (o.num) process.stdout.write(`${lines.slice(-o.num).join('\n')}\n`);
       if (!o.tail) return;
       const tail = spawn('tail', ['-n', '0', '-F', file], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -34,7 +34,11 @@ Examples:
       } catch (err) {
         return fail({ code: 'bad-input', message: `${(err as Error).message}. Example: spark-in-space local scale worker=3` });
       }
-      say(`Scaling ${t.app}: ${Object.entries(want).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      say(
+        `Scaling ${t.app}: ${Object.entries(want)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')}`,
+      );
       say((await control(t, { op: 'scale', want })).message);
       const deadline = Date.now() + o.wait;
       for (;;) {

@@ -48,8 +48,18 @@ const OPTIONS = declareOptions({
   port: { flags: '-p, --port <port>', help: 'port of the web dyno', default: '5000', schema: z.coerce.number().int().min(1).max(65535) },
   sparkHome: { flags: '--spark-home <dir>', help: 'Spark to run (default: SPARK_HOME, the local build, or pip’s pyspark)', schema: z.string().optional() },
   detach: { flags: '--detach', help: 'start in the background and return once every dyno is up and every worker ALIVE', schema: z.boolean().default(false) },
-  crashCooldown: { flags: '--crash-cooldown <duration>', help: 'wait before restarting a dyno that crashed twice in a row; doubles with each crash', default: `${LOCAL_CRASH_POLICY.cooldownMs / 1000}s`, schema: Duration },
-  maxCrashCooldown: { flags: '--max-crash-cooldown <duration>', help: 'the longest wait between crash restarts (Heroku: 20 min)', default: `${LOCAL_CRASH_POLICY.maxCooldownMs / 1000}s`, schema: Duration },
+  crashCooldown: {
+    flags: '--crash-cooldown <duration>',
+    help: 'wait before restarting a dyno that crashed twice in a row; doubles with each crash',
+    default: `${LOCAL_CRASH_POLICY.cooldownMs / 1000}s`,
+    schema: Duration,
+  },
+  maxCrashCooldown: {
+    flags: '--max-crash-cooldown <duration>',
+    help: 'the longest wait between crash restarts (Heroku: 20 min)',
+    default: `${LOCAL_CRASH_POLICY.maxCooldownMs / 1000}s`,
+    schema: Duration,
+  },
   timeout: { flags: '--timeout <duration>', help: 'with --detach: how long to wait for the space to be healthy', default: '240s', schema: Duration },
 });
 const UpOptions = Common.extend(OPTIONS.shape).extend({ supervise: z.string().optional() });
@@ -114,7 +124,10 @@ export function endpointLines(app: string, thrift: boolean, connect: boolean, we
     if (web) out.push(`JDBC: beeline -u 'jdbc:hive2://${web.replace(/^https?:\/\//, '').replace(/\/$/, '')}/default;transportMode=http;httpPath=cliservice' -n spark -p <password>`);
     out.push(`JDBC in the space: jdbc:hive2://1.thrift.${app}.${SPACE_SUFFIX}:${THRIFT_HTTP_PORT}/default;transportMode=http;httpPath=cliservice`);
   }
-  if (connect) out.push(`Spark Connect: spark-in-space local exec -- python … with sc://1.connect.${app}.${SPACE_SUFFIX}:${CONNECT_PORT}/;token=<SPARK_CONNECT_TOKEN> (TLS; local exec trusts the space's certificate)`);
+  if (connect)
+    out.push(
+      `Spark Connect: spark-in-space local exec -- python … with sc://1.connect.${app}.${SPACE_SUFFIX}:${CONNECT_PORT}/;token=<SPARK_CONNECT_TOKEN> (TLS; local exec trusts the space's certificate)`,
+    );
   return out;
 }
 
@@ -207,10 +220,16 @@ async function detach(plan: UpPlan): Promise<void> {
   writeAtomicSync(planFile, `${JSON.stringify(plan, null, 2)}\n`);
   const out = openSync(logFile, 'a');
   // this very entry (dist/cli.mjs, the bundle `bin` installs, or dist/cli/index.js)
-  const child = spawn(process.execPath, [process.argv[1]!, 'local', 'up', '--dir', plan.appDir, '--app', plan.app, '--supervise', planFile], { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, [process.argv[1]!, 'local', 'up', '--dir', plan.appDir, '--app', plan.app, '--supervise', planFile], {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: process.env,
+  });
   child.unref();
   closeSync(out);
-  say(`Starting ${plan.app}: ${counts.master} master(s), ${counts.worker ?? 0} worker(s)${counts.zookeeper ? `, ${counts.zookeeper} zookeeper(s)` : ''}${counts.history ? ', a history server' : ''} in the background`);
+  say(
+    `Starting ${plan.app}: ${counts.master} master(s), ${counts.worker ?? 0} worker(s)${counts.zookeeper ? `, ${counts.zookeeper} zookeeper(s)` : ''}${counts.history ? ', a history server' : ''} in the background`,
+  );
   const deadline = Date.now() + plan.timeout;
   const failed = (why: string) => {
     process.stderr.write(`${readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n')}\n`);
