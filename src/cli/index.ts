@@ -1,39 +1,7 @@
 #!/usr/bin/env node
-/** The spark-in-space CLI: one file per command under commands/, one error handler. */
-import { Command } from 'commander';
-import { buildpackCommand } from './commands/buildpack.js';
-import { buildCommand } from './commands/build.js';
-import { catalogCommand } from './commands/catalog.js';
-import { configCommand, masterUrlCommand } from './commands/config.js';
-import { localCommand } from './commands/local/index.js';
-import { deployCommand } from './commands/heroku/deploy.js';
-import { destroyCommand } from './commands/heroku/destroy.js';
-import { scaleCommand } from './commands/heroku/scale.js';
-import { shellCommand, submitCommand } from './commands/heroku/shell.js';
-import { statusCommand } from './commands/heroku/status.js';
-import { uiCommand } from './commands/heroku/ui.js';
-import { versionsCommand } from './commands/heroku/versions.js';
+/** The spark-in-space CLI: the command tree (program.ts, one file per command under commands/), one error handler. */
 import { handleError } from '../handle-error.js';
-
-const program = new Command('spark-in-space')
-  .description('Apache Spark standalone clusters in Heroku Private Spaces, and the same formation on one machine')
-  .version('0.1.0')
-  .showHelpAfterError()
-  .enablePositionalOptions()
-  .addCommand(localCommand())
-  .addCommand(deployCommand())
-  .addCommand(statusCommand())
-  .addCommand(scaleCommand())
-  .addCommand(uiCommand())
-  .addCommand(shellCommand())
-  .addCommand(submitCommand())
-  .addCommand(versionsCommand())
-  .addCommand(destroyCommand())
-  .addCommand(buildCommand())
-  .addCommand(catalogCommand())
-  .addCommand(configCommand())
-  .addCommand(masterUrlCommand())
-  .addCommand(buildpackCommand());
+import { buildProgram } from './program.js';
 
 // `spark-in-space local status | head -1`: a reader that goes away is not an error
 for (const stream of [process.stdout, process.stderr])
@@ -42,4 +10,6 @@ for (const stream of [process.stdout, process.stderr])
     throw err;
   });
 
-program.parseAsync(process.argv).catch((err) => handleError(err));
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err) => handleError(err));

@@ -76,15 +76,21 @@ export function select<T extends { name: string; type: string }>(dynos: T[], tar
   return dynos.filter((d) => d.name === target || d.type === target);
 }
 
+/** Pure: the syntax of `worker=3 web=0` (also `worker:3`, `worker+1`, `worker-1`): each change, not yet applied. */
+export function scaleChanges(args: string[]): { type: string; op: string; n: number }[] {
+  return args.map((arg) => {
+    const m = /^([a-z][a-z0-9_-]*)(=|:|\+|-)(\d+)$/.exec(arg.trim());
+    if (!m) throw new Error(`"${arg}" is not TYPE=N (e.g. worker=3), TYPE+N or TYPE-N`);
+    return { type: m[1]!, op: m[2]!, n: Number(m[3]) };
+  });
+}
+
 /** Pure: parses `worker=3 web=0` (also `worker:3`, `worker+1`, `worker-1`) against the current counts. */
 export function parseScale(args: string[], current: Record<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const arg of args) {
-    const m = /^([a-z][a-z0-9_-]*)(=|:|\+|-)(\d+)$/.exec(arg.trim());
-    if (!m) throw new Error(`"${arg}" is not TYPE=N (e.g. worker=3), TYPE+N or TYPE-N`);
-    const [, type, op, n] = m as unknown as [string, string, string, string];
+  for (const { type, op, n } of scaleChanges(args)) {
     const base = current[type] ?? 0;
-    const value = op === '+' ? base + Number(n) : op === '-' ? base - Number(n) : Number(n);
+    const value = op === '+' ? base + n : op === '-' ? base - n : n;
     if (value < 0) throw new Error(`${type} cannot go below 0 (it has ${base})`);
     out[type] = value;
   }

@@ -46,7 +46,11 @@ export function configEnv(appDir: string, env: Env = process.env): Env {
 
 export type Sink = (line: string) => void;
 
-const stamp = () => new Date().toTimeString().slice(0, 8);
+/** `HH:MM:SS.mmm`: the space's log tells a restart after a 400 ms cool-down from an immediate one. */
+const stamp = () => {
+  const d = new Date();
+  return `${d.toTimeString().slice(0, 8)}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+};
 
 /** A sink appending `HH:MM:SS name | line` to a file (synchronous: lines stay in order across processes). */
 export const fileSink =

@@ -63,12 +63,26 @@ describe('local_lifecycle with stand-in dynos', () => {
     expect(log).toContain('crasher.1 | boom');
     expect(log).toMatch(/heroku\[crasher\.1\] \| State changed from starting to crashed/);
     expect(log).toMatch(/Crashed 2 times in a row: restarting in 0 s|Crashed 3 times in a row: restarting in 1 s/);
-    // the cool-downs: immediate, then 400 ms, 800 ms, 1600 ms (capped)
-    const starts = log
+    // the cool-downs, timed from the space's log (HH:MM:SS.mmm): each exit to the next start is
+    // immediate after the first crash, then 400 ms, 800 ms, 1600 ms (the cap)
+    const ms = (l: string) => {
+      const [h, m, s] = l.slice(0, 12).split(':').map(Number) as [number, number, number];
+      return ((h * 60 + m) * 60 + s) * 1000;
+    };
+    const events = log
       .split('\n')
-      .filter((l) => l.includes('heroku[crasher.1] | Starting process'))
-      .map((l) => l.slice(0, 8));
-    expect(starts.length).toBeGreaterThanOrEqual(4);
+      .filter((l) => /heroku\[crasher\.1\] \| (Starting process|Process exited)/.test(l))
+      .map((l) => ({ at: ms(l), start: l.includes('Starting process') }));
+    const gaps: number[] = [];
+    for (let i = 1; i < events.length; i++) if (events[i]!.start && !events[i - 1]!.start) gaps.push((events[i]!.at - events[i - 1]!.at + 86_400_000) % 86_400_000);
+    expect(gaps.length, log).toBeGreaterThanOrEqual(4);
+    const [first, second, third, fourth] = gaps as [number, number, number, number];
+    expect(first, 'after the first crash: at once').toBeLessThan(400);
+    // timers fire no earlier than asked; the log's clock is read a few ms apart from them
+    expect(second, 'after the second: the cool-down').toBeGreaterThanOrEqual(400 - 15);
+    expect(third, 'after the third: doubled').toBeGreaterThanOrEqual(800 - 15);
+    expect(fourth, 'after the fourth: doubled, at the cap').toBeGreaterThanOrEqual(1600 - 15);
+    for (const g of [second, third, fourth]) expect(g).toBeLessThan(1600 + 2000);
   });
 
   it('restart (control socket): a new dyno on a new address, the old process group gone', async () => {

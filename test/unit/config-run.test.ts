@@ -173,9 +173,13 @@ describe('run-time config vars', () => {
     expect(parseConfig({ SPARK_DEFAULTS_EXTRA: 'spark.a 1\r\nspark.b 2' }, 'run').SPARK_DEFAULTS_EXTRA).toEqual(['spark.a 1', 'spark.b 2']);
   });
 
-  it.each(legacy)('legacy %s is read as %s', (old, value, name) => {
+  it.each(legacy)('legacy %s is read as %s: the same value, parsed by the same rules', (old, value, name) => {
     const s = parseConfig({ [old]: value }, 'run') as Record<string, unknown>;
-    expect(s[name]).toBeDefined();
+    const same = parseConfig({ [name]: value }, 'run') as Record<string, unknown>;
+    expect(same[name]).not.toBeUndefined();
+    expect(s[name]).toEqual(same[name]);
+    // and a bad value under the old name is refused naming both names
+    expect(issuesOf({ [old]: '\u0001' })[0]?.name).toBe(`${old} (read as ${name})`);
   });
 
   it('the new name wins over the legacy one', () => {

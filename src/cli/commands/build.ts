@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { checkpoint } from '../check.js';
 
 const Options = z.object({
   app: z.string().default('.'),
@@ -32,6 +33,7 @@ Examples:
     )
     .action(async (raw) => {
       const opts = Options.parse(raw);
+      checkpoint();
       // loaded when run, not for --help (bench/cli.ts)
       const [{ compile }, { consoleOutput }, { configEnv }] = await Promise.all([import('../../build/compile.js'), import('../../build/output.js'), import('../../local/runner.js')]);
       const app = path.resolve(opts.app);

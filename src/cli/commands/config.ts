@@ -7,7 +7,8 @@ import { builtinCatalog, findRelease, parseVersionFile } from '../../catalog/ind
 import { parseConfig, VARS, type Env } from '../../config/schema.js';
 import type { SparkInfo } from '../../render/index.js';
 import { prepare, PROCESS_TYPES, type ProcessType } from '../../launch/index.js';
-import { masterUrl } from '../../space/index.js';
+import { masterUrl, SPACE_SUFFIX } from '../../space/index.js';
+import { appNameOf } from '../../local/state.js';
 
 const RenderOptions = z.object({
   out: z.string().min(1),
@@ -30,6 +31,18 @@ async function sparkFor(version: string | undefined, env: Env): Promise<{ info: 
   const r = findRelease(catalog, requested);
   const from = version ? '--spark-version' : requested ? '.spark.version' : 'the catalog’s default';
   return { info: { version: r.version, log4j: r.log4j }, from };
+}
+
+/**
+ * Pure: the environment a preview renders with. Outside a dyno, what Heroku would set is assumed
+ * (and said): the dyno `<type>.1`, and the app named after the current dir.
+ */
+export function previewEnv(type: string, env: Env, app: string): { env: Env; assumed: string[] } {
+  const assumed: Record<string, string> = {};
+  // Spark's tools run in one-off dynos (run.N)
+  if (!env.DYNO && !env.HEROKU_DNS_DYNO_NAME) assumed.DYNO = `${type.startsWith('spark-') ? 'run' : type}.1`;
+  if (!env.HEROKU_DNS_APP_NAME && !env.SPARK_CLUSTER_APP) assumed.HEROKU_DNS_APP_NAME = `${app}.${SPACE_SUFFIX}`;
+  return { env: { ...assumed, ...env }, assumed: Object.entries(assumed).map(([k, v]) => `${k}=${v}`) };
 }
 
 export function configCommand(): Command {
@@ -62,8 +75,11 @@ Examples:
       const opts = RenderOptions.parse(raw);
       const out = path.resolve(opts.out);
       const spark = await sparkFor(opts.sparkVersion, process.env);
-      const { argv } = await prepare(opts.type as ProcessType, { ...process.env, SPARK_CONF_DIR: out }, [], spark?.info);
-      process.stdout.write(`Wrote ${out}${spark ? ` for Spark ${spark.info.version} (from ${spark.from})` : ''}\nCommand: ${argv.join(' ')}\n`);
+      const { env, assumed } = previewEnv(opts.type, process.env, appNameOf(process.cwd()));
+      const { argv } = await prepare(opts.type as ProcessType, { ...env, SPARK_CONF_DIR: out }, [], spark?.info);
+      process.stdout.write(`Wrote ${out}${spark ? ` for Spark ${spark.info.version} (from ${spark.from})` : ''}\n`);
+      if (assumed.length) process.stdout.write(`As ${assumed.join(', ')} (set them to render for another dyno)\n`);
+      process.stdout.write(`Command: ${argv.join(' ')}\n`);
     });
   cmd
     .command('vars')

@@ -1,5 +1,5 @@
 /** `spark-in-space status`: the formation and dynos (Platform API) plus the master's /json through the space proxy; exit 8 when unhealthy. */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, getConfigVars, listDynos, listFormation, type App, type Dyno, type Formation } from '../../../heroku/api.js';
@@ -37,7 +37,7 @@ export function statusCommand(): Command {
     .description('is the cluster healthy? dynos, workers ALIVE/DEAD, cores and memory, running apps (exit 8 when not)')
     .addOption(appOption())
     .option('--json', 'the report as JSON (for scripts)')
-    .option('--proxy-url <url>', "the space proxy's URL (default: the app's web URL)")
+    .addOption(new Option('--proxy-url <url>', "the space proxy's URL, when it is reached at another address than the app's web URL (a custom domain, a tunnel)").env('SPARK_IN_SPACE_PROXY_URL'))
     .addHelpText(
       'after',
       `

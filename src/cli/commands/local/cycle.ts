@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { common, Common, control, Duration, say, target } from './options.js';
+import { checkpoint } from '../../check.js';
 
 const CycleOptions = Common.extend({
   every: z.union([z.literal('off').transform(() => 0), Duration.refine((ms) => ms >= 10_000, 'must be at least 10s (or off)')]).optional(),
@@ -29,6 +30,7 @@ Examples:
     .action(async (dyno: string | undefined, raw) => {
       const o = CycleOptions.parse(raw);
       const t = target(raw);
+      checkpoint();
       if (o.every === undefined) say(`Cycling ${dyno ?? 'every dyno'} of ${t.app}, one at a time`);
       say((await control(t, { op: 'cycle', target: dyno, everyMs: o.every })).message);
     });

@@ -4,6 +4,7 @@ import { request } from '../../../local/control.js';
 import { stopGroups } from '../../../local/runner.js';
 import { alive, readState } from '../../../local/state.js';
 import { common, control, say, target } from './options.js';
+import { checkpoint } from '../../check.js';
 
 export function downCommand(): Command {
   return common(new Command('down'))
@@ -26,6 +27,7 @@ Examples:
     )
     .action(async (dyno: string | undefined, raw) => {
       const t = target(raw);
+      checkpoint();
       if (dyno) {
         say(`Stopping ${dyno} of ${t.app}`);
         return void say((await control(t, { op: 'stop', target: dyno })).message);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { execOnHost, hostEnv, requireSpace } from '../../../local/oneoff.js';
 import { shellQuote } from '../../../render/index.js';
 import { common, Common, target } from './options.js';
+import { checkpoint } from '../../check.js';
 
 const ExecOptions = Common.extend({ hosts: z.boolean().default(true) });
 
@@ -32,6 +33,7 @@ Examples:
     )
     .action(async (command: string[], raw) => {
       const o = ExecOptions.parse(raw);
+      checkpoint();
       process.exitCode = await execOnHost({ ...target(raw), hosts: o.hosts }, command);
     });
 }

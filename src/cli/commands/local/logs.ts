@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { spaceLog } from '../../../local/state.js';
 import { common, Common, say, target } from './options.js';
+import { checkpoint } from '../../check.js';
 
 const LogsOptions = Common.extend({
   dyno: z
@@ -16,7 +17,7 @@ const LogsOptions = Common.extend({
   tail: z.boolean().default(false),
 });
 
-/** Pure: does a log line (`HH:MM:SS name | text`) belong to the dyno or type? `heroku[worker.1]` events count. */
+/** Pure: does a log line (`HH:MM:SS.mmm name | text`) belong to the dyno or type? `heroku[worker.1]` events count. */
 export function lineOf(line: string, dyno: string | undefined): boolean {
   if (!dyno) return true;
   const name = /^\S+ (\S+)/.exec(line)?.[1]?.replace(/^heroku\[(.*)\]$/, '$1');
@@ -41,6 +42,7 @@ Examples:
     )
     .action(async (raw) => {
       const o = LogsOptions.parse(raw);
+      checkpoint();
       const file = spaceLog(target(raw).dir);
       if (!existsSync(file)) {
         say(`No logs yet at ${file}`);

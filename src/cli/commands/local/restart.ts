@@ -1,6 +1,7 @@
 /** `spark-in-space local restart [DYNO|TYPE]`: like `heroku ps:restart`. */
 import { Command } from 'commander';
 import { common, control, say, target } from './options.js';
+import { checkpoint } from '../../check.js';
 
 export function restartCommand(): Command {
   return common(new Command('restart'))
@@ -18,6 +19,7 @@ Examples:
     )
     .action(async (dyno: string | undefined, raw) => {
       const t = target(raw);
+      checkpoint();
       say(`Restarting ${dyno ?? 'every dyno'} of ${t.app}`);
       say((await control(t, { op: 'restart', target: dyno })).message);
     });

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { runOneOff } from '../../../local/oneoff.js';
 import { common, target } from './options.js';
+import { checkpoint } from '../../check.js';
 
 export function runCommand(): Command {
   return common(new Command('run'))
@@ -21,6 +22,8 @@ Examples:
   $ spark-in-space local run bin/spark-submit --class com.example.Job target/job.jar`,
     )
     .action(async (command: string[], raw) => {
-      process.exitCode = await runOneOff(target(raw), command);
+      const t = target(raw);
+      checkpoint();
+      process.exitCode = await runOneOff(t, command);
     });
 }

@@ -1,10 +1,11 @@
 /** `spark-in-space local scale worker=N …`: like `heroku ps:scale`, on the running space. */
 import { Command } from 'commander';
 import { fail } from '../../../errors.js';
-import { parseScale } from '../../../local/lifecycle.js';
+import { parseScale, scaleChanges } from '../../../local/lifecycle.js';
 import { report } from '../../../local/report.js';
 import { readState } from '../../../local/state.js';
 import { common, Common, control, Duration, running, say, target } from './options.js';
+import { checkpoint } from '../../check.js';
 
 const ScaleOptions = Common.extend({ wait: Duration.default(240_000) });
 
@@ -27,19 +28,23 @@ Examples:
     .action(async (changes: string[], raw) => {
       const o = ScaleOptions.parse(raw);
       const t = target(raw);
+      const want = <T>(f: () => T): T => {
+        try {
+          return f();
+        } catch (err) {
+          return fail({ code: 'bad-input', message: `${(err as Error).message}. Example: spark-in-space local scale worker=3` });
+        }
+      };
+      want(() => scaleChanges(changes));
+      checkpoint();
       const formation = running(t).formation;
-      let want: Record<string, number>;
-      try {
-        want = parseScale(changes, formation);
-      } catch (err) {
-        return fail({ code: 'bad-input', message: `${(err as Error).message}. Example: spark-in-space local scale worker=3` });
-      }
+      const wanted = want(() => parseScale(changes, formation));
       say(
-        `Scaling ${t.app}: ${Object.entries(want)
+        `Scaling ${t.app}: ${Object.entries(wanted)
           .map(([k, v]) => `${k}=${v}`)
           .join(' ')}`,
       );
-      say((await control(t, { op: 'scale', want })).message);
+      say((await control(t, { op: 'scale', want: wanted })).message);
       const deadline = Date.now() + o.wait;
       for (;;) {
         const s = readState(t.dir);

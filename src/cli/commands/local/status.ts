@@ -5,6 +5,7 @@ import { render, report, toJson } from '../../../local/report.js';
 import { readState } from '../../../local/state.js';
 import { PROBLEM_EXIT } from '../../../errors.js';
 import { common, Common, say, target } from './options.js';
+import { checkpoint } from '../../check.js';
 
 const StatusOptions = Common.extend({ json: z.boolean().default(false) });
 
@@ -25,6 +26,7 @@ Examples:
     .action(async (raw) => {
       const o = StatusOptions.parse(raw);
       const t = target(raw);
+      checkpoint();
       const s = readState(t.dir);
       process.exitCode = PROBLEM_EXIT['space-not-running'];
       if (!s) {

@@ -16,6 +16,7 @@ import { Supervisor, webUser } from '../../../local/supervisor.js';
 import { PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../../process-types.js';
 import { CONNECT_PORT, SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../../../space/index.js';
 import { common, Common, declareOptions, Duration, say, target, type Target } from './options.js';
+import { checkpoint } from '../../check.js';
 
 /** The per-type options `local up` takes beside masters, workers and zookeepers: the table's `localOption`s. */
 const TYPE_OPTIONS = PROCESS_TYPES_LIST.filter((t) => t.localOption);
@@ -109,6 +110,7 @@ needs \`zookeeper: bin/zookeeper\`), or SPARK_ZK_ZOOKEEPER_URL in .env names an 
     )
     .action(async (raw) => {
       const o: Up = { ...UpOptions.parse(raw), ...target(raw) };
+      checkpoint();
       if (o.supervise) return supervise(JSON.parse(readFileSync(o.supervise, 'utf8')) as UpPlan, false);
       if (readState(o.dir)) return alreadyRunning(o);
       const plan = planOf(o);

@@ -1,0 +1,76 @@
+/**
+ * README cannot drift from the code: every command, config var (old names too), default, process
+ * type and bench appears in it, and its defaults are the schema's. The `--help` examples are run in
+ * test/integration/readme-examples.test.ts; the process-type table and the exit codes are checked in
+ * process-types.test.ts and errors.test.ts.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { VARS } from '../../src/config/schema.js';
+import { DYNO_TYPES } from '../../src/process-types.js';
+import { commandTree, examples, helpText } from '../helpers/help.js';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const README = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+
+describe('README names everything there is', () => {
+  it('every command (as `spark-in-space <command>` or `<command>` in backticks)', () => {
+    const tree = commandTree();
+    expect(tree.length).toBeGreaterThan(20);
+    for (const { path: p } of tree) expect(README, p).toMatch(new RegExp(`(spark-in-space |\`)${p.replace(/ /g, ' ')}\\b`));
+  });
+
+  it('every config var, and every old name it is still read by', () => {
+    for (const [name, v] of Object.entries(VARS)) {
+      expect(README, name).toContain(`\`${name}\``);
+      for (const old of (v as { legacy?: string[] }).legacy ?? []) expect(README, `${old} (legacy of ${name})`).toContain(old);
+    }
+  });
+
+  it("every default is the schema's: the README row (or sentence) naming a var gives its default", () => {
+    const rows = README.split('\n').filter((l) => l.startsWith('| '));
+    for (const [name, v] of Object.entries(VARS)) {
+      const dflt = (v as { default?: string }).default;
+      if (dflt === undefined) continue;
+      // a var table's row: its first cell lists vars (`A`, `B`)
+      const row = rows.find((r) => {
+        const first = r.split('|')[1]?.trim() ?? '';
+        return /^`[A-Z0-9_]+`(, `[A-Z0-9_]+`)*$/.test(first) && first.includes(`\`${name}\``);
+      });
+      expect(row, `a README table row for ${name}`).toBeDefined();
+      expect(row, `${name}'s default ${dflt}`).toContain(dflt);
+    }
+  });
+
+  it('every process type and every bench', () => {
+    for (const t of DYNO_TYPES) expect(README, t).toMatch(new RegExp(`\`${t}\``));
+    for (const s of Object.keys(pkg.scripts).filter((k) => k.startsWith('bench:'))) expect(README, s).toContain(`npm run ${s}`);
+  });
+
+  it("the test command CI runs is README's (`npm test`, after scripts/setup)", () => {
+    expect(readFileSync(path.join(REPO, '.ci/run'), 'utf8')).toMatch(/^scripts\/setup\nnpm test\n$/m);
+    expect(README).toContain('scripts/setup && npm test');
+    expect(pkg.scripts.test).toContain('scripts/lint');
+  });
+});
+
+describe('--help', () => {
+  it('every command says what it does, and the commands users run show examples', () => {
+    for (const { path: p, cmd } of commandTree()) expect(cmd.description(), p).not.toBe('');
+    const withExamples = new Set(examples().map((e) => e.command));
+    for (const p of ['local up', 'local run', 'local exec', 'local scale', 'deploy', 'status', 'scale', 'ui', 'shell', 'submit', 'versions', 'destroy', 'build', 'config render'])
+      expect(withExamples.has(p), `${p} shows examples`).toBe(true);
+  });
+
+  it('every example calls a command that exists, and the Heroku commands print the exit codes', () => {
+    const paths = new Set(commandTree().map((c) => c.path));
+    for (const e of examples())
+      for (const i of e.invocations) {
+        const words = i.args.filter((a) => !a.startsWith('-'));
+        expect(paths.has(words.slice(0, 2).join(' ')) || paths.has(words[0]!), `${e.line}`).toBe(true);
+      }
+    for (const p of ['deploy', 'status', 'scale', 'ui', 'shell', 'destroy']) expect(helpText(commandTree().find((c) => c.path === p)!.cmd), p).toContain('Exit codes:');
+  });
+});
