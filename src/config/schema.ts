@@ -44,6 +44,15 @@ const urlOf = (protocols: string[]) =>
       `must be a ${protocols.map((p) => p.replace(':', '')).join(', ')} URL`,
     );
 
+/** A comma-separated list: each entry trimmed (and `clean`ed), empty ones dropped. */
+const commaList = (clean: (entry: string) => string = (e) => e) =>
+  z.string().transform((v) =>
+    v
+      .split(',')
+      .map((e) => clean(e.trim()))
+      .filter(Boolean),
+  );
+
 const boolish = z
   .string()
   .trim()
@@ -51,13 +60,9 @@ const boolish = z
   .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'must be true or false')
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
-const intIn = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+const wholeNumber = z.string().trim().regex(/^\d+$/, 'must be a whole number').transform(Number);
+
+const intIn = (min: number, max: number) => wholeNumber.refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
 
 const jvmSize = z
   .string()
@@ -79,14 +84,7 @@ export const VARS = {
     phase: 'build',
     doc: "base URL(s), comma-separated, laid out like Apache's archive (<base>/spark-X/<file>)",
     example: 'SPARK_MIRROR_URL=https://archive.apache.org/dist/spark',
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
+    schema: commaList()
       .pipe(z.array(urlOf(['http:', 'https:', 'file:'])).min(1, 'must list at least one URL'))
       .transform((list) => list.map((u) => u.replace(/\/+$/, ''))),
   }),
@@ -187,19 +185,7 @@ export const VARS = {
     legacy: ['KAFKA_ZOOKEEPER_URL'],
     doc: 'ZooKeeper ensemble for master HA: zookeeper://h1:2181,zookeeper://h2:2181 (or h1:2181,h2:2181)',
     example: 'SPARK_ZK_ZOOKEEPER_URL=zookeeper://10.1.1.1:2181,zookeeper://10.1.1.2:2181',
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) =>
-            s
-              .trim()
-              .replace(/^zookeeper:\/\//, '')
-              .replace(/\/+$/, ''),
-          )
-          .filter(Boolean),
-      )
+    schema: commaList((e) => e.replace(/^zookeeper:\/\//, '').replace(/\/+$/, ''))
       .pipe(z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'each server must be host:port (e.g. zookeeper://10.1.1.1:2181)')).min(1, 'must list at least one host:port'))
       .transform((list) => list.join(',')),
   }),
@@ -208,12 +194,7 @@ export const VARS = {
     default: '0',
     doc: "number of the app's own zookeeper dynos (bin/zookeeper): 1 or 3; masters use them when SPARK_ZK_ZOOKEEPER_URL is unset",
     example: 'SPARK_ZOOKEEPERS=3',
-    schema: z
-      .string()
-      .trim()
-      .regex(/^\d+$/, 'must be a whole number')
-      .transform(Number)
-      .refine((n) => [0, 1, 3, 5].includes(n), 'must be 1 or 3 (5 for a large space; 0 turns the own ensemble off): a ZooKeeper ensemble needs an odd size'),
+    schema: wholeNumber.refine((n) => [0, 1, 3, 5].includes(n), 'must be 1 or 3 (5 for a large space; 0 turns the own ensemble off): a ZooKeeper ensemble needs an odd size'),
   }),
   SPARK_DEFAULT_CORES: spec({
     phase: 'run',
@@ -401,28 +382,15 @@ export const VARS = {
     phase: 'run',
     doc: 'DNS suffixes /set-backend accepts, comma-separated (default: localspace)',
     example: 'SPACE_PROXY_ALLOWED_DOMAINS=localspace',
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim().toLowerCase().replace(/^\.+/, ''))
-          .filter(Boolean),
-      )
-      .pipe(z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'each entry must be a DNS suffix such as localspace')).min(1, 'must list at least one suffix')),
+    schema: commaList((e) => e.toLowerCase().replace(/^\.+/, '')).pipe(
+      z.array(z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'each entry must be a DNS suffix such as localspace')).min(1, 'must list at least one suffix'),
+    ),
   }),
   SPACE_PROXY_ALLOWED_PORTS: spec({
     phase: 'run',
     doc: 'ports /set-backend accepts: numbers and ranges (default: 8080-8099,4040-4099,18080)',
     example: 'SPACE_PROXY_ALLOWED_PORTS=8080-8099,4040-4099,18080',
-    schema: z
-      .string()
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
+    schema: commaList()
       .pipe(z.array(z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'each entry must be a port or a range such as 4040-4099')).min(1, 'must list at least one port'))
       .transform((list) => list.map((e) => e.split('-').map(Number) as [number, number?]))
       .refine((list) => list.every(([a, b]) => a >= 1 && a <= 65535 && (b === undefined || (b >= a && b <= 65535 && b - a <= 1000))), 'ports must be 1-65535, ranges low-high of at most 1000 ports'),

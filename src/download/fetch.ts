@@ -165,6 +165,16 @@ async function fetchFileUrl(url: string, sink: Sink, opts: TransferOptions): Pro
  * Streams `url` into `sink`. Retries (with backoff) up to `retries` consecutive failures that made
  * no progress; a failure after progress resumes from the last byte with Range.
  */
+/** Empties the sink for a download from the first byte; the new offset (0). */
+async function startOver(sink: Sink): Promise<number> {
+  try {
+    await sink.restart();
+  } catch (err) {
+    throw new SinkError(err);
+  }
+  return 0;
+}
+
 export async function download(url: string, sink: Sink, opts: TransferOptions): Promise<number> {
   if (url.startsWith('file:')) return fetchFileUrl(url, sink, opts);
   let offset = 0;
@@ -185,12 +195,7 @@ export async function download(url: string, sink: Sink, opts: TransferOptions): 
       if (offset > 0 && res.status === 200) {
         progress?.note('the server does not resume downloads: starting over');
         res.body.destroy();
-        try {
-          await sink.restart();
-        } catch (err) {
-          throw new SinkError(err);
-        }
-        offset = 0;
+        offset = await startOver(sink);
         continue;
       }
       if (!(offset === 0 ? res.status === 200 : res.status === 206)) {
@@ -227,14 +232,7 @@ export async function download(url: string, sink: Sink, opts: TransferOptions): 
       const text = `${message}; ${how} in ${(wait / 1000).toFixed(1)} s (attempt ${failures + 1} of ${opts.retries + 1})`;
       if (progress) progress.note(text);
       else opts.note?.(text);
-      if (offset > 0 && !validator) {
-        try {
-          await sink.restart();
-        } catch (e) {
-          throw new SinkError(e);
-        }
-        offset = 0;
-      }
+      if (offset > 0 && !validator) offset = await startOver(sink);
       await sleep(wait);
     }
   }

@@ -278,10 +278,10 @@ class Deployment {
   }
 
   /** Streams the setup's build output and polls it to its end; a failure says what was left and how to clean up. */
-  private async followSetup(setup: AppSetup): Promise<DeployResult> {
-    const name = setup.app.name;
-    const cleanup = this.cleanupOf(name);
-    try {
+  private followSetup(first: AppSetup): Promise<DeployResult> {
+    const name = first.app.name;
+    return this.created(name, async (cleanup) => {
+      let setup = first;
       let streamed = false;
       for (;;) {
         if (!streamed && setup.build?.output_stream_url) {
@@ -300,17 +300,12 @@ class Deployment {
           lines: [...(setup.manifest_errors ?? []).map((e) => `app.json: ${e}`), ...(setup.build?.status === 'failed' ? ['The build output is above.'] : [])],
           cleanup,
         });
-      await this.checkDns(name);
-    } catch (err) {
-      throw withCleanup(err, cleanup);
-    }
-    return finish(name, true, this.api, this.say);
+    });
   }
 
   /** The app exists though the setup's answer was lost: its build (our source's version) to its end. */
-  private async recoveredSetup(name: string, version: string): Promise<DeployResult> {
-    const cleanup = this.cleanupOf(name);
-    try {
+  private recoveredSetup(name: string, version: string): Promise<DeployResult> {
+    return this.created(name, async (cleanup) => {
       const found = await buildOf(this.api, name, version);
       if (!found)
         fail({
@@ -322,6 +317,14 @@ class Deployment {
         });
       const build = await followBuild(this.api, name, found, { poll: this.poll, write: this.write });
       if (build.status !== 'succeeded') fail({ code: 'deploy-failed', app: name, what: `the app setup's build ${build.id} ${build.status}`, lines: ['The build output is above.'], cleanup });
+    });
+  }
+
+  /** A created app's last steps (`work`, then its DNS discovery checked); any failure says what was left and how to clean up. */
+  private async created(name: string, work: (cleanup: string) => Promise<void>): Promise<DeployResult> {
+    const cleanup = this.cleanupOf(name);
+    try {
+      await work(cleanup);
       await this.checkDns(name);
     } catch (err) {
       throw withCleanup(err, cleanup);

@@ -12,7 +12,7 @@ import { LOCAL_CRASH_POLICY, type CrashPolicy } from '../../../local/lifecycle.j
 import { render, report } from '../../../local/report.js';
 import { configEnv, findSparkHome } from '../../../local/runner.js';
 import { alive, logsDir, readState } from '../../../local/state.js';
-import { Supervisor, webUser } from '../../../local/supervisor.js';
+import { Supervisor, webUser, type SpaceOptions } from '../../../local/supervisor.js';
 import { PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../../process-types.js';
 import { CONNECT_PORT, SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../../../space/index.js';
 import { common, Common, declareOptions, Duration, say, target, type Target } from './options.js';
@@ -68,17 +68,7 @@ type Up = z.output<typeof UpOptions> & Target;
 type Counted = Pick<Up, 'masters' | 'workers' | 'zookeepers'> & Partial<Record<'history' | 'thrift' | 'connect', number>>;
 
 /** What `local up` starts, decided and checked before anything runs; --detach hands it whole to the background supervisor. */
-export interface UpPlan {
-  app: string;
-  appDir: string;
-  dir: string;
-  sparkHome: string;
-  procfile: Record<string, string>;
-  counts: Record<string, number>;
-  port: number;
-  crashPolicy: CrashPolicy;
-  timeout: number;
-}
+export type UpPlan = Omit<SpaceOptions, 'config' | 'echo' | 'graceMs' | 'crashPolicy'> & { crashPolicy: CrashPolicy; timeout: number };
 
 export function upCommand(): Command {
   return OPTIONS.declare(common(new Command('up')))
