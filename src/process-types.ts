@@ -2,12 +2,13 @@
  * The process types of a spark-in-space app, one row each: everything that differs per type lives
  * here, and the rest derives from it — the launchers (`src/launch`: role, what a dyno waits for,
  * required vars), the local space (`src/local`: addresses, readiness, start and stop order, `local
- * up`'s options), the space proxy's `/_dynos` page and `spark-in-space ui`, `bin/release`'s
- * defaults and `app.json`'s formation (both checked against this table by
- * test/unit/process-types.test.ts, with the Procfile, the launcher kit and README).
+ * up`'s options), the space proxy's `/_dynos` page and `spark-in-space ui`; the files Heroku reads
+ * itself (the Procfile, whose lines bin/release prints as the defaults, and app.json's formation)
+ * and README are checked against it by test/unit/process-types.test.ts, which says what line to add.
  *
- * Adding a process type: one row here, its launcher `bin/<launcher>` (sourcing
- * bin/support/launch.sh), and its argv in `src/launch/index.ts` `argvFor`.
+ * Adding a process type: one row here, its launcher `bin/<launcher>` (three lines over
+ * bin/support/launch.sh), its argv in `src/launch/index.ts` `argvFor` (the compiler asks for it),
+ * and the lines the test names in Procfile, app.json and README.
  */
 import type { Role } from './render/index.js';
 import { CONNECT_BACKEND_PORT, CONNECT_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, THRIFT_HTTP_PORT, WORKER_UI_PORT } from './space/index.js';
@@ -56,8 +57,6 @@ export interface ProcessTypeSpec {
   waitsFor?: 'a master' | 'ZooKeeper';
   /** config vars the type cannot start without */
   requires: RequiredVar[];
-  /** among bin/release's default_process_types (an app without a Procfile of its own) */
-  releaseDefault: boolean;
   /** app.json's formation: the Button's dynos */
   formation: { quantity: number; size: string };
   /** `local up --<name> N`: the most one local space runs, and the option's help (none: not an option) */
@@ -97,7 +96,6 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     stopWave: 1,
     waitsFor: 'ZooKeeper',
     requires: [],
-    releaseDefault: true,
     formation: { quantity: 1, size: 'private-m' },
     summary: "Spark's standalone master (several with ZooKeeper: one leads, the others stand by)",
   },
@@ -112,7 +110,6 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     stopWave: 0,
     waitsFor: 'a master',
     requires: [],
-    releaseDefault: true,
     formation: { quantity: 2, size: 'private-l' },
     summary: 'a Spark worker: its cores and memory run executors (and cluster-mode drivers)',
   },
@@ -125,7 +122,6 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     startWave: 2,
     stopWave: 0,
     requires: [],
-    releaseDefault: true,
     formation: { quantity: 0, size: 'private-m' },
     summary: 'an idle dyno with the cluster conf, to `heroku ps:exec` into and run drivers',
   },
@@ -138,7 +134,6 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     startWave: 2,
     stopWave: 1,
     requires: [],
-    releaseDefault: true,
     formation: { quantity: 1, size: 'private-s' },
     summary: "the space proxy (nginx): the cluster's UIs, metrics and JDBC behind basic auth",
   },
@@ -151,7 +146,6 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     startWave: 0,
     stopWave: 2,
     requires: [ZOOKEEPERS_REQUIRED],
-    releaseDefault: true,
     formation: { quantity: 0, size: 'private-s' },
     summary: "a ZooKeeper server of the app's own ensemble (from Spark's jars), for master HA",
   },
@@ -165,7 +159,6 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     startWave: 2,
     stopWave: 0,
     requires: [EVENTLOG_REQUIRED],
-    releaseDefault: true,
     formation: { quantity: 0, size: 'private-s' },
     localOption: { max: 1, why: 'one history server reads the whole event log dir', help: "Spark's history server on SPARK_EVENTLOG_DIR (default 1 when .env sets it)" },
     summary: "Spark's history server on SPARK_EVENTLOG_DIR",
@@ -180,7 +173,6 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     startWave: 2,
     stopWave: 0,
     requires: [],
-    releaseDefault: true,
     formation: { quantity: 0, size: 'private-m' },
     localOption: { max: 1, why: "the proxy's /cliservice and 1.thrift… reach one Thrift server", help: "the Thrift JDBC server; beeline through the proxy's /cliservice" },
     summary: "Spark's Thrift JDBC/ODBC server (HTTP transport) on the cluster",
@@ -195,7 +187,6 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     startWave: 2,
     stopWave: 0,
     requires: [CONNECT_TOKEN_REQUIRED],
-    releaseDefault: true,
     formation: { quantity: 0, size: 'private-m' },
     localOption: { max: 1, why: 'clients reach 1.connect…', help: 'the Spark Connect server, TLS + SPARK_CONNECT_TOKEN from .env' },
     summary: 'the Spark Connect server (TLS, token) on the cluster',
@@ -210,8 +201,8 @@ export const specOf = (type: string): ProcessTypeSpec | undefined => ((DYNO_TYPE
 /** Slots of what is not a Procfile type in the local space: one-off dynos and drivers on the host. */
 export const ONE_OFF_SLOTS = { run: 100, exec: 101 } as const;
 
-/** Pure: bin/release's YAML (the kit's launchers, so the defaults work in any app built with this buildpack). */
+/** Pure: what bin/release prints (every type, by the kit's launcher: the defaults work in any app built with this buildpack). */
 export function releaseYaml(kitDir: string): string {
-  const lines = PROCESS_TYPES_LIST.filter((t) => t.releaseDefault).map((t) => `  ${t.name}: ${kitDir}/bin/${t.launcher}`);
+  const lines = PROCESS_TYPES_LIST.map((t) => `  ${t.name}: ${kitDir}/bin/${t.launcher}`);
   return ['---', 'default_process_types:', ...lines, ''].join('\n');
 }

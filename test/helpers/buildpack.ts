@@ -14,7 +14,7 @@ export function tmpdir(prefix = 'sis-'): string {
 
 /** The buildpack as Heroku checks it out (bin, dist, templates; node_modules linked) in `dest`. */
 export function copyBuildpack(dest: string): string {
-  for (const p of ['bin', 'dist', 'templates', 'package.json']) cpSync(path.join(REPO, p), path.join(dest, p), { recursive: true });
+  for (const p of ['bin', 'dist', 'templates', 'package.json', 'Procfile']) cpSync(path.join(REPO, p), path.join(dest, p), { recursive: true });
   symlinkSync(path.join(REPO, 'node_modules'), path.join(dest, 'node_modules'));
   return dest;
 }

@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bin, buildpackDir, catalogFile, compile, copyBuildpack, makeApp, read, tmpdir } from '../helpers/buildpack.js';
 import { startMirror } from '../helpers/mirror.js';
 import { publish, sparkEntries, tgz } from '../helpers/tarball.js';
+import { KIT_DIR } from '../../src/build/kit.js';
+import { releaseYaml } from '../../src/process-types.js';
 
 describe('detect', () => {
   it('applies to an app with .spark.version', async () => {
@@ -28,9 +30,10 @@ describe('detect', () => {
 });
 
 describe('release', () => {
-  it('prints YAML with the default process types', async () => {
+  it("prints YAML with the default process types: the buildpack's Procfile, by the kit's launchers (src/process-types.ts)", async () => {
     const { stdout } = await execa(bin('release'), [makeApp()]);
     expect(stdout.startsWith('---\n')).toBe(true);
+    expect(`${stdout}\n`).toBe(releaseYaml(KIT_DIR));
     expect(parse(stdout)).toEqual({
       default_process_types: Object.fromEntries(
         Object.entries({

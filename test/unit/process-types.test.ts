@@ -6,9 +6,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { KIT_DIR, KIT_FILES } from '../../src/build/kit.js';
-import { DYNO_TYPES, PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, releaseYaml, specOf } from '../../src/process-types.js';
+import { KIT_FILES } from '../../src/build/kit.js';
+import { DYNO_TYPES, PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../src/process-types.js';
 import { parseProcfile, slotFor } from '../../src/local/formation.js';
 import { needsOf } from '../../src/launch/await.js';
 import { PROCESS_TYPES, roleOf } from '../../src/launch/index.js';
@@ -21,21 +20,15 @@ const REPO = path.resolve(import.meta.dirname, '../..');
 const read = (f: string) => readFileSync(path.join(REPO, f), 'utf8');
 
 describe('the process-type table and the files Heroku reads', () => {
-  it('the Procfile runs each type by its launcher, and nothing else', () => {
+  it('the Procfile runs each type by its launcher, and nothing else (bin/release prints its lines as the defaults)', () => {
     const procfile = parseProcfile(read('Procfile'));
+    for (const t of PROCESS_TYPES_LIST) expect(procfile[t.name], `Procfile: add the line \`${t.name}: bin/${t.launcher}\``).toBe(`bin/${t.launcher}`);
     expect(Object.keys(procfile).sort()).toEqual([...DYNO_TYPES].sort());
-    for (const t of PROCESS_TYPES_LIST) expect(procfile[t.name], t.name).toBe(`bin/${t.launcher}`);
-  });
-
-  it("bin/release's defaults are the table's (every type with releaseDefault, the kit's launcher)", () => {
-    const text = read('bin/release');
-    const yaml = /<<'YAML'\n([\s\S]*?)YAML\n/.exec(text)?.[1];
-    expect(yaml).toBe(releaseYaml(KIT_DIR));
-    expect(Object.keys(parse(yaml!).default_process_types)).toEqual(PROCESS_TYPES_LIST.filter((t) => t.releaseDefault).map((t) => t.name));
   });
 
   it("app.json's formation is the table's (quantity and size of every type)", () => {
     const formation = JSON.parse(read('app.json')).formation as Record<string, { quantity: number; size: string }>;
+    for (const t of PROCESS_TYPES_LIST) expect(formation[t.name], `app.json: add "${t.name}": ${JSON.stringify(t.formation)} to "formation"`).toEqual(t.formation);
     expect(formation).toEqual(Object.fromEntries(PROCESS_TYPES_LIST.map((t) => [t.name, t.formation])));
   });
 
@@ -55,7 +48,7 @@ describe('the process-type table and the files Heroku reads', () => {
   it("README's process table has a row for every type, and names its launcher", () => {
     const readme = read('README.md');
     for (const t of PROCESS_TYPES_LIST) {
-      expect(readme, t.name).toMatch(new RegExp(`^\\| ${t.name} \\|`, 'm'));
+      expect(readme, `README: add a row \`| ${t.name} | <its command> |\` to the process table of "Run time"`).toMatch(new RegExp(`^\\| ${t.name} \\|`, 'm'));
       expect(readme, t.launcher).toContain(`bin/${t.launcher}`);
     }
   });
