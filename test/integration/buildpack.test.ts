@@ -8,7 +8,7 @@ import { bin, buildpackDir, catalogFile, compile, copyBuildpack, makeApp, read, 
 import { startMirror } from '../helpers/mirror.js';
 import { publish, sparkEntries, tgz } from '../helpers/tarball.js';
 import { KIT_DIR } from '../../src/build/kit.js';
-import { releaseYaml } from '../../src/process-types.js';
+import { PROCESS_TYPES_LIST, releaseYaml } from '../../src/process-types.js';
 
 describe('detect', () => {
   it('applies to an app with .spark.version', async () => {
@@ -34,20 +34,8 @@ describe('release', () => {
     const { stdout } = await execa(bin('release'), [makeApp()]);
     expect(stdout.startsWith('---\n')).toBe(true);
     expect(`${stdout}\n`).toBe(releaseYaml(KIT_DIR));
-    expect(parse(stdout)).toEqual({
-      default_process_types: Object.fromEntries(
-        Object.entries({
-          master: 'spark-master',
-          worker: 'spark-worker',
-          console: 'console',
-          web: 'space-proxy',
-          zookeeper: 'zookeeper',
-          history: 'history',
-          thrift: 'thrift',
-          connect: 'connect',
-        }).map(([t, l]) => [t, `.spark-in-space/buildpack/bin/${l}`]),
-      ),
-    });
+    // one line per type of the table, in its order (the Procfile's lines are checked in test/unit/process-types.test.ts)
+    expect(Object.keys(parse(stdout).default_process_types as Record<string, string>)).toEqual(PROCESS_TYPES_LIST.map((t) => t.name));
     // every default is a launcher of the kit bin/compile installs
     for (const l of Object.values(parse(stdout).default_process_types as Record<string, string>))
       expect(existsSync(path.join(buildpackDir(), l.replace('.spark-in-space/buildpack/', ''))), l).toBe(true);
