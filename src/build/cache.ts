@@ -138,26 +138,78 @@ export class CacheCorrupt extends Error {
 }
 
 /** Checks every file of a cache entry against its manifest (size, SHA-256). Throws CacheCorrupt. */
-export async function verifyEntry(cacheDir: string, m: Manifest): Promise<void> {
-  await verifyTree(path.join(entryDir(cacheDir, m.key), 'spark-home'), m);
+export async function verifyEntry(cacheDir: string, m: Manifest): Promise<{ hashed: number }> {
+  return verifyTree(path.join(entryDir(cacheDir, m.key), 'spark-home'), m);
 }
 
 /** A cached tree's listing: what scanTree records. */
 export type TreeManifest = Pick<Manifest, 'files' | 'links' | 'dirs' | 'installedBytes'>;
 
-/** Checks every file of a cached tree against its listing (size, SHA-256) and its links. Throws CacheCorrupt. */
-export async function verifyTree(src: string, m: TreeManifest): Promise<void> {
+/**
+ * What a file's inode says of it. A write through the file system (in place, truncating,
+ * appending) changes its ctime (which no user can set back), a replacement its inode: a file whose
+ * four values are those recorded after it was last verified has not been touched since, and is not
+ * hashed again. What this cannot see is damage below the file system (a failing disk); a cache
+ * restored elsewhere (Heroku's, between builds) has other inodes and ctimes, so it is hashed in full.
+ */
+interface Fingerprint {
+  size: number;
+  ino: string;
+  mtimeNs: string;
+  ctimeNs: string;
+}
+
+/** The fingerprints of a tree's files, kept in the tree (a file its listing does not name: never installed) and rewritten after each verification or install. */
+export const fingerprintsOf = (tree: string) => path.join(tree, '.spark-in-space-fingerprints.json');
+
+async function fingerprint(file: string): Promise<Fingerprint | undefined> {
+  const st = await lstat(file, { bigint: true }).catch(() => undefined);
+  return st?.isFile() ? { size: Number(st.size), ino: String(st.ino), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) } : undefined;
+}
+
+const sameFingerprint = (a: Fingerprint | undefined, b: Fingerprint | undefined) => Boolean(a && b && a.size === b.size && a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs);
+
+async function readFingerprints(tree: string): Promise<Map<string, Fingerprint>> {
+  try {
+    return new Map(Object.entries(JSON.parse(await readFile(fingerprintsOf(tree), 'utf8')) as Record<string, Fingerprint>));
+  } catch {
+    return new Map();
+  }
+}
+
+/** Records what every file of a verified tree looks like now (after a verification, or after hard links changed their ctimes). */
+export async function recordFingerprints(tree: string, m: TreeManifest): Promise<void> {
+  const out: Record<string, Fingerprint> = {};
+  await pool(m.files, 8, async (f) => {
+    const fp = await fingerprint(path.join(tree, f.path));
+    if (fp) out[f.path] = fp;
+  });
+  await writeAtomic(fingerprintsOf(tree), JSON.stringify(out)).catch(() => {});
+}
+
+/**
+ * Checks every file of a cached tree against its listing (size, SHA-256) and its links. A file
+ * untouched since it was last verified (its fingerprint, above) is trusted without hashing; any
+ * other is hashed. Throws CacheCorrupt. Returns how many files were hashed.
+ */
+export async function verifyTree(src: string, m: TreeManifest): Promise<{ hashed: number }> {
+  const known = await readFingerprints(src);
+  let hashed = 0;
   await pool(m.files, 4, async (f) => {
     const file = path.join(src, f.path);
-    const st = await lstat(file).catch(() => undefined);
-    if (!st?.isFile()) throw new CacheCorrupt(`${f.path} is missing`, f.path, 'missing');
-    if (st.size !== f.size) throw new CacheCorrupt(`${f.path} has ${st.size} bytes, expected ${f.size}`, f.path);
+    const fp = await fingerprint(file);
+    if (!fp) throw new CacheCorrupt(`${f.path} is missing`, f.path, 'missing');
+    if (fp.size !== f.size) throw new CacheCorrupt(`${f.path} has ${fp.size} bytes, expected ${f.size}`, f.path);
+    if (sameFingerprint(fp, known.get(f.path))) return;
+    hashed++;
     if ((await hashFile(file)) !== f.sha256) throw new CacheCorrupt(`${f.path} does not match its checksum`, f.path);
   });
   for (const l of m.links) {
     const target = await readlink(path.join(src, l.path)).catch(() => undefined);
     if (target !== l.target) throw new CacheCorrupt(`link ${l.path} is missing or changed`);
   }
+  if (hashed) await recordFingerprints(src, m);
+  return { hashed };
 }
 
 /**
@@ -195,5 +247,7 @@ export async function installTreeFrom(src: string, m: TreeManifest, dest: string
       await utimes(path.join(dest, f.path), st.atime, st.mtime);
     }
   for (const l of m.links) await symlink(l.target, path.join(dest, l.path));
+  // a hard link changes its file's ctime: what the next verification trusts is the file as it is now
+  if (how === 'linked') await recordFingerprints(src, m);
   return how;
 }

@@ -233,7 +233,12 @@ async function sparkTree(p: BuildPlan, cacheDir: string, out: Output): Promise<{
   const cached = await usableCacheEntry(cacheDir, p.key, p.staticExpected, p.sources, p.transfer, out);
   if (cached) {
     try {
-      await verifyEntry(cacheDir, cached);
+      const { hashed } = await verifyEntry(cacheDir, cached);
+      out.detail(
+        hashed === cached.files.length
+          ? `Verified the cached tree: every file against its SHA-256`
+          : `Verified the cached tree: ${hashed ? `${hashed} files against their SHA-256, ` : ''}${cached.files.length - hashed} untouched since their last check (size, inode, mtime, ctime)`,
+      );
       return { manifest: cached, fromCache: true };
     } catch (err) {
       if (!(err instanceof CacheCorrupt)) throw err;

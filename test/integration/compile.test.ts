@@ -2,7 +2,7 @@
  * bin/compile against a real HTTP mirror on 127.0.0.1, with small synthetic distributions.
  * Every successful build is run a second time against the cache (Heroku's python buildpack way).
  */
-import { existsSync, lstatSync, readFileSync, readdirSync, writeFileSync, appendFileSync, truncateSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -274,10 +274,29 @@ describe('compile_cache', () => {
     return { m, cache, vars, entry: path.join(cache, 'spark-in-space/v1', key!, 'spark-home') };
   }
 
+  // the warm check hashes only files whose fingerprint (size, inode, mtime, ctime) changed since it
+  // was last verified: each way of damaging a file changes one of them
   for (const [scenario, damage] of [
     ['corrupt', (f: string) => writeFileSync(f, Buffer.alloc(4096, 9))],
     ['truncated', (f: string) => truncateSync(f, 100)],
     ['appended', (f: string) => appendFileSync(f, 'x')],
+    [
+      'rewritten in place, its mtime set back',
+      (f: string) => {
+        const { mtime } = statSync(f);
+        const fd = openSync(f, 'r+');
+        writeSync(fd, Buffer.from([9]), 0, 1, 100);
+        closeSync(fd);
+        utimesSync(f, mtime, mtime);
+      },
+    ],
+    [
+      'replaced by another file of its size',
+      (f: string) => {
+        writeFileSync(`${f}.new`, Buffer.alloc(4096, 7));
+        renameSync(`${f}.new`, f);
+      },
+    ],
   ] as const) {
     it(`a ${scenario} cached file is detected and replaced, never used`, async () => {
       const { m, cache, vars, entry } = await cached();
@@ -293,6 +312,20 @@ describe('compile_cache', () => {
       expect(third.stderr).not.toContain('damaged');
     });
   }
+
+  it('a warm build hashes only what changed: nothing after a build, everything when the fingerprints are gone (a cache restored elsewhere)', async () => {
+    const { cache, vars, entry } = await cached();
+    const warm = await compile(makeApp(V), cache, vars);
+    expect(warm.stdout).toMatch(/Verified the cached tree: \d+ untouched since their last check/);
+    expect(warm.stdout).not.toMatch(/files against their SHA-256/);
+    const { rmSync } = await import('node:fs');
+    rmSync(path.join(entry, '.spark-in-space-fingerprints.json'));
+    const full = await compile(makeApp(V), cache, vars);
+    expect(full.exitCode, full.all).toBe(0);
+    expect(full.stdout).toContain('Verified the cached tree: every file against its SHA-256');
+    const again = await compile(makeApp(V), cache, vars);
+    expect(again.stdout).toMatch(/untouched since their last check/);
+  });
 
   it('a cache entry without its manifest (interrupted build) is not used', async () => {
     const { m, cache, vars, entry } = await cached();
