@@ -8,8 +8,10 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 
 export interface EntryInfo {
@@ -101,42 +103,92 @@ export async function validateTree(dir: string): Promise<string> {
   return top;
 }
 
+/** What inflates the tarball: ISA-L's igzip, else pigz (both a process of their own), else Node's zlib. */
+export type Inflater = 'igzip' | 'pigz' | 'zlib';
+
+/** Pure: the fastest inflater present (`available` says which commands are); SPARK_IN_SPACE_INFLATE forces one (tests, benchmarks). */
+export function chooseInflater(available: (cmd: string) => boolean, forced?: string): Inflater {
+  if (forced === 'igzip' || forced === 'pigz' || forced === 'zlib') return forced;
+  return available('igzip') ? 'igzip' : available('pigz') ? 'pigz' : 'zlib';
+}
+
+const onPath = (cmd: string) => (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
+
 /**
- * Receives the tarball's bytes and unpacks them into `dir`: gunzip runs in Node's thread pool
- * (faster than gzip(1)), GNU tar writes the files. `write` applies backpressure; `end` waits for
- * tar, checks what it said, validates the tree, and returns its top directory.
+ * Receives the tarball's bytes and unpacks them into `dir`: an inflater (igzip or pigz, a process
+ * whose output goes straight into tar's input; else Node's zlib in its thread pool) and GNU tar
+ * writing the files. `write` applies backpressure; `end` waits for tar, checks what it said,
+ * validates the tree, and returns its top directory.
  */
 export class Extractor {
   private child: ChildProcessWithoutNullStreams;
-  private gunzip: Gunzip;
+  /** where the compressed bytes go */
+  private input: Writable;
+  private gunzip?: Gunzip;
+  private inflater?: ChildProcessWithoutNullStreams;
+  private inflaterStderr = '';
+  /** resolves once the inflater (when there is one) has exited and its verdict is known */
+  private inflaterDone: Promise<void> = Promise.resolve();
   private stderr = '';
   private exited: Promise<number | null>;
   private gzipError?: Error;
   private gzipFailed: Promise<false>;
   private broken?: Error;
+  readonly inflatedBy: Inflater;
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    inflatedBy: Inflater = chooseInflater(onPath, process.env.SPARK_IN_SPACE_INFLATE),
+  ) {
+    this.inflatedBy = inflatedBy;
+    let markGzipFailed!: (v: false) => void;
+    this.gzipFailed = new Promise((resolve) => (markGzipFailed = resolve));
+    const gzipFailed = (err: Error) => {
+      this.gzipError ??= err;
+      this.child?.stdin?.destroy();
+      markGzipFailed(false);
+    };
+    if (inflatedBy !== 'zlib') {
+      this.inflater = spawn(inflatedBy, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      this.inflater.stderr.setEncoding('utf8');
+      this.inflater.stderr.on('data', (d: string) => {
+        if (this.inflaterStderr.length < 4096) this.inflaterStderr += d;
+      });
+      this.inflater.stdin.on('error', (err) => {
+        this.broken ??= err;
+      });
+      const inflater = this.inflater;
+      this.inflaterDone = new Promise((resolve) =>
+        inflater.on('close', (code) => {
+          if (code !== 0) gzipFailed(new Error(firstLine(this.inflaterStderr.replace(/^\w+: /, '')) || `${inflatedBy} exited with ${code}`));
+          resolve();
+        }),
+      );
+      inflater.on('error', (err) => gzipFailed(err));
+      this.input = this.inflater.stdin;
+    }
     this.child = spawn('tar', ['-xf', '-', '-b', '256', '-C', dir, '--no-same-owner', '--delay-directory-restore'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [this.inflater ? this.inflater.stdout : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
-    });
+    }) as ChildProcessWithoutNullStreams;
+    // tar has its own copy of the inflater's output now: the parent's must go, or the inflater's
+    // 'close' would wait for a reader that never reads
+    this.inflater?.stdout.destroy();
     this.child.stderr.setEncoding('utf8');
     this.child.stderr.on('data', (d: string) => {
       if (this.stderr.length < 16_384) this.stderr += d;
     });
     this.child.stdout.resume();
-    this.child.stdin.on('error', (err) => {
-      this.broken ??= err;
-    });
-    this.gunzip = createGunzip({ chunkSize: 1 << 18, highWaterMark: 1 << 22 } as ZlibOptions);
-    this.gzipFailed = new Promise((resolve) => {
-      this.gunzip.on('error', (err) => {
-        this.gzipError ??= err;
-        this.child.stdin.destroy();
-        resolve(false);
+    if (!this.inflater) {
+      this.child.stdin.on('error', (err) => {
+        this.broken ??= err;
       });
-    });
-    this.gunzip.pipe(this.child.stdin);
+      this.gunzip = createGunzip({ chunkSize: 1 << 18, highWaterMark: 1 << 22 } as ZlibOptions);
+      this.gunzip.on('error', gzipFailed);
+      this.gunzip.pipe(this.child.stdin);
+      this.input = this.gunzip;
+    }
+    this.input ??= this.child.stdin;
     this.exited = new Promise((resolve, reject) => {
       this.child.on('error', reject);
       this.child.on('close', (code) => resolve(code));
@@ -145,25 +197,29 @@ export class Extractor {
   }
 
   private async failure(): Promise<Error> {
-    if (this.gzipError) return new TarballRefused(`it is not a readable .tgz (${this.gzipError.message})`);
     const code = await this.exited.catch(() => null);
-    if (this.gzipError) return new TarballRefused(`it is not a readable .tgz (${(this.gzipError as Error).message})`);
+    // the inflater's verdict may come after tar stopped reading
+    await this.inflaterDone;
     const fs = /(No space left on device|Read-only file system|Permission denied)/.exec(this.stderr);
     if (fs) {
       const errno = fs[1] === 'No space left on device' ? 'ENOSPC' : fs[1] === 'Read-only file system' ? 'EROFS' : 'EACCES';
       return new UnpackFsError(firstLine(this.stderr), errno);
     }
-    return new TarballRefused(tarComplaint(this.stderr, code) ?? `tar stopped early (${firstLine(this.stderr) || `exit ${code}`})`);
+    const tarSays = tarComplaint(this.stderr, code);
+    // tar's own refusal (a hostile entry) wins over the inflater's broken pipe it caused; a tar
+    // that only saw its input end early is the inflater's failure
+    if (this.gzipError && (!tarSays || /not a readable|could not unpack/.test(tarSays))) return new TarballRefused(`it is not a readable .tgz (${this.gzipError.message})`);
+    return new TarballRefused(tarSays ?? `tar stopped early (${firstLine(this.stderr) || `exit ${code}`})`);
   }
 
   private get failed(): boolean {
-    return Boolean(this.broken || this.gzipError || this.child.exitCode !== null);
+    return Boolean(this.broken || this.gzipError || this.child.exitCode !== null || (this.inflater && this.inflater.exitCode !== null));
   }
 
   async write(chunk: Uint8Array): Promise<void> {
     if (this.failed) throw await this.failure();
-    if (!this.gunzip.write(chunk)) {
-      const drained = once(this.gunzip, 'drain').then(() => true);
+    if (!this.input.write(chunk)) {
+      const drained = once(this.input, 'drain').then(() => true);
       const stopped = this.exited.then(
         () => false,
         () => false,
@@ -174,8 +230,9 @@ export class Extractor {
 
   async end(): Promise<string> {
     if (this.failed) throw await this.failure();
-    this.gunzip.end();
+    this.input.end();
     const code = await this.exited;
+    await this.inflaterDone;
     if (this.gzipError || this.broken || code !== 0) throw await this.failure();
     const complaint = tarComplaint(this.stderr, code);
     if (complaint) throw new TarballRefused(complaint);
@@ -184,8 +241,10 @@ export class Extractor {
 
   abort(): void {
     this.broken ??= new Error('aborted');
-    this.gunzip.destroy();
-    this.child.stdin.destroy();
+    this.gunzip?.destroy();
+    this.input.destroy();
+    this.inflater?.kill('SIGKILL');
+    this.child.stdin?.destroy();
     this.child.kill('SIGKILL');
   }
 }

@@ -93,7 +93,8 @@ export async function startMirror(root: string, faults: Faults = {}, host = '127
       drop.times--;
       const stream = createReadStream(file, { start, end: Math.min(size - 1, start + drop.afterBytes - 1) });
       stream.pipe(res, { end: false });
-      stream.on('end', () => setImmediate(() => req.socket.destroy()));
+      // every byte of the part sent reaches the client (end flushes, then closes): exactly afterBytes arrive before the connection drops
+      stream.on('end', () => setImmediate(() => req.socket.end()));
       return;
     }
     createReadStream(file, { start }).pipe(res);

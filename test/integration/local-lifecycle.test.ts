@@ -50,10 +50,11 @@ describe('local_lifecycle with stand-in dynos', () => {
 
   it('restarts a crashed dyno at once, then after doubling cool-downs, each time on a new address', async () => {
     const seen = new Set<string>();
-    await until('4 crashes', () => {
+    // four crashes, and the start after the fourth (1.6 s later): every cool-down is in the log
+    await until('4 crashes and the restart after the fourth', () => {
       const d = dyno('crasher.1');
       if (d) seen.add(d.ip);
-      return d && d.crashes >= 4 && d;
+      return d && d.crashes >= 4 && d.restarts >= 4 && d;
     });
     const d = dyno('crasher.1')!;
     expect(d.restarts).toBeGreaterThanOrEqual(3);
