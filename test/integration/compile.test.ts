@@ -192,10 +192,16 @@ describe('compile_network', () => {
     expect(r.exitCode, r.all).toBe(0);
     const gets = m.requests.filter((q) => q.path === file);
     expect(gets.map((q) => q.status)).toEqual([200, 206, 206]);
-    expect(gets[1]!.range).toBe('bytes=1000000-');
-    expect(gets[2]!.range).toBe('bytes=2000000-');
+    // each resume starts where the client's kept bytes end: at most what the server sent (1 MB a
+    // connection), less when the drop cut off bytes still buffered for a busy inflater; the SHA-512
+    // below proves the pieces join up
+    const from = gets.slice(1).map((g) => Number(/^bytes=(\d+)-$/.exec(g.range ?? '')?.[1]));
+    expect(from[0]).toBeGreaterThan(500_000);
+    expect(from[0]).toBeLessThanOrEqual(1_000_000);
+    expect(from[1]).toBeGreaterThan(from[0]! + 500_000);
+    expect(from[1]).toBeLessThanOrEqual(from[0]! + 1_000_000);
     expect(gets[1]!.ifRange).toMatch(/^"/);
-    expect(r.stdout).toMatch(/resuming at 1\.0 MB/);
+    expect(r.stdout).toMatch(/resuming at (0\.[5-9]|1\.0) MB/);
     expect(JSON.parse(read(app, 'spark-home/.spark-in-space.json')).tarball.sha512).toBe(sha512(data));
     const again = await compile(makeApp(V), cache, { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() });
     expect(again.stdout).toContain('Using the build cache');
