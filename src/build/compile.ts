@@ -12,7 +12,7 @@ import { parseConfig, type Env, type Settings } from '../config/schema.js';
 import { expectedFromPin, parseSha512File, StreamHasher, type Expected } from '../download/checksum.js';
 import { download, fetchText, NotFound, redactUrl, SinkError, TransferError, type TransferOptions } from '../download/fetch.js';
 import { fail, fsProblem, isProblem, SparkInSpaceError, type Attempt } from '../errors.js';
-import { cacheKey, CacheCorrupt, commitEntry, dropEntry, entryDir, installEntry, newStaging, readEntry, scanTree, verifyEntry, stagingRoot, type Manifest } from './cache.js';
+import { cacheKey, CacheCorrupt, commitEntry, dropEntry, entryDir, installEntry, newStaging, readEntry, recordFingerprints, scanTree, verifyEntry, stagingRoot, type Manifest } from './cache.js';
 import { Extractor, TarballRefused, UnpackFsError } from './extract.js';
 import { detectJava, javaProblem } from './java.js';
 import type { Output } from './output.js';
@@ -462,6 +462,8 @@ async function installTree(
         out,
       )
     ).bytes;
+    // what SPARK_SLIM unlinked were hard links into the cache (their ctimes changed): what the next build trusts is the cache as it is now
+    if (slimmed && how === 'linked') await recordFingerprints(path.join(entryDir(cacheDir, m.key), 'spark-home'), m);
     const hadOld = await stat(dest).then(
       () => true,
       () => false,

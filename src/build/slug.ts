@@ -7,7 +7,10 @@
  */
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { deflateRaw as deflateRawCb } from 'node:zlib';
+
+const deflate = promisify(deflateRawCb);
 import { writeAtomic } from '../fs/atomic.js';
 
 export const SLUG_LIMIT = 500e6;
@@ -47,7 +50,8 @@ const CHUNKS = 32;
 /** a tar header per entry (512 bytes, mostly zeros) compresses to about this */
 const HEADER = 64;
 
-async function sampleRatio(file: string, size: number): Promise<number> {
+/** The bytes the estimate deflates of a large file: CHUNKS pieces spread over it. */
+async function samples(file: string, size: number): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
     const bufs: Buffer[] = [];
@@ -57,17 +61,20 @@ async function sampleRatio(file: string, size: number): Promise<number> {
       const { bytesRead } = await fh.read(b, 0, CHUNK, at);
       bufs.push(b.subarray(0, bytesRead));
     }
-    const raw = Buffer.concat(bufs);
-    return deflateRawSync(raw, { level: 6 }).length / raw.length;
+    return Buffer.concat(bufs);
   } finally {
     await fh.close();
   }
 }
 
+/** deflate's ratio for `raw`, in zlib's thread pool (several at once use every core) */
+const ratioOf = async (raw: Buffer) => (raw.length ? (await deflate(raw, { level: 6 })).length / raw.length : 0);
+
 /**
  * Estimates `tar | gzip -6` of `dir`, by part. With `memo` (a file in the build cache), each file's
  * estimate is remembered by path, size and mtime: a warm build, whose files come from the cache or
- * from the other buildpacks' archives unchanged, estimates only what is new.
+ * from the other buildpacks' archives unchanged, estimates only what is new. The deflating runs
+ * four at a time in zlib's thread pool.
  */
 export async function estimateSlug(dir: string, memo?: string): Promise<SlugEstimate> {
   const known: Record<string, number> = memo
@@ -79,7 +86,9 @@ export async function estimateSlug(dir: string, memo?: string): Promise<SlugEsti
   const seen: Record<string, number> = {};
   const parts = new Map<string, SlugPart>();
   let files = 0;
-  let small: { part: SlugPart; buf: Buffer; id: string }[] = [];
+  /** the deflating still to do: a large file's samples, or a batch of small files compressed together */
+  const jobs: (() => Promise<void>)[] = [];
+  let small: { part: SlugPart; file: string; size: number; id: string }[] = [];
   let smallBytes = 0;
   const count = (part: SlugPart, id: string, compressed: number) => {
     part.compressed += compressed;
@@ -87,10 +96,12 @@ export async function estimateSlug(dir: string, memo?: string): Promise<SlugEsti
   };
   const flushSmall = () => {
     if (!small.length) return;
+    const batch = small;
     // compressed together, as tar + gzip sees neighbouring small files; shared out by size
-    const all = Buffer.concat(small.map((x) => x.buf));
-    const ratio = all.length ? deflateRawSync(all, { level: 6 }).length / all.length : 0;
-    for (const x of small) count(x.part, x.id, x.buf.length * ratio);
+    jobs.push(async () => {
+      const ratio = await ratioOf(Buffer.concat(await Promise.all(batch.map((x) => readFile(x.file)))));
+      for (const x of batch) count(x.part, x.id, x.size * ratio);
+    });
     small = [];
     smallBytes = 0;
   };
@@ -113,14 +124,20 @@ export async function estimateSlug(dir: string, memo?: string): Promise<SlugEsti
       const id = `${child}|${st.size}|${Math.round(st.mtimeMs)}`;
       if (known[id] !== undefined) count(part, id, known[id]);
       else if (st.size <= SMALL) {
-        small.push({ part, buf: await readFile(file), id });
+        small.push({ part, file, size: st.size, id });
         smallBytes += st.size;
         if (smallBytes > 4 * 1024 * 1024) flushSmall();
-      } else count(part, id, st.size * (await sampleRatio(file, st.size)));
+      } else jobs.push(async () => count(part, id, st.size * (await ratioOf(await samples(file, st.size)))));
     }
   };
   await walk('');
   flushSmall();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
   if (memo) await writeAtomic(memo, JSON.stringify(seen)).catch(() => {});
   const list = [...parts.values()].map((p) => ({ ...p, compressed: Math.round(p.compressed) })).sort((a, b) => b.compressed - a.compressed);
   return { compressed: list.reduce((n, p) => n + p.compressed, 0), bytes: list.reduce((n, p) => n + p.bytes, 0), files, parts: list };
