@@ -388,7 +388,8 @@ export const VARS = {
   }),
   SPACE_PROXY_ALLOWED_PORTS: spec({
     phase: 'run',
-    doc: 'ports /set-backend accepts: numbers and ranges (default: 8080-8099,4040-4099,18080)',
+    default: '8080-8099,4040-4099,18080',
+    doc: 'ports /set-backend accepts: numbers and ranges (masters and workers 8080-8099, drivers 4040-4099, the history server 18080)',
     example: 'SPACE_PROXY_ALLOWED_PORTS=8080-8099,4040-4099,18080',
     schema: commaList()
       .pipe(z.array(z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'each entry must be a port or a range such as 4040-4099')).min(1, 'must list at least one port'))

@@ -3,7 +3,7 @@
  * accepts (names inside the space, Spark UI ports), the default backend, and nginx's settings.
  */
 import { fail } from '../errors.js';
-import type { Settings } from '../config/schema.js';
+import { parseConfig, type Settings } from '../config/schema.js';
 import { clusterDomain, MASTER_UI_PORT, SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../space/index.js';
 
 /**
@@ -21,7 +21,8 @@ export const allowedDomains = (s: Settings): string[] => s.SPACE_PROXY_ALLOWED_D
 /** Failed logins nginx answers per client before throttling them (limit_req), and the pace after. */
 export const AUTH_FAIL = { rate: '10r/m', every: '6 s', burst: 10 };
 /** Spark UI ports: masters and workers 8080-8099, drivers 4040-4099, the history server 18080. */
-export const DEFAULT_PORTS: [number, number?][] = [[8080, 8099], [4040, 4099], [18080]];
+/** SPACE_PROXY_ALLOWED_PORTS's default (its VarSpec's), parsed */
+export const DEFAULT_PORTS = parseConfig({}, 'run').SPACE_PROXY_ALLOWED_PORTS;
 export const COOKIE = 'space_backend';
 export const USER = 'spark';
 
@@ -158,7 +159,7 @@ export function spaceAddresses(topology: unknown): string[] {
 
 export function proxyConf(i: ProxyConfInput): ProxyConf {
   const domains = allowedDomains(i.settings);
-  const ports = (i.settings.SPACE_PROXY_ALLOWED_PORTS as [number, number?][] | undefined) ?? DEFAULT_PORTS;
+  const ports = i.settings.SPACE_PROXY_ALLOWED_PORTS ?? DEFAULT_PORTS;
   const def = defaultBackend(i.settings);
   return {
     dir: i.dir,

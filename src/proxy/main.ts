@@ -17,7 +17,7 @@ import { writeConf } from '../render/index.js';
 import { renderTemplate } from '../render/templates.js';
 import { masterHosts } from '../space/index.js';
 import { findNginx } from './nginx.js';
-import { allowedDomains, htpasswd, isAllowedBackend, proxyConf, resolversFrom, spaceAddresses, upstreamsFor, DEFAULT_PORTS, COOKIE } from './index.js';
+import { allowedDomains, htpasswd, isAllowedBackend, proxyConf, resolversFrom, spaceAddresses, upstreamsFor, COOKIE } from './index.js';
 import { emptyLockout, expire, lockoutMap, LOCKOUT, recordFailure } from './lockout.js';
 import { dynosFromTopology, startLanding } from './landing.js';
 
@@ -161,7 +161,7 @@ async function prepareProxy(env: NodeJS.ProcessEnv): Promise<ProxySetup> {
   const resolvers = env.SPACE_PROXY_RESOLVER ? env.SPACE_PROXY_RESOLVER.split(',').map((s) => s.trim()) : resolversFrom(existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '');
   if (!resolvers.length) fail({ code: 'host-unfit', message: 'No DNS resolver: /etc/resolv.conf lists no nameserver and SPACE_PROXY_RESOLVER is not set.' });
   const domains = allowedDomains(settings);
-  const ports = (settings.SPACE_PROXY_ALLOWED_PORTS as [number, number?][] | undefined) ?? DEFAULT_PORTS;
+  const ports = settings.SPACE_PROXY_ALLOWED_PORTS;
   return {
     env,
     settings,

@@ -139,6 +139,7 @@ const RUN_DEFAULTS = {
   SPARK_DECOMMISSION: true,
   SPARK_DECOMMISSION_TIMEOUT: 25,
   HEROKU_API_URL: 'https://api.heroku.com',
+  SPACE_PROXY_ALLOWED_PORTS: [[8080, 8099], [4040, 4099], [18080]],
 };
 
 describe('run-time config vars', () => {

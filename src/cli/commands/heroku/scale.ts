@@ -1,6 +1,7 @@
 /** `spark-in-space scale worker=N [master=N]`: PATCH /apps/{app}/formation; warns when SPARK_MASTERS disagrees with the masters. */
 import { Command } from 'commander';
 import { z } from 'zod';
+import { VARS } from '../../../config/schema.js';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getConfigVars, getDynoSize, listFormation, updateFormation, type Formation, type FormationUpdate } from '../../../heroku/api.js';
 import { PRIVATE_SIZES } from '../../../heroku/appjson.js';
@@ -26,7 +27,7 @@ export function parseScale(args: string[]): FormationUpdate[] {
 /** Pure: the warning when the master dynos and SPARK_MASTERS (what clients list in the master URL) disagree. */
 export function mastersWarning(masters: number | undefined, sparkMasters: string | null | undefined): string | undefined {
   if (masters === undefined) return undefined;
-  const configured = Number(sparkMasters ?? '1');
+  const configured = Number(sparkMasters ?? VARS.SPARK_MASTERS.default);
   if (configured === masters) return undefined;
   return `SPARK_MASTERS is ${configured} but there are now ${masters} master dynos: workers and drivers list masters 1..SPARK_MASTERS. Set it (a release restarts every dyno): heroku config:set SPARK_MASTERS=${masters}${masters > 1 ? ' (more than 1 master needs ZooKeeper: SPARK_ZOOKEEPERS with zookeeper dynos, or SPARK_ZK_ZOOKEEPER_URL)' : ''}`;
 }
