@@ -19,9 +19,13 @@ launch() {
   launch_entry "$type"
   local argv_file
   argv_file="$(mktemp)"
-  if ! "$NODE" "$LAUNCH_ENTRY" "$type" -- "$@" >"$argv_file"; then
+  # V8's compile cache (Node >= 22.1): the bundle is parsed once per dyno, not at every start
+  local rc=0
+  NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-${TMPDIR:-/tmp}/node-compile-cache}" "$NODE" "$LAUNCH_ENTRY" "$type" -- "$@" >"$argv_file" || rc=$?
+  if [ "$rc" -ne 0 ]; then
     rm -f "$argv_file"
-    exit 1
+    # the Problem's own exit code (src/errors.ts), as from the CLI
+    exit "$rc"
   fi
   local argv=()
   mapfile -d '' -t argv <"$argv_file"

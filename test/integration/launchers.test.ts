@@ -156,7 +156,7 @@ describe('launchers', () => {
 
   it('a missing SPARK_HOME is explained', async () => {
     const r = await execa(bin('spark-master'), [], { reject: false, env: { ...dyno, SPARK_HOME: '' } });
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(15); // spark-unfit: the launcher exits with the Problem's own code
     expect(r.stderr).toContain('SPARK_HOME is not set');
   });
 });
