@@ -13,8 +13,21 @@ import { statusCommand } from './commands/heroku/status.js';
 import { uiCommand } from './commands/heroku/ui.js';
 import { versionsCommand } from './commands/heroku/versions.js';
 
+/** --help's width, whatever the terminal: the same text everywhere (and cacheable: src/cli/help-cache.ts). */
+export const HELP_WIDTH = 100;
+
 /** Every command, as `--help` shows them (README's drift test walks this tree). */
 export function buildProgram(): Command {
+  const program = tree();
+  const fix = (c: Command) => {
+    c.configureHelp({ helpWidth: HELP_WIDTH });
+    c.commands.forEach(fix);
+  };
+  fix(program);
+  return program;
+}
+
+function tree(): Command {
   return new Command('spark-in-space')
     .description('Apache Spark standalone clusters in Heroku Private Spaces, and the same formation on one machine')
     .version('0.1.0')

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { parse } from 'shell-quote';
 import { buildProgram } from '../../src/cli/program.js';
+import { helpOf } from '../../src/cli/help-cache.js';
 
 /** Every command by its path (`local up`, `config render`), the root excluded. */
 export function commandTree(): { path: string; cmd: Command }[] {
@@ -18,12 +19,7 @@ export function commandTree(): { path: string; cmd: Command }[] {
 }
 
 /** What `<command> --help` prints, the text added after the options included. */
-export function helpText(cmd: Command): string {
-  let text = '';
-  cmd.configureOutput({ writeOut: (s) => (text += s), writeErr: (s) => (text += s) });
-  cmd.outputHelp();
-  return text;
-}
+export const helpText = helpOf;
 
 /** One `spark-in-space …` invocation of an example: the env assignments before it and its arguments. */
 export interface Invocation {

@@ -16,7 +16,8 @@ import { tmpdir } from '../helpers/buildpack.js';
 import { cli, freePort } from '../helpers/cluster.js';
 import { startFakeHeroku, type FakeHeroku } from '../helpers/fake-heroku.js';
 import { addApp, newWorld } from '../helpers/fake-heroku-world.js';
-import { examples, type Invocation } from '../helpers/help.js';
+import { commandTree, examples, helpText, type Invocation } from '../helpers/help.js';
+import { buildProgram } from '../../src/cli/program.js';
 import { PROCESS_TYPES_LIST } from '../../src/process-types.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -84,6 +85,19 @@ async function run(i: Invocation, how: 'heroku' | 'offline' | 'check') {
 }
 
 const all = examples();
+
+describe('--help from the cache (dist/help.json, written by npm run build)', () => {
+  it('every command prints exactly its live help text, exit 0', async () => {
+    const cached = JSON.parse(readFileSync(path.join(REPO, 'dist/help.json'), 'utf8')) as Record<string, string>;
+    const tree = commandTree();
+    expect(Object.keys(cached).sort()).toEqual(['', ...tree.map((t) => t.path)].sort());
+    for (const { path: p, cmd } of [{ path: '', cmd: buildProgram() }, ...tree]) {
+      const r = await cli([...(p ? p.split(' ') : []), '--help']);
+      expect(r.exitCode, p).toBe(0);
+      expect(r.stdout, p).toBe(helpText(cmd).replace(/\n$/, '')); // execa drops one final newline
+    }
+  });
+});
 
 describe('--help examples', () => {
   it('there are examples of every kind', () => {
