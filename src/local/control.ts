@@ -5,7 +5,7 @@
  */
 import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { fail, isProblem, type Problem } from '../errors.js';
+import { fail, isProblem, SparkInSpaceError, type Problem } from '../errors.js';
 import type { State } from './state.js';
 
 export interface Controlled {
@@ -88,22 +88,9 @@ export async function startControl(socket: string, s: Controlled): Promise<Contr
   };
 }
 
-/** A Problem raised while the answer is awaited (a promise rejects with it; `fail` throws the same). */
-class ProblemCarrier extends Error {
-  constructor(readonly problem: Problem) {
-    super(problem.code);
-  }
-}
-
 /** Sends one request to a running space's control socket and waits for the answer; a refusal fails with the supervisor's Problem. */
 export async function ask(socket: string, req: ControlRequest): Promise<ControlAnswer> {
-  let answer: ControlAnswer;
-  try {
-    answer = await request(socket, req);
-  } catch (err) {
-    if (err instanceof ProblemCarrier) fail(err.problem);
-    throw err;
-  }
+  const answer = await request(socket, req);
   if (!answer.ok) fail(answer.problem ?? { code: 'bad-input', message: answer.message });
   return answer;
 }
@@ -126,7 +113,7 @@ export function request(socket: string, req: ControlRequest): Promise<ControlAns
     r.on('error', (err: NodeJS.ErrnoException) =>
       err.code === 'ECONNREFUSED' || err.code === 'ENOENT'
         ? reject(
-            new ProblemCarrier({
+            new SparkInSpaceError({
               code: 'space-not-running',
               message: `The local space does not answer on its control socket (${err.code}): it has stopped. \`spark-in-space local status\` shows what is left; \`local up --detach\` starts it again.`,
             }),

@@ -173,11 +173,15 @@ describe('config CLI', () => {
     const good = await cli(['config', 'check'], { ...dyno, LOG_LEVEL: 'warn' });
     expect(good.exitCode, good.all).toBe(0);
     expect(good.stdout).toContain('valid');
+    // what is set, not what the defaults fill in
+    expect(good.stdout).toMatch(/: .*LOG_LEVEL/);
+    expect(good.stdout).not.toContain('SPARK_MASTERS');
   });
 
   it('config vars lists every var with its phase, secrets marked and legacy names', async () => {
     const r = await cli(['config', 'vars'], {});
     expect(r.stdout).toMatch(/^SPARK_AUTH_SECRET +run +\[secret\] /m);
+    expect(r.stdout).toMatch(/^SPARK_MASTERS +run .*\[default: 1\]$/m);
     expect(r.stdout).toMatch(/^SPARK_ZK_ZOOKEEPER_URL +run .*\(legacy: KAFKA_ZOOKEEPER_URL\)$/m);
     expect(r.stdout).toMatch(/^SPARK_MIRROR_URL +build /m);
   });

@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { readFile } from 'node:fs/promises';
 import { builtinCatalog, findRelease, parseVersionFile } from '../../catalog/index.js';
-import { parseConfig, VARS, type Env } from '../../config/schema.js';
+import { lookup, parseConfig, VARS, type Env, type VarName } from '../../config/schema.js';
 import type { SparkInfo } from '../../render/index.js';
 import { prepare, PROCESS_TYPES, type ProcessType } from '../../launch/index.js';
 import { masterUrl, SPACE_SUFFIX } from '../../space/index.js';
@@ -51,8 +51,9 @@ export function configCommand(): Command {
     .command('check')
     .description('validate every config var in the environment; lists every problem (exit 1)')
     .action(() => {
-      const settings = parseConfig(process.env);
-      const names = Object.keys(settings);
+      parseConfig(process.env);
+      // what is set (by its name or an old one), not what the defaults fill in
+      const names = (Object.keys(VARS) as VarName[]).filter((n) => lookup(process.env, n) !== undefined);
       process.stdout.write(`All ${names.length} config vars set are valid${names.length ? `: ${names.sort().join(', ')}` : ''}.\n`);
     });
   cmd
@@ -85,8 +86,10 @@ Examples:
     .command('vars')
     .description('list every config var: phase, legacy names, meaning')
     .action(() => {
-      for (const [name, v] of Object.entries(VARS) as [string, { phase: string; doc: string; legacy?: string[]; secret?: boolean }][])
-        process.stdout.write(`${name.padEnd(32)} ${v.phase.padEnd(5)} ${v.secret ? '[secret] ' : ''}${v.doc}${v.legacy ? ` (legacy: ${v.legacy.join(', ')})` : ''}\n`);
+      for (const [name, v] of Object.entries(VARS) as [string, { phase: string; doc: string; legacy?: string[]; secret?: boolean; default?: string }][])
+        process.stdout.write(
+          `${name.padEnd(32)} ${v.phase.padEnd(5)} ${v.secret ? '[secret] ' : ''}${v.doc}${v.default !== undefined ? ` [default: ${v.default}]` : ''}${v.legacy ? ` (legacy: ${v.legacy.join(', ')})` : ''}\n`,
+        );
     });
   return cmd;
 }

@@ -41,7 +41,7 @@ export const common = (c: Command) =>
 
 export const say = (line: string) => process.stdout.write(`-----> ${line}\n`);
 
-/** The running space of `t`, or a usage error saying how to start one. */
+/** The running space of `t`, or a space-not-running Problem saying how to start one. */
 export function running(t: Target): State {
   const s = readState(t.dir);
   if (!s) fail({ code: 'space-not-running', message: `No local space is running for ${t.app} in ${t.appDir}. Start one: spark-in-space local up --detach` });
