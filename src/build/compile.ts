@@ -393,6 +393,7 @@ async function downloadInto(source: Source, expected: Expected, a: FetchArgs, at
     await rm(staging, { recursive: true, force: true });
     fail({ code: 'checksum-mismatch', url: shown, algorithm: expected.algorithm.toUpperCase(), expected: expected.hex, actual, source: expected.source });
   }
+  a.out.detail(`Unpacked (inflated by ${extractor.inflatedBy})`);
   a.out.detail(`Verified ${expected.algorithm.toUpperCase()} (${expected.source})`);
   return { staging, top, digest, bytes: hasher.bytes };
 }

@@ -180,6 +180,22 @@ describe('tarball_hostile', () => {
     const r = await mustFail(V, await serve(full.subarray(0, Math.floor(full.length / 2))));
     expect(r.stderr).toMatch(/not a readable/);
   });
+  // the build inflates with igzip, else pigz, else Node's zlib (src/build/extract.ts): each one
+  // unpacks a good tarball, refuses bytes that are not gzip and a truncated one, and lets tar's own
+  // refusal of a hostile entry through
+  for (const inflate of ['igzip', 'pigz', 'zlib']) {
+    it(`inflated by ${inflate}: a good tarball installs; not gzip, truncated, hostile are refused`, async () => {
+      const opts = { env: { SPARK_IN_SPACE_INFLATE: inflate } };
+      const good = await compile(makeApp(V), tmpdir('sis-cache-'), await serve(tgz(sparkEntries(V, { bigFileBytes: 200_000 }))), opts);
+      expect(good.exitCode, good.all).toBe(0);
+      expect(good.stdout).toContain(`inflated by ${inflate}`);
+      expect((await mustFail(V, await serve(Buffer.from('<html>mirror error page</html>\n'.repeat(50))), opts)).stderr).toMatch(/not a readable \.tgz/);
+      const full = tgz(sparkEntries(V, { bigFileBytes: 200_000 }));
+      expect((await mustFail(V, await serve(full.subarray(0, Math.floor(full.length / 2))), opts)).stderr).toMatch(/not a readable/);
+      const top = `spark-${V}-bin-hadoop3`;
+      expect((await mustFail(V, await serve(tgz([...sparkEntries(V), { name: `${top}/../../escaped`, content: 'x' }])), opts)).stderr).toMatch(/escapes the distribution directory/);
+    });
+  }
 });
 
 describe('custom_dist', () => {
