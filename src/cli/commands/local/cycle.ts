@@ -1,7 +1,7 @@
 /** `spark-in-space local cycle [DYNO|TYPE] [--every DURATION]`: Heroku's daily restart, on demand or on a schedule. */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { common, Common, control, Duration, say, target } from './options.js';
+import { common, Common, control, Duration, say, target, running } from './options.js';
 import { checkpoint } from '../../check.js';
 
 const CycleOptions = Common.extend({
@@ -31,6 +31,7 @@ Examples:
       const o = CycleOptions.parse(raw);
       const t = target(raw);
       checkpoint();
+      running(t); // no space: say so before announcing anything
       if (o.every === undefined) say(`Cycling ${dyno ?? 'every dyno'} of ${t.app}, one at a time`);
       say((await control(t, { op: 'cycle', target: dyno, everyMs: o.every })).message);
     });

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { request } from '../../../local/control.js';
 import { stopGroups } from '../../../local/runner.js';
 import { alive, readState } from '../../../local/state.js';
-import { common, control, say, target } from './options.js';
+import { common, control, say, target, running } from './options.js';
 import { checkpoint } from '../../check.js';
 
 export function downCommand(): Command {
@@ -29,6 +29,7 @@ Examples:
       const t = target(raw);
       checkpoint();
       if (dyno) {
+        running(t); // no space: say so before announcing anything
         say(`Stopping ${dyno} of ${t.app}`);
         return void say((await control(t, { op: 'stop', target: dyno })).message);
       }

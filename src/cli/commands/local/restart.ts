@@ -1,6 +1,6 @@
 /** `spark-in-space local restart [DYNO|TYPE]`: like `heroku ps:restart`. */
 import { Command } from 'commander';
-import { common, control, say, target } from './options.js';
+import { common, control, say, target, running } from './options.js';
 import { checkpoint } from '../../check.js';
 
 export function restartCommand(): Command {
@@ -20,6 +20,7 @@ Examples:
     .action(async (dyno: string | undefined, raw) => {
       const t = target(raw);
       checkpoint();
+      running(t); // no space: say so before announcing anything
       say(`Restarting ${dyno ?? 'every dyno'} of ${t.app}`);
       say((await control(t, { op: 'restart', target: dyno })).message);
     });
