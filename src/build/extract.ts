@@ -165,7 +165,6 @@ export class Extractor {
         }),
       );
       inflater.on('error', (err) => gzipFailed(err));
-      this.input = this.inflater.stdin;
     }
     this.child = spawn('tar', ['-xf', '-', '-b', '256', '-C', dir, '--no-same-owner', '--delay-directory-restore'], {
       stdio: [this.inflater ? this.inflater.stdout : 'pipe', 'pipe', 'pipe'],
@@ -186,9 +185,8 @@ export class Extractor {
       this.gunzip = createGunzip({ chunkSize: 1 << 18, highWaterMark: 1 << 22 } as ZlibOptions);
       this.gunzip.on('error', gzipFailed);
       this.gunzip.pipe(this.child.stdin);
-      this.input = this.gunzip;
     }
-    this.input ??= this.child.stdin;
+    this.input = this.inflater ? this.inflater.stdin : (this.gunzip as Gunzip);
     this.exited = new Promise((resolve, reject) => {
       this.child.on('error', reject);
       this.child.on('close', (code) => resolve(code));

@@ -124,10 +124,9 @@ export class Supervisor {
   private publish(): void {
     const f = this.formation;
     const dir = this.o.dir;
-    const atomic = (file: string, text: string) => writeAtomicSync(file, text);
     const hosts = hostsFile(f, os.hostname());
     // JVMs read this file (-Djdk.net.hosts.file) at every lookup; the JVM caches answers for 30 s at most
-    atomic(path.join(dir, 'hosts'), hosts);
+    writeAtomicSync(path.join(dir, 'hosts'), hosts);
     // `local exec` bind-mounts this one over /etc/hosts: rewritten in place (same inode), never renamed.
     // It carries this machine's own /etc/hosts too, unless that already is a space's (a supervisor
     // started from inside `local exec`).
@@ -135,7 +134,7 @@ export class Supervisor {
     const etc = path.join(dir, 'etc-hosts');
     const text = `${hosts}\n# this machine's /etc/hosts\n${system.includes('# spark-in-space local space') ? '' : system}`;
     writeFileSync(etc, `# spark-in-space local space ${this.o.app}\n${text}`);
-    atomic(path.join(dir, 'space-topology.json'), JSON.stringify(topology(f), null, 2));
+    writeAtomicSync(path.join(dir, 'space-topology.json'), JSON.stringify(topology(f), null, 2));
     this.table.clear();
     for (const [k, v] of dnsTable(f)) this.table.set(k, v);
     this.state.dynos = [...this.records.values()].sort((a, b) => a.type.localeCompare(b.type) || a.index - b.index);

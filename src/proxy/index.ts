@@ -3,7 +3,7 @@
  * accepts (names inside the space, Spark UI ports), the default backend, and nginx's settings.
  */
 import { fail } from '../errors.js';
-import { parseConfig, type Settings } from '../config/schema.js';
+import { VARS, type Settings } from '../config/schema.js';
 import { clusterDomain, MASTER_UI_PORT, SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../space/index.js';
 
 /**
@@ -22,7 +22,7 @@ export const allowedDomains = (s: Settings): string[] => s.SPACE_PROXY_ALLOWED_D
 export const AUTH_FAIL = { rate: '10r/m', every: '6 s', burst: 10 };
 /** Spark UI ports: masters and workers 8080-8099, drivers 4040-4099, the history server 18080. */
 /** SPACE_PROXY_ALLOWED_PORTS's default (its VarSpec's), parsed */
-export const DEFAULT_PORTS = parseConfig({}, 'run').SPACE_PROXY_ALLOWED_PORTS;
+export const DEFAULT_PORTS = VARS.SPACE_PROXY_ALLOWED_PORTS.schema.parse(VARS.SPACE_PROXY_ALLOWED_PORTS.default);
 export const COOKIE = 'space_backend';
 export const USER = 'spark';
 
