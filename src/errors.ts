@@ -35,7 +35,15 @@ export type Problem =
   | { code: 'cluster-unhealthy'; app: string; problems: string[] }
   | { code: 'heroku-cli-missing'; command: string }
   | { code: 'slug-too-large'; estimate: string[]; advice: string[] }
-  | { code: 'feature-left-out'; tool: string; message: string };
+  | { code: 'feature-left-out'; tool: string; message: string }
+  | { code: 'job-unknown'; id: string; where: string; hint: string }
+  | { code: 'proxy-refused'; proxy: string; why: string }
+  | { code: 'kill-failed'; id: string; state: string; why: string }
+  | { code: 'driver-ended'; id: string; state: DriverEnd; logs: string };
+
+/** How a cluster-mode driver can end (Spark's DriverState; LOST: the masters no longer know it), and `submit --wait`'s exit code for each. */
+export const DRIVER_END_EXIT = { FINISHED: 0, FAILED: 20, KILLED: 21, ERROR: 22, LOST: 23 } as const;
+export type DriverEnd = keyof typeof DRIVER_END_EXIT;
 
 /**
  * The exit codes of the CLI and the entry points, with what each means: README's "Exit codes"
@@ -59,6 +67,13 @@ export const EXIT_CODES: [number, string][] = [
   [14, 'an address or port the local space needs is in use'],
   [15, 'the Spark installation lacks what is asked (SPARK_HOME, a jar, a part SPARK_SLIM left out)'],
   [16, 'this machine or dyno lacks what the process needs, or a tool it runs failed (nginx, openssl)'],
+  [17, '`apps`/`drivers`/`kill`/`logs`: no application or driver has that id on the leading master'],
+  [18, 'the space proxy refused the password (HTTP 401), or answered what is not a Spark master'],
+  [19, '`kill`: the application or driver did not end KILLED (it had already ended, or the master did not act)'],
+  [20, '`submit --wait`: the driver ended FAILED (it threw, or exited non-zero)'],
+  [21, '`submit --wait`: the driver ended KILLED'],
+  [22, '`submit --wait`: the driver ended ERROR (it could not be launched)'],
+  [23, '`submit --wait`: the driver was LOST (no master knows it any more, or its state is UNKNOWN)'],
 ];
 
 /** Each kind of problem's exit code (heroku-api: by the HTTP status, see `exitCodeOf`). */
@@ -95,6 +110,10 @@ export const PROBLEM_EXIT: Record<Problem['code'], number> = {
   'spark-unfit': 15,
   'feature-left-out': 15,
   'host-unfit': 16,
+  'job-unknown': 17,
+  'proxy-refused': 18,
+  'kill-failed': 19,
+  'driver-ended': 20,
 };
 
 /** The exit code of a problem: scripts tell a wrong token from a missing app from a failed build without reading prose. */
@@ -105,6 +124,7 @@ export function exitCodeOf(p: Problem): number {
     if (p.status === 422 || p.status === 400 || p.status === 409) return 5;
     return 6; // 0 (no answer), 429 and 5xx after the retries
   }
+  if (p.code === 'driver-ended') return DRIVER_END_EXIT[p.state];
   return PROBLEM_EXIT[p.code];
 }
 
@@ -241,6 +261,14 @@ export function describe(p: Problem): string[] {
         ...p.estimate,
         ...(p.advice.length ? ['What to drop:', ...p.advice.map((a) => `- ${a}`)] : []),
       ];
+    case 'job-unknown':
+      return [`No application or driver ${p.id} on ${p.where}.`, p.hint];
+    case 'proxy-refused':
+      return [`The space proxy ${p.proxy} ${p.why}.`, 'Set SPACE_PROXY_PASSWORD in your shell to the password of the user spark (the app’s SPACE_PROXY_PASSWORD, or the one in SPACE_PROXY_BASIC_AUTH).'];
+    case 'kill-failed':
+      return [`${p.id} was not killed: ${p.why} (its state: ${p.state}).`];
+    case 'driver-ended':
+      return [`The driver ${p.id} ended ${p.state}${p.state === 'FINISHED' ? '' : ` (exit code ${DRIVER_END_EXIT[p.state]})`}.`, `Its log: ${p.logs}`];
     case 'heroku-cli-missing':
       return [`\`${p.command}\` runs in a one-off dyno through the heroku CLI, which is not on PATH.`, 'Install it (npm install -g heroku), log in (heroku login), and run this again.'];
   }

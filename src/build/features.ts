@@ -92,7 +92,7 @@ export function missingFeature(p: string, args: string[], slim: readonly SparkFe
 
 /** Pure: spark-submit's application (the first argument that is neither an option nor an option's value). */
 export function primaryResource(args: string[]): string | undefined {
-  const flags = ['--verbose', '--supervise', '--help', '--version', '-v', '-h'];
+  const flags = ['--verbose', '--supervise', '--help', '--version', '-v', '-h', '--wait', '--follow-logs'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a.startsWith('-')) {

@@ -12,6 +12,10 @@ import { shellCommand, submitCommand } from './commands/heroku/shell.js';
 import { statusCommand } from './commands/heroku/status.js';
 import { uiCommand } from './commands/heroku/ui.js';
 import { versionsCommand } from './commands/heroku/versions.js';
+import { appsCommand } from './commands/jobs/apps.js';
+import { driversCommand } from './commands/jobs/drivers.js';
+import { killCommand } from './commands/jobs/kill.js';
+import { logsCommand } from './commands/jobs/logs.js';
 
 /** --help's width, whatever the terminal: the same text everywhere (and cacheable: src/cli/help-cache.ts). */
 export const HELP_WIDTH = 100;
@@ -40,6 +44,10 @@ function tree(): Command {
     .addCommand(uiCommand())
     .addCommand(shellCommand())
     .addCommand(submitCommand())
+    .addCommand(appsCommand('heroku'))
+    .addCommand(driversCommand('heroku'))
+    .addCommand(killCommand('heroku'))
+    .addCommand(logsCommand('heroku'))
     .addCommand(versionsCommand())
     .addCommand(destroyCommand())
     .addCommand(buildCommand())

@@ -5,7 +5,8 @@
  */
 import { handleError } from '../handle-error.js';
 import { runCycling } from '../heroku/cycling.js';
-import { prepare, PROCESS_TYPES, renderOneOffConf, type ProcessType } from './index.js';
+import { isClusterMode, prepare, PROCESS_TYPES, renderOneOffConf, type ProcessType } from './index.js';
+import { submitAndWait, waitOptions } from './submit-wait.js';
 
 const [type, ...rest] = process.argv.slice(2);
 const args = rest[0] === '--' ? rest.slice(1) : rest;
@@ -21,10 +22,20 @@ if (type === 'one-off-conf') {
   await renderOneOffConf(process.env, (line) => process.stderr.write(`${line}\n`));
   process.exit(0);
 }
+if (type === 'submit-wait') {
+  // exec'd by the launcher in place of spark-submit's client (below): runs it, then follows its driver
+  const follow = rest[0] === '--follow-logs';
+  const argv = follow ? rest.slice(1) : rest;
+  await submitAndWait(process.env, follow, argv[0] === '--' ? argv.slice(1) : argv).catch(handleError);
+}
 try {
   if (!PROCESS_TYPES.includes(type as ProcessType)) throw new Error(`unknown process type "${type}" (one of ${PROCESS_TYPES.join(', ')})`);
-  const { argv } = await prepare(type as ProcessType, process.env, args, undefined, { wait: true });
-  process.stdout.write(`${argv.join('\0')}\0`);
+  // bin/spark-submit --wait [--follow-logs]: a cluster-mode driver is followed to its end (./submit-wait.ts);
+  // in client mode the driver runs here and spark-submit's own exit code is already the job's
+  const w = type === 'spark-submit' ? waitOptions(args) : { wait: false, followLogs: false, rest: args };
+  const { argv } = await prepare(type as ProcessType, process.env, w.rest, undefined, { wait: true });
+  const wrapped = w.wait && isClusterMode(w.rest) ? [process.execPath, process.argv[1]!, 'submit-wait', ...(w.followLogs ? ['--follow-logs'] : []), '--', ...argv] : argv;
+  process.stdout.write(`${wrapped.join('\0')}\0`);
 } catch (err) {
   handleError(err);
 }

@@ -114,6 +114,9 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
     // ends the worker once its executors have handed over their blocks, or at the deadline.
     set('spark.decommission.enabled', true);
     set('spark.worker.decommission.signal', 'PWR');
+    // a driver this worker runs ignores TERM too (inherited): Spark's kill of it (`kill driver-…`, a
+    // supervised relaunch) sends TERM, then SIGKILL after this wait, which would only delay the kill
+    set('spark.worker.driverTerminateTimeout', '2s');
     set('spark.storage.decommission.enabled', true);
     set('spark.storage.decommission.rddBlocks.enabled', true);
     set('spark.storage.decommission.shuffleBlocks.enabled', true);

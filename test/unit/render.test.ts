@@ -295,6 +295,8 @@ describe('graceful decommission (SPARK_DECOMMISSION*)', () => {
         role,
       ).toEqual(['true', 'PWR', 'true', 'true', 'true']);
       expect(d['spark.storage.decommission.replicationReattemptInterval']).toBe('5s');
+      // its drivers ignore TERM as it does: a killed driver is SIGKILLed after 2 s, not 10
+      expect(d['spark.worker.driverTerminateTimeout']).toBe('2s');
       expect(d['spark.executor.decommission.killInterval']).toBe('25s');
       expect(d['spark.stage.ignoreDecommissionFetchFailure']).toBe('true');
       // executors must not act on the dyno-wide SIGTERM themselves: it would race their driver's message

@@ -15,6 +15,8 @@ const Options = z.object({
     .string()
     .regex(/^[a-z0-9-]+$/, 'must be a dyno size such as private-m')
     .optional(),
+  wait: z.boolean().default(false),
+  followLogs: z.boolean().default(false),
 });
 
 async function run(app: string, launcher: string, args: string[], size?: string): Promise<void> {
@@ -31,13 +33,22 @@ async function run(app: string, launcher: string, args: string[], size?: string)
   }
 }
 
+/** Pure: the launcher's own options `submit` passes on before spark-submit's (bin/spark-submit --wait: src/launch/submit-wait.ts). */
+export const waitArgs = (o: { wait: boolean; followLogs: boolean }) => (o.followLogs ? ['--wait', '--follow-logs'] : o.wait ? ['--wait'] : []);
+
 function oneOff(name: 'shell' | 'submit'): Command {
   const launcher = name === 'shell' ? 'bin/spark-shell' : 'bin/spark-submit';
-  return new Command(name)
+  const c = new Command(name)
     .description(name === 'shell' ? 'a Scala spark-shell on the cluster, in a one-off dyno inside the space' : 'spark-submit an application to the cluster from a one-off dyno inside the space')
     .argument('[args...]', `passed to ${launcher}`)
     .addOption(appOption())
-    .option('--size <size>', 'the one-off dyno size (the driver runs there), e.g. private-m')
+    .option('--size <size>', 'the one-off dyno size (the driver runs there), e.g. private-m');
+  if (name === 'submit')
+    c.option('--wait', 'with --deploy-mode cluster: follow the driver to its end; exit 0 only if it FINISHED (20 FAILED, 21 KILLED, 22 ERROR, 23 LOST)').option(
+      '--follow-logs',
+      "with --wait: stream the driver's stdout and stderr from its worker while waiting",
+    );
+  return c
     .passThroughOptions()
     .addHelpText(
       'after',
@@ -49,13 +60,23 @@ Examples:
 ${
   name === 'shell'
     ? '  $ spark-in-space shell -a my-spark\n  $ spark-in-space shell -a my-spark --size private-l -- --driver-memory 8g'
-    : '  $ spark-in-space submit -a my-spark -- --class com.example.Job target/job.jar 2026-11-23\n  $ spark-in-space submit -a my-spark -- jobs/etl.py s3a://my-bucket/in'
+    : '  $ spark-in-space submit -a my-spark -- --class com.example.Job target/job.jar 2026-11-23\n  $ spark-in-space submit -a my-spark -- jobs/etl.py s3a://my-bucket/in\n  $ spark-in-space submit -a my-spark --wait --follow-logs -- --deploy-mode cluster --class com.example.Job target/job.jar'
+}${
+  name === 'submit'
+    ? `
+
+--wait: a cluster-mode driver runs on a worker, and spark-submit returns once it is accepted. With
+--wait the launcher in the one-off dyno follows it on the leading master until it ends and exits
+with its end (0 FINISHED), so a CI step or Heroku Scheduler sees a failed job fail. In Scheduler,
+run the launcher itself: bin/spark-submit --wait --deploy-mode cluster --class com.example.Job job.jar
+A client-mode driver runs in the one-off dyno: spark-submit's exit code is already the job's.`
+    : ''
 }
 ${exitCodesHelp()}`,
     )
     .action(async (args: string[], raw) => {
       const o = Options.parse(raw);
-      await run(appFrom(o.app), launcher, args, o.size);
+      await run(appFrom(o.app), launcher, [...waitArgs(o), ...args], o.size);
     });
 }
 

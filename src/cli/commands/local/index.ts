@@ -9,6 +9,9 @@ import { runCommand } from './run.js';
 import { scaleCommand } from './scale.js';
 import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
+import { appsCommand } from '../jobs/apps.js';
+import { driversCommand } from '../jobs/drivers.js';
+import { killCommand } from '../jobs/kill.js';
 
 export function localCommand(): Command {
   return new Command('local')
@@ -23,5 +26,8 @@ export function localCommand(): Command {
     .addCommand(restartCommand())
     .addCommand(cycleCommand())
     .addCommand(scaleCommand())
-    .addCommand(downCommand());
+    .addCommand(downCommand())
+    .addCommand(appsCommand('local'))
+    .addCommand(driversCommand('local'))
+    .addCommand(killCommand('local'));
 }

@@ -5,8 +5,10 @@ import readline from 'node:readline';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { spaceLog } from '../../../local/state.js';
-import { common, Common, say, target } from './options.js';
+import { common, Common, running, say, target } from './options.js';
 import { checkpoint } from '../../check.js';
+import { localLink } from '../../../jobs/link.js';
+import { jobLogOptions, jobLogs } from '../jobs/logs.js';
 
 const LogsOptions = Common.extend({
   dyno: z
@@ -25,8 +27,9 @@ export function lineOf(line: string, dyno: string | undefined): boolean {
 }
 
 export function logsCommand(): Command {
-  return common(new Command('logs'))
-    .description('print the space’s last log lines: every dyno’s output, crashes, restarts, one-off dynos')
+  return jobLogOptions(common(new Command('logs')))
+    .description('print the space’s last log lines (every dyno’s output, crashes, restarts, one-off dynos), or with an id a driver’s or an application’s logs')
+    .argument('[id]', 'a cluster-mode driver (driver-…) or an application (app-…): its logs from its workers, as `spark-in-space logs ID`')
     .option('--dyno <name>', 'one dyno (worker.1) or every dyno of a type (worker)')
     .option('-n, --num <lines>', 'how many of the last lines', '100')
     .option('-t, --tail', 'keep following')
@@ -36,12 +39,23 @@ export function logsCommand(): Command {
 Lines read \`HH:MM:SS <dyno> | <text>\`; the platform's own events (starts, exits, crashes, restarts,
 cycles, scaling, one-off dynos) read \`heroku[<dyno>]\`. Logs are kept per app, across restarts.
 
+With an id, the logs of a cluster-mode driver (its worker keeps them) or of an application's
+executors: --stderr for Spark's log lines, --executor N for one executor, --follow until it ends.
+
 Examples:
   $ spark-in-space local logs --dyno worker -n 50
-  $ spark-in-space local logs --tail`,
+  $ spark-in-space local logs --tail
+  $ spark-in-space local logs driver-20261204213538-0000 --follow
+  $ spark-in-space local logs app-20261204213455-0000 --executor 0 --stderr`,
     )
-    .action(async (raw) => {
+    .action(async (id: string | undefined, raw) => {
       const o = LogsOptions.parse(raw);
+      if (id) {
+        const t = target(raw);
+        checkpoint();
+        await jobLogs(localLink(running(t)), id, { ...raw, follow: raw.follow || raw.tail });
+        return;
+      }
       checkpoint();
       const file = spaceLog(target(raw).dir);
       if (!existsSync(file)) {
