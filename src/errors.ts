@@ -264,7 +264,10 @@ export function describe(p: Problem): string[] {
     case 'job-unknown':
       return [`No application or driver ${p.id} on ${p.where}.`, p.hint];
     case 'proxy-refused':
-      return [`The space proxy ${p.proxy} ${p.why}.`, 'Set SPACE_PROXY_PASSWORD in your shell to the password of the user spark (the app’s SPACE_PROXY_PASSWORD, or the one in SPACE_PROXY_BASIC_AUTH).'];
+      return [
+        `The space proxy ${p.proxy} ${p.why}.`,
+        'Set SPACE_PROXY_PASSWORD in your shell to the password of the user spark (the app’s SPACE_PROXY_PASSWORD, or the one in SPACE_PROXY_BASIC_AUTH).',
+      ];
     case 'kill-failed':
       return [`${p.id} was not killed: ${p.why} (its state: ${p.state}).`];
     case 'driver-ended':

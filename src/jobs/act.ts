@@ -136,7 +136,13 @@ export async function kill(link: SparkLink, id: JobId, o: { timeoutMs?: number; 
   const t0 = Date.now();
   const res = await link.request(l.backend, id.kind === 'app' ? '/app/kill/' : '/driver/kill/', { form: { id: id.id, terminate: 'true' } });
   if ('error' in res) fail({ code: 'kill-failed', id: id.id, state: found.state, why: `the master did not take the request (${res.error})` });
-  if (res.status >= 400) fail({ code: 'kill-failed', id: id.id, state: found.state, why: `the master refused the request (HTTP ${res.status}${res.status === 405 || res.status === 403 ? ': spark.ui.killEnabled=false?' : ''})` });
+  if (res.status >= 400)
+    fail({
+      code: 'kill-failed',
+      id: id.id,
+      state: found.state,
+      why: `the master refused the request (HTTP ${res.status}${res.status === 405 || res.status === 403 ? ': spark.ui.killEnabled=false?' : ''})`,
+    });
   let state = found.state;
   const deadline = t0 + (o.timeoutMs ?? 15_000);
   while (Date.now() < deadline) {

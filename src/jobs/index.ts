@@ -109,7 +109,13 @@ export function appRows(json: JobsJson, completed = 10, driverOf: Record<string,
     active,
   });
   const newest = (x: MasterApp, y: MasterApp) => (y.starttime ?? 0) - (x.starttime ?? 0);
-  return [...(json.activeapps ?? []).sort(newest).map((a) => row(a, true)), ...(json.completedapps ?? []).sort(newest).slice(0, completed).map((a) => row(a, false))];
+  return [
+    ...(json.activeapps ?? []).sort(newest).map((a) => row(a, true)),
+    ...(json.completedapps ?? [])
+      .sort(newest)
+      .slice(0, completed)
+      .map((a) => row(a, false)),
+  ];
 }
 
 /** Pure: the cluster-mode drivers the master knows, running first, then the `completed` newest completed ones. */
@@ -127,7 +133,13 @@ export function driverRows(json: JobsJson, completed = 10, supervised: Record<st
     active,
   });
   const newest = (x: MasterDriver, y: MasterDriver) => y.id.localeCompare(x.id);
-  return [...(json.activedrivers ?? []).sort(newest).map((d) => row(d, true)), ...(json.completeddrivers ?? []).sort(newest).slice(0, completed).map((d) => row(d, false))];
+  return [
+    ...(json.activedrivers ?? []).sort(newest).map((d) => row(d, true)),
+    ...(json.completeddrivers ?? [])
+      .sort(newest)
+      .slice(0, completed)
+      .map((d) => row(d, false)),
+  ];
 }
 
 /** Pure: an app or driver on the master, and whether it still runs. */
@@ -279,7 +291,8 @@ export function renderAppDetail(d: AppDetail): string {
   out.push(d.executors.length ? table([['EXECUTOR', 'WORKER', 'CORES', 'MEMORY', 'STATE'], ...d.executors.map((e) => [e.id, e.worker, e.cores, e.memory, e.state])]) : 'No executor.');
   out.push('');
   if (d.stages) {
-    const line = (s: StageRow) => `  ${s.stageId}.${s.attemptId ?? 0} ${s.name}: ${s.numCompleteTasks ?? 0}/${s.numTasks ?? '?'} tasks done, ${s.numActiveTasks ?? 0} running, ${s.numFailedTasks ?? 0} failed${s.failureReason ? ` (${s.failureReason.split('\n')[0]})` : ''}`;
+    const line = (s: StageRow) =>
+      `  ${s.stageId}.${s.attemptId ?? 0} ${s.name}: ${s.numCompleteTasks ?? 0}/${s.numTasks ?? '?'} tasks done, ${s.numActiveTasks ?? 0} running, ${s.numFailedTasks ?? 0} failed${s.failureReason ? ` (${s.failureReason.split('\n')[0]})` : ''}`;
     out.push(d.stages.active.length ? `Stages running:\n${d.stages.active.map(line).join('\n')}` : 'No stage running.');
     out.push(d.stages.failed.length ? `Stages failed:\n${d.stages.failed.map(line).join('\n')}` : 'No stage failed.');
   } else if (a.active) out.push(`Stages: the driver's UI did not answer (${d.stagesError ?? 'no UI'}).`);

@@ -44,8 +44,7 @@ async function send(url: string, headers: Record<string, string>, o: { form?: Re
  * with a password the proxy refused.
  */
 export function proxyLink(proxy: string, password: string | undefined, masters: string[]): SparkLink {
-  if (!password)
-    fail({ code: 'proxy-refused', proxy, why: 'needs a password, and none is known (the app has no SPACE_PROXY_PASSWORD: it uses SPACE_PROXY_BASIC_AUTH)' });
+  if (!password) fail({ code: 'proxy-refused', proxy, why: 'needs a password, and none is known (the app has no SPACE_PROXY_PASSWORD: it uses SPACE_PROXY_BASIC_AUTH)' });
   const auth = `Basic ${Buffer.from(`${USER}:${password}`).toString('base64')}`;
   return {
     where: `the space proxy ${proxy}`,

@@ -91,7 +91,11 @@ export async function submitAndWait(env: Env, followLogs: boolean, argv: string[
   const client = await runClient(argv);
   if (client.code !== 0) process.exit(client.code);
   const id = submittedDriver(client.stderr) ?? (await newestDriver(link, mainClassOf(argv), t0));
-  if (!id) fail({ code: 'spark-unfit', message: 'spark-submit exited 0 but named no driver (no "Driver successfully submitted as driver-…" line), and the master lists none of this main class since: nothing to wait for.' });
+  if (!id)
+    fail({
+      code: 'spark-unfit',
+      message: 'spark-submit exited 0 but named no driver (no "Driver successfully submitted as driver-…" line), and the master lists none of this main class since: nothing to wait for.',
+    });
   say(`waiting for ${id} to end${followLogs ? ', its log follows' : ''} (Ctrl-C stops waiting, not the driver)`);
   let stopped = false;
   const stop = () => {

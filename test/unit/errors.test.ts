@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describe as words, EXIT_CODES, exitCodeOf, exitCodesMarkdown, PROBLEM_EXIT, type Problem } from '../../src/errors.js';
+import { describe as words, DRIVER_END_EXIT, EXIT_CODES, exitCodeOf, exitCodesMarkdown, PROBLEM_EXIT, type Problem } from '../../src/errors.js';
 
 const README = readFileSync(path.resolve(import.meta.dirname, '../../README.md'), 'utf8');
 
@@ -14,7 +14,8 @@ describe('exit codes', () => {
   it('every kind of problem exits with a documented code, and every documented failure code is used', () => {
     const documented = new Set(EXIT_CODES.map(([c]) => c));
     for (const [code, exit] of Object.entries(PROBLEM_EXIT)) expect(documented.has(exit), `${code} → ${exit}`).toBe(true);
-    const used = new Set([...Object.values(PROBLEM_EXIT), 3, 4, 5, 6]);
+    // heroku-api's by HTTP status, driver-ended's by the driver's end (submit --wait)
+    const used = new Set([...Object.values(PROBLEM_EXIT), 3, 4, 5, 6, ...Object.values(DRIVER_END_EXIT)]);
     for (const [c] of EXIT_CODES) if (c !== 0) expect(used.has(c), `exit ${c}`).toBe(true);
   });
 

@@ -62,16 +62,16 @@ ${
     ? '  $ spark-in-space shell -a my-spark\n  $ spark-in-space shell -a my-spark --size private-l -- --driver-memory 8g'
     : '  $ spark-in-space submit -a my-spark -- --class com.example.Job target/job.jar 2026-11-23\n  $ spark-in-space submit -a my-spark -- jobs/etl.py s3a://my-bucket/in\n  $ spark-in-space submit -a my-spark --wait --follow-logs -- --deploy-mode cluster --class com.example.Job target/job.jar'
 }${
-  name === 'submit'
-    ? `
+        name === 'submit'
+          ? `
 
 --wait: a cluster-mode driver runs on a worker, and spark-submit returns once it is accepted. With
 --wait the launcher in the one-off dyno follows it on the leading master until it ends and exits
 with its end (0 FINISHED), so a CI step or Heroku Scheduler sees a failed job fail. In Scheduler,
 run the launcher itself: bin/spark-submit --wait --deploy-mode cluster --class com.example.Job job.jar
 A client-mode driver runs in the one-off dyno: spark-submit's exit code is already the job's.`
-    : ''
-}
+          : ''
+      }
 ${exitCodesHelp()}`,
     )
     .action(async (args: string[], raw) => {

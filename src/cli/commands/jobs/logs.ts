@@ -11,10 +11,7 @@ import type { SparkLink } from '../../../jobs/link.js';
 import { appArg, linkOf, note, prefix, withTarget, type Side } from './target.js';
 
 export const JobLogOptions = z.object({
-  executor: z
-    .string()
-    .regex(/^\d+$/, 'must be an executor id, a whole number such as 0')
-    .optional(),
+  executor: z.string().regex(/^\d+$/, 'must be an executor id, a whole number such as 0').optional(),
   stderr: z.boolean().default(false),
   follow: z.boolean().default(false),
 });

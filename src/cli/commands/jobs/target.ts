@@ -3,7 +3,7 @@
  * Heroku app (`-a APP`, through its space proxy, as `status` reads it) and, under `local`, on the
  * local space (`--dir`/`--app`, its dynos directly). Each command is built once per side.
  */
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { fail } from '../../../errors.js';
 import { getApp, getConfigVars, listFormation, type App, type Formation } from '../../../heroku/api.js';
@@ -24,9 +24,7 @@ const ProxyUrl = z.url({ error: 'must be a URL such as https://my-spark-1234.her
 /** Adds the side's options: -a APP and --proxy-url (Heroku), or --dir and --app (local). */
 export function withTarget(side: Side, c: Command): Command {
   if (side === 'local') return common(c);
-  return c
-    .addOption(appOption())
-    .addOption(new Option('--proxy-url <url>', "the space proxy's URL, when it is reached at another address than the app's web URL").env('SPARK_IN_SPACE_PROXY_URL'));
+  return c.addOption(appOption()).addOption(new Option('--proxy-url <url>', "the space proxy's URL, when it is reached at another address than the app's web URL").env('SPARK_IN_SPACE_PROXY_URL'));
 }
 
 /** Parses the side's options and connects: the local space's dynos, or the Heroku app's proxy with its password. */
@@ -46,7 +44,11 @@ export async function linkOf(side: Side, raw: { dir?: string; app?: string; prox
     h.send<Record<string, string | null>>(getConfigVars(app), `read the config vars of ${app}`),
   ]);
   const masters = formation.find((f) => f.type === 'master');
-  if (!masters) fail({ code: 'app-incomplete', message: `${app} has no master process type: it is not a Spark cluster of spark-in-space (its jobs run on the app named by its SPARK_CLUSTER_APP${vars.SPARK_CLUSTER_APP ? `, ${vars.SPARK_CLUSTER_APP}` : ''})` });
+  if (!masters)
+    fail({
+      code: 'app-incomplete',
+      message: `${app} has no master process type: it is not a Spark cluster of spark-in-space (its jobs run on the app named by its SPARK_CLUSTER_APP${vars.SPARK_CLUSTER_APP ? `, ${vars.SPARK_CLUSTER_APP}` : ''})`,
+    });
   if (masters.quantity < 1) fail({ code: 'cluster-unhealthy', app, problems: ['the master process type is scaled to 0 (spark-in-space scale master=1)'] });
   const proxy = proxyUrl ?? info.web_url ?? undefined;
   if (!proxy) fail({ code: 'app-incomplete', message: `${app} has no web URL, so its space proxy cannot be reached: scale web=1, or name the proxy with --proxy-url` });
