@@ -21,11 +21,14 @@ export function parseQuery(msg: Buffer): { id: number; name: string; type: numbe
   return { id: msg.readUInt16BE(0), name: labels.join('.').toLowerCase(), type: msg.readUInt16BE(off + 1), questionEnd: off + 5 };
 }
 
+/** Name → IPv4: a table, or a function (the formation's table, then the one-off dynos running now). */
+export type Names = Map<string, string> | ((name: string) => string | undefined);
+
 /** Pure: the answer to a query given a name → IPv4 table. */
-export function answer(msg: Buffer, table: Map<string, string>): Buffer | undefined {
+export function answer(msg: Buffer, table: Names): Buffer | undefined {
   const q = parseQuery(msg);
   if (!q) return undefined;
-  const ip = table.get(q.name);
+  const ip = typeof table === 'function' ? table(q.name) : table.get(q.name);
   const question = msg.subarray(12, q.questionEnd);
   const withA = ip !== undefined && q.type === 1;
   const header = Buffer.alloc(12);
@@ -45,7 +48,7 @@ export function answer(msg: Buffer, table: Map<string, string>): Buffer | undefi
   return Buffer.concat([header, question, rr]);
 }
 
-export async function startDns(host: string, port: number, table: Map<string, string>): Promise<dgram.Socket> {
+export async function startDns(host: string, port: number, table: Names): Promise<dgram.Socket> {
   const sock = dgram.createSocket('udp4');
   sock.on('message', (msg, rinfo) => {
     const reply = answer(msg, table);

@@ -120,6 +120,13 @@ export class Supervisor {
     return m[0] ? `http://${m[0].ip}:${MASTER_UI_PORT}` : undefined;
   }
 
+  /** `<n>.run.<app>.app.localspace` → its address, while that one-off dyno runs (src/local/oneoff.ts keeps its folder meanwhile). */
+  private oneOffAddress(name: string): string | undefined {
+    const m = /^(\d{1,3})\.run\.([a-z0-9-]+)\.app\.localspace$/.exec(name);
+    if (!m || m[2] !== this.o.app || !existsSync(path.join(this.o.dir, 'dynos', `run.${m[1]}`))) return undefined;
+    return dynoFor(this.o.app, 'run', Number(m[1]), '', []).ip;
+  }
+
   /** Rewrites everything that maps names to addresses, then state.json: the space sees the change at once. */
   private publish(): void {
     const f = this.formation;
@@ -464,7 +471,9 @@ export class Supervisor {
       fail({ code: 'port-in-use', message: `127.0.0.1:${this.o.port} (the web dyno's port) is already in use: pick another with --port.` });
     this.publish();
     const dnsAt = dnsAddress(f);
-    this.dns = await startDns(dnsAt.host, dnsAt.port, this.table);
+    // the formation's names, and a one-off dyno's (`local run`: run.N) while it runs, as Heroku's DNS
+    // discovery names one-off dynos too: the proxy then reaches a driver's UI in one (`apps show`, `ui run.1`)
+    this.dns = await startDns(dnsAt.host, dnsAt.port, (name) => this.table.get(name) ?? this.oneOffAddress(name));
     this.control = await startControl(this.state.control, this);
     this.publish();
     this.event('api', `Local space ${this.o.app}: ${f.dynos.length} dynos on 127.${f.subnet}.0.0/16, Spark from ${this.o.sparkHome}`);

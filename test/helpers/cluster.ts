@@ -160,7 +160,11 @@ export async function localStatus<T>(dir: string, app?: string): Promise<T> {
   return JSON.parse((await cli(['local', 'status', '--json', '--dir', dir, ...(app ? ['--app', app] : [])])).stdout) as T;
 }
 
-/** A Spark job jar built with javac against the distribution's jars: prints SUM=<1L..1000000L> (`fail`: exit 3; `sleep`: READY, then waits). */
+/**
+ * A Spark job jar built with javac against the distribution's jars: prints SUM=<1L..1000000L>
+ * (`fail`: exit 3; `throw`: an exception out of main; `sleep`: READY, then waits; `tick N`: prints
+ * TICK 1..N, one every 300 ms, before the sum).
+ */
 export async function buildJobJar(sparkHome: string): Promise<string> {
   const dir = tmpdir('sis-job-');
   writeFileSync(
@@ -177,6 +181,16 @@ public class SumJob {
     if (args.length > 0 && args[0].equals("fail")) {
       sc.stop();
       System.exit(3);
+    }
+    if (args.length > 0 && args[0].equals("throw")) {
+      throw new IllegalStateException("SumJob was told to throw");
+    }
+    if (args.length > 1 && args[0].equals("tick")) {
+      for (int i = 1; i <= Integer.parseInt(args[1]); i++) {
+        System.out.println("TICK " + i);
+        System.out.flush();
+        try { Thread.sleep(300); } catch (InterruptedException e) { }
+      }
     }
     if (args.length > 0 && args[0].equals("sleep")) {
       System.out.println("READY");

@@ -422,6 +422,24 @@ describe('heroku-cli_one_off', () => {
     const sub = await run(['submit', '-a', 'my-spark', '--', '--class', 'com.example.Job', 'job.jar', '2026-11-23'], { PATH: `${bin}:${process.env.PATH}` });
     expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['run', '--app', 'my-spark', '--exit-code', '--', 'bin/spark-submit', '--class', 'com.example.Job', 'job.jar', '2026-11-23']);
     expect(sub.exitCode).toBe(3);
+    // --wait/--follow-logs are the launcher's: passed on before spark-submit's options; the one-off dyno's exit code is the driver's end
+    const wait = await run(['submit', '-a', 'my-spark', '--wait', '--follow-logs', '--', '--deploy-mode', 'cluster', '--class', 'com.example.Job', 'job.jar'], { PATH: `${bin}:${process.env.PATH}` });
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual([
+      'run',
+      '--app',
+      'my-spark',
+      '--exit-code',
+      '--',
+      'bin/spark-submit',
+      '--wait',
+      '--follow-logs',
+      '--deploy-mode',
+      'cluster',
+      '--class',
+      'com.example.Job',
+      'job.jar',
+    ]);
+    expect(wait.exitCode).toBe(3);
     const none = await run(['shell', '-a', 'my-spark'], { HEROKU_CLI: path.join(bin, 'no-such-heroku') });
     expect(none.exitCode).toBe(10);
     expect(none.stderr).toContain('`spark-in-space shell` runs in a one-off dyno through the heroku CLI, which is not on PATH.');

@@ -4,7 +4,7 @@
  * - the Heroku commands for real, against the fake Platform API (a world with the examples' space
  *   and app), a stand-in `heroku` CLI and browser opener on PATH, from a checkout like this repo;
  * - `config`, `catalog`, `versions` for real, in a temp dir;
- * - `local` and `build` as far as their command line goes (SPARK_IN_SPACE_CHECK_ONLY=1: options,
+ * - `local`, `build` and the jobs commands as far as their command line goes (SPARK_IN_SPACE_CHECK_ONLY=1: options,
  *   arguments and their syntax validated, nothing started); the e2e tests run those for real.
  * An example that fails for its own words (a bad option, an unknown command: exit 2, or any
  * unexpected failure) fails here.
@@ -23,7 +23,8 @@ import { PROCESS_TYPES_LIST } from '../../src/process-types.js';
 const REPO = path.resolve(import.meta.dirname, '../..');
 const TOKEN = 'HRKU-examples-token-0123456789abcdef';
 const HEROKU = new Set(['deploy', 'status', 'scale', 'ui', 'shell', 'submit', 'destroy']);
-const CHECK_ONLY = new Set(['local', 'build']);
+// the jobs commands (apps, drivers, kill, logs) need a running cluster behind the proxy: test/e2e/jobs.test.ts runs them
+const CHECK_ONLY = new Set(['local', 'build', 'apps', 'drivers', 'kill', 'logs']);
 
 let fake: FakeHeroku;
 let bin: string;

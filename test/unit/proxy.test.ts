@@ -133,6 +133,12 @@ describe('local DNS', () => {
     expect(nx.readUInt16BE(6)).toBe(0);
     expect(answer(Buffer.from([1, 2, 3]), table)).toBeUndefined();
   });
+  it('answers from a lookup too (the formation, then the one-off dynos running now)', () => {
+    const lookup = (n: string) => table.get(n) ?? (n === '1.run.demo.app.localspace' ? '127.9.100.1' : undefined);
+    const a = answer(query('1.run.demo.app.localspace'), lookup)!;
+    expect([...a.subarray(a.length - 4)].join('.')).toBe('127.9.100.1');
+    expect(answer(query('2.run.demo.app.localspace'), lookup)!.readUInt16BE(2) & 0xf).toBe(3);
+  });
 });
 
 describe('proxy_reverse_proxy_paths', () => {

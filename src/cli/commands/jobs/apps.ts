@@ -35,13 +35,16 @@ ${exitCodesHelp()}`,
 }
 
 export function appsCommand(side: Side): Command {
-  return withTarget(side, new Command('apps'))
-    .description('the applications on the cluster: running, then the newest completed (id, name, user, cores, state, duration, driver)')
-    .option('--json', 'as JSON (for scripts)')
-    .option('--completed <n>', 'how many completed applications to list', '10')
-    .addHelpText(
-      'after',
-      `
+  return (
+    withTarget(side, new Command('apps'))
+      .description('the applications on the cluster: running, then the newest completed (id, name, user, cores, state, duration, driver)')
+      .option('--json', 'as JSON (for scripts)')
+      .option('--completed <n>', 'how many completed applications to list', '10')
+      // `apps show ID -a APP`: the options after `show` are show's
+      .enablePositionalOptions()
+      .addHelpText(
+        'after',
+        `
 Read from the leading master's /json (with several masters, the one ALIVE)${side === 'local' ? ' of the local space' : ", through the space\nproxy as the user spark with SPACE_PROXY_PASSWORD (the app's, or your shell's)"}. DRIVER is the dyno
 the driver runs in (run.1 for a one-off, thrift.1 for the Thrift server, worker.2 for a cluster-mode
 driver), while it runs.
@@ -51,13 +54,14 @@ Examples:
   $ ${prefix(side)} apps${appArg(side)} --json | jq -r '.apps[] | select(.state == "RUNNING") | .id'
   $ ${prefix(side)} apps show app-20261204213455-0000${appArg(side)}
 ${exitCodesHelp()}`,
-    )
-    .addCommand(showCommand(side))
-    .action(async (raw) => {
-      const o = Options.parse(raw);
-      const link = await linkOf(side, raw);
-      const { leader, apps } = await listApps(link, o.completed);
-      const master = { dyno: leader.dyno, status: leader.json.status, url: leader.json.url };
-      process.stdout.write(o.json ? `${JSON.stringify({ master, apps }, null, 2)}\n` : renderApps(apps, `${leader.dyno} (${leader.json.url ?? 'master'})`));
-    });
+      )
+      .addCommand(showCommand(side))
+      .action(async (raw) => {
+        const o = Options.parse(raw);
+        const link = await linkOf(side, raw);
+        const { leader, apps } = await listApps(link, o.completed);
+        const master = { dyno: leader.dyno, status: leader.json.status, url: leader.json.url };
+        process.stdout.write(o.json ? `${JSON.stringify({ master, apps }, null, 2)}\n` : renderApps(apps, `${leader.dyno} (${leader.json.url ?? 'master'})`));
+      })
+  );
 }
