@@ -3,10 +3,11 @@
  * (the floor on this machine), `spark-in-space --help` as `bin` runs it (the cached text) and as
  * the CLI itself prints it, a command's start-up (its options parsed, nothing done), a launcher's
  * hand-over before the JVM (with and without V8's compile cache), and `status --json` against the
- * fake Platform API and a stand-in proxy on loopback. Medians of N runs; targets: --help and the
- * launcher <= 1.3x bare Node. Writes bench/results/cli.json.
+ * fake Platform API and a stand-in proxy on loopback, and `apps --json` the same way. Medians of N
+ * runs; targets: --help and the launcher <= 1.3x bare Node, `apps --json` under 1 s. Writes
+ * bench/results/cli.json.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -36,6 +37,7 @@ async function median(argv: string[], env: Record<string, string> = {}, expectCo
 const TOKEN = 'HRKU-bench-token-0123456789abcdef';
 const fake = await startFakeHeroku({ token: TOKEN, world: newWorld() });
 addApp(fake.world!, 'bench-spark');
+addApp(fake.world!, 'bench-jobs');
 const master = {
   url: 'spark://1.master.bench-spark.app.localspace:7077',
   status: 'ALIVE',
@@ -46,7 +48,15 @@ const master = {
   memoryused: 0,
   activeapps: [],
 };
-const proxy = http.createServer((_, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(master)));
+// `apps --json`: a master with 5 running applications (each one's page read for its driver) and 200 completed
+const appPage = readFileSync(path.join(repo, 'test/fixtures/jobs_master-4.2/app-page.html'), 'utf8');
+const app = (i: number, state: string) => ({ id: `app-20261204000000-${String(i).padStart(4, '0')}`, name: `job-${i}`, user: 'u', cores: 2, memoryperexecutor: 1024, starttime: 1796400000000 + i * 1000, state, duration: 60_000 });
+const busy = { ...master, activeapps: [0, 1, 2, 3, 4].map((i) => app(i, 'RUNNING')), completedapps: Array.from({ length: 200 }, (_, i) => app(100 + i, 'FINISHED')), activedrivers: [], completeddrivers: [] };
+const proxy = http.createServer((req, res) => {
+  if (req.url?.startsWith('/app/')) return res.writeHead(200, { 'Content-Type': 'text/html' }).end(appPage);
+  const jobs = req.headers.cookie?.includes('space_backend=1.master.bench-jobs');
+  res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(jobs ? busy : master));
+});
 await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
 const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`;
 try {
@@ -59,6 +69,7 @@ try {
   const checkOnly = await median([path.join(repo, 'dist/cli.mjs'), 'local', 'up', '--masters', '2', '--zookeepers', '3'], { PATH: process.env.PATH ?? '', SPARK_IN_SPACE_CHECK_ONLY: '1' });
   const env = { HEROKU_API_URL: fake.url, HEROKU_API_KEY: TOKEN, PATH: process.env.PATH ?? '' };
   const status = await median([path.join(repo, 'dist/cli.mjs'), 'status', '-a', 'bench-spark', '--json', '--proxy-url', proxyUrl], env);
+  const apps = await median([path.join(repo, 'dist/cli.mjs'), 'apps', '-a', 'bench-jobs', '--json', '--proxy-url', proxyUrl], env);
   // a launcher's hand-over: bin/spark-worker's Node step (validate every var, render the conf, print the argv), with and without V8's compile cache
   const sparkHome = mkdtempSync(path.join(os.tmpdir(), 'sis-bench-sparkhome-'));
   mkdirSync(path.join(sparkHome, 'bin'));
@@ -91,6 +102,12 @@ try {
     commandStart: { checkOnly, ratio: ratio(checkOnly), what: 'local up --masters 2 --zookeepers 3 with SPARK_IN_SPACE_CHECK_ONLY=1: the CLI loaded, options parsed' },
     launcher: { handOver: launch, withCompileCache: launchCached, ratio: ratio(launchCached), target: 1.3, met: ratio(launchCached) <= 1.3 },
     statusJson: { bundled: status, calls: 'GET app, formation, dynos, config-vars (fake API) + /json/ (stand-in proxy)' },
+    appsJson: {
+      bundled: apps,
+      targetMs: 1000,
+      met: apps.medianMs <= 1000,
+      calls: 'GET app, formation, config-vars (fake API) + /json/ and the 5 running applications’ pages (stand-in proxy); 5 running + 10 of 200 completed listed',
+    },
   };
   mkdirSync(path.join(repo, 'bench/results'), { recursive: true });
   writeFileSync(path.join(repo, 'bench/results/cli.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -38,8 +38,8 @@ describe(`apps, drivers, kill, logs, submit --wait with real Spark ${DEFAULT_VER
   const heroku = (args: string[], env: Record<string, string> = {}) =>
     cli([...args, '-a', APP, '--proxy-url', url], { env: { HEROKU_API_URL: fake.url, HEROKU_API_KEY: TOKEN, ...env }, timeout: 120_000 });
   const submit = (args: string[]) => cli(['local', 'run', '--dir', app, 'bin/spark-submit', ...args], { timeout: 300_000 });
-  const apps = async (side = local) => JSON.parse((await side(['apps', '--json'])).stdout) as { master: { dyno: string }; apps: AppRow[] };
-  const drivers = async (side = local) => JSON.parse((await side(['drivers', '--json'])).stdout) as { drivers: DriverRow[] };
+  const apps = async (side: (args: string[]) => ReturnType<typeof cli> = local) => JSON.parse((await side(['apps', '--json'])).stdout) as { master: { dyno: string }; apps: AppRow[] };
+  const drivers = async (side: (args: string[]) => ReturnType<typeof cli> = local) => JSON.parse((await side(['drivers', '--json'])).stdout) as { drivers: DriverRow[] };
 
   beforeAll(async () => {
     let sparkHome: string;
