@@ -50,8 +50,23 @@ const master = {
 };
 // `apps --json`: a master with 5 running applications (each one's page read for its driver) and 200 completed
 const appPage = readFileSync(path.join(repo, 'test/fixtures/jobs_master-4.2/app-page.html'), 'utf8');
-const app = (i: number, state: string) => ({ id: `app-20261204000000-${String(i).padStart(4, '0')}`, name: `job-${i}`, user: 'u', cores: 2, memoryperexecutor: 1024, starttime: 1796400000000 + i * 1000, state, duration: 60_000 });
-const busy = { ...master, activeapps: [0, 1, 2, 3, 4].map((i) => app(i, 'RUNNING')), completedapps: Array.from({ length: 200 }, (_, i) => app(100 + i, 'FINISHED')), activedrivers: [], completeddrivers: [] };
+const app = (i: number, state: string) => ({
+  id: `app-20261204000000-${String(i).padStart(4, '0')}`,
+  name: `job-${i}`,
+  user: 'u',
+  cores: 2,
+  memoryperexecutor: 1024,
+  starttime: 1796400000000 + i * 1000,
+  state,
+  duration: 60_000,
+});
+const busy = {
+  ...master,
+  activeapps: [0, 1, 2, 3, 4].map((i) => app(i, 'RUNNING')),
+  completedapps: Array.from({ length: 200 }, (_, i) => app(100 + i, 'FINISHED')),
+  activedrivers: [],
+  completeddrivers: [],
+};
 const proxy = http.createServer((req, res) => {
   if (req.url?.startsWith('/app/')) return res.writeHead(200, { 'Content-Type': 'text/html' }).end(appPage);
   const jobs = req.headers.cookie?.includes('space_backend=1.master.bench-jobs');

@@ -104,6 +104,40 @@ describe(`ZooKeeper HA with real Spark ${DEFAULT_VERSION} and the space's own Zo
     }
   });
 
+  it('after the failover, `apps` and `kill` (locally and through the proxy) go to the ALIVE master, whichever it is', async () => {
+    const lead = await until('a leader with both workers', async () => leaderWithWorkers(await status(), 2), 120_000);
+    const sh = shell(`
+println("KILLME_START")
+sc.parallelize(1 to 6000, 1).map { x => Thread.sleep(100); x }.count`);
+    await until('the job running', () => sh.out().includes('KILLME_START'), 240_000);
+    const fake = await startFakeHeroku({ token: HEROKU_TOKEN, world: newWorld() });
+    try {
+      const a = addApp(fake.world!, APP, { config: { SPARK_MASTERS: '2', SPACE_PROXY_PASSWORD: PROXY_PASSWORD } });
+      a.formation.master!.quantity = 2;
+      const heroku = (args: string[]) => cli([...args, '-a', APP, '--proxy-url', proxyUrl], { env: { HEROKU_API_URL: fake.url, HEROKU_API_KEY: HEROKU_TOKEN } });
+      const listed = await until(
+        'the shell listed as running through the proxy',
+        async () => {
+          const j = JSON.parse((await heroku(['apps', '--json'])).stdout) as { master: { dyno: string }; apps: { id: string; state: string; name: string }[] };
+          return j.apps.some((x) => x.name === 'Spark shell' && x.state === 'RUNNING') && j;
+        },
+        120_000,
+        1000,
+      );
+      expect(listed.master.dyno).toBe(lead.name);
+      const local = JSON.parse((await cli(['local', 'apps', '--json', '--dir', app, '--app', APP])).stdout);
+      expect(local.master.dyno).toBe(lead.name);
+      const id = listed.apps.find((x) => x.name === 'Spark shell' && x.state === 'RUNNING')!.id;
+      const k = await heroku(['kill', id]);
+      expect(k.exitCode, k.all).toBe(0);
+      expect(k.stdout).toContain(`the master ${lead.name} confirmed it`);
+      await sh.p;
+      expect(fake.problems).toEqual([]);
+    } finally {
+      await fake.close();
+    }
+  });
+
   it('`local cycle` of the leader (new IP) while a long job runs from spark-shell: the job completes with the right answer', async () => {
     const leader = await until('a leader', async () => leaderWithWorkers(await status(), 2), 120_000);
     const sh = shell(`

@@ -122,7 +122,7 @@ describe(`apps, drivers, kill, logs, submit --wait with real Spark ${DEFAULT_VER
     const logs = await until('READY in the driver’s log', async () => ((await local(['logs', driverId])).stdout.includes('READY') ? true : undefined), 60_000, 1000);
     expect(logs).toBe(true);
     const logsViaProxy = await heroku(['logs', driverId]);
-    expect(logsViaProxy.stdout).toBe('READY\n');
+    expect(logsViaProxy.stdout).toBe('READY'); // execa drops the final newline
     const spark = await local(['logs', driverId, '--stderr']);
     expect(spark.stdout).toContain('Launch Command:');
     expect(spark.stdout).not.toMatch(/==== Bytes/);

@@ -45,9 +45,11 @@ export function appsCommand(side: Side): Command {
       .addHelpText(
         'after',
         `
-Read from the leading master's /json (with several masters, the one ALIVE)${side === 'local' ? ' of the local space' : ", through the space\nproxy as the user spark with SPACE_PROXY_PASSWORD (the app's, or your shell's)"}. DRIVER is the dyno
-the driver runs in (run.1 for a one-off, thrift.1 for the Thrift server, worker.2 for a cluster-mode
-driver), while it runs.
+Read from the leading master's /json (with several masters, the one ALIVE)${
+          side === 'local' ? ' of the local space.' : ",\nthrough the space proxy as the user spark with SPACE_PROXY_PASSWORD (the app's, or your shell's)."
+        }
+DRIVER is the dyno the driver runs in (run.1 for a one-off, thrift.1 for the Thrift server,
+worker.2 for a cluster-mode driver), while it runs.
 
 Examples:
   $ ${prefix(side)} apps${appArg(side)}
