@@ -1,5 +1,5 @@
 /**
- * The CLI's Heroku commands (deploy, status, scale, ui, shell, submit, destroy) run as a user runs
+ * The CLI's Heroku commands (deploy, status, scale, ui, shell, submit, destroy, and the jobs commands' refusals) run as a user runs
  * them (dist/cli.mjs, the bundle `bin` installs) against the fake Platform API, which validates every request and
  * response against Heroku's schema (fake.problems stays empty) and keeps a small world of spaces,
  * apps, formations, setups and builds (test/helpers/fake-heroku-world.ts). Each failure has its
@@ -407,6 +407,33 @@ describe('heroku-cli_scale_ui_destroy', () => {
     expect(yes.exitCode, yes.all).toBe(0);
     expect(fake.world!.apps.has('my-spark')).toBe(false);
     expect((await run(['destroy', '-a', 'my-spark', '--confirm', 'my-spark'])).exitCode).toBe(4);
+  });
+});
+
+describe('heroku-cli_jobs', () => {
+  it('apps/drivers/kill/logs: an app that is no Spark cluster (no master type) 12, no proxy password 18, a standby-only answer 8; secrets never printed', async () => {
+    addApp(fake.world!, 'my-web', { formation: { web: { quantity: 1, size: 'Private-S' } } });
+    const plain = await run(['apps', '-a', 'my-web']);
+    expect(plain.exitCode, plain.all).toBe(12);
+    expect(plain.stderr).toContain('my-web has no master process type: it is not a Spark cluster');
+    addApp(fake.world!, 'my-spark', { config: { SPARK_MASTERS: '1' } });
+    const nopw = await run(['drivers', '-a', 'my-spark', '--proxy-url', 'http://127.0.0.1:9/']);
+    expect(nopw.exitCode, nopw.all).toBe(18);
+    expect(nopw.stderr).toContain('needs a password');
+    // a proxy whose master is STANDBY (a half-finished failover): no leader to ask, exit 8
+    const s = http.createServer((req, res) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'STANDBY', workers: [] })));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    try {
+      const standby = await run(['kill', 'app-20261123101500-0001', '-a', 'my-spark', '--proxy-url', `http://127.0.0.1:${(s.address() as AddressInfo).port}/`], {
+        SPACE_PROXY_PASSWORD: 'a-secret-password',
+      });
+      expect(standby.exitCode, standby.all).toBe(8);
+      expect(standby.stderr).toContain('no master is ALIVE (a STANDBY master runs no work): master.1 STANDBY');
+      expect(standby.all).not.toContain('a-secret-password');
+    } finally {
+      await new Promise((r) => s.close(r));
+    }
+    expect(fake.problems).toEqual([]);
   });
 });
 

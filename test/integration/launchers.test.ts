@@ -136,6 +136,15 @@ describe('launchers', () => {
     expect(readFileSync(path.join(conf, 'spark-defaults.conf'), 'utf8')).toContain('spark.driver.host 10.0.2.2');
   });
 
+  it('spark-submit --wait: client mode runs as ever (no --wait passed to Spark); cluster mode runs the client under the waiter, whose failure is the exit code', async () => {
+    const client = await run('spark-submit', { ...dyno, DYNO: 'run.1', SPARK_CONF_DIR: tmpdir() }, ['--wait', '--class', 'A', 'app.jar', '--wait']);
+    expect(client.exitCode, client.all).toBe(0);
+    expect(client.stdout.split('\n')[0]).toBe('spark-submit --master spark://1.master.demo.app.localspace:7077 --class A app.jar --wait');
+    const cluster = await run('spark-submit', { ...dyno, DYNO: 'run.1', SPARK_CONF_DIR: tmpdir(), STUB_EXIT: '3' }, ['--wait', '--deploy-mode', 'cluster', '--class', 'A', 'app.jar']);
+    expect(cluster.exitCode, cluster.all).toBe(3);
+    expect(cluster.stdout).toMatch(/^spark-submit --properties-file \S+ --master spark:\/\/1\.master\.demo\.app\.localspace:7077 --deploy-mode cluster --class A app\.jar$/m);
+  });
+
   it('a bad config var stops the launcher: every bad var named, no JVM started, no conf written', async () => {
     const conf = path.join(tmpdir(), 'conf');
     const r = await run('spark-master', { ...dyno, SPARK_CONF_DIR: conf, LOG_LEVEL: 'LOUD', SPARK_EXECUTOR_MEMORY: '12 gigs', SPARK_MASTERS: '0' });
