@@ -175,7 +175,7 @@ describe(`apps, drivers, kill, logs, submit --wait with real Spark ${DEFAULT_VER
     expect((await drivers()).drivers.find((x) => x.id === id)?.state).toBe('FINISHED');
   }, 300_000);
 
-  it('bin/spark-submit --wait: exit 0 FINISHED (with --follow-logs the driver’s output), 20 FAILED, 21 KILLED', async () => {
+  it('bin/spark-submit --wait: exit 0 FINISHED (with --follow-logs the driver’s output), 20 FAILED, 21 KILLED (Ctrl-C on `logs --follow` leaves it running)', async () => {
     const ok = await submit(['--wait', '--follow-logs', '--deploy-mode', 'cluster', '--class', 'SumJob', jar]);
     expect(ok.exitCode, ok.all).toBe(0);
     expect(ok.stdout).toContain(`SUM=${SUM}`);
@@ -190,6 +190,16 @@ describe(`apps, drivers, kill, logs, submit --wait with real Spark ${DEFAULT_VER
     waiting.all!.on('data', (b: Buffer) => (out += b.toString()));
     const id = await until('the sleeping driver submitted', () => /waiting for (driver-\S+) to end/.exec(out)?.[1], 120_000, 200);
     await until('it runs', async () => (await drivers()).drivers.find((x) => x.id === id && x.state === 'RUNNING'), 120_000, 500);
+    // Ctrl-C stops following a driver's log, never the driver
+    const follow = cli(['local', 'logs', id, '--follow', '--dir', app], { timeout: 120_000 });
+    let followed = '';
+    follow.stdout!.on('data', (b: Buffer) => (followed += b.toString()));
+    await until('READY followed', () => followed.includes('READY'), 120_000, 200);
+    follow.kill('SIGINT');
+    const stopped = await follow;
+    expect(stopped.exitCode, stopped.all).toBe(130);
+    expect(stopped.stderr).toContain(`Stopped following; ${id} still runs.`);
+    expect((await drivers()).drivers.find((x) => x.id === id)?.state).toBe('RUNNING');
     expect((await local(['kill', id])).exitCode).toBe(0);
     const killed = await waiting;
     expect(killed.exitCode, killed.all).toBe(21);
