@@ -32,3 +32,11 @@ launch() {
   rm -f "$argv_file"
   exec "${argv[@]}"
 }
+
+# SPARK_AUTOSCALE_MAX: the autoscaler beside a master (src/autoscale/run.ts; only the leading master's
+# acts). Detached from this shell (it becomes the JVM), still in the dyno's process group: it ends with the dyno.
+autoscaler() {
+  [ -n "${SPARK_AUTOSCALE_MAX:-}" ] || return 0
+  launch_entry master
+  ("$NODE" "$LAUNCH_ENTRY" autoscale </dev/null &)
+}

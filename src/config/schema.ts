@@ -64,6 +64,18 @@ const wholeNumber = z.string().trim().regex(/^\d+$/, 'must be a whole number').t
 
 const intIn = (min: number, max: number) => wholeNumber.refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
 
+/** `30s`, `10m`, `1h` (a bare number is seconds) → milliseconds, at least `minMs` */
+const duration = (minMs: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h)?$/, 'must be a duration such as 30s, 10m or 1h')
+    .transform((v) => {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v)!;
+      return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms']);
+    })
+    .refine((ms) => ms >= minMs, `must be at least ${minMs / 1000} s`);
+
 const jvmSize = z
   .string()
   .trim()
@@ -459,6 +471,40 @@ export const VARS = {
       .refine((v) => v.toLowerCase() === 'off' || FS_URI.test(v), 'must be off or a directory URI such as s3a://bucket/spark-fallback/ or file:///shared/fallback/')
       .transform((v) => (v.toLowerCase() === 'off' ? undefined : v.endsWith('/') ? v : `${v}/`)),
   }),
+  SPARK_AUTOSCALE_MAX: spec({
+    phase: 'run',
+    doc: 'turns autoscaling of the worker formation on: the most worker dynos it scales up to (the leading master decides; src/autoscale)',
+    example: 'SPARK_AUTOSCALE_MAX=6',
+    schema: intIn(1, 1000),
+  }),
+  SPARK_AUTOSCALE_MIN: spec({
+    phase: 'run',
+    default: '1',
+    doc: 'with SPARK_AUTOSCALE_MAX: the fewest worker dynos it scales down to (0 lets an idle cluster keep no worker)',
+    example: 'SPARK_AUTOSCALE_MIN=2',
+    schema: intIn(0, 1000),
+  }),
+  SPARK_AUTOSCALE_IDLE: spec({
+    phase: 'run',
+    default: '10m',
+    doc: 'with SPARK_AUTOSCALE_MAX: how long a worker has had no executor and no driver before it may be scaled down (30s, 10m, 1h)',
+    example: 'SPARK_AUTOSCALE_IDLE=10m',
+    schema: duration(1000),
+  }),
+  SPARK_AUTOSCALE_COOLDOWN: spec({
+    phase: 'run',
+    default: '1m',
+    doc: 'with SPARK_AUTOSCALE_MAX: after a scale up or down, how long before the next may act (it never flaps)',
+    example: 'SPARK_AUTOSCALE_COOLDOWN=2m',
+    schema: duration(0),
+  }),
+  SPARK_AUTOSCALE_INTERVAL: spec({
+    phase: 'run',
+    default: '10s',
+    doc: 'with SPARK_AUTOSCALE_MAX: how often the leading master looks at the cluster',
+    example: 'SPARK_AUTOSCALE_INTERVAL=10s',
+    schema: duration(1000),
+  }),
   // ---- set by Heroku on every dyno (and by `spark-in-space local`)
   PORT: spec({ phase: 'run', doc: 'the port the web dyno binds', example: 'PORT=5000', schema: intIn(1, 65535) }),
   DYNO: spec({
@@ -527,6 +573,12 @@ function crossChecks(s: Settings, env: Env, o: ParseFor): ConfigIssue[] {
       example: 'SPARK_ZOOKEEPERS=3',
     });
   for (const t of o.processes ?? []) for (const v of specOf(t)?.requires ?? []) if (!s[v.name as VarName] && !issues.some((i) => i.name === v.name)) issues.push({ ...v });
+  if (s.SPARK_AUTOSCALE_MAX !== undefined && s.SPARK_AUTOSCALE_MIN > s.SPARK_AUTOSCALE_MAX)
+    issues.push({
+      name: 'SPARK_AUTOSCALE_MIN',
+      problem: `is ${s.SPARK_AUTOSCALE_MIN}, above SPARK_AUTOSCALE_MAX (${s.SPARK_AUTOSCALE_MAX}): the fewest workers cannot be more than the most`,
+      example: `SPARK_AUTOSCALE_MIN=1`,
+    });
   if (s.SPARK_REVERSE_PROXY_URL && !s.SPARK_AUTH_SECRET && lookup(env, 'SPARK_AUTH_SECRET') === undefined)
     issues.push({
       name: 'SPARK_REVERSE_PROXY_URL',

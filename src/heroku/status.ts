@@ -6,6 +6,7 @@
 import type { Dyno, Formation } from './api.js';
 
 import type { MasterJson } from '../space/index.js';
+import { autoscaleLine, type AutoscaleReport } from '../autoscale/index.js';
 export type { MasterJson };
 
 export interface StatusReport {
@@ -14,6 +15,8 @@ export interface StatusReport {
   problems: string[];
   proxy?: string;
   formation: { type: string; quantity: number; size: string; up: number; dynos: { name: string; state: string }[] }[];
+  /** the leading master's autoscaler (SPARK_AUTOSCALE_MAX): its policy and last decision */
+  autoscale?: AutoscaleReport;
   /** with several masters: what each said (the leader is ALIVE, the others STANDBY) */
   masters?: { dyno: string; status: string }[];
   master?: {
@@ -118,6 +121,7 @@ export function renderStatus(r: StatusReport): string {
       '',
       `Master ${m.status}${m.dyno ? ` (${m.dyno})` : ''}${m.url ? ` ${m.url}` : ''}: ${m.workers.alive} workers alive${m.workers.dead ? `, ${m.workers.dead} dead` : ''}, cores ${m.cores.used}/${m.cores.total}, memory ${m.memoryMb.used}/${m.memoryMb.total} MB`,
     );
+    if (r.autoscale) out.push('', `Autoscaling: ${autoscaleLine(r.autoscale)}`);
     if (m.workers.list.length) out.push('', table([['WORKER', 'STATE', 'CORES', 'MEMORY'], ...m.workers.list.map((w) => [w.host, w.state, w.cores, w.memory])]));
     out.push('', m.apps.length ? table([['APP', 'NAME', 'CORES', 'STATE'], ...m.apps.map((a) => [a.id, a.name, String(a.cores ?? ''), a.state ?? ''])]) : 'No application running.');
   }

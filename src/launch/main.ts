@@ -5,6 +5,7 @@
  */
 import { handleError } from '../handle-error.js';
 import { runCycling } from '../heroku/cycling.js';
+import { runAutoscale } from '../autoscale/run.js';
 import { isClusterMode, prepare, PROCESS_TYPES, renderOneOffConf, type ProcessType } from './index.js';
 import { submitAndWait, waitOptions } from './submit-wait.js';
 
@@ -14,6 +15,13 @@ if (type === 'graceful-cycling') {
   // beside the master (bin/spark-master-with-graceful-cycling): never fails the dyno; a bad config is the master launcher's to report
   await runCycling(process.env, (line) => process.stderr.write(`spark-in-space graceful cycling: ${line}\n`)).catch((err) =>
     process.stderr.write(`spark-in-space graceful cycling: WARNING: not cycling the workers: ${(err as Error).message.split('\n')[0]}\n`),
+  );
+  process.exit(0);
+}
+if (type === 'autoscale') {
+  // beside each master (bin/spark-master, when SPARK_AUTOSCALE_MAX is set): only the leader acts; never fails the dyno
+  await runAutoscale(process.env, (line) => process.stderr.write(`spark-in-space autoscale: ${line}\n`)).catch((err) =>
+    process.stderr.write(`spark-in-space autoscale: WARNING: not autoscaling: ${(err as Error).message.split('\n').join(' ')}\n`),
   );
   process.exit(0);
 }

@@ -3,13 +3,14 @@
  * master's own view from its /json, and whether the space is healthy. `report` gathers; `render`
  * is pure.
  */
-import { MASTER_UI_PORT, workerState } from '../space/index.js';
+import { AUTOSCALE_PORT, MASTER_UI_PORT, workerState } from '../space/index.js';
 import { formatAge, health, type Health } from './lifecycle.js';
 import { getJson } from './runner.js';
 import { zkMode } from '../zookeeper/index.js';
 import { zkSrvr } from '../zookeeper/srvr.js';
 import type { State } from './state.js';
 import type { MasterJson } from '../space/index.js';
+import { autoscaleLine, type AutoscaleReport } from '../autoscale/index.js';
 
 export interface Report extends Health {
   app: string;
@@ -22,6 +23,8 @@ export interface Report extends Health {
   /** each zookeeper dyno's mode (leader, follower, standalone), by DNS name */
   zookeepers?: Record<string, string | undefined>;
   state: State;
+  /** the leading master's autoscaler, when SPARK_AUTOSCALE_MAX is set */
+  autoscale?: AutoscaleReport;
 }
 
 /** Asks every master for /json: the ALIVE one speaks for the cluster (else the first that answers). */
@@ -29,6 +32,8 @@ export async function report(s: State, now = Date.now()): Promise<Report> {
   const masters = s.dynos.filter((d) => d.type === 'master');
   const answers = await Promise.all(masters.map(async (m) => ({ ui: `http://${m.ip}:${MASTER_UI_PORT}`, json: await getJson<MasterJson>(`http://${m.ip}:${MASTER_UI_PORT}/json`, 3000) })));
   const pick = answers.find((a) => a.json?.status === 'ALIVE') ?? answers.find((a) => a.json);
+  const leadIp = pick && masters[answers.indexOf(pick)]?.ip;
+  const autoscale = leadIp ? await getJson<AutoscaleReport>(`http://${leadIp}:${AUTOSCALE_PORT}/`, 1000) : undefined;
   const master = pick?.json ? { ...pick.json, aliveWorkers: (pick.json.workers ?? []).filter((w) => w.state === 'ALIVE').length } : undefined;
   const h = health(s.dynos, master ? { status: master.status, aliveWorkers: master.aliveWorkers } : undefined, now);
   const zks = s.dynos.filter((d) => d.type === 'zookeeper');
@@ -43,6 +48,7 @@ export async function report(s: State, now = Date.now()): Promise<Report> {
     masters: Object.fromEntries(masters.map((m, i) => [m.dns, answers[i]?.json?.status])),
     zookeepers: Object.fromEntries(zks.map((z, i) => [z.dns, modes[i]])),
     state: s,
+    autoscale,
   };
 }
 
@@ -71,6 +77,7 @@ export function render(r: Report, now = Date.now()): string[] {
     `       master UI   ${r.masterUi ?? '-'}: ${m ? `${m.status}, ${m.aliveWorkers} workers ALIVE, ${m.coresused ?? 0}/${m.cores ?? 0} cores and ${gb(m.memoryused)}/${gb(m.memory)} used, ${(m.activeapps ?? []).length} apps running` : 'not answering'}`,
   );
   if (r.web) lines.push(`       web         ${r.web}`);
+  if (r.autoscale) lines.push(`       autoscale   ${autoscaleLine(r.autoscale)}`);
   if (s.cycle) lines.push(`       cycling     ${s.cycle.target ?? 'every dyno'} every ${formatAge(s.cycle.everyMs)}, next in ${formatAge(s.cycle.nextAt - now)}`);
   lines.push('');
   const rows = s.dynos.map((d) => [
@@ -103,6 +110,7 @@ export function toJson(r: Report): unknown {
     started: s.started,
     formation: s.formation,
     cycle: s.cycle,
+    autoscale: r.autoscale ?? null,
     master: r.master ?? null,
     dynos: s.dynos.map((d) => ({ ...d, up: d.phase === 'up', spark: sparkState(r, d) ?? null })),
   };

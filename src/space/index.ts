@@ -16,6 +16,8 @@ export const THRIFT_HTTP_PORT = 10001;
 /** Spark Connect: TLS (the dyno's nginx) on the private address, the server itself behind it. */
 export const CONNECT_PORT = 15002;
 export const CONNECT_BACKEND_PORT = 15003;
+/** The autoscaler beside each master answers its policy and last decision here (src/autoscale/run.ts; in the proxy's UI ports). */
+export const AUTOSCALE_PORT = 8090;
 /** Spark's first driver UI port (spark.ui.port): a dyno runs one driver. */
 export const DRIVER_UI_PORT = 4040;
 

@@ -230,6 +230,11 @@ export function answer(w: World, base: string, route: string, params: string[], 
       });
     case 'formation:List':
       return needApp((a) => ({ status: 200, body: formationBody(a) }));
+    case 'formation:Info':
+      return needApp((a) => {
+        const f = formationBody(a).find((x) => x.type === params[1]);
+        return f ? { status: 200, body: f } : { error: 404, id: 'not_found', message: `Couldn’t find that process type (${params[1]}).` };
+      });
     case 'formation:Batch Update':
       return needApp((a) => {
         for (const u of body?.updates ?? []) {

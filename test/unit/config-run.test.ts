@@ -46,6 +46,11 @@ const good: [string, string, unknown][] = [
   ['SPARK_HEROKU_ACCESS_TOKEN', 'HRKU-0123456789', 'HRKU-0123456789'],
   ['SPARK_ZOOKEEPERS', '3', 3],
   ['SPARK_ZOOKEEPERS', '0', 0],
+  ['SPARK_AUTOSCALE_MAX', '6', 6],
+  ['SPARK_AUTOSCALE_MIN', '0', 0],
+  ['SPARK_AUTOSCALE_IDLE', '15m', 900_000],
+  ['SPARK_AUTOSCALE_COOLDOWN', '90', 90_000],
+  ['SPARK_AUTOSCALE_INTERVAL', '2s', 2000],
   ['HEROKU_API_URL', 'http://127.0.0.1:9999/', 'http://127.0.0.1:9999'],
   ['SPARK_CLUSTER_APP', 'my-cluster', 'my-cluster'],
   ['SPARK_EVENTLOG_DIR', 's3a://bucket/spark-events', 's3a://bucket/spark-events'],
@@ -109,6 +114,11 @@ const bad: [string, string, string][] = [
   ['SPACE_PROXY_ALLOWED_PORTS', '1-65535', 'ranges low-high of at most 1000 ports'],
   ['SPARK_HEROKU_ACCESS_TOKEN', 'x', 'must be an API token'],
   ['SPARK_ZOOKEEPERS', '2', 'must be 1 or 3'],
+  ['SPARK_AUTOSCALE_MAX', '0', 'must be between 1 and 1000'],
+  ['SPARK_AUTOSCALE_MIN', '-1', 'must be a whole number'],
+  ['SPARK_AUTOSCALE_IDLE', '10 minutes', 'must be a duration such as 30s, 10m or 1h'],
+  ['SPARK_AUTOSCALE_COOLDOWN', '1d', 'must be a duration such as 30s, 10m or 1h'],
+  ['SPARK_AUTOSCALE_INTERVAL', '0.5s', 'must be at least 1 s'],
   ['HEROKU_API_URL', 'api.heroku.com', 'must be a http, https URL'],
   ['SPARK_CLUSTER_APP', 'My App', 'must be a Heroku app name'],
   ['SPARK_EVENTLOG_DIR', '/tmp/events', 'must be a URI'],
@@ -140,6 +150,11 @@ const RUN_DEFAULTS = {
   SPARK_DECOMMISSION_TIMEOUT: 25,
   HEROKU_API_URL: 'https://api.heroku.com',
   SPACE_PROXY_ALLOWED_PORTS: [[8080, 8099], [4040, 4099], [18080]],
+  // autoscaling's policy (off until SPARK_AUTOSCALE_MAX is set), in milliseconds
+  SPARK_AUTOSCALE_MIN: 1,
+  SPARK_AUTOSCALE_IDLE: 600_000,
+  SPARK_AUTOSCALE_COOLDOWN: 60_000,
+  SPARK_AUTOSCALE_INTERVAL: 10_000,
 };
 
 describe('run-time config vars', () => {

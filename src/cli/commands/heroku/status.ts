@@ -5,7 +5,8 @@ import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, getConfigVars, listDynos, listFormation, type App, type Dyno, type Formation } from '../../../heroku/api.js';
 import { renderStatus, statusReport, type MasterJson } from '../../../heroku/status.js';
 import { COOKIE, USER } from '../../../proxy/index.js';
-import { MASTER_UI_PORT, masterHosts } from '../../../space/index.js';
+import { AUTOSCALE_PORT, MASTER_UI_PORT, masterHosts } from '../../../space/index.js';
+import type { AutoscaleReport } from '../../../autoscale/index.js';
 import { api, appFrom, appOption } from './common.js';
 
 const Options = z.object({
@@ -18,14 +19,14 @@ const Options = z.object({
  * GET <proxy>/json/ with the proxy's basic auth, from the proxy's default backend (master.1) or, with
  * `backend`, from that master (the proxy's backend cookie); the password never reaches a message.
  */
-async function masterJson(proxy: string, password: string | undefined, backend?: string): Promise<MasterJson | { error: string }> {
+async function masterJson(proxy: string, password: string | undefined, backend?: string, path = '/json/'): Promise<MasterJson | { error: string }> {
   if (!password) return { error: 'no proxy password (the app has no SPACE_PROXY_PASSWORD: set SPACE_PROXY_PASSWORD in your shell to the password of the user spark)' };
   try {
     const headers: Record<string, string> = { Authorization: `Basic ${Buffer.from(`${USER}:${password}`).toString('base64')}` };
     if (backend) headers.Cookie = `${COOKIE}=${backend}`;
-    const res = await fetch(new URL('/json/', proxy), { headers, signal: AbortSignal.timeout(15_000) });
+    const res = await fetch(new URL(path, proxy), { headers, signal: AbortSignal.timeout(15_000) });
     if (res.status === 401) return { error: 'the proxy refused the password (HTTP 401)' };
-    if (!res.ok) return { error: `HTTP ${res.status} from ${new URL('/json/', proxy).href}` };
+    if (!res.ok) return { error: `HTTP ${res.status} from ${new URL(path, proxy).href}` };
     return (await res.json()) as MasterJson;
   } catch (err) {
     return { error: `${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause?: Error }).cause!.message})` : ''}` };
@@ -73,6 +74,19 @@ ${exitCodesHelp()}`,
           ? await Promise.all(hosts.map(async (h, i) => ({ dyno: `master.${i + 1}`, ...(await masterJson(proxy, password, `${h}:${MASTER_UI_PORT}`)) })))
           : await masterJson(proxy, password);
       const report = statusReport(app, formation, dynos, master, proxy);
+      // the leading master's autoscaler (SPARK_AUTOSCALE_MAX), through the proxy like the master
+      if (proxy && vars.SPARK_AUTOSCALE_MAX) {
+        const lead = Array.isArray(master)
+          ? hosts[
+              Math.max(
+                0,
+                master.findIndex((m) => !('error' in m) && m.status === 'ALIVE'),
+              )
+            ]
+          : hosts[0];
+        const a = (await masterJson(proxy, password, `${lead}:${AUTOSCALE_PORT}`, '/')) as unknown as AutoscaleReport | { error: string };
+        report.autoscale = 'policy' in a ? a : undefined;
+      }
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
       if (!report.healthy) fail({ code: 'cluster-unhealthy', app, problems: report.problems });
     });

@@ -62,13 +62,22 @@ const OPTIONS = declareOptions({
     schema: Duration,
   },
   timeout: { flags: '--timeout <duration>', help: 'with --detach: how long to wait for the space to be healthy', default: '240s', schema: Duration },
+  autoscale: {
+    flags: '--autoscale <min:max>',
+    help: 'autoscale the workers between min and max (SPARK_AUTOSCALE_MIN/MAX; or set them in .env): the leading master adds workers for waiting work and stops idle ones',
+    schema: z
+      .string()
+      .regex(/^\d+:\d+$/, 'must be MIN:MAX such as 1:3')
+      .transform((v) => ({ SPARK_AUTOSCALE_MIN: v.split(':')[0]!, SPARK_AUTOSCALE_MAX: v.split(':')[1]! }))
+      .optional(),
+  },
 });
 const UpOptions = Common.extend(OPTIONS.shape).extend({ supervise: z.string().optional() });
 type Up = z.output<typeof UpOptions> & Target;
 type Counted = Pick<Up, 'masters' | 'workers' | 'zookeepers'> & Partial<Record<'history' | 'thrift' | 'connect', number>>;
 
 /** What `local up` starts, decided and checked before anything runs; --detach hands it whole to the background supervisor. */
-export type UpPlan = Omit<SpaceOptions, 'config' | 'echo' | 'graceMs' | 'crashPolicy'> & { crashPolicy: CrashPolicy; timeout: number };
+export type UpPlan = Omit<SpaceOptions, 'config' | 'echo' | 'graceMs' | 'crashPolicy'> & { crashPolicy: CrashPolicy; timeout: number; vars?: Env };
 
 export function upCommand(): Command {
   return OPTIONS.declare(common(new Command('up')))
@@ -92,6 +101,7 @@ Examples:
   $ spark-in-space local up --detach && echo 'sc.parallelize(1L to 1000000L).reduce(_ + _)' | spark-in-space local run bin/spark-shell
   $ spark-in-space local up --detach --crash-cooldown 5s --max-crash-cooldown 5m
   $ spark-in-space local up --detach --masters 2 --zookeepers 3   # HA: kill -9 the leader, the standby takes over
+  $ spark-in-space local up --detach --workers 1 --autoscale 1:3   # workers follow the work (SPARK_AUTOSCALE_*)
   $ spark-in-space local up --detach --thrift 1 --connect 1      # JDBC and Spark Connect servers on the cluster
   $ spark-in-space local run spark-sql -e 'SELECT 1 + 1'          # any Spark tool, with the cluster's conf
 
@@ -142,6 +152,8 @@ function procfileOf(appDir: string): Record<string, string> {
 const FROM_OPTIONS: Record<string, { name: string; example: string }> = {
   SPARK_MASTERS: { name: 'SPARK_MASTERS (--masters)', example: 'local up --masters 2 --zookeepers 3, or SPARK_ZK_ZOOKEEPER_URL in .env' },
   SPARK_ZOOKEEPERS: { name: 'SPARK_ZOOKEEPERS (--zookeepers)', example: 'local up --zookeepers 3' },
+  SPARK_AUTOSCALE_MIN: { name: 'SPARK_AUTOSCALE_MIN (--autoscale MIN:MAX)', example: 'local up --autoscale 1:3' },
+  SPARK_AUTOSCALE_MAX: { name: 'SPARK_AUTOSCALE_MAX (--autoscale MIN:MAX)', example: 'local up --autoscale 1:3' },
 };
 
 /** Pure: how many dynos of each type `local up` starts, from its options and the config (history: 1 when .env sets SPARK_EVENTLOG_DIR and the Procfile has it). */
@@ -163,7 +175,9 @@ export function countsOf(o: Counted, procfile: Record<string, string>, config: E
  */
 function planOf(o: Up): UpPlan {
   const procfile = procfileOf(o.appDir);
-  const config = configEnv(o.appDir);
+  // vars the options set (--autoscale) win over .env's, as `heroku config:set` would
+  const vars: Env = { ...o.autoscale };
+  const config = { ...configEnv(o.appDir), ...vars };
   const web = procfile.web?.split(/\s+/)[0];
   const counts = countsOf(o, procfile, config, Boolean(web && existsSync(path.resolve(o.appDir, web))));
   for (const type of Object.keys(counts))
@@ -185,11 +199,12 @@ function planOf(o: Up): UpPlan {
     port: o.port,
     crashPolicy: { ...LOCAL_CRASH_POLICY, cooldownMs: o.crashCooldown, maxCooldownMs: Math.max(o.crashCooldown, o.maxCrashCooldown) },
     timeout: o.timeout,
+    vars,
   };
 }
 
 async function supervise(plan: UpPlan, foreground: boolean): Promise<void> {
-  const config = configEnv(plan.appDir);
+  const config = { ...configEnv(plan.appDir), ...plan.vars };
   const sup = new Supervisor({ ...plan, config, echo: foreground });
   // Signals are handled before the first JVM starts, so Ctrl-C at any moment leaves none behind.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void sup.stop());
