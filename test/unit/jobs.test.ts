@@ -28,6 +28,7 @@ import {
 import { kill, leader, logReader, prefixed, waitForDriver } from '../../src/jobs/act.js';
 import type { SparkLink } from '../../src/jobs/link.js';
 import { mainClassOf, waitOptions } from '../../src/launch/submit-wait.js';
+import { problemOf } from '../helpers/problem.js';
 import { waitArgs } from '../../src/cli/commands/heroku/shell.js';
 
 const FIX = path.resolve(import.meta.dirname, '../fixtures/jobs_master-4.2');
@@ -35,15 +36,6 @@ const JSON42 = JSON.parse(readFileSync(path.join(FIX, 'json.json'), 'utf8')) as 
 const PAGE42 = readFileSync(path.join(FIX, 'app-page.html'), 'utf8');
 const CHUNK42 = readFileSync(path.join(FIX, 'log-chunk.txt'), 'utf8');
 
-const problemOf = (f: () => unknown): Problem => {
-  try {
-    f();
-  } catch (err) {
-    if (isProblem(err)) return err.problem;
-    throw err;
-  }
-  throw new Error('no problem raised');
-};
 const rejects = async (p: Promise<unknown>): Promise<Problem> => {
   try {
     await p;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { jobId, renderAppDetail, renderApps } from '../../../jobs/index.js';
 import { listApps, showApp } from '../../../jobs/act.js';
-import { appArg, Completed, linkOf, prefix, withTarget, type Side } from './target.js';
+import { appArg, Completed, linkOf, prefix, printListing, withTarget, type Side } from './target.js';
 
 const Options = z.object({ json: z.boolean().default(false), completed: Completed });
 
@@ -62,8 +62,7 @@ ${exitCodesHelp()}`,
         const o = Options.parse(raw);
         const link = await linkOf(side, raw);
         const { leader, apps } = await listApps(link, o.completed);
-        const master = { dyno: leader.dyno, status: leader.json.status, url: leader.json.url };
-        process.stdout.write(o.json ? `${JSON.stringify({ master, apps }, null, 2)}\n` : renderApps(apps, `${leader.dyno} (${leader.json.url ?? 'master'})`));
+        printListing(o.json, 'apps', leader, apps, renderApps);
       })
   );
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { exitCodesHelp } from '../../../errors.js';
 import { renderDrivers } from '../../../jobs/index.js';
 import { listDrivers } from '../../../jobs/act.js';
-import { appArg, Completed, linkOf, prefix, withTarget, type Side } from './target.js';
+import { appArg, Completed, linkOf, prefix, printListing, withTarget, type Side } from './target.js';
 
 const Options = z.object({ json: z.boolean().default(false), completed: Completed });
 
@@ -30,7 +30,6 @@ ${exitCodesHelp()}`,
       const o = Options.parse(raw);
       const link = await linkOf(side, raw);
       const { leader, drivers } = await listDrivers(link, o.completed);
-      const master = { dyno: leader.dyno, status: leader.json.status, url: leader.json.url };
-      process.stdout.write(o.json ? `${JSON.stringify({ master, drivers }, null, 2)}\n` : renderDrivers(drivers, `${leader.dyno} (${leader.json.url ?? 'master'})`));
+      printListing(o.json, 'drivers', leader, drivers, renderDrivers);
     });
 }

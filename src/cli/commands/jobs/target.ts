@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { fail } from '../../../errors.js';
 import { getApp, getConfigVars, listFormation, type App, type Formation } from '../../../heroku/api.js';
 import { localLink, proxyLink, type SparkLink } from '../../../jobs/link.js';
+import type { Leader } from '../../../jobs/act.js';
 import { masterHosts } from '../../../space/index.js';
 import { checkpoint } from '../../check.js';
 import { api, appFrom, appOption } from '../heroku/common.js';
@@ -61,3 +62,9 @@ export const Completed = z.coerce.number({ error: 'must be a whole number, e.g. 
 
 /** Every line a jobs command prints on stderr: progress and notes, never data. */
 export const note = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Prints a listing: `{ master, <key>: rows }` with --json, else the table `render` makes. */
+export function printListing<T>(json: boolean, key: 'apps' | 'drivers', leader: Leader, rows: T[], render: (rows: T[], master: string) => string): void {
+  const master = { dyno: leader.dyno, status: leader.json.status, url: leader.json.url };
+  process.stdout.write(json ? `${JSON.stringify({ master, [key]: rows }, null, 2)}\n` : render(rows, `${leader.dyno} (${leader.json.url ?? 'master'})`));
+}
