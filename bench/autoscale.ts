@@ -5,7 +5,7 @@
  * executors running (the autoscaler sees it waiting, the space starts 2 workers, they register, the
  * master gives it executors), and from the job's end to the space back at 1 worker (idle 20 s,
  * then decommission). Against a fixed baseline in the same run: the same job on a space already at
- * 3 workers. BENCH_REPEAT=N runs each N times (default 2). Writes bench/results/autoscale.json.
+ * 3 workers. BENCH_REPEAT=N runs each N times (default 3). Writes bench/results/autoscale.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { until } from '../test/helpers/wait.js';
 import { DEFAULT_VERSION } from '../test/helpers/spark.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const repeat = Number(process.env.BENCH_REPEAT ?? 2);
+const repeat = Number(process.env.BENCH_REPEAT ?? 3);
 const IDLE_S = 20;
 const { app } = await appWithSpark(DEFAULT_VERSION, {
   SPARK_WORKER_CORES: '1',
@@ -31,7 +31,11 @@ const { app } = await appWithSpark(DEFAULT_VERSION, {
   SPARK_AUTOSCALE_INTERVAL: '2s',
 });
 type S = { formation: Record<string, number>; dynos: { name: string }[]; master: { activeapps: { id: string; cores?: number }[] } | null };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : Number(((s[m - 1]! + s[m]!) / 2).toFixed(1));
+};
 
 /** Runs the job; resolves with the seconds from its start to 3 cores granted, then ends it and waits for the end. */
 async function job(name: string): Promise<{ toExecutorsS: number; end: number }> {
