@@ -151,7 +151,8 @@ export const decisionLine = (d: Decision) =>
 /** What an autoscaler says of itself (`GET /` on its port, src/autoscale/run.ts), as `status` shows it. */
 export interface AutoscaleReport {
   policy: Policy & { intervalMs: number };
-  mode: 'acting' | 'standby' | 'off';
+  /** starting (no look yet), acting (this master leads), standby (another does), off (and why) */
+  mode: 'starting' | 'acting' | 'standby' | 'off';
   off?: string;
   where: string;
   last?: Decision & { at: string };
@@ -163,5 +164,7 @@ export function autoscaleLine(a: AutoscaleReport): string {
   const head = `${a.policy.min}..${a.policy.max} workers, idle after ${Math.round(a.policy.idleMs / 1000)} s`;
   if (a.mode === 'off') return `off (${a.off ?? 'refused'}); policy ${head}`;
   const act = a.lastAction ? `; last change ${a.lastAction.at.slice(11, 19)}: ${decisionLine(a.lastAction)}` : '; no change yet';
-  return `${head} (${a.mode}); now: ${a.last ? decisionLine(a.last) : 'first look pending'}${act}`;
+  if (a.mode === 'starting') return `${head} (starting: its first look at the cluster is pending)`;
+  if (a.mode === 'standby') return `${head} (standby: another master leads)`;
+  return `${head} (acting); now: ${a.last ? decisionLine(a.last) : '-'}${act}`;
 }

@@ -17,7 +17,7 @@ import { AUTOSCALE_PORT, MASTER_UI_PORT } from '../space/index.js';
 import { coresLeft, decide, decisionLine, observe, track, type AutoscaleReport, type Decision, type History, type Policy } from './index.js';
 import type { JobsJson } from '../jobs/index.js';
 
-/** What `GET /` on AUTOSCALE_PORT answers: acting (this master leads), standby (another does), or off (and why). */
+/** What `GET /` on AUTOSCALE_PORT answers: starting, acting (this master leads), standby (another does), or off (and why). */
 export type AutoscaleStatus = AutoscaleReport;
 
 /** The worker formation, on Heroku or in a local space. */
@@ -137,7 +137,7 @@ export async function runAutoscale(env: Env, say: (line: string) => void, o: { l
   }
   const policy = policyOf(plan.settings);
   const formation = plan.formation(say);
-  const status: AutoscaleStatus = { policy, mode: 'standby', where: formation.where };
+  const status: AutoscaleStatus = { policy, mode: 'starting', where: formation.where };
   const server = http.createServer((_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status)));
   await new Promise<void>((resolve) => {
     server.once('error', (err) => {

@@ -8,6 +8,7 @@ import { fail, type DriverEnd } from '../errors.js';
 import {
   appRows,
   driverEnd,
+  dynoOfHost,
   driverRows,
   findJob,
   hostOfWorkerId,
@@ -233,7 +234,7 @@ export async function printLogs(
     for (const r of readers) {
       const got = await r.read();
       if (typeof got === 'string') o.write(prefixed(many ? r.s.label : undefined, got));
-      else o.warn(`${r.s.label}: ${got.error}`);
+      else o.warn(`${r.s.label}: its worker ${dynoOfHost(r.s.workerUi.replace(/:\d+$/, ''))} does not answer (${got.error}): a worker dyno's logs go with it`);
     }
   };
   await drain();

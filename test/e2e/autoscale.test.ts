@@ -51,7 +51,8 @@ describe(`autoscaling the workers of a local space with real Spark ${DEFAULT_VER
   });
 
   it('two jobs asking for 2 cores each on one 1-core worker → up to 3 workers, both FINISHED right; idle → back to 1 by decommission, no task failed', async () => {
-    const s0 = await status();
+    // the autoscaler's first look comes within an interval of its master being ALIVE
+    const s0 = await until('the autoscaler acting', async () => ((await status()).autoscale?.mode === 'acting' ? status() : undefined), 60_000, 500);
     expect(s0.formation.worker).toBe(1);
     expect(s0.autoscale).toMatchObject({ mode: 'acting', policy: { min: 1, max: 3 } });
     // each job ticks ~18 s on its driver before its sum: long enough for the workers it asks for to come
