@@ -76,14 +76,8 @@ ${exitCodesHelp()}`,
       const report = statusReport(app, formation, dynos, master, proxy);
       // the leading master's autoscaler (SPARK_AUTOSCALE_MAX), through the proxy like the master
       if (proxy && vars.SPARK_AUTOSCALE_MAX) {
-        const lead = Array.isArray(master)
-          ? hosts[
-              Math.max(
-                0,
-                master.findIndex((m) => !('error' in m) && m.status === 'ALIVE'),
-              )
-            ]
-          : hosts[0];
+        const alive = Array.isArray(master) ? master.findIndex((m) => !('error' in m) && m.status === 'ALIVE') : 0;
+        const lead = hosts[Math.max(0, alive)];
         const a = (await masterJson(proxy, password, `${lead}:${AUTOSCALE_PORT}`, '/')) as unknown as AutoscaleReport | { error: string };
         report.autoscale = 'policy' in a ? a : undefined;
       }
