@@ -38,5 +38,8 @@ launch() {
 autoscaler() {
   [ -n "${SPARK_AUTOSCALE_MAX:-}" ] || return 0
   launch_entry master
-  ("$NODE" "$LAUNCH_ENTRY" autoscale </dev/null &)
+  # the sidecar entry beside the launcher's (src/launch/sidecar.ts): not in the bundle every dyno loads first
+  local sidecar="${LAUNCH_ENTRY%/*}/sidecar.mjs"
+  [ "${LAUNCH_ENTRY##*.}" = mjs ] || sidecar="${LAUNCH_ENTRY%/*}/sidecar.js"
+  ("$NODE" "$sidecar" autoscale </dev/null &)
 }

@@ -5,9 +5,8 @@
  */
 import { handleError } from '../handle-error.js';
 import { runCycling } from '../heroku/cycling.js';
-import { runAutoscale } from '../autoscale/run.js';
 import { isClusterMode, prepare, PROCESS_TYPES, renderOneOffConf, type ProcessType } from './index.js';
-import { submitAndWait, waitOptions } from './submit-wait.js';
+import { sidecarEntry, waitOptions } from './submit-wait-options.js';
 
 const [type, ...rest] = process.argv.slice(2);
 const args = rest[0] === '--' ? rest.slice(1) : rest;
@@ -18,23 +17,10 @@ if (type === 'graceful-cycling') {
   );
   process.exit(0);
 }
-if (type === 'autoscale') {
-  // beside each master (bin/spark-master, when SPARK_AUTOSCALE_MAX is set): only the leader acts; never fails the dyno
-  await runAutoscale(process.env, (line) => process.stderr.write(`spark-in-space autoscale: ${line}\n`)).catch((err) =>
-    process.stderr.write(`spark-in-space autoscale: WARNING: not autoscaling: ${(err as Error).message.split('\n').join(' ')}\n`),
-  );
-  process.exit(0);
-}
 if (type === 'one-off-conf') {
   // .profile.d of a one-off dyno (heroku run): the driver conf for Spark's own tools; never fails the dyno
   await renderOneOffConf(process.env, (line) => process.stderr.write(`${line}\n`));
   process.exit(0);
-}
-if (type === 'submit-wait') {
-  // exec'd by the launcher in place of spark-submit's client (below): runs it, then follows its driver
-  const follow = rest[0] === '--follow-logs';
-  const argv = follow ? rest.slice(1) : rest;
-  await submitAndWait(process.env, follow, argv[0] === '--' ? argv.slice(1) : argv).catch(handleError);
 }
 try {
   if (!PROCESS_TYPES.includes(type as ProcessType)) throw new Error(`unknown process type "${type}" (one of ${PROCESS_TYPES.join(', ')})`);
@@ -42,7 +28,7 @@ try {
   // in client mode the driver runs here and spark-submit's own exit code is already the job's
   const w = type === 'spark-submit' ? waitOptions(args) : { wait: false, followLogs: false, rest: args };
   const { argv } = await prepare(type as ProcessType, process.env, w.rest, undefined, { wait: true });
-  const wrapped = w.wait && isClusterMode(w.rest) ? [process.execPath, process.argv[1]!, 'submit-wait', ...(w.followLogs ? ['--follow-logs'] : []), '--', ...argv] : argv;
+  const wrapped = w.wait && isClusterMode(w.rest) ? [process.execPath, sidecarEntry(process.argv[1]!), 'submit-wait', ...(w.followLogs ? ['--follow-logs'] : []), '--', ...argv] : argv;
   process.stdout.write(`${wrapped.join('\0')}\0`);
 } catch (err) {
   handleError(err);

@@ -15,38 +15,7 @@ import { masterHosts } from '../space/index.js';
 import { submittedDriver } from '../jobs/index.js';
 import { leader, waitForDriver } from '../jobs/act.js';
 import { spaceLink, type SparkLink } from '../jobs/link.js';
-
-/** Our own options among spark-submit's (before its application: after it, every argument is the application's). */
-export const WAIT_FLAGS = ['--wait', '--follow-logs'] as const;
-
-/** Pure: --wait/--follow-logs taken out of spark-submit's options; --follow-logs implies --wait. */
-export function waitOptions(args: string[]): { wait: boolean; followLogs: boolean; rest: string[] } {
-  const flags = ['--verbose', '--supervise', '--help', '--version', '-v', '-h'];
-  const rest: string[] = [];
-  let wait = false;
-  let followLogs = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--wait' || a === '--follow-logs') {
-      wait = true;
-      if (a === '--follow-logs') followLogs = true;
-      continue;
-    }
-    if (!a.startsWith('-')) {
-      rest.push(...args.slice(i));
-      break;
-    }
-    rest.push(a);
-    if (!a.includes('=') && !flags.includes(a) && i + 1 < args.length) rest.push(args[++i]!);
-  }
-  return { wait, followLogs, rest };
-}
-
-/** Pure: spark-submit's --class (the driver's main class, as the master lists it). */
-export const mainClassOf = (args: string[]) => {
-  const i = args.indexOf('--class');
-  return i >= 0 ? args[i + 1] : args.find((a) => a.startsWith('--class='))?.slice(8);
-};
+import { mainClassOf } from './submit-wait-options.js';
 
 const say = (line: string) => process.stderr.write(`spark-in-space: ${line}\n`);
 

@@ -65,7 +65,7 @@ describe('compile_buildpack_dir', () => {
       expect(existsSync(path.join(bp, 'spark-home'))).toBe(false);
       expect(read(bp, 'export')).toContain(`export SPARK_HOME="${path.join(app, 'spark-home')}"`);
       // the launcher kit: what the app's dynos run, with the buildpack dir gone
-      for (const f of ['bin/spark-shell', 'bin/support/launch.sh', 'templates/spark-defaults.conf.ejs', 'dist/launch.mjs', 'dist/proxy.mjs'])
+      for (const f of ['bin/spark-shell', 'bin/support/launch.sh', 'templates/spark-defaults.conf.ejs', 'dist/launch.mjs', 'dist/sidecar.mjs', 'dist/proxy.mjs'])
         expect(existsSync(path.join(app, '.spark-in-space/buildpack', f)), f).toBe(true);
       expect(read(app, 'bin/spark-shell')).toContain('.spark-in-space/buildpack/bin/spark-shell');
       if (run === 'cold') expect(r.stdout).toMatch(/Launchers in \.spark-in-space\/buildpack\/ \(\d+ files\); added bin\/spark-shell, bin\/spark-submit/);

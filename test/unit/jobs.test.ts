@@ -27,7 +27,7 @@ import {
 } from '../../src/jobs/index.js';
 import { kill, leader, logReader, prefixed, waitForDriver } from '../../src/jobs/act.js';
 import type { SparkLink } from '../../src/jobs/link.js';
-import { mainClassOf, waitOptions } from '../../src/launch/submit-wait.js';
+import { mainClassOf, waitOptions } from '../../src/launch/submit-wait-options.js';
 import { problemOf } from '../helpers/problem.js';
 import { waitArgs } from '../../src/cli/commands/heroku/shell.js';
 
