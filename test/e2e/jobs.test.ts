@@ -14,7 +14,7 @@ import { startFakeHeroku, type FakeHeroku } from '../helpers/fake-heroku.js';
 import { addApp, newWorld } from '../helpers/fake-heroku-world.js';
 import type { AppRow, DriverRow } from '../../src/jobs/index.js';
 
-const APP = 'e2e-jobs';
+const APP = 'e2e-work';
 const PASSWORD = 'e2e-jobs-proxy-password';
 const TOKEN = 'HRKU-e2e-jobs-token-0123456789';
 const SUM = 500000500000;

@@ -64,3 +64,20 @@ describe('local formation', () => {
     expect(parseDotenv('# c\nA=1\nexport B="two words"\nC=\'x # y\'\nD=plain # comment\nE="l1\\nl2"\nbad line\n')).toEqual({ A: '1', B: 'two words', C: 'x # y', D: 'plain', E: 'l1\nl2' });
   });
 });
+
+describe('the e2e spaces', () => {
+  it('every fixed app name of test/e2e gets its own 127.x subnet (files run two at a time: a shared one refuses the second space)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const path = await import('node:path');
+    const dir = path.resolve(import.meta.dirname, '../e2e');
+    const names = new Set<string>();
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.test.ts'))) {
+      const text = readFileSync(path.join(dir, f), 'utf8');
+      for (const m of text.matchAll(/const (?:APP|EXTERNAL|[A-Z_]*_APP) = '(e2e-[a-z0-9-]+)'|'--app', '(e2e-[a-z0-9-]+)'/g)) names.add((m[1] ?? m[2])!);
+    }
+    expect(names.size).toBeGreaterThan(10);
+    const bySubnet = new Map<number, string[]>();
+    for (const n of names) bySubnet.set(subnetFor(n), [...(bySubnet.get(subnetFor(n)) ?? []), n]);
+    expect([...bySubnet.values()].filter((v) => v.length > 1)).toEqual([]);
+  });
+});
