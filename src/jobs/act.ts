@@ -108,12 +108,14 @@ export async function listDrivers(link: SparkLink, completed: number): Promise<{
 }
 
 export async function showApp(link: SparkLink, id: JobId): Promise<AppDetail> {
-  const { leader: l, apps } = await listApps(link, Number.MAX_SAFE_INTEGER);
-  const app = apps.find((a) => a.id === id.id) ?? unknown(l, id);
-  const page = await text(link, l.backend, `/app/?appId=${encodeURIComponent(app.id)}`);
+  const l = await leader(link);
+  if (!findJob(l.json, id)) unknown(l, id);
+  // its page once: its executors, and its driver's UI while it runs
+  const page = await text(link, l.backend, `/app/?appId=${encodeURIComponent(id.id)}`);
   const parsed = typeof page === 'string' ? parseAppPage(page) : { executors: [] };
+  const app = appRows(l.json, Number.MAX_SAFE_INTEGER, { [id.id]: parsed.ui }).find((a) => a.id === id.id)!;
   const detail: AppDetail = { app, executors: parsed.executors, links: { master: link.show(l.backend, `/app/?appId=${app.id}`) } };
-  const ui = app.active ? (parsed.ui ?? app.ui) : undefined;
+  const ui = app.ui;
   if (ui) {
     const u = new URL(ui);
     const backend = `${u.hostname}:${u.port || 80}`;
