@@ -90,9 +90,12 @@ export function missingFeature(p: string, args: string[], slim: readonly SparkFe
   return undefined;
 }
 
-/** Pure: spark-submit's application (the first argument that is neither an option nor an option's value). */
+/** spark-submit's options that take no value (every other `--x` takes the next argument, unless written `--x=v`). */
+export const SUBMIT_FLAGS = ['--verbose', '--supervise', '--help', '--version', '-v', '-h'];
+
+/** Pure: spark-submit's application (the first argument that is neither an option nor an option's value); the launcher's --wait/--follow-logs take none either. */
 export function primaryResource(args: string[]): string | undefined {
-  const flags = ['--verbose', '--supervise', '--help', '--version', '-v', '-h', '--wait', '--follow-logs'];
+  const flags = [...SUBMIT_FLAGS, '--wait', '--follow-logs'];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a.startsWith('-')) {

@@ -1,5 +1,6 @@
 /** `bin/spark-submit --wait [--follow-logs]`: the launcher's own options among spark-submit's, as pure functions (./submit-wait.ts follows the driver). */
 import path from 'node:path';
+import { SUBMIT_FLAGS } from '../build/features.js';
 
 /**
  * Pure: the sidecar entry (./sidecar.ts: the autoscaler, `submit-wait`) beside the launcher entry:
@@ -10,7 +11,6 @@ export const sidecarEntry = (launchEntry: string) => path.join(path.dirname(laun
 
 /** Pure: --wait/--follow-logs taken out of spark-submit's options; --follow-logs implies --wait. */
 export function waitOptions(args: string[]): { wait: boolean; followLogs: boolean; rest: string[] } {
-  const flags = ['--verbose', '--supervise', '--help', '--version', '-v', '-h'];
   const rest: string[] = [];
   let wait = false;
   let followLogs = false;
@@ -26,7 +26,7 @@ export function waitOptions(args: string[]): { wait: boolean; followLogs: boolea
       break;
     }
     rest.push(a);
-    if (!a.includes('=') && !flags.includes(a) && i + 1 < args.length) rest.push(args[++i]!);
+    if (!a.includes('=') && !SUBMIT_FLAGS.includes(a) && i + 1 < args.length) rest.push(args[++i]!);
   }
   return { wait, followLogs, rest };
 }
