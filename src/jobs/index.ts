@@ -93,6 +93,17 @@ export function dynoOfHost(host: string): string {
 /** Pure: a worker id (worker-20261204213446-2.worker.demo.app.localspace-40045) → its host. */
 export const hostOfWorkerId = (id: string) => /^worker-\d+-(.+)-\d+$/.exec(id)?.[1] ?? id;
 
+/** Pure: running ones first, then the `completed` newest completed ones, each list in `newest` order (the master's JSON left as it is). */
+function listing<T, R>(active: T[] | undefined, done: T[] | undefined, completed: number, newest: (x: T, y: T) => number, row: (x: T, active: boolean) => R): R[] {
+  return [
+    ...[...(active ?? [])].sort(newest).map((x) => row(x, true)),
+    ...[...(done ?? [])]
+      .sort(newest)
+      .slice(0, completed)
+      .map((x) => row(x, false)),
+  ];
+}
+
 /** Pure: the apps the master knows, running first (newest first), then the `completed` newest completed ones. */
 export function appRows(json: JobsJson, completed = 10, driverOf: Record<string, string | undefined> = {}): AppRow[] {
   const row = (a: MasterApp, active: boolean): AppRow => ({
@@ -109,13 +120,7 @@ export function appRows(json: JobsJson, completed = 10, driverOf: Record<string,
     active,
   });
   const newest = (x: MasterApp, y: MasterApp) => (y.starttime ?? 0) - (x.starttime ?? 0);
-  return [
-    ...(json.activeapps ?? []).sort(newest).map((a) => row(a, true)),
-    ...(json.completedapps ?? [])
-      .sort(newest)
-      .slice(0, completed)
-      .map((a) => row(a, false)),
-  ];
+  return listing(json.activeapps, json.completedapps, completed, newest, row);
 }
 
 /** Pure: the cluster-mode drivers the master knows, running first, then the `completed` newest completed ones. */
@@ -133,13 +138,7 @@ export function driverRows(json: JobsJson, completed = 10, supervised: Record<st
     active,
   });
   const newest = (x: MasterDriver, y: MasterDriver) => y.id.localeCompare(x.id);
-  return [
-    ...(json.activedrivers ?? []).sort(newest).map((d) => row(d, true)),
-    ...(json.completeddrivers ?? [])
-      .sort(newest)
-      .slice(0, completed)
-      .map((d) => row(d, false)),
-  ];
+  return listing(json.activedrivers, json.completeddrivers, completed, newest, row);
 }
 
 /** Pure: an app or driver on the master, and whether it still runs. */
