@@ -15,7 +15,7 @@ import { DEFAULT_VERSION } from '../helpers/spark.js';
 import { startFakeHeroku } from '../helpers/fake-heroku.js';
 import { addApp, newWorld } from '../helpers/fake-heroku-world.js';
 import { until } from '../helpers/wait.js';
-import { leaderWithWorkers, type HaStatus } from '../helpers/ha.js';
+import { leaderWithWorkers, newLeader, type HaStatus } from '../helpers/ha.js';
 import { zkSrvr } from '../../src/zookeeper/srvr.js';
 import { zkMode } from '../../src/zookeeper/index.js';
 
@@ -74,14 +74,7 @@ describe(`ZooKeeper HA with real Spark ${DEFAULT_VERSION} and the space's own Zo
     const before = await until('a leader', async () => leaderWithWorkers(await status(), 2), 120_000);
     const t0 = Date.now();
     process.kill(before.pid, 'SIGKILL');
-    const after = await until(
-      'the standby leading with both workers',
-      async () => {
-        const l = leaderWithWorkers(await status(), 2);
-        return l && l.name !== before.name && l;
-      },
-      120_000,
-    );
+    const after = await until('the standby leading with both workers', async () => newLeader(await status(), 2, before), 120_000);
     const seconds = (Date.now() - t0) / 1000;
     console.log(`kill -9 ${before.name} → ${after.name} ALIVE with 2 workers in ${seconds.toFixed(1)} s`);
     // ZooKeeper ends the dead leader's session after at most 10 s (maxSessionTimeout), not Curator's 60 s
@@ -229,14 +222,7 @@ describe(`an external ZooKeeper of another version (Debian's package) through SP
         .sort(),
     ).toEqual(['ALIVE', 'STANDBY']);
     process.kill(leader.pid, 'SIGKILL');
-    const next = await until(
-      'the standby leading',
-      async () => {
-        const l = leaderWithWorkers(await status(), 1);
-        return l && l.name !== leader.name && l;
-      },
-      120_000,
-    );
+    const next = await until('the standby leading', async () => newLeader(await status(), 1, leader), 120_000);
     expect(next.type).toBe('master');
     const r = await cli(['local', 'run', '--dir', app, '--app', EXTERNAL, bin('spark-shell')], { input: 'println("SUM=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\n:quit\n', timeout: 300_000 });
     expect(r.all).toContain('SUM=500000500000');

@@ -11,3 +11,9 @@ export const leaderWithWorkers = (s: HaStatus, workers: number) => {
   const alive = s.master?.status === 'ALIVE' ? s.master.workers.filter((w) => w.state === 'ALIVE').length : 0;
   return leader && alive >= workers ? leader : undefined;
 };
+
+/** A leading master other than `before` (the standby that took over), once `workers` workers are ALIVE on it. */
+export const newLeader = (s: HaStatus, workers: number, before: { name: string }) => {
+  const l = leaderWithWorkers(s, workers);
+  return l && l.name !== before.name ? l : undefined;
+};
