@@ -62,11 +62,10 @@ describe(`apps, drivers, kill, logs, submit --wait with real Spark ${DEFAULT_VER
 
   it('a long spark-shell job and a supervised cluster-mode driver: listed, shown, logged, then killed (KILLED within 10 s), locally and through the proxy', async () => {
     // the shell's job runs ~10 minutes unless killed; --total-executor-cores keeps cores for the driver
-    const shell = cli(['local', 'run', '--dir', app, bin('spark-shell'), '--total-executor-cores', '1'], {
-      input: 'sc.parallelize(1 to 6000, 1).map { x => Thread.sleep(100); x }.count\n:quit\n',
-      timeout: 600_000,
-      env: { LOG_LEVEL: 'WARN' },
-    });
+    // its line is typed once the shell's application runs (as a person would), not piped ahead of the REPL
+    const shell = cli(['local', 'run', '--dir', app, bin('spark-shell'), '--total-executor-cores', '1'], { timeout: 600_000, env: { LOG_LEVEL: 'WARN' } });
+    let shellSaid = '';
+    shell.all!.on('data', (b: Buffer) => (shellSaid += b.toString()));
     const sub = await submit(['--deploy-mode', 'cluster', '--supervise', '--total-executor-cores', '1', '--class', 'SumJob', jar, 'sleep']);
     expect(sub.exitCode, sub.all).toBe(0);
     const driverId = /Driver successfully submitted as (driver-\S+)/.exec(sub.all ?? '')![1]!;
@@ -83,6 +82,7 @@ describe(`apps, drivers, kill, logs, submit --wait with real Spark ${DEFAULT_VER
       240_000,
       1000,
     );
+    shell.stdin!.end('sc.parallelize(1 to 6000, 1).map { x => Thread.sleep(100); x }.count\n:quit\n');
     const sh = listed.apps.find((x) => x.name === 'Spark shell')!;
     const job = listed.apps.find((x) => x.name === 'sum-job')!;
     expect(listed.master.dyno).toBe('master.1');
@@ -102,15 +102,20 @@ describe(`apps, drivers, kill, logs, submit --wait with real Spark ${DEFAULT_VER
     expect((await drivers(heroku)).drivers.find((x) => x.id === driverId)).toMatchObject({ state: 'RUNNING', supervise: true, worker: d.worker });
 
     // apps show: executors on workers; stages running from the driver's REST API (its UI on the one-off dyno)
+    let lastShown = '';
     const shown = await until(
       'the shell’s stage running',
       async () => {
-        const r = JSON.parse((await local(['apps', 'show', sh.id, '--json'])).stdout);
+        const out = await local(['apps', 'show', sh.id, '--json']);
+        lastShown = out.all ?? '';
+        const r = JSON.parse(out.stdout);
         return r.stages?.active?.length ? r : undefined;
       },
       120_000,
       1000,
-    );
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}; the last answer of apps show: ${lastShown}; the shell said: ${shellSaid.slice(-2000)}`);
+    });
     expect(shown.executors[0]).toMatchObject({ worker: expect.stringMatching(/^worker\.[12]$/), state: 'RUNNING' });
     expect(shown.stages.active[0]).toMatchObject({ status: 'ACTIVE', numTasks: 1 });
     const shownViaProxy = await heroku(['apps', 'show', sh.id]);
