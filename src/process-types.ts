@@ -57,6 +57,8 @@ export interface ProcessTypeSpec {
   waitsFor?: 'a master' | 'ZooKeeper';
   /** config vars the type cannot start without */
   requires: RequiredVar[];
+  /** a driver that runs for days serving many users' queries: it gives idle executors back (SPARK_SERVER_*, src/render) */
+  sharedServer?: true;
   /** app.json's formation: the Button's dynos */
   formation: { quantity: number; size: string };
   /** `local up --<name> N`: the most one local space runs, and the option's help (none: not an option) */
@@ -174,6 +176,7 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     stopWave: 0,
     requires: [],
     formation: { quantity: 0, size: 'private-m' },
+    sharedServer: true,
     localOption: { max: 1, why: "the proxy's /cliservice and 1.thrift… reach one Thrift server", help: "the Thrift JDBC server; beeline through the proxy's /cliservice" },
     summary: "Spark's Thrift JDBC/ODBC server (HTTP transport) on the cluster",
   },
@@ -188,6 +191,7 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     stopWave: 0,
     requires: [CONNECT_TOKEN_REQUIRED],
     formation: { quantity: 0, size: 'private-m' },
+    sharedServer: true,
     localOption: { max: 1, why: 'clients reach 1.connect…', help: 'the Spark Connect server, TLS + SPARK_CONNECT_TOKEN from .env' },
     summary: 'the Spark Connect server (TLS, token) on the cluster',
   },

@@ -51,10 +51,17 @@ export type Decision = { action: 'up' | 'down' | 'none'; from: number; to: numbe
 export function coresLeft(appPage: string, defaultCores: number): number | undefined {
   const text = appPage.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ');
   const capped = /Cores: (\d+) \((\d+) granted, (\d+) left\)/.exec(text);
-  if (capped) return Number(capped[3]);
   // no spark.cores.max: the master gives it spark.deploy.defaultCores at most
   const unlimited = /Cores: Unlimited \((\d+) granted\)/.exec(text);
-  return unlimited ? Math.max(0, defaultCores - Number(unlimited[1])) : undefined;
+  const byCores = capped ? Number(capped[3]) : unlimited ? Math.max(0, defaultCores - Number(unlimited[1])) : undefined;
+  // dynamic allocation (the thrift and connect servers): it asks for only as many executors as its
+  // tasks need ("Executor Limit: 2 (1 granted)"); an idle server asks for none
+  const limit = /Executor Limit: (\d+) \((\d+) granted\)/.exec(text);
+  if (byCores === undefined || !limit) return byCores;
+  const [executors, granted] = [Number(limit[1]), Number(limit[2])];
+  const coresGranted = Number(capped ? capped[2] : unlimited![1]);
+  const perExecutor = granted > 0 ? Math.max(1, Math.round(coresGranted / granted)) : 1;
+  return Math.min(byCores, Math.max(0, executors - granted) * perExecutor);
 }
 
 /**
@@ -71,7 +78,8 @@ export function observe(json: JobsJson, quantity: number, left: Record<string, n
     })
     .sort((a, b) => a.index - b.index);
   const apps = json.activeapps ?? [];
-  const waiting = apps.filter((a) => a.state === 'WAITING').map((a) => a.id);
+  // WAITING: no executor yet; one that asks for none (an idle server under dynamic allocation) waits for nothing
+  const waiting = apps.filter((a) => a.state === 'WAITING' && left[a.id] !== 0).map((a) => a.id);
   const submitted = (json.activedrivers ?? []).filter((d) => d.state === 'SUBMITTED').reduce((n, d) => n + (d.cores ?? 1), 0);
   const asked = apps.reduce((n, a) => n + (left[a.id] ?? (a.state === 'WAITING' ? defaultCores : 0)), 0);
   return {
@@ -142,6 +150,47 @@ export function decide(v: ClusterView, p: Policy, h: History, now: number): Deci
     stop,
     why: `${stop.join(', ')} had no executor for ${Math.round(p.idleMs / 1000)} s${tooMany ? ` (above SPARK_AUTOSCALE_MAX ${p.max})` : ''}`,
   };
+}
+
+/** A running application that holds no core and asks for some. */
+export interface WaitingApp {
+  id: string;
+  name: string;
+  /** cores it still asks for (from its page on the master), when that could be read */
+  asks?: number;
+  /** how long it has waited: the master's WAITING (no executor since it registered) */
+  forMs?: number;
+}
+
+/** Waiting this long for a first executor makes `status` unhealthy (a job being scaled for waits less). */
+export const WAITING_PROBLEM_MS = 60_000;
+
+/**
+ * Pure: the applications holding no core that ask for some (`left` as for `observe`: an idle server
+ * under dynamic allocation asks for none; an unreadable page counts when the master says WAITING).
+ */
+export function waitingForCores(json: JobsJson, left: Record<string, number | undefined>): WaitingApp[] {
+  return (json.activeapps ?? [])
+    .filter((a) => (a.cores ?? 0) === 0 && (left[a.id] ?? (a.state === 'WAITING' ? 1 : 0)) > 0)
+    .map((a) => ({ id: a.id, name: a.name, asks: left[a.id], forMs: a.state === 'WAITING' ? a.duration : undefined }));
+}
+
+const age = (ms: number) => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);
+
+/** Pure: a waiting application as `status` lists it. */
+export const waitingLine = (w: WaitingApp) => `${w.id} (${w.name}) holds no core${w.asks ? `, asks for ${w.asks}` : ''}${w.forMs !== undefined ? `, waiting for ${age(w.forMs)}` : ''}`;
+
+/** Pure: the problems of `status`: applications waiting longer than WAITING_PROBLEM_MS, and what frees cores. */
+export function waitingProblems(json: JobsJson, waiting: WaitingApp[]): string[] {
+  const alive = (json.workers ?? []).filter((w) => w.state === 'ALIVE');
+  const cores = alive.reduce((n, w) => n + w.cores - (w.coresused ?? 0), 0);
+  const memory = Math.max(0, ...alive.map((w) => w.memory - (w.memoryused ?? 0)));
+  return waiting
+    .filter((w) => (w.forMs ?? 0) >= WAITING_PROBLEM_MS)
+    .map(
+      (w) =>
+        `${waitingLine(w)}: the workers have ${cores} cores free (at most ${memory} MB free on one): add workers (or SPARK_AUTOSCALE_MAX), end what holds them (\`apps\`), or cap the SQL servers (SPARK_SERVER_MAX_CORES)`,
+    );
 }
 
 /** Pure: the line a decision is logged as. */

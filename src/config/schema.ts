@@ -471,6 +471,26 @@ export const VARS = {
       .refine((v) => v.toLowerCase() === 'off' || FS_URI.test(v), 'must be off or a directory URI such as s3a://bucket/spark-fallback/ or file:///shared/fallback/')
       .transform((v) => (v.toLowerCase() === 'off' ? undefined : v.endsWith('/') ? v : `${v}/`)),
   }),
+  SPARK_SERVER_DYNAMIC_ALLOCATION: spec({
+    phase: 'run',
+    default: 'true',
+    doc: 'the thrift and connect servers hold executors only while they work: dynamic allocation with shuffle tracking, idle executors given back after SPARK_SERVER_IDLE_TIMEOUT (false: they keep what they got at start)',
+    example: 'SPARK_SERVER_DYNAMIC_ALLOCATION=false',
+    schema: boolish,
+  }),
+  SPARK_SERVER_IDLE_TIMEOUT: spec({
+    phase: 'run',
+    default: '60s',
+    doc: 'with SPARK_SERVER_DYNAMIC_ALLOCATION: how long an executor of the thrift or connect server may sit idle before it goes back to the cluster (shuffle data it holds included)',
+    example: 'SPARK_SERVER_IDLE_TIMEOUT=2m',
+    schema: duration(1000),
+  }),
+  SPARK_SERVER_MAX_CORES: spec({
+    phase: 'run',
+    doc: 'the most cores the thrift server, and the connect server, may each hold at once (spark.cores.max; default: SPARK_DEFAULT_CORES), so a busy server leaves cores to jobs and to the other server',
+    example: 'SPARK_SERVER_MAX_CORES=4',
+    schema: intIn(1, 100000),
+  }),
   SPARK_AUTOSCALE_MAX: spec({
     phase: 'run',
     doc: 'turns autoscaling of the worker formation on: the most worker dynos it scales up to (the leading master decides; src/autoscale)',

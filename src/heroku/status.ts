@@ -6,7 +6,7 @@
 import type { Dyno, Formation } from './api.js';
 
 import type { MasterJson } from '../space/index.js';
-import { autoscaleLine, type AutoscaleReport } from '../autoscale/index.js';
+import { autoscaleLine, waitingForCores, waitingLine, waitingProblems, type AutoscaleReport, type WaitingApp } from '../autoscale/index.js';
 export type { MasterJson };
 
 export interface StatusReport {
@@ -28,6 +28,8 @@ export interface StatusReport {
     cores: { used: number; total: number };
     memoryMb: { used: number; total: number };
     apps: { id: string; name: string; cores?: number; state?: string }[];
+    /** applications holding no core that ask for some */
+    waiting: WaitingApp[];
   };
 }
 
@@ -50,10 +52,17 @@ const answerState = (a: MasterAnswer) => ('error' in a ? `unreadable (${a.error}
  * Pure: the report and its verdict. `master` is the /json answer, or the reason it could not be read;
  * with several masters, every master's answer (master.1 first): the report is about the leader's.
  */
-export function statusReport(app: string, formation: Formation[], dynos: Dyno[], master: MasterJson | { error: string } | MasterAnswer[], proxy?: string): StatusReport {
+export function statusReport(
+  app: string,
+  formation: Formation[],
+  dynos: Dyno[],
+  master: MasterJson | { error: string } | MasterAnswer[],
+  proxy?: string,
+  left: Record<string, number | undefined> = {},
+): StatusReport {
   if (Array.isArray(master)) {
     const lead = leadingMaster(master);
-    const report = statusReport(app, formation, dynos, lead ?? { error: 'no master dyno in the formation' }, proxy);
+    const report = statusReport(app, formation, dynos, lead ?? { error: 'no master dyno in the formation' }, proxy, left);
     if (master.length < 2) return report;
     report.masters = master.map((a) => ({ dyno: a.dyno, status: answerState(a) }));
     if (report.master && lead && !('error' in lead) && lead.status === 'ALIVE') report.master.dyno = lead.dyno;
@@ -93,7 +102,9 @@ export function statusReport(app: string, formation: Formation[], dynos: Dyno[],
       cores: { used: master.coresused ?? 0, total: master.cores ?? 0 },
       memoryMb: { used: master.memoryused ?? 0, total: master.memory ?? 0 },
       apps: (master.activeapps ?? []).map((a) => ({ id: a.id, name: a.name, cores: a.cores, state: a.state })),
+      waiting: waitingForCores(master, left),
     };
+    problems.push(...waitingProblems(master, masterOut.waiting));
     if (masterOut.status !== 'ALIVE') problems.push(`the master answering the proxy is ${masterOut.status}, not ALIVE`);
     if (alive < workersWanted) problems.push(`${alive} of ${workersWanted} workers registered ALIVE with the master`);
   }
@@ -124,6 +135,7 @@ export function renderStatus(r: StatusReport): string {
     if (r.autoscale) out.push('', `Autoscaling: ${autoscaleLine(r.autoscale)}`);
     if (m.workers.list.length) out.push('', table([['WORKER', 'STATE', 'CORES', 'MEMORY'], ...m.workers.list.map((w) => [w.host, w.state, w.cores, w.memory])]));
     out.push('', m.apps.length ? table([['APP', 'NAME', 'CORES', 'STATE'], ...m.apps.map((a) => [a.id, a.name, String(a.cores ?? ''), a.state ?? ''])]) : 'No application running.');
+    if (m.waiting.length) out.push('', 'Waiting for cores:', ...m.waiting.map((w) => `  ${waitingLine(w)}`));
   }
   if (r.problems.length) out.push('', 'Problems:', ...r.problems.map((p) => `  - ${p}`));
   return `${out.join('\n')}\n`;

@@ -5,12 +5,13 @@
  */
 import { AUTOSCALE_PORT, MASTER_UI_PORT, workerState } from '../space/index.js';
 import { formatAge, health, type Health } from './lifecycle.js';
-import { getJson } from './runner.js';
+import { getJson, getText } from './runner.js';
 import { zkMode } from '../zookeeper/index.js';
 import { zkSrvr } from '../zookeeper/srvr.js';
 import type { State } from './state.js';
 import type { MasterJson } from '../space/index.js';
-import { autoscaleLine, type AutoscaleReport } from '../autoscale/index.js';
+import { autoscaleLine, coresLeft, waitingForCores, waitingLine, waitingProblems, type AutoscaleReport, type WaitingApp } from '../autoscale/index.js';
+import { VARS } from '../config/schema.js';
 
 export interface Report extends Health {
   app: string;
@@ -25,6 +26,8 @@ export interface Report extends Health {
   state: State;
   /** the leading master's autoscaler, when SPARK_AUTOSCALE_MAX is set */
   autoscale?: AutoscaleReport;
+  /** applications holding no core that ask for some */
+  waiting: WaitingApp[];
 }
 
 /** Asks every master for /json: the ALIVE one speaks for the cluster (else the first that answers). */
@@ -35,7 +38,14 @@ export async function report(s: State, now = Date.now()): Promise<Report> {
   const leadIp = pick && masters[answers.indexOf(pick)]?.ip;
   const autoscale = leadIp ? await getJson<AutoscaleReport>(`http://${leadIp}:${AUTOSCALE_PORT}/`, 1000) : undefined;
   const master = pick?.json ? { ...pick.json, aliveWorkers: (pick.json.workers ?? []).filter((w) => w.state === 'ALIVE').length } : undefined;
+  // applications holding no core: their pages on the leader say whether they ask for any
+  const held = (master?.activeapps ?? []).filter((a) => (a.cores ?? 0) === 0);
+  const pages = await Promise.all(held.map(async (a) => [a.id, await getText(`${pick!.ui}/app/?appId=${encodeURIComponent(a.id)}`, 3000)] as const));
+  const left = Object.fromEntries(pages.map(([id, page]) => [id, page === undefined ? undefined : coresLeft(page, Number(VARS.SPARK_DEFAULT_CORES.default))]));
+  const waiting = master ? waitingForCores(master, left) : [];
   const h = health(s.dynos, master ? { status: master.status, aliveWorkers: master.aliveWorkers } : undefined, now);
+  if (master) h.problems.push(...waitingProblems(master, waiting));
+  h.healthy = h.problems.length === 0;
   const zks = s.dynos.filter((d) => d.type === 'zookeeper');
   const modes = await Promise.all(zks.map(async (z) => zkMode(await zkSrvr(z.ip))));
   return {
@@ -49,6 +59,7 @@ export async function report(s: State, now = Date.now()): Promise<Report> {
     zookeepers: Object.fromEntries(zks.map((z, i) => [z.dns, modes[i]])),
     state: s,
     autoscale,
+    waiting,
   };
 }
 
@@ -78,6 +89,7 @@ export function render(r: Report, now = Date.now()): string[] {
   );
   if (r.web) lines.push(`       web         ${r.web}`);
   if (r.autoscale) lines.push(`       autoscale   ${autoscaleLine(r.autoscale)}`);
+  for (const w of r.waiting) lines.push(`       waiting     ${waitingLine(w)}`);
   if (s.cycle) lines.push(`       cycling     ${s.cycle.target ?? 'every dyno'} every ${formatAge(s.cycle.everyMs)}, next in ${formatAge(s.cycle.nextAt - now)}`);
   lines.push('');
   const rows = s.dynos.map((d) => [
@@ -111,6 +123,7 @@ export function toJson(r: Report): unknown {
     formation: s.formation,
     cycle: s.cycle,
     autoscale: r.autoscale ?? null,
+    waiting: r.waiting,
     master: r.master ?? null,
     dynos: s.dynos.map((d) => ({ ...d, up: d.phase === 'up', spark: sparkState(r, d) ?? null })),
   };

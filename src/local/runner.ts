@@ -129,6 +129,15 @@ export async function getJson<T>(url: string, timeoutMs = 3000): Promise<T | und
   }
 }
 
+export async function getText(url: string, timeoutMs = 3000): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return res.ok ? await res.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Polls a master's /json until `workers` workers are ALIVE (or `timeoutMs` passes). */
 export async function waitForWorkers(masterUi: string, workers: number, timeoutMs: number): Promise<{ alive: number }> {
   const deadline = Date.now() + timeoutMs;

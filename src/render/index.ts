@@ -13,6 +13,7 @@ import { compareVersions } from '../catalog/index.js';
 import { CONNECT_BACKEND_PORT, masterUrl } from '../space/index.js';
 import { zookeeperDir, zookeeperUrl } from '../zookeeper/index.js';
 import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
+import { specOf } from '../process-types.js';
 
 export type Role = 'master' | 'worker' | 'driver' | 'console' | 'history';
 
@@ -134,6 +135,7 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
     set('spark.worker.cleanup.enabled', true);
   }
   if (s.SPARK_PROMETHEUS !== false) for (const [k, v] of prometheusConf(spark.version)) set(k, v);
+  if (specOf(type ?? '')?.sharedServer) for (const [k, v] of sharedServerConf(s)) set(k, v);
   if (type === 'connect') {
     // the gRPC server listens inside the dyno; the dyno's nginx serves it with TLS on CONNECT_PORT
     set('spark.connect.grpc.binding.address', connectBackendHost(s, env));
@@ -208,6 +210,31 @@ export function prometheusConf(version: string): [string, string][] {
     ['spark.metrics.conf.applications.sink.prometheusServlet.path', '/metrics/applications/prometheus'],
     ...(compareVersions(version, '4.0.0') < 0 ? ([['spark.ui.prometheus.enabled', 'true']] as [string, string][]) : []),
   ];
+}
+
+/**
+ * Pure: what lets a long-running server (thrift, connect) share the cluster. Dynamic allocation
+ * with shuffle tracking (standalone has no external shuffle service): no executor while idle, one
+ * core each as queries need them, each given back SPARK_SERVER_IDLE_TIMEOUT after its last task
+ * (its shuffle files too: a server's old query results are not worth a held core). SPARK_SERVER_MAX_CORES
+ * caps each server, so a busy one leaves cores to batch jobs and to the other server.
+ */
+export function sharedServerConf(s: Settings): [string, string][] {
+  const out: [string, string][] = [];
+  if (s.SPARK_SERVER_MAX_CORES !== undefined) out.push(['spark.cores.max', String(s.SPARK_SERVER_MAX_CORES)]);
+  if (!s.SPARK_SERVER_DYNAMIC_ALLOCATION) return out;
+  const idle = `${Math.max(1, Math.round(s.SPARK_SERVER_IDLE_TIMEOUT / 1000))}s`;
+  out.push(
+    ['spark.dynamicAllocation.enabled', 'true'],
+    ['spark.dynamicAllocation.shuffleTracking.enabled', 'true'],
+    ['spark.dynamicAllocation.shuffleTracking.timeout', idle],
+    ['spark.dynamicAllocation.executorIdleTimeout', idle],
+    ['spark.dynamicAllocation.minExecutors', '0'],
+    ['spark.dynamicAllocation.initialExecutors', '0'],
+    ['spark.executor.cores', '1'],
+  );
+  if (s.SPARK_SERVER_MAX_CORES !== undefined) out.push(['spark.dynamicAllocation.maxExecutors', String(s.SPARK_SERVER_MAX_CORES)]);
+  return out;
 }
 
 /** How long a new leader master waits for recovered workers and drivers (spark.deploy.recoveryTimeout, 4.0+). */

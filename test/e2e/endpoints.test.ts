@@ -177,6 +177,43 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
       expect(none.all).toMatch(/UNAUTHENTICATED[\s\S]*No authentication token provided/);
     });
 
+    it('idle, both servers hold no core (dynamic allocation): a job asking for every core gets all 8 within 10 s; both servers answer afterwards; status lists no one waiting', async () => {
+      type App = { id: string; name: string; cores: number; starttime: number; state: string };
+      const servers = ['Thrift JDBC/ODBC Server', 'Spark Connect server'];
+      const apps = async () => (await master()).activeapps as App[];
+      // the queries above gave them executors; SPARK_SERVER_IDLE_TIMEOUT (5 s here) takes them back
+      await until('both servers holding no core', async () => (await apps()).filter((a) => servers.includes(a.name) && a.cores === 0).length === 2, 120_000, 500);
+      const idle = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { healthy: boolean; waiting: unknown[] };
+      expect([idle.healthy, idle.waiting]).toEqual([true, []]);
+
+      const job = cli(['local', 'run', '--dir', app, 'bin/spark-submit', '--total-executor-cores', '8', '--class', 'SumJob', jar], { timeout: 300_000 });
+      const granted = await until(
+        'the job holding all 8 cores',
+        async () => {
+          const a = (await apps()).find((x) => x.name === 'sum-job');
+          return a && a.cores === 8 && { ms: Date.now() - a.starttime };
+        },
+        240_000,
+        200,
+      );
+      expect(granted.ms).toBeLessThan(10_000);
+      const r = await job;
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toContain(`SUM=${SUM}`);
+
+      // the servers take executors again for their queries
+      const url = `jdbc:hive2://1.thrift.${DOMAIN}:10001/default;transportMode=http;httpPath=cliservice`;
+      const b = await cli(['local', 'run', '--dir', app, 'beeline', '-u', url, '-n', 'analyst', '-p', 'x', '--silent=true', '--outputformat=csv2', '-e', 'SELECT sum(id) AS s FROM range(1000001)'], {
+        timeout: 300_000,
+        input: '',
+      });
+      expect(b.exitCode, b.all).toBe(0);
+      expect(rows(b.stdout)).toEqual(['s', SUM]);
+      const c = await query(TOKEN);
+      expect(c.exitCode, c.all).toBe(0);
+      expect(c.stdout).toContain(`ANS ${SUM}`);
+    });
+
     it('the token is in no log and no command line', () => {
       const logs = path.join(state, 'logs');
       for (const f of readdirSync(logs)) expect(readFileSync(path.join(logs, f), 'utf8'), f).not.toContain(TOKEN);

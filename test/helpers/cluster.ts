@@ -109,6 +109,8 @@ export function appWithEndpoints(version: string, o: { password: string; token: 
       SPARK_EXECUTOR_MEMORY: '512m',
       SPARK_DRIVER_MEMORY: '768m',
       SPARK_DEFAULT_CORES: '1',
+      // the SQL servers give idle executors back after 5 s (the default is 60 s)
+      SPARK_SERVER_IDLE_TIMEOUT: '5s',
       LOG_LEVEL: 'WARN',
     },
     true,

@@ -140,6 +140,24 @@ describe('the view from a master', () => {
     expect(coresLeft('<li><strong>Cores:</strong> Unlimited (6 granted)</li>', 4)).toBe(0);
     expect(coresLeft('<html>No running application</html>', 4)).toBeUndefined();
   });
+
+  it('dynamic allocation (the SQL servers): what its executor limit asks for; an idle server asks for none and waits for nothing', () => {
+    const page = (cores: string, limit: string) => `<li><strong>Cores:</strong> ${cores}</li><li><span title="x"><strong>Executor Limit: </strong>\n ${limit}\n</span></li>`;
+    expect(coresLeft(page('Unlimited (0 granted)', '0 (0 granted)'), 4)).toBe(0);
+    expect(coresLeft(page('Unlimited (1 granted)', '3 (1 granted)'), 4)).toBe(2);
+    // two-core executors: each asked for counts twice; never more than spark.cores.max leaves
+    expect(coresLeft(page('6 (2 granted, 4 left)', '4 (1 granted)'), 4)).toBe(4);
+    expect(coresLeft(page('Unlimited (1 granted)', 'Unlimited (1 granted)'), 4)).toBe(3);
+    const json = {
+      status: 'ALIVE',
+      workers: [{ id: 'w1', host: '1.worker.demo.app.localspace', state: 'ALIVE', cores: 2, coresused: 0, memory: 1024, memoryused: 0 }],
+      activeapps: [{ id: 'app-idle', name: 'Thrift JDBC/ODBC Server', cores: 0, state: 'WAITING' }],
+    };
+    const v = observe(json, 1, { 'app-idle': 0 }, 4);
+    expect([v.waiting, v.coresWanted]).toEqual([[], 0]);
+    expect(decide(v, { min: 1, max: 4, idleMs: 60_000, cooldownMs: 0 }, { idleSince: {} }, 0).action).toBe('none');
+    expect(observe(json, 1, {}, 4).waiting).toEqual(['app-idle']);
+  });
 });
 
 describe('the policy (SPARK_AUTOSCALE_*)', () => {

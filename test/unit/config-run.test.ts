@@ -51,6 +51,9 @@ const good: [string, string, unknown][] = [
   ['SPARK_AUTOSCALE_IDLE', '15m', 900_000],
   ['SPARK_AUTOSCALE_COOLDOWN', '90', 90_000],
   ['SPARK_AUTOSCALE_INTERVAL', '2s', 2000],
+  ['SPARK_SERVER_DYNAMIC_ALLOCATION', 'off', false],
+  ['SPARK_SERVER_IDLE_TIMEOUT', '90s', 90_000],
+  ['SPARK_SERVER_MAX_CORES', '4', 4],
   ['HEROKU_API_URL', 'http://127.0.0.1:9999/', 'http://127.0.0.1:9999'],
   ['SPARK_CLUSTER_APP', 'my-cluster', 'my-cluster'],
   ['SPARK_EVENTLOG_DIR', 's3a://bucket/spark-events', 's3a://bucket/spark-events'],
@@ -78,6 +81,9 @@ const legacy: [string, string, string][] = [
 
 const bad: [string, string, string][] = [
   ['SPARK_MASTERS', '0', 'must be between 1 and 9'],
+  ['SPARK_SERVER_DYNAMIC_ALLOCATION', 'maybe', 'must be true or false'],
+  ['SPARK_SERVER_IDLE_TIMEOUT', '0.5s', 'must be at least 1 s'],
+  ['SPARK_SERVER_MAX_CORES', '0', 'must be between 1 and 100000'],
   ['SPARK_MASTERS', 'abc', 'must be a whole number'],
   ['SPARK_ZK_ZOOKEEPER_URL', 'zookeeper://zk1', 'each server must be host:port'],
   ['SPARK_DEFAULT_CORES', 'four', 'must be a whole number'],
@@ -155,6 +161,9 @@ const RUN_DEFAULTS = {
   SPARK_AUTOSCALE_IDLE: 600_000,
   SPARK_AUTOSCALE_COOLDOWN: 60_000,
   SPARK_AUTOSCALE_INTERVAL: 10_000,
+  // the SQL servers give idle executors back
+  SPARK_SERVER_DYNAMIC_ALLOCATION: true,
+  SPARK_SERVER_IDLE_TIMEOUT: 60_000,
 };
 
 describe('run-time config vars', () => {

@@ -105,6 +105,30 @@ describe('status verdict', () => {
     expect(renderStatus(crashed)).toMatch(/worker\s+Private-L\s+1\/2\s+worker\.1 worker\.2\(crashed\)/);
   });
 
+  it('status_waiting: an application holding no core that asks for some is listed; over a minute WAITING it is a problem; an idle server is neither', () => {
+    const apps = [
+      { id: 'app-1', name: 'Thrift JDBC/ODBC Server', cores: 0, state: 'WAITING', duration: 20 * 60_000 },
+      { id: 'app-2', name: 'Spark Connect server', cores: 0, state: 'WAITING', duration: 20 * 60_000 },
+      { id: 'app-3', name: 'etl', cores: 0, state: 'RUNNING', duration: 5_000 },
+      { id: 'app-4', name: 'busy', cores: 8, state: 'RUNNING', duration: 5_000 },
+    ];
+    const full = [{ ...w(1), coresused: 8 }, { ...w(2), coresused: 8 }];
+    // app-2 is an idle server under dynamic allocation (asks for none); app-3 asks for 2 more
+    const r = statusReport('a', formation, up, { status: 'ALIVE', workers: full, activeapps: apps }, undefined, { 'app-1': 4, 'app-2': 0, 'app-3': 2 });
+    expect(r.master!.waiting).toEqual([
+      { id: 'app-1', name: 'Thrift JDBC/ODBC Server', asks: 4, forMs: 1_200_000 },
+      { id: 'app-3', name: 'etl', asks: 2, forMs: undefined },
+    ]);
+    expect(r.healthy).toBe(false);
+    expect(r.problems).toEqual([
+      'app-1 (Thrift JDBC/ODBC Server) holds no core, asks for 4, waiting for 20 min: the workers have 0 cores free (at most 1000 MB free on one): add workers (or SPARK_AUTOSCALE_MAX), end what holds them (`apps`), or cap the SQL servers (SPARK_SERVER_MAX_CORES)',
+    ]);
+    expect(renderStatus(r)).toContain('Waiting for cores:\n  app-1 (Thrift JDBC/ODBC Server) holds no core, asks for 4, waiting for 20 min\n  app-3 (etl) holds no core, asks for 2\n');
+    // the page unreadable: a WAITING one still counts; a RUNNING one with no core does not
+    expect(statusReport('a', formation, up, { status: 'ALIVE', workers: full, activeapps: apps }).master!.waiting.map((x) => x.id)).toEqual(['app-1', 'app-2']);
+    expect(statusReport('a', formation, up, { status: 'ALIVE', workers: [w(1), w(2)], activeapps: [apps[3]!] }).healthy).toBe(true);
+  });
+
   it('status_ha: with two masters the report is about the ALIVE one; a standby and an unreadable one are named', () => {
     const two = [{ ...formation[0]!, quantity: 2 }, formation[1]!];
     const dynos = [...up, { name: 'master.2', type: 'master', state: 'up' }];

@@ -139,6 +139,7 @@ describe('lifecycle_health', () => {
         activeapps: [],
         workers: [{ id: 'w-1', host: '2.worker.demo.app.localspace', state: 'DEAD', cores: 2, memory: 2048 }],
       },
+      waiting: [{ id: 'app-20260101000000-0001', name: 'Thrift JDBC/ODBC Server', asks: 2, forMs: 30_000 }],
       state: {
         app: 'demo',
         appDir: '/x',
@@ -161,6 +162,7 @@ describe('lifecycle_health', () => {
     expect(lines.join('\n')).toContain('ALIVE, 1 workers ALIVE, 2/4 cores and 1.0 GB/4.0 GB used, 0 apps running');
     expect(lines.find((l) => l.includes('master.1'))).toMatch(/master\.1 +up +ALIVE +0 +127\.9\.1\.1 +1m01s +1\.master\.demo\.app\.localspace/);
     expect(lines.find((l) => l.includes('worker.2'))).toMatch(/worker\.2 +crashed \(restart in 4s\) +DEAD +3 +127\.9\.2\.5 +- +2\.worker/);
+    expect(lines).toContain('       waiting     app-20260101000000-0001 (Thrift JDBC/ODBC Server) holds no core, asks for 2, waiting for 30 s');
     expect(lines.at(-1)).toBe(' !     worker.2 is crashed');
   });
 });

@@ -11,6 +11,7 @@ import { cgroupLimitBytes, daemonMemoryMb, workerMemoryMb } from '../../src/rend
 import { argvFor, DRAIN_WORKER } from '../../src/launch/index.js';
 import { masterUrl, dynoName } from '../../src/space/index.js';
 import { isProblem } from '../../src/errors.js';
+import { problemOf } from '../helpers/problem.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 const dyno = (type: string, n: number): Env => ({
@@ -183,6 +184,35 @@ describe('derivations', () => {
       'spark.eventLog.enabled': 'true',
       'spark.driver.host': '10.0.2.1',
       'spark.driver.bindAddress': '10.0.2.1',
+    });
+  });
+
+  it('the SQL servers share the cluster: dynamic allocation with shuffle tracking, 1-core executors, idle ones given back; SPARK_SERVER_* change it; no other dyno gets it', () => {
+    const server = (type: string, env: Env = {}) =>
+      defaultsOf(computeConf({ settings: parseConfig({ ...dyno(type, 1), ...env }, 'run'), env: dyno(type, 1), role: 'driver', spark: { version: '4.2.0', log4j: 2 }, resources: L, process: type }));
+    for (const type of ['thrift', 'connect'])
+      expect(server(type)).toMatchObject({
+        'spark.dynamicAllocation.enabled': 'true',
+        'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
+        'spark.dynamicAllocation.shuffleTracking.timeout': '60s',
+        'spark.dynamicAllocation.executorIdleTimeout': '60s',
+        'spark.dynamicAllocation.minExecutors': '0',
+        'spark.dynamicAllocation.initialExecutors': '0',
+        'spark.executor.cores': '1',
+      });
+    // without a cap the master's spark.deploy.defaultCores (SPARK_DEFAULT_CORES) bounds each server
+    expect(server('thrift')['spark.cores.max']).toBeUndefined();
+    expect(server('thrift', { SPARK_SERVER_IDLE_TIMEOUT: '2m', SPARK_SERVER_MAX_CORES: '3' })).toMatchObject({
+      'spark.dynamicAllocation.executorIdleTimeout': '120s',
+      'spark.cores.max': '3',
+      'spark.dynamicAllocation.maxExecutors': '3',
+    });
+    const off = server('connect', { SPARK_SERVER_DYNAMIC_ALLOCATION: 'false', SPARK_SERVER_MAX_CORES: '2' });
+    expect([off['spark.dynamicAllocation.enabled'], off['spark.cores.max']]).toEqual([undefined, '2']);
+    for (const type of ['console', 'run', 'worker']) expect(server(type)['spark.dynamicAllocation.enabled'], type).toBeUndefined();
+    expect(problemOf(() => parseConfig({ SPARK_SERVER_IDLE_TIMEOUT: 'soon' }, 'run'))).toMatchObject({
+      code: 'config-invalid',
+      issues: [{ name: 'SPARK_SERVER_IDLE_TIMEOUT', problem: 'must be a duration such as 30s, 10m or 1h', example: 'SPARK_SERVER_IDLE_TIMEOUT=2m' }],
     });
   });
 

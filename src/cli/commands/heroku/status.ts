@@ -6,7 +6,8 @@ import { getApp, getConfigVars, listDynos, listFormation, type App, type Dyno, t
 import { renderStatus, statusReport, type MasterJson } from '../../../heroku/status.js';
 import { COOKIE, USER } from '../../../proxy/index.js';
 import { AUTOSCALE_PORT, MASTER_UI_PORT, masterHosts } from '../../../space/index.js';
-import type { AutoscaleReport } from '../../../autoscale/index.js';
+import { coresLeft, type AutoscaleReport } from '../../../autoscale/index.js';
+import { VARS } from '../../../config/schema.js';
 import { api, appFrom, appOption } from './common.js';
 
 const Options = z.object({
@@ -16,10 +17,10 @@ const Options = z.object({
 });
 
 /**
- * GET <proxy>/json/ with the proxy's basic auth, from the proxy's default backend (master.1) or, with
- * `backend`, from that master (the proxy's backend cookie); the password never reaches a message.
+ * GET <proxy><path> with the proxy's basic auth, from the proxy's default backend (master.1) or, with
+ * `backend`, from that one (the proxy's backend cookie); the password never reaches a message.
  */
-async function masterJson(proxy: string, password: string | undefined, backend?: string, path = '/json/'): Promise<MasterJson | { error: string }> {
+async function proxyText(proxy: string, password: string | undefined, backend: string | undefined, path: string): Promise<string | { error: string }> {
   if (!password) return { error: 'no proxy password (the app has no SPACE_PROXY_PASSWORD: set SPACE_PROXY_PASSWORD in your shell to the password of the user spark)' };
   try {
     const headers: Record<string, string> = { Authorization: `Basic ${Buffer.from(`${USER}:${password}`).toString('base64')}` };
@@ -27,9 +28,19 @@ async function masterJson(proxy: string, password: string | undefined, backend?:
     const res = await fetch(new URL(path, proxy), { headers, signal: AbortSignal.timeout(15_000) });
     if (res.status === 401) return { error: 'the proxy refused the password (HTTP 401)' };
     if (!res.ok) return { error: `HTTP ${res.status} from ${new URL(path, proxy).href}` };
-    return (await res.json()) as MasterJson;
+    return await res.text();
   } catch (err) {
     return { error: `${(err as Error).message}${(err as { cause?: Error }).cause ? ` (${(err as { cause?: Error }).cause!.message})` : ''}` };
+  }
+}
+
+async function masterJson(proxy: string, password: string | undefined, backend?: string, path = '/json/'): Promise<MasterJson | { error: string }> {
+  const text = await proxyText(proxy, password, backend, path);
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text) as MasterJson;
+  } catch {
+    return { error: `${new URL(path, proxy).href} answered with what is not JSON` };
   }
 }
 
@@ -46,7 +57,8 @@ The master's /json is read through the app's space proxy (the web dyno) as the u
 app's SPACE_PROXY_PASSWORD (or SPACE_PROXY_PASSWORD from your shell when the app uses
 SPACE_PROXY_BASIC_AUTH). With several masters (ZooKeeper HA) each is read by name and the report is
 about the one ALIVE (the others say STANDBY). Healthy: every dyno of the formation up, a master
-ALIVE, as many workers ALIVE as worker dynos.
+ALIVE, as many workers ALIVE as worker dynos, and no application waiting over a minute for its
+first executor (applications that hold no core and ask for some are listed either way).
 
 Examples:
   $ spark-in-space status -a my-spark
@@ -73,7 +85,24 @@ ${exitCodesHelp()}`,
         : hosts.length > 1
           ? await Promise.all(hosts.map(async (h, i) => ({ dyno: `master.${i + 1}`, ...(await masterJson(proxy, password, `${h}:${MASTER_UI_PORT}`)) })))
           : await masterJson(proxy, password);
-      const report = statusReport(app, formation, dynos, master, proxy);
+      // applications holding no core: their pages on the leader say whether they ask for any
+      const leadAt = Array.isArray(master) ? Math.max(0, master.findIndex((m) => !('error' in m) && m.status === 'ALIVE')) : -1;
+      const leadJson = Array.isArray(master) ? master[leadAt] : master;
+      const defaultCores = Number(vars.SPARK_DEFAULT_CORES) || Number(VARS.SPARK_DEFAULT_CORES.default);
+      const left =
+        proxy && leadJson && !('error' in leadJson)
+          ? Object.fromEntries(
+              await Promise.all(
+                (leadJson.activeapps ?? [])
+                  .filter((a) => (a.cores ?? 0) === 0)
+                  .map(async (a) => {
+                    const page = await proxyText(proxy, password, leadAt >= 0 ? `${hosts[leadAt]}:${MASTER_UI_PORT}` : undefined, `/app/?appId=${encodeURIComponent(a.id)}`);
+                    return [a.id, typeof page === 'string' ? coresLeft(page, defaultCores) : undefined] as const;
+                  }),
+              ),
+            )
+          : {};
+      const report = statusReport(app, formation, dynos, master, proxy, left);
       // the leading master's autoscaler (SPARK_AUTOSCALE_MAX), through the proxy like the master
       if (proxy && vars.SPARK_AUTOSCALE_MAX) {
         const alive = Array.isArray(master) ? master.findIndex((m) => !('error' in m) && m.status === 'ALIVE') : 0;
