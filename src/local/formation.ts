@@ -144,7 +144,7 @@ export function spaceConfig(config: Env, counts: { master?: number; zookeeper?: 
   };
 }
 
-export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number; masters?: number; zookeepers?: number; javaHome?: string }): Env {
+export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string; sparkHome: string; port: number; masters?: number; zookeepers?: number; javaHome?: string; python?: string }): Env {
   const dir = path.join(a.stateDir, 'dynos', d.name);
   const data = path.join(a.stateDir, 'data');
   const hostsOpt = `-Djdk.net.hosts.file=${path.join(a.stateDir, 'hosts')}`;
@@ -162,6 +162,8 @@ export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string
     SPARK_HOME: a.sparkHome,
     // the slug's own Java (the JVM buildpack's .jdk, as its .profile.d sets it on Heroku)
     ...(a.javaHome ? { JAVA_HOME: a.javaHome, PATH: [path.join(a.javaHome, 'bin'), a.config.PATH].filter(Boolean).join(':') } : {}),
+    // pip's pyspark: its environment's Python for the pyspark shell, drivers and executors' Python workers (the app's own choice wins)
+    ...(a.python ? { PYSPARK_PYTHON: a.config.PYSPARK_PYTHON ?? a.python, PYSPARK_DRIVER_PYTHON: a.config.PYSPARK_DRIVER_PYTHON ?? a.config.PYSPARK_PYTHON ?? a.python } : {}),
     SPARK_CONF_DIR: path.join(dir, 'conf'),
     SPARK_WORKER_DIR: path.join(dir, 'work'),
     SPARK_LOCAL_DIRS: path.join(dir, 'tmp'),

@@ -37,6 +37,20 @@ export function slugJavaHome(sparkHome: string): string | undefined {
   return existsSync(path.join(jdk, 'bin', 'java')) ? jdk : undefined;
 }
 
+/**
+ * pip's pyspark as the space's Spark: the Python of the environment it is installed in (a venv's
+ * bin/python3), which Spark's `pyspark` and the executors' Python workers must run under — the
+ * system's python3 cannot import it. None for Apache's layout or a user site (python3 imports those).
+ */
+export function pipPython(sparkHome: string): string | undefined {
+  const m = /^(.*)\/lib\/python\d+(?:\.\d+)*\/(?:site|dist)-packages\/pyspark\/?$/.exec(sparkHome);
+  const python = m ? path.join(m[1]!, 'bin', 'python3') : undefined;
+  return python && existsSync(python) ? python : undefined;
+}
+
+/** What runs beside a Spark home: the slug's .jdk; for pip's pyspark, its Python. */
+export const runtimesOf = (sparkHome: string) => ({ javaHome: slugJavaHome(sparkHome), python: pipPython(sparkHome) });
+
 /** Config vars as `heroku local` sees them: .env in the app dir, overridden by the environment. */
 export function configEnv(appDir: string, env: Env = process.env): Env {
   const file = path.join(appDir, '.env');

@@ -20,7 +20,7 @@ import { startDns } from './dns.js';
 import { localConnectTls } from './tls.js';
 import { appDomain, dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, subnetFor, slotFor, topology, type Dyno, type Formation } from './formation.js';
 import { LOCAL_CRASH_POLICY, nextAddress, onExit, scalePlan, select, type CrashPolicy, type DynoRecord, type Phase } from './lifecycle.js';
-import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, slugJavaHome, spawnGroup, stopGroups } from './runner.js';
+import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, runtimesOf, spawnGroup, stopGroups } from './runner.js';
 import { zkMode } from '../zookeeper/index.js';
 import { zkSrvr } from '../zookeeper/srvr.js';
 import { controlSocket, logsDir, spaceLog, statePath, writeState, type State } from './state.js';
@@ -175,7 +175,7 @@ export class Supervisor {
       port,
       masters: this.state.formation.master ?? 1,
       zookeepers: this.state.formation.zookeeper ?? 0,
-      javaHome: slugJavaHome(this.o.sparkHome),
+      ...runtimesOf(this.o.sparkHome),
     });
     if (r.type === 'connect') return { ...env, ...localConnectTls(this.o.dir, this.o.app, this.o.config) };
     if (r.type !== 'web') return env;

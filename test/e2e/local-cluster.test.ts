@@ -3,13 +3,14 @@
  * SPARK_AUTH_SECRET (from .env, as app.json would generate it), then real jobs against it.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
 import { appWithSpark, buildJobApp, buildJobJar, cli } from '../helpers/cluster.js';
-import { DEFAULT_VERSION, NEWEST_35 } from '../helpers/spark.js';
+import { DEFAULT_VERSION, NEWEST_35, testPyspark } from '../helpers/spark.js';
 import { groupAlive } from '../../src/local/runner.js';
 
 const exeOf = (pid: number) => {
@@ -234,6 +235,29 @@ describe(`local space with real Spark ${NEWEST_35} (smoke)`, () => {
       });
       expect(r.all).toContain('RESULT=500000500000');
       expect(r.all).toContain(`version ${NEWEST_35}`);
+    } finally {
+      await cli(['local', 'down', '--dir', app]);
+    }
+  }, 300_000);
+});
+
+describe(`local space on pip's pyspark ${DEFAULT_VERSION} (--spark-home in a venv)`, () => {
+  it('local run pyspark: the shell runs under the venv’s Python (the system’s python3 cannot import that pyspark), and so do the executors’ Python workers', async () => {
+    const python = testPyspark(DEFAULT_VERSION);
+    const sparkHome = execFileSync(python, ['-c', 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'], { encoding: 'utf8' }).trim();
+    const app = tmpdir('sis-pip-app-');
+    writeFileSync(path.join(app, 'Procfile'), `master: ${bin('spark-master')}\nworker: ${bin('spark-worker')}\n`);
+    writeFileSync(path.join(app, '.env'), 'SPARK_WORKER_CORES=2\nSPARK_WORKER_MEMORY=1g\nSPARK_EXECUTOR_MEMORY=512m\nSPARK_DRIVER_MEMORY=512m\nLOG_LEVEL=WARN\n');
+    try {
+      const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', 'e2e-pip', '--workers', '1', '--spark-home', sparkHome]);
+      expect(up.exitCode, up.all).toBe(0);
+      const r = await cli(['local', 'run', '--dir', app, 'pyspark'], {
+        input: 'import sys\nprint("PY", sys.executable)\nprint("ANS", sc.parallelize(range(1, 1001), 2).map(lambda x: x * 2).sum(), spark.range(1, 1000001).selectExpr("sum(id)").first()[0])\n',
+        timeout: 200_000,
+      });
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toContain(`PY ${path.join(path.dirname(python), 'python3')}`);
+      expect(r.stdout).toContain('ANS 1001000 500000500000');
     } finally {
       await cli(['local', 'down', '--dir', app]);
     }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { dynoEnv, formation, hostsFile, parseDotenv, parseProcfile, subnetFor, LOCAL_DEFAULTS } from '../../src/local/formation.js';
 import { parseConfig } from '../../src/config/schema.js';
+import { pipPython, runtimesOf } from '../../src/local/runner.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const procfile = parseProcfile('master: bin/spark-master\nworker: bin/spark-worker\n# comment\nweb: bin/space-proxy\nconsole: bin/console\n');
 
@@ -58,6 +62,23 @@ describe('local formation', () => {
       JAVA_TOOL_OPTIONS: '-Djdk.net.hosts.file=/s/hosts',
     });
     expect(() => parseConfig(env, 'run')).not.toThrow();
+    expect(env.PYSPARK_PYTHON).toBeUndefined();
+  });
+
+  it("local_pip_python: pip's pyspark as the Spark runs under its environment's Python (the app's PYSPARK_PYTHON wins); Apache's layout and a user site under none", () => {
+    const venv = mkdtempSync(path.join(os.tmpdir(), 'sis-venv-'));
+    const home = path.join(venv, 'lib', 'python3.11', 'site-packages', 'pyspark');
+    mkdirSync(home, { recursive: true });
+    mkdirSync(path.join(venv, 'bin'));
+    expect(pipPython(home)).toBeUndefined(); // no bin/python3 beside it
+    writeFileSync(path.join(venv, 'bin', 'python3'), '');
+    expect([pipPython(home), pipPython(`${home}/`)]).toEqual([path.join(venv, 'bin', 'python3'), path.join(venv, 'bin', 'python3')]);
+    expect(pipPython('/opt/spark-4.2.0-bin-hadoop3')).toBeUndefined();
+    const [d] = formation('demo', procfile, { worker: 1 }).dynos;
+    const env = (config: Record<string, string>) => dynoEnv(d!, { app: 'demo', config, stateDir: '/s', sparkHome: home, port: 5001, ...runtimesOf(home) });
+    expect(env({})).toMatchObject({ PYSPARK_PYTHON: path.join(venv, 'bin', 'python3'), PYSPARK_DRIVER_PYTHON: path.join(venv, 'bin', 'python3') });
+    expect(env({ PYSPARK_PYTHON: '/opt/py/bin/python' })).toMatchObject({ PYSPARK_PYTHON: '/opt/py/bin/python', PYSPARK_DRIVER_PYTHON: '/opt/py/bin/python' });
+    rmSync(venv, { recursive: true });
   });
 
   it('parses .env like heroku local', () => {
