@@ -19,8 +19,8 @@ export type Problem =
   | { code: 'disk-full'; dir: string }
   | { code: 'java-incompatible'; spark: string; java: number; supported: string; fix: string }
   | { code: 's3a-no-hadoop'; why: string }
-  | { code: 's3a-needs-java'; java: string }
-  | { code: 's3a-resolve-failed'; what: string; repository: string; lines: string[] }
+  | { code: 's3a-needs-java'; java: string; what?: string; fix?: string }
+  | { code: 's3a-resolve-failed'; what: string; repository: string; lines: string[]; fix?: string }
   | { code: 'bad-input'; message: string }
   | { code: 'app-incomplete'; message: string }
   | { code: 'space-not-running'; message: string }
@@ -39,7 +39,8 @@ export type Problem =
   | { code: 'job-unknown'; id: string; where: string; hint: string }
   | { code: 'proxy-refused'; proxy: string; why: string }
   | { code: 'kill-failed'; id: string; state: string; why: string }
-  | { code: 'driver-ended'; id: string; state: DriverEnd; logs: string };
+  | { code: 'driver-ended'; id: string; state: DriverEnd; logs: string }
+  | { code: 'metastore-database'; name: string; why: string; fix: string };
 
 /** How a cluster-mode driver can end (Spark's DriverState; LOST: the masters no longer know it), and `submit --wait`'s exit code for each. */
 export const DRIVER_END_EXIT = { FINISHED: 0, FAILED: 20, KILLED: 21, ERROR: 22, LOST: 23 } as const;
@@ -74,6 +75,7 @@ export const EXIT_CODES: [number, string][] = [
   [21, '`submit --wait`: the driver ended KILLED'],
   [22, '`submit --wait`: the driver ended ERROR (it could not be launched)'],
   [23, '`submit --wait`: the driver was LOST (no master knows it any more, or its state is UNKNOWN)'],
+  [24, "the metastore's database cannot be used: unreachable, credentials refused, not PostgreSQL, or another Hive version's schema"],
 ];
 
 /** Each kind of problem's exit code (heroku-api: by the HTTP status, see `exitCodeOf`). */
@@ -114,6 +116,7 @@ export const PROBLEM_EXIT: Record<Problem['code'], number> = {
   'proxy-refused': 18,
   'kill-failed': 19,
   'driver-ended': 20,
+  'metastore-database': 24,
 };
 
 /** The exit code of a problem: scripts tell a wrong token from a missing app from a failed build without reading prose. */
@@ -217,14 +220,14 @@ export function describe(p: Problem): string[] {
       ];
     case 's3a-needs-java':
       return [
-        `Installing the S3A connector needs Java at build time to resolve its jars, and ${p.java} was not found.`,
-        'Add the JVM buildpack before this one (heroku buildpacks:add --index 1 heroku/jvm), or set SPARK_S3A=false.',
+        `Installing ${p.what ?? 'the S3A connector'} needs Java at build time to resolve its jars, and ${p.java} was not found.`,
+        `Add the JVM buildpack before this one (heroku buildpacks:add --index 1 heroku/jvm)${p.fix ?? ', or set SPARK_S3A=false'}.`,
       ];
     case 's3a-resolve-failed':
       return [
         `Could not resolve ${p.what} from ${p.repository}.`,
         ...p.lines,
-        'Nothing was installed, and no connector was cached. Set MAVEN_MIRROR_URL to a reachable Maven-layout repository, or SPARK_S3A=false to build without S3.',
+        p.fix ?? 'Nothing was installed, and no connector was cached. Set MAVEN_MIRROR_URL to a reachable Maven-layout repository, or SPARK_S3A=false to build without S3.',
       ];
     case 'bad-input':
     case 'app-incomplete':
@@ -272,6 +275,8 @@ export function describe(p: Problem): string[] {
       return [`${p.id} was not killed: ${p.why} (its state: ${p.state}).`];
     case 'driver-ended':
       return [`The driver ${p.id} ended ${p.state}${p.state === 'FINISHED' ? '' : ` (exit code ${DRIVER_END_EXIT[p.state]})`}.`, `Its log: ${p.logs}`];
+    case 'metastore-database':
+      return [`The metastore's database (${p.name}) ${p.why}.`, p.fix];
     case 'heroku-cli-missing':
       return [`\`${p.command}\` runs in a one-off dyno through the heroku CLI, which is not on PATH.`, 'Install it (npm install -g heroku), log in (heroku login), and run this again.'];
   }

@@ -11,6 +11,7 @@
  * and the lines the test names in Procfile, app.json and README.
  */
 import type { Role } from './render/index.js';
+import { METASTORE_PORT } from './metastore/index.js';
 import { CONNECT_BACKEND_PORT, CONNECT_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, THRIFT_HTTP_PORT, WORKER_UI_PORT } from './space/index.js';
 
 /** What "up" means for a dyno of the type (the local space polls it; `local status` shows it). */
@@ -54,7 +55,7 @@ export interface ProcessTypeSpec {
   /** local stop order: lower first (workers drain while a master still runs; ZooKeeper last) */
   stopWave: 0 | 1 | 2;
   /** what the launcher waits for before it starts the JVM (src/launch/await.ts) */
-  waitsFor?: 'a master' | 'ZooKeeper';
+  waitsFor?: 'a master' | 'ZooKeeper' | 'the metastore';
   /** config vars the type cannot start without */
   requires: RequiredVar[];
   /** a driver that runs for days serving many users' queries: it gives idle executors back (SPARK_SERVER_*, src/render) */
@@ -67,7 +68,7 @@ export interface ProcessTypeSpec {
   summary: string;
 }
 
-export const DYNO_TYPES = ['master', 'worker', 'console', 'web', 'zookeeper', 'history', 'thrift', 'connect'] as const;
+export const DYNO_TYPES = ['master', 'worker', 'console', 'web', 'zookeeper', 'history', 'thrift', 'connect', 'metastore'] as const;
 export type DynoType = (typeof DYNO_TYPES)[number];
 
 const EVENTLOG_REQUIRED: RequiredVar = {
@@ -79,6 +80,11 @@ const CONNECT_TOKEN_REQUIRED: RequiredVar = {
   name: 'SPARK_CONNECT_TOKEN',
   problem: "is not set: the Connect server runs any client's code, so it only starts with a token clients must send",
   example: 'SPARK_CONNECT_TOKEN=$(openssl rand -hex 32)',
+};
+const METASTORE_DATABASE_REQUIRED: RequiredVar = {
+  name: 'SPARK_METASTORE_DATABASE_URL',
+  problem: "is not set (nor DATABASE_URL): the metastore keeps the cluster's tables in PostgreSQL (attach Heroku Postgres, or set the URL of another)",
+  example: 'heroku addons:create heroku-postgresql:essential-0 -a my-spark',
 };
 const ZOOKEEPERS_REQUIRED: RequiredVar = {
   name: 'SPARK_ZOOKEEPERS',
@@ -177,6 +183,7 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     requires: [],
     formation: { quantity: 0, size: 'private-m' },
     sharedServer: true,
+    waitsFor: 'the metastore',
     localOption: { max: 1, why: "the proxy's /cliservice and 1.thrift… reach one Thrift server", help: "the Thrift JDBC server; beeline through the proxy's /cliservice" },
     summary: "Spark's Thrift JDBC/ODBC server (HTTP transport) on the cluster",
   },
@@ -192,8 +199,27 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     requires: [CONNECT_TOKEN_REQUIRED],
     formation: { quantity: 0, size: 'private-m' },
     sharedServer: true,
+    waitsFor: 'the metastore',
     localOption: { max: 1, why: 'clients reach 1.connect…', help: 'the Spark Connect server, TLS + SPARK_CONNECT_TOKEN from .env' },
     summary: 'the Spark Connect server (TLS, token) on the cluster',
+  },
+  metastore: {
+    name: 'metastore',
+    launcher: 'metastore',
+    role: 'console',
+    slot: 9,
+    serves: `the Hive metastore (Thrift, in the space at 1.metastore…:${METASTORE_PORT}) every driver's catalog is in`,
+    ready: { kind: 'ports', ports: [METASTORE_PORT] },
+    startWave: 1,
+    stopWave: 1,
+    requires: [METASTORE_DATABASE_REQUIRED],
+    formation: { quantity: 0, size: 'private-s' },
+    localOption: {
+      max: 1,
+      why: 'drivers reach 1.metastore…, and Hive binds its port on every address of this machine',
+      help: 'the Hive metastore on SPARK_METASTORE_DATABASE_URL or DATABASE_URL (default 1 when .env sets one)',
+    },
+    summary: "the Hive metastore service (from Spark's jars) on PostgreSQL: one catalog for every driver",
   },
 };
 

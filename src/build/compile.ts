@@ -25,6 +25,7 @@ import { dropNginxRuby, shrinkJdk, shrinkNode, slimSpark, type SlimReport } from
 import { estimateSlug, slugAdvice, slugLines, slugVerdict, type SlugEstimate } from './slug.js';
 import { prune, PRUNE_VERSION, summarize } from './prune.js';
 import { resolveS3A, type S3AInstall, type S3AManifest } from '../s3a/install.js';
+import { resolveMetastoreJdbc } from './jars.js';
 
 export const SPARK_HOME_DIR = 'spark-home';
 export const BUILD_INFO = '.spark-in-space.json';
@@ -158,7 +159,8 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
     // the connector is resolved into the cache before anything is installed: a failure leaves BUILD_DIR as it was
     const distJars = m.files.filter((f) => /^jars\/[^/]+\.jar$/.test(f.path)).map((f) => f.path.slice('jars/'.length));
     const s3a = await resolveS3A({ cacheDir, distJarsDir: path.join(entryDir(cacheDir, m.key), 'spark-home', 'jars'), distJars, settings, env: opts.env, out, transfer: plan.transfer });
-    const sparkHome = await installAll(plan, m, s3a, settings.SPARK_SLIM, opts);
+    const jdbc = await resolveMetastoreJdbc({ cacheDir, distJarsDir: path.join(entryDir(cacheDir, m.key), 'spark-home', 'jars'), distJars, settings, env: opts.env, out, transfer: plan.transfer });
+    const sparkHome = await installAll(plan, m, s3a, settings.SPARK_SLIM, opts, jdbc?.files ?? []);
     const slug = opts.slug ? await shrinkAndGuard(buildDir, cacheDir, out, { slim: settings.SPARK_SLIM, s3a: Boolean(s3a), linkJdk: settings.SPARK_JDK_LINK }) : undefined;
     return { release: plan.release, pkg: plan.pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest, slug };
   } finally {
@@ -251,9 +253,9 @@ async function sparkTree(p: BuildPlan, cacheDir: string, out: Output): Promise<{
 }
 
 /** Spark (with the S3A jars and SPARK_SLIM applied), the build files and the launcher kit into BUILD_DIR; says what it installed. */
-async function installAll(p: BuildPlan, m: Manifest, s3a: S3AInstall | undefined, slim: readonly SparkFeature[], opts: CompileOptions): Promise<string> {
+async function installAll(p: BuildPlan, m: Manifest, s3a: S3AInstall | undefined, slim: readonly SparkFeature[], opts: CompileOptions, extraJars: { from: string; name: string }[] = []): Promise<string> {
   const { buildDir, cacheDir, out } = opts;
-  const { dir: sparkHome, slimmed } = await installTree(cacheDir, m, buildDir, out, s3a?.files ?? [], slim);
+  const { dir: sparkHome, slimmed } = await installTree(cacheDir, m, buildDir, out, [...(s3a?.files ?? []), ...extraJars], slim);
   await writeBuildFiles(buildDir, sparkHome, p.release, p.pkg, m, opts.buildpackDir, s3a?.manifest, slim);
   if (opts.buildpackDir) await installKit(opts.buildpackDir, buildDir, out);
   const s3aBytes = s3a ? s3a.manifest.jars.reduce((n, j) => n + j.size, 0) : 0;

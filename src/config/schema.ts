@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { fail, type ConfigIssue } from '../errors.js';
 import { DEFAULT_SLIM, FEATURE_NAMES, type SparkFeature } from '../build/features.js';
 import { specOf } from '../process-types.js';
+import { parseDatabaseUrl, parseHiveSite } from '../metastore/index.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -21,6 +22,8 @@ interface VarSpec<T extends z.ZodType> {
   phase: 'build' | 'run';
   /** one entry per line: newlines separate entries (every other var is one line) */
   multiline?: boolean;
+  /** a document (XML) we parse rather than copy into a file: tabs allowed too */
+  document?: boolean;
   /** the value when the var is unset, as it would be written (parsed by `schema`, filled in by `parseConfig`) */
   default?: string;
   doc: string;
@@ -471,6 +474,44 @@ export const VARS = {
       .refine((v) => v.toLowerCase() === 'off' || FS_URI.test(v), 'must be off or a directory URI such as s3a://bucket/spark-fallback/ or file:///shared/fallback/')
       .transform((v) => (v.toLowerCase() === 'off' ? undefined : v.endsWith('/') ? v : `${v}/`)),
   }),
+  SPARK_METASTORE_DATABASE_URL: spec({
+    phase: 'run',
+    secret: true,
+    legacy: ['DATABASE_URL'],
+    doc: "PostgreSQL (Heroku Postgres's DATABASE_URL is read when this is unset) holding one Hive metastore for every driver of the cluster: the metastore dyno serves it at thrift://1.metastore.<app>.app.localspace:9083; sslmode=require unless the URL says otherwise",
+    example: 'SPARK_METASTORE_DATABASE_URL=postgres://user:password@host:5432/dbname',
+    schema: z
+      .string()
+      .trim()
+      .superRefine((v, ctx) => {
+        const db = parseDatabaseUrl(v);
+        if ('problem' in db) ctx.addIssue({ code: 'custom', message: `${db.problem}: it must be postgres://user:password@host:5432/dbname` });
+      }),
+  }),
+  SPARK_METASTORE_POOL_SIZE: spec({
+    phase: 'run',
+    default: '4',
+    doc: "with a metastore: the most connections each of the metastore service's two pools opens to Postgres (so at most twice this, whatever the number of drivers; Heroku Postgres's smallest plans allow 20)",
+    example: 'SPARK_METASTORE_POOL_SIZE=4',
+    schema: intIn(1, 100),
+  }),
+  SPARK_WAREHOUSE_DIR: spec({
+    phase: 'run',
+    doc: "spark.sql.warehouse.dir: where managed tables' files go (default with S3: s3a://<bucket>/warehouse; else the driver's disk)",
+    example: 'SPARK_WAREHOUSE_DIR=s3a://my-bucket/warehouse',
+    schema: z.string().trim().regex(FS_URI, 'must be a URI such as s3a://bucket/warehouse'),
+  }),
+  HIVE_SITE_XML: spec({
+    phase: 'run',
+    multiline: true,
+    document: true,
+    doc: "a hive-site.xml's content: its properties are given to the metastore service for whatever the vars above do not set (the zalando appliance's var)",
+    example: "HIVE_SITE_XML='<configuration><property><name>hive.metastore.client.socket.timeout</name><value>600</value></property></configuration>'",
+    schema: z.string().superRefine((v, ctx) => {
+      const r = parseHiveSite(v);
+      if ('problem' in r) ctx.addIssue({ code: 'custom', message: r.problem });
+    }),
+  }),
   SPARK_SERVER_DYNAMIC_ALLOCATION: spec({
     phase: 'run',
     default: 'true',
@@ -572,6 +613,7 @@ export function lookup(env: Env, name: VarName): { value: string; from: string }
 /** Control characters no var may carry into a rendered file (multi-line vars may hold newlines). */
 const CONTROL = /[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]/;
 const CONTROL_OR_NEWLINE = /[\x00-\x1f\x7f]/;
+const CONTROL_BUT_WHITESPACE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 
 /** What a parse is for: the process types that will start with these settings (their own rules apply). */
 export interface ParseFor {
@@ -620,7 +662,7 @@ export function parseConfig(env: Env, phase?: 'build' | 'run', o: ParseFor = {})
     const found = lookup(env, name) ?? (raw.default !== undefined ? { value: raw.default, from: name } : undefined);
     if (!found) continue;
     const label = found.from === name ? name : `${found.from} (read as ${name})`;
-    if ((raw.multiline ? CONTROL : CONTROL_OR_NEWLINE).test(found.value)) {
+    if ((raw.document ? CONTROL_BUT_WHITESPACE : raw.multiline ? CONTROL : CONTROL_OR_NEWLINE).test(found.value)) {
       issues.push({
         name: label,
         problem: `must not contain control characters (${raw.multiline ? 'tabs, escapes; newlines only between entries' : 'newlines, tabs, escapes'}): they would add lines to a rendered file`,

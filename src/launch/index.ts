@@ -18,6 +18,8 @@ import { needsOf, waitFor } from './await.js';
 import { prepareConnect } from './connect.js';
 import { ensureEventLogDir, eventLogDirCommand } from '../eventlog/index.js';
 import { DYNO_TYPES, specOf, type DynoType } from '../process-types.js';
+import { METASTORE_MAIN, METASTORE_PORT } from '../metastore/index.js';
+import { prepareMetastore } from '../metastore/check.js';
 import { JVM_PACKAGES, missingFeature, primaryResource, slimRefusal, type SparkFeature } from '../build/features.js';
 
 /** What a launcher starts: a Procfile type of the table (web is the proxy's: src/proxy), or one of Spark's tools. */
@@ -63,18 +65,29 @@ export const CONNECT_MAIN = 'org.apache.spark.sql.connect.service.SparkConnectSe
 /** The ZooKeeper server class Spark's jars/ carries (zookeeper-3.*.jar, with Curator's client). */
 export const ZOOKEEPER_MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 
+/** A JVM started without Spark's scripts (ZooKeeper, the metastore): its java, the daemon heap, the log4j file rendered for Spark. */
+function plainJvm(a: { sparkHome: string; env: Env; conf: Conf; confDir?: string }) {
+  const confDir = a.confDir ?? path.join(a.sparkHome, 'conf');
+  const java = a.env.JAVA_HOME ? path.join(a.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const heap = a.conf.env.find(([k]) => k === 'SPARK_DAEMON_MEMORY')?.[1] ?? '512m';
+  const log =
+    a.conf.log4j.file === 'log4j2.properties' ? `-Dlog4j2.configurationFile=${path.join(confDir, 'log4j2.properties')}` : `-Dlog4j.configuration=file:${path.join(confDir, 'log4j.properties')}`;
+  return { confDir, java, heap, log };
+}
+
 /** Pure: the command line of a process type. */
 export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settings; env: Env; conf: Conf; args: string[]; confDir?: string }): string[] {
   const bin = (n: string) => path.join(a.sparkHome, 'bin', n);
   switch (p) {
     case 'zookeeper': {
       // the JVM itself, no wrapper: it gets the dyno's SIGTERM; its log4j file is the one rendered for Spark
-      const confDir = a.confDir ?? path.join(a.sparkHome, 'conf');
-      const java = a.env.JAVA_HOME ? path.join(a.env.JAVA_HOME, 'bin', 'java') : 'java';
-      const heap = a.conf.env.find(([k]) => k === 'SPARK_DAEMON_MEMORY')?.[1] ?? '512m';
-      const log =
-        a.conf.log4j.file === 'log4j2.properties' ? `-Dlog4j2.configurationFile=${path.join(confDir, 'log4j2.properties')}` : `-Dlog4j.configuration=file:${path.join(confDir, 'log4j.properties')}`;
-      return [java, `-Xmx${heap}`, `-Xms${heap}`, ...DNS_CACHE_OPTS, log, '-cp', path.join(a.sparkHome, 'jars', '*'), ZOOKEEPER_MAIN, path.join(confDir, 'zoo.cfg'), ...a.args];
+      const j = plainJvm(a);
+      return [j.java, `-Xmx${j.heap}`, `-Xms${j.heap}`, ...DNS_CACHE_OPTS, j.log, '-cp', path.join(a.sparkHome, 'jars', '*'), ZOOKEEPER_MAIN, path.join(j.confDir, 'zoo.cfg'), ...a.args];
+    }
+    case 'metastore': {
+      // Hive's metastore service from Spark's jars, the JVM itself too; its hive-site.xml (0600) in the conf dir, first on the classpath
+      const j = plainJvm(a);
+      return [j.java, `-Xmx${j.heap}`, ...DNS_CACHE_OPTS, j.log, '-cp', `${j.confDir}:${path.join(a.sparkHome, 'jars', '*')}`, METASTORE_MAIN, '-p', String(METASTORE_PORT), ...a.args];
     }
     case 'master':
       return [bin('spark-class'), 'org.apache.spark.deploy.master.Master', '--host', dynoName(a.settings, a.env), '--port', String(MASTER_PORT), '--webui-port', String(MASTER_UI_PORT), ...a.args];
@@ -198,6 +211,8 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
   // TLS in front of the Connect server: its certificate and nginx beside it (src/launch/connect.ts)
   if (p === 'connect' && !dryRun) argv = [...(await prepareConnect(settings, env, confDir)), ...argv];
   if (p === 'zookeeper') await prepareZooKeeper(sparkHome, settings, env, confDir, dryRun);
+  // the database checked (reachable, our schema or none) before the service starts; its hive-site.xml (0600)
+  if (p === 'metastore') await prepareMetastore(sparkHome, settings, env, confDir, dryRun, conf.defaults);
   // the secret cluster-mode drivers started on this worker read (render: spark.driver.extraJavaOptions)
   if (p === 'worker' && settings.SPARK_AUTH_SECRET && !dryRun) {
     const file = driverAuthFile({ ...env, SPARK_HOME: sparkHome });

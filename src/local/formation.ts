@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Env } from '../config/schema.js';
+import { lookup, type Env } from '../config/schema.js';
 import { SPACE_SUFFIX } from '../space/index.js';
 import { ONE_OFF_SLOTS, specOf } from '../process-types.js';
 
@@ -151,7 +151,10 @@ export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string
   // Derby's embedded metastore admits one JVM at a time: the long-running servers keep their own
   const metastore = d.type === 'thrift' || d.type === 'connect' ? `metastore-${d.type}` : 'metastore';
   const submitOpts = [a.config.SPARK_SUBMIT_OPTS, `-Dderby.system.home=${path.join(data, metastore)}`, `-Dspark.sql.warehouse.dir=${path.join(data, 'warehouse')}`];
+  // with a metastore, its default database lives where every dyno of the space reaches (unless the app says where, or has S3)
+  const warehouse = lookup(a.config, 'SPARK_WAREHOUSE_DIR') || lookup(a.config, 'SPARK_S3_BUCKET_NAME') ? {} : { SPARK_WAREHOUSE_DIR: `file:${path.join(data, 'warehouse')}` };
   return {
+    ...warehouse,
     ...spaceConfig(a.config, { master: a.masters, zookeeper: a.zookeepers }),
     DYNO: d.name,
     PORT: String(a.port),

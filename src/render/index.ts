@@ -14,6 +14,7 @@ import { CONNECT_BACKEND_PORT, masterUrl } from '../space/index.js';
 import { zookeeperDir, zookeeperUrl } from '../zookeeper/index.js';
 import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
 import { specOf } from '../process-types.js';
+import { driverMetastoreConf, metastoreOn } from '../metastore/index.js';
 
 export type Role = 'master' | 'worker' | 'driver' | 'console' | 'history';
 
@@ -136,16 +137,19 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
   }
   if (s.SPARK_PROMETHEUS !== false) for (const [k, v] of prometheusConf(spark.version)) set(k, v);
   if (specOf(type ?? '')?.sharedServer) for (const [k, v] of sharedServerConf(s)) set(k, v);
+  // one catalog for every driver (a worker's conf serves its cluster-mode drivers): the metastore service
+  for (const [k, v] of driverMetastoreConf(s)) set(k, v);
   if (type === 'connect') {
     // the gRPC server listens inside the dyno; the dyno's nginx serves it with TLS on CONNECT_PORT
     set('spark.connect.grpc.binding.address', connectBackendHost(s, env));
     set('spark.connect.grpc.binding.port', CONNECT_BACKEND_PORT);
   }
-  if (clusterMode && s.SPARK_AUTH_SECRET)
-    // A standalone cluster-mode driver needs spark.authenticate.secret in its own conf, which the
-    // worker strips from the driver's -D options: the java launcher reads it from the argument
-    // file every worker renders (0600), so it is in no command line
-    set('spark.driver.extraJavaOptions', `@${driverAuthFile(env)}`);
+  // A standalone cluster-mode driver needs spark.authenticate.secret in its own conf, which the
+  // worker strips from the driver's -D options: the java launcher reads it from the argument file
+  // every worker renders (0600), so it is in no command line. Hive's client (a metastore) reflects
+  // into java.net, which the worker's driver JVM does not open as spark-submit's own JVM does.
+  const driverOpts = [clusterMode && s.SPARK_AUTH_SECRET ? `@${driverAuthFile(env)}` : undefined, clusterMode && metastoreOn(s) ? '--add-opens=java.base/java.net=ALL-UNNAMED' : undefined].filter(Boolean);
+  if (driverOpts.length) set('spark.driver.extraJavaOptions', driverOpts.join(' '));
   if (role === 'driver' && s.HEROKU_PRIVATE_IP && !clusterMode) {
     // executors connect back to the driver: its private IP is reachable from every dyno in the space
     set('spark.driver.host', s.HEROKU_PRIVATE_IP);

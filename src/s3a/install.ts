@@ -78,7 +78,7 @@ export async function resolveS3A(o: S3AOptions): Promise<S3AInstall | undefined>
   o.out.step(`Installing the S3A connector for Hadoop ${hadoop}`);
   o.out.detail(`Wanted: ${want.why}`);
 
-  const cached = await usableEntry(o.cacheDir, key, o.out);
+  const cached = await usableEntry<S3AManifest>(S3A_ROOT(o.cacheDir), key, o.out);
   if (cached) {
     o.out.detail(`Using the build cache (${cached.jars.length} jars verified on ${cached.created.slice(0, 10)})`);
     return { manifest: cached, files: filesOf(o.cacheDir, cached), fromCache: true };
@@ -90,29 +90,30 @@ export async function resolveS3A(o: S3AOptions): Promise<S3AInstall | undefined>
 const filesOf = (cacheDir: string, m: S3AManifest) => m.jars.map((j) => ({ from: path.join(S3A_ROOT(cacheDir), m.key, 'jars', j.name), name: j.name }));
 
 /** The jars of a connector entry as a cached tree's listing (verified like every cache entry). */
-const jarsTree = (m: S3AManifest): TreeManifest => ({
+const jarsTree = (m: { jars: S3AJar[] }): TreeManifest => ({
   files: m.jars.map((j) => ({ path: `jars/${j.name}`, size: j.size, sha256: j.sha256, mode: 0o644 })),
   links: [],
   dirs: ['jars'],
   installedBytes: m.jars.reduce((s, j) => s + j.size, 0),
 });
 
-async function usableEntry(cacheDir: string, key: string, out: Output): Promise<S3AManifest | undefined> {
-  const dir = path.join(S3A_ROOT(cacheDir), key);
-  const m = await readManifest<S3AManifest>(dir, key, (x) => Array.isArray(x.jars));
+/** A cached jar set (`root`/<key>: jars + manifest), verified; undefined (and removed) when missing or damaged. */
+export async function usableEntry<M extends { key: string; jars: S3AJar[] }>(root: string, key: string, out: Output, what = 'S3A connector'): Promise<M | undefined> {
+  const dir = path.join(root, key);
+  const m = await readManifest<M>(dir, key, (x) => Array.isArray(x.jars));
   if (!m) return undefined;
   try {
     await verifyTree(dir, jarsTree(m));
   } catch (err) {
     if (!(err instanceof CacheCorrupt)) throw err;
-    out.warn(`the cached S3A connector is damaged (${path.basename(err.file)} ${err.kind === 'missing' ? 'is missing' : 'does not match its checksum'}); resolving it again`);
+    out.warn(`the cached ${what} is damaged (${path.basename(err.file)} ${err.kind === 'missing' ? 'is missing' : 'does not match its checksum'}); resolving it again`);
     await rm(dir, { recursive: true, force: true });
     return undefined;
   }
   return m;
 }
 
-function javaCommand(o: S3AOptions): string {
+export function javaCommand(o: { java?: string; env: Env }): string {
   if (o.java) return o.java;
   return o.env.JAVA_HOME || process.env.JAVA_HOME ? `${o.env.JAVA_HOME || process.env.JAVA_HOME}/bin/java` : 'java';
 }
@@ -123,7 +124,7 @@ interface IvyRun {
 }
 
 /** Runs Ivy's command line; reports progress every few seconds; never echoes its raw output. */
-async function runIvy(java: string, ivyJar: string, home: string, args: string[], out: Output, what: string): Promise<IvyRun> {
+export async function runIvy(java: string, ivyJar: string, home: string, args: string[], out: Output, what: string): Promise<IvyRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(java, ['-Xmx256m', `-Divy.home=${home}`, `-Duser.home=${home}`, '-cp', ivyJar, 'org.apache.ivy.Main', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -244,7 +245,7 @@ async function ivyResolve(o: S3AOptions, ivy: string, hadoop: string, staging: s
 }
 
 /** 3. Every kept jar against the SHA-1 published beside it (Ivy checks too; we refuse a missing one), copied into `jarsDir`. */
-async function verifiedJars(keep: Resolved[], jarsDir: string, o: S3AOptions, repository: string): Promise<S3AJar[]> {
+export async function verifiedJars(keep: Resolved[], jarsDir: string, o: { transfer: TransferOptions }, repository: string): Promise<S3AJar[]> {
   await mkdir(jarsDir, { recursive: true });
   const jars: S3AJar[] = [];
   for (const r of keep) {
@@ -272,7 +273,7 @@ async function verifiedJars(keep: Resolved[], jarsDir: string, o: S3AOptions, re
   return jars;
 }
 
-function ivyFailure(output: string, what: string, repository: string): SparkInSpaceError {
+export function ivyFailure(output: string, what: string, repository: string): SparkInSpaceError {
   const bad = /(?:\[FAILED\s*\]\s*(\S+?)!(\S+?):\s*)?invalid sha1: expected=(\w+) computed=(\w+)/i.exec(output);
   if (bad) {
     // `[FAILED     ] org#name;rev!name.jar: invalid sha1: …`, and the URL Ivy fetched it from

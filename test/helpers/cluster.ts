@@ -165,7 +165,7 @@ export async function localStatus<T>(dir: string, app?: string): Promise<T> {
 /**
  * A Spark job jar built with javac against the distribution's jars: prints SUM=<1L..1000000L>
  * (`fail`: exit 3; `throw`: an exception out of main; `sleep`: READY, then waits; `tick N`: prints
- * TICK 1..N, one every 300 ms, before the sum).
+ * TICK 1..N, one every 300 ms, before the sum; `sql QUERY`: SQL=<its rows> through the cluster's catalog).
  */
 export async function buildJobJar(sparkHome: string): Promise<string> {
   const dir = tmpdir('sis-job-');
@@ -179,6 +179,13 @@ import java.util.stream.LongStream;
 
 public class SumJob {
   public static void main(String[] args) {
+    if (args.length > 1 && args[0].equals("sql")) {
+      // the cluster's catalog: prints SQL=<the query's rows>
+      org.apache.spark.sql.SparkSession spark = org.apache.spark.sql.SparkSession.builder().appName("sum-job").getOrCreate();
+      System.out.println("SQL=" + spark.sql(args[1]).collectAsList());
+      spark.stop();
+      return;
+    }
     JavaSparkContext sc = new JavaSparkContext(new SparkConf().setAppName("sum-job"));
     if (args.length > 0 && args[0].equals("fail")) {
       sc.stop();

@@ -75,6 +75,7 @@ export default async function setup(project: TestProject) {
     testPysparkClient(DEFAULT_VERSION);
     // the S3A connector of each version's Hadoop, as a Maven mirror; moto for a real S3 API
     for (const v of E2E_VERSIONS) testMavenMirror(hadoopOf(v));
+    testMavenMirror('metastore-jdbc');
     motoPython();
     nodePackage();
     // the shared build cache, warmed by one build per version (Spark, its jlinked .jdk): the e2e

@@ -54,6 +54,10 @@ const good: [string, string, unknown][] = [
   ['SPARK_SERVER_DYNAMIC_ALLOCATION', 'off', false],
   ['SPARK_SERVER_IDLE_TIMEOUT', '90s', 90_000],
   ['SPARK_SERVER_MAX_CORES', '4', 4],
+  ['SPARK_METASTORE_DATABASE_URL', 'postgres://u:p@db.example.com:5432/d1', 'postgres://u:p@db.example.com:5432/d1'],
+  ['SPARK_METASTORE_POOL_SIZE', '2', 2],
+  ['SPARK_WAREHOUSE_DIR', 's3a://bucket/warehouse', 's3a://bucket/warehouse'],
+  ['HIVE_SITE_XML', '<configuration>\n\t<property><name>a.b</name><value>1</value></property>\n</configuration>', '<configuration>\n\t<property><name>a.b</name><value>1</value></property>\n</configuration>'],
   ['HEROKU_API_URL', 'http://127.0.0.1:9999/', 'http://127.0.0.1:9999'],
   ['SPARK_CLUSTER_APP', 'my-cluster', 'my-cluster'],
   ['SPARK_EVENTLOG_DIR', 's3a://bucket/spark-events', 's3a://bucket/spark-events'],
@@ -77,6 +81,8 @@ const legacy: [string, string, string][] = [
   ['BUCKETEER_AWS_SECRET_ACCESS_KEY', 'old/secret+key', 'SPARK_S3_AWS_SECRET_ACCESS_KEY'],
   ['BUCKETEER_AWS_REGION', 'us-east-1', 'SPARK_S3_REGION'],
   ['SPARK_BASIC_AUTH', 'spark:{PLAIN}a-long-password', 'SPACE_PROXY_BASIC_AUTH'],
+  // Heroku Postgres attached as itself
+  ['DATABASE_URL', 'postgresql://u:p@db.example.com/d1?sslmode=require', 'SPARK_METASTORE_DATABASE_URL'],
 ];
 
 const bad: [string, string, string][] = [
@@ -84,6 +90,12 @@ const bad: [string, string, string][] = [
   ['SPARK_SERVER_DYNAMIC_ALLOCATION', 'maybe', 'must be true or false'],
   ['SPARK_SERVER_IDLE_TIMEOUT', '0.5s', 'must be at least 1 s'],
   ['SPARK_SERVER_MAX_CORES', '0', 'must be between 1 and 100000'],
+  ['SPARK_METASTORE_DATABASE_URL', 'mysql://u:p@h/d', 'is a mysql:// URL, not a PostgreSQL one (postgres:// or postgresql://): it must be postgres://user:password@host:5432/dbname'],
+  ['SPARK_METASTORE_DATABASE_URL', 'postgres://u:p@h/', 'names no database (…/dbname at its end): it must be postgres://user:password@host:5432/dbname'],
+  ['SPARK_METASTORE_DATABASE_URL', 'postgres://u:p@h/d?sslmode=maybe', 'has sslmode=maybe, which is none of disable, allow, prefer, require, verify-ca, verify-full: it must be postgres://user:password@host:5432/dbname'],
+  ['SPARK_METASTORE_POOL_SIZE', '0', 'must be between 1 and 100'],
+  ['SPARK_WAREHOUSE_DIR', 'warehouse', 'must be a URI such as s3a://bucket/warehouse'],
+  ['HIVE_SITE_XML', '<props/>', 'is not a hive-site.xml (no <configuration> element)'],
   ['SPARK_MASTERS', 'abc', 'must be a whole number'],
   ['SPARK_ZK_ZOOKEEPER_URL', 'zookeeper://zk1', 'each server must be host:port'],
   ['SPARK_DEFAULT_CORES', 'four', 'must be a whole number'],
@@ -164,6 +176,8 @@ const RUN_DEFAULTS = {
   // the SQL servers give idle executors back
   SPARK_SERVER_DYNAMIC_ALLOCATION: true,
   SPARK_SERVER_IDLE_TIMEOUT: 60_000,
+  // the metastore service's pools (with a metastore database)
+  SPARK_METASTORE_POOL_SIZE: 4,
 };
 
 describe('run-time config vars', () => {

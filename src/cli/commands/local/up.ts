@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { parseConfig, VARS, type Env } from '../../../config/schema.js';
+import { lookup, parseConfig, VARS, type Env, type VarName } from '../../../config/schema.js';
 import { fail, isProblem, PROBLEM_EXIT } from '../../../errors.js';
 import { writeAtomicSync } from '../../../fs/atomic.js';
 import { parseProcfile, spaceConfig } from '../../../local/formation.js';
@@ -22,7 +22,7 @@ import { checkpoint } from '../../check.js';
 const TYPE_OPTIONS = PROCESS_TYPES_LIST.filter((t) => t.localOption);
 
 /** `--<type> <n>` of a type with a `localOption` in the table: its help and its limit come from there. */
-function typeOption(type: 'history' | 'thrift' | 'connect', dflt?: string) {
+function typeOption(type: 'history' | 'thrift' | 'connect' | 'metastore', dflt?: string) {
   const t = PROCESS_TYPE_TABLE[type];
   const lo = t.localOption!;
   return {
@@ -46,6 +46,8 @@ const OPTIONS = declareOptions({
   history: typeOption('history'),
   thrift: typeOption('thrift', '0'),
   connect: typeOption('connect', '0'),
+  // the metastore's default depends on .env (1 with a database URL): worked out in countsOf
+  metastore: typeOption('metastore'),
   port: { flags: '-p, --port <port>', help: 'port of the web dyno', default: '5000', schema: z.coerce.number().int().min(1).max(65535) },
   sparkHome: { flags: '--spark-home <dir>', help: 'Spark to run (default: SPARK_HOME, the local build, or pip’s pyspark)', schema: z.string().optional() },
   detach: { flags: '--detach', help: 'start in the background and return once every dyno is up and every worker ALIVE', schema: z.boolean().default(false) },
@@ -74,7 +76,7 @@ const OPTIONS = declareOptions({
 });
 const UpOptions = Common.extend(OPTIONS.shape).extend({ supervise: z.string().optional() });
 type Up = z.output<typeof UpOptions> & Target;
-type Counted = Pick<Up, 'masters' | 'workers' | 'zookeepers'> & Partial<Record<'history' | 'thrift' | 'connect', number>>;
+type Counted = Pick<Up, 'masters' | 'workers' | 'zookeepers'> & Partial<Record<'history' | 'thrift' | 'connect' | 'metastore', number>>;
 
 /** What `local up` starts, decided and checked before anything runs; --detach hands it whole to the background supervisor. */
 export type UpPlan = Omit<SpaceOptions, 'config' | 'echo' | 'graceMs' | 'crashPolicy'> & { crashPolicy: CrashPolicy; timeout: number; vars?: Env };
@@ -156,12 +158,16 @@ const FROM_OPTIONS: Record<string, { name: string; example: string }> = {
   SPARK_AUTOSCALE_MAX: { name: 'SPARK_AUTOSCALE_MAX (--autoscale MIN:MAX)', example: 'local up --autoscale 1:3' },
 };
 
-/** Pure: how many dynos of each type `local up` starts, from its options and the config (history: 1 when .env sets SPARK_EVENTLOG_DIR and the Procfile has it). */
+/** The config var whose presence makes a type's `local up` default 1 (when the Procfile has the type). */
+const ON_WHEN_SET: Partial<Record<string, VarName>> = { history: 'SPARK_EVENTLOG_DIR', metastore: 'SPARK_METASTORE_DATABASE_URL' };
+
+/** Pure: how many dynos of each type `local up` starts, from its options and the config (history, metastore: 1 when .env sets their var and the Procfile has them). */
 export function countsOf(o: Counted, procfile: Record<string, string>, config: Env, webRuns: boolean): Record<string, number> {
   const counts: Record<string, number> = { master: o.masters, worker: o.workers };
   if (o.zookeepers) counts.zookeeper = o.zookeepers;
   for (const t of TYPE_OPTIONS) {
-    const n = o[t.name as 'history' | 'thrift' | 'connect'] ?? (t.name === 'history' && config.SPARK_EVENTLOG_DIR && procfile.history ? 1 : 0);
+    const when = ON_WHEN_SET[t.name];
+    const n = o[t.name as 'history' | 'thrift' | 'connect' | 'metastore'] ?? (when && lookup(config, when) && procfile[t.name] ? 1 : 0);
     if (n) counts[t.name] = n;
   }
   if (webRuns) counts.web = 1;

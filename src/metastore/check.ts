@@ -1,0 +1,177 @@
+/**
+ * Before the metastore service starts (bin/metastore): the PostgreSQL JDBC driver is in Spark's
+ * jars, the database answers, and it holds no schema or ours; then its hive-site.xml (0600). A
+ * failure names the var and what to do, never the URL's password. Decisions are in index.ts.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { fail, isProblem } from '../errors.js';
+import { lookup, type Env, type Settings } from '../config/schema.js';
+import { writeFilesAtomic } from '../fs/atomic.js';
+import { hadoopEntries, jdbcUrl, parseDatabaseUrl, parseHiveSite, schemaVerdict, schemaVersionOf, serviceHiveSite, warehouseDir, type Database, type SchemaFound } from './index.js';
+
+/** How long the database may take to answer before the dyno gives up (and restarts, as any crash). */
+const CONNECT_TIMEOUT_MS = 20_000;
+
+/** Pure: a pg/socket error as the sentence after "The metastore's database (VAR) …". */
+export function connectionProblem(err: { code?: string; message?: string }, db: Database): { why: string; fix: string } {
+  const at = `${db.host}:${db.port}`;
+  const check = 'Check the URL (heroku pg:credentials:url shows the current one: credentials rotate).';
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return { why: `refused the connection at ${at}: nothing listens there`, fix: check };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { why: `names a host, ${db.host}, that does not resolve`, fix: check };
+    case 'ETIMEDOUT':
+    case 'TIMEOUT':
+      return { why: `did not answer at ${at} within ${CONNECT_TIMEOUT_MS / 1000} s`, fix: `${check} A database outside the space must admit the space's outbound IPs.` };
+    case '28P01':
+      return { why: `refused the password of the user ${db.user}`, fix: check };
+    case '28000':
+      return { why: `refused the user ${db.user} (no pg_hba.conf entry, or no such role)`, fix: check };
+    case '3D000':
+      return { why: `has no database ${db.database}`, fix: check };
+  }
+  if (/does not support SSL/i.test(err.message ?? '')) return { why: `at ${at} does not speak TLS, and the URL asks for it (sslmode=${db.sslmode})`, fix: 'For a database on a private network or this machine, add ?sslmode=disable to its URL.' };
+  if (/SSL|TLS|certificate/i.test(err.message ?? '')) return { why: `at ${at} failed the TLS handshake (sslmode=${db.sslmode})`, fix: check };
+  return { why: `at ${at} answered, but not as PostgreSQL does (${(err.message ?? 'no answer').split('\n')[0]})`, fix: `${check} It must be a postgres:// URL of a PostgreSQL server.` };
+}
+
+type PgClient = import('pg').Client;
+
+/** Connects as the URL says (TLS per its sslmode), runs `fn`, always disconnects. */
+async function withDatabase<T>(db: Database, fn: (c: PgClient) => Promise<T>): Promise<T> {
+  const { default: pg } = await import('pg');
+  const ssl = db.sslmode === 'disable' ? false : db.sslmode === 'verify-ca' || db.sslmode === 'verify-full' ? { rejectUnauthorized: true } : { rejectUnauthorized: false };
+  const client = new pg.Client({ host: db.host, port: db.port, database: db.database, user: db.user, password: db.password, ssl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'spark-in-space metastore check' });
+  client.on('error', () => {});
+  try {
+    await client.connect().catch((err: Error & { code?: string }) => {
+      throw /timeout/i.test(err.message) && !err.code ? Object.assign(err, { code: 'TIMEOUT' }) : err;
+    });
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** What the database holds of Hive's schema (its own `VERSION` row). */
+async function schemaOf(client: PgClient): Promise<SchemaFound> {
+  const tables = (await client.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('VERSION', 'DBS', 'TBLS')`)).rows.map((r) => r.t);
+  const version = tables.includes('VERSION') ? (await client.query<{ v: string }>('SELECT "SCHEMA_VERSION" AS v FROM "VERSION"')).rows[0]?.v : undefined;
+  if (version) return { kind: 'version', version };
+  const used = tables.includes('TBLS') && Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM "TBLS"')).rows[0]?.n) > 0;
+  return used ? { kind: 'tables-without-version', tables } : { kind: 'empty' };
+}
+
+/** Reads what the database holds of Hive's schema. */
+export const readSchema = (db: Database): Promise<SchemaFound> => withDatabase(db, schemaOf);
+
+/** The advisory lock metastore dynos take to create the schema one at a time. */
+const SCHEMA_LOCK = 0x5a4b5053;
+
+/**
+ * Creates Hive's whole schema at once on an empty database, under an advisory lock (two metastore
+ * dynos starting together: one creates it, the other finds it). Hive would create its tables one by
+ * one as first used, and a foreign key added while a driver's transaction holds the table it points
+ * to deadlocks the service (seen: two CREATE TABLEs at once on a new database). DataNucleus's
+ * SchemaTool, run on Hive's own mapping (package.jdo of the metastore jar), makes every table; the
+ * VERSION row is written last, in the same lock.
+ */
+async function createSchema(db: Database, o: { name: string; jarsDir: string; metastoreJar: string; confDir: string; java: string; expected: string }): Promise<boolean> {
+  return withDatabase(db, async (client) => {
+    await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
+    try {
+      const now = await schemaOf(client);
+      if (now.kind !== 'empty') return false;
+      const work = await mkdtemp(path.join(o.confDir, '.schema-'));
+      try {
+        const { default: AdmZip } = await import('adm-zip');
+        const jdo = new AdmZip(path.join(o.jarsDir, o.metastoreJar)).getEntry('package.jdo');
+        if (!jdo) fail({ code: 'spark-unfit', message: `${o.metastoreJar} has no package.jdo (Hive's mapping): this is not Hive's metastore jar` });
+        await writeFile(path.join(work, 'package.jdo'), jdo!.getData());
+        // 0600: it holds the password; removed with the dir
+        await writeFile(path.join(work, 'datanucleus.properties'), schemaToolProps(db), { mode: 0o600 });
+        const args = ['-Xmx256m', '-cp', path.join(o.jarsDir, '*'), 'org.datanucleus.store.schema.SchemaTool', '-create', '-api', 'JDO', '-props', path.join(work, 'datanucleus.properties'), path.join(work, 'package.jdo')];
+        const out = await new Promise<{ ok: boolean; text: string }>((resolve) =>
+          execFile(o.java, args, { timeout: 180_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ ok: !err && /completed successfully/.test(stdout), text: `${stdout}\n${stderr}` })),
+        );
+        if (!out.ok) fail({ code: 'metastore-database', name: o.name, why: `could not be given Hive's schema: ${lastLines(out.text, db.password)}`, fix: 'Check that the user may create tables in that database.' });
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+      await client.query(`INSERT INTO "VERSION" ("VER_ID", "SCHEMA_VERSION", "VERSION_COMMENT") VALUES (1, $1, $2)`, [o.expected, `Hive release version ${o.expected} (created by spark-in-space)`]);
+      return true;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => {});
+    }
+  });
+}
+
+/** Pure: DataNucleus's settings for SchemaTool, as Hive's ObjectStore sets them (same table and column names). */
+export function schemaToolProps(db: Database): string {
+  const props: [string, string][] = [
+    ['javax.jdo.PersistenceManagerFactoryClass', 'org.datanucleus.api.jdo.JDOPersistenceManagerFactory'],
+    ['javax.jdo.option.ConnectionURL', jdbcUrl(db)],
+    ['javax.jdo.option.ConnectionDriverName', 'org.postgresql.Driver'],
+    ['javax.jdo.option.ConnectionUserName', db.user],
+    ['javax.jdo.option.ConnectionPassword', db.password],
+    ['datanucleus.schema.autoCreateAll', 'true'],
+    ['datanucleus.identifierFactory', 'datanucleus1'],
+    ['datanucleus.rdbms.useLegacyNativeValueStrategy', 'true'],
+    ['datanucleus.storeManagerType', 'rdbms'],
+  ];
+  // java.util.Properties syntax: backslash, and the separators of a key, escaped
+  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return `${props.map(([k, v]) => `${k}=${esc(v)}`).join('\n')}\n`;
+}
+
+/** The last lines of a tool's output, the password (should it appear) masked. */
+const lastLines = (out: string, secret: string) =>
+  out
+    .split('\n')
+    .filter((l) => l.trim() && !/^\s+at /.test(l))
+    .slice(-3)
+    .join(' ')
+    .split(secret)
+    .join('***');
+
+/** Checks the database and writes the service's hive-site.xml into `confDir` (0600: the password). */
+export async function prepareMetastore(sparkHome: string, settings: Settings, env: Env, confDir: string, dryRun: boolean, defaults: [string, string][] = []): Promise<void> {
+  const name = lookup(env, 'SPARK_METASTORE_DATABASE_URL')?.from ?? 'SPARK_METASTORE_DATABASE_URL';
+  const db = parseDatabaseUrl(settings.SPARK_METASTORE_DATABASE_URL!) as Database;
+  const extra = settings.HIVE_SITE_XML ? (parseHiveSite(settings.HIVE_SITE_XML) as [string, string][]) : [];
+  if (!dryRun) {
+    const jarsDir = path.join(sparkHome, 'jars');
+    const jars = existsSync(jarsDir) ? readdirSync(jarsDir) : [];
+    if (!jars.some((j) => /^postgresql-\d[\w.-]*\.jar$/.test(j)))
+      fail({
+        code: 'spark-unfit',
+        message: `${jarsDir} has no PostgreSQL JDBC driver (postgresql-*.jar): bin/compile installs it when SPARK_METASTORE_DATABASE_URL or DATABASE_URL is set at build. Set it, then build again (on Heroku: git commit --allow-empty -m metastore && git push heroku).`,
+      });
+    const expected = schemaVersionOf(jars);
+    if (!expected) fail({ code: 'spark-unfit', message: `${jarsDir} has no hive-metastore-*.jar: this Spark carries no Hive metastore (SPARK_SLIM left hive out?).` });
+    let found: SchemaFound;
+    try {
+      found = await readSchema(db);
+    } catch (err) {
+      return fail({ code: 'metastore-database', name, ...connectionProblem(err as { code?: string; message?: string }, db) });
+    }
+    const verdict = schemaVerdict(found, expected!);
+    if (!verdict.ok) fail({ code: 'metastore-database', name, why: verdict.why, fix: 'Point the var at an empty database (heroku addons:create heroku-postgresql:essential-0 --as SPARK_METASTORE_DATABASE).' });
+    const java = env.JAVA_HOME ? path.join(env.JAVA_HOME, 'bin', 'java') : 'java';
+    const created = verdict.ok && verdict.create && (await createSchema(db, { name, jarsDir, metastoreJar: jars.find((j) => /^hive-metastore-/.test(j))!, confDir, java, expected: expected! }).catch((err) => {
+      if (isProblem(err)) throw err;
+      return fail({ code: 'metastore-database', name, ...connectionProblem(err as { code?: string; message?: string }, db) });
+    }));
+    process.stderr.write(`spark-in-space: metastore on ${db.host}:${db.port}/${db.database} (${name}): ${created ? `was empty: Hive's schema ${expected} created` : `schema ${expected}`}\n`);
+  }
+  if (!warehouseDir(settings) && !dryRun)
+    process.stderr.write(
+      "spark-in-space: WARNING: no shared warehouse (SPARK_WAREHOUSE_DIR, or S3): managed tables' files stay on the disk of the dyno that wrote them, which Heroku wipes at each restart; their metadata outlives them\n",
+    );
+  await writeFilesAtomic(confDir, [{ name: 'hive-site.xml', content: serviceHiveSite(settings, db, { extra, home: env.HOME, hadoop: hadoopEntries(defaults) }), mode: 0o600 }]);
+}

@@ -1,0 +1,225 @@
+/**
+ * One catalog for the whole cluster, for real: a real PostgreSQL (Debian's, as Heroku Postgres would
+ * hold it), the metastore dyno (Hive's service from Spark's jars) and every kind of driver of a
+ * local space — the thrift server through the proxy, a piped pyspark one-off, pyspark-client through
+ * the connect dyno, `spark-sql -e`, a cluster-mode job — seeing the same table; the table, its
+ * partitions and data (in moto's S3: the warehouse defaults to the bucket) after every dyno is
+ * cycled; two drivers on an empty database; ten at once
+ * within the connection cap; bad database URLs refused, naming the var, never the password.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bin, tmpdir } from '../helpers/buildpack.js';
+import { appWithSpark, buildJobJar, cli, freePort } from '../helpers/cluster.js';
+import { startMirror, type Mirror } from '../helpers/mirror.js';
+import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { startS3, type S3Server } from '../helpers/s3.js';
+import { DEFAULT_VERSION, hadoopOf, testMavenMirror, testPysparkClient } from '../helpers/spark.js';
+import { until } from '../helpers/wait.js';
+
+const APP = 'e2e-hive';
+const DOMAIN = `${APP}.app.localspace`;
+const PASSWORD = randomBytes(12).toString('hex');
+const TOKEN = randomBytes(24).toString('hex');
+const SUM = '500000500000';
+const rows = (out: string) =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(/^\d+: jdbc:hive2:\/\/[^>]*> /, ''));
+
+describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAULT_VERSION}`, () => {
+  let pg: Postgres;
+  let s3: S3Server;
+  let mirror: Mirror;
+  let app: string;
+  let sparkHome: string;
+  let jar: string;
+  let port: number;
+  let clientPython: string;
+  let state: string;
+  const run = (args: string[], env: Record<string, string> = {}) => cli(['local', 'run', '--dir', app, ...args], { timeout: 300_000, input: '', env });
+  const sqlOneOff = (q: string) => run(['spark-sql', '-e', q]);
+
+  beforeAll(async () => {
+    clientPython = testPysparkClient(DEFAULT_VERSION);
+    pg = await startPostgres();
+    await pg.sql('postgres', 'CREATE DATABASE metastore');
+    s3 = await startS3('spark-hive');
+    // one Maven mirror with both: the S3A connector and the JDBC driver
+    const maven = tmpdir('sis-maven-');
+    for (const m of [testMavenMirror(hadoopOf(DEFAULT_VERSION)), testMavenMirror('metastore-jdbc')]) cpSync(m, maven, { recursive: true });
+    mirror = await startMirror(maven);
+    const url = pg.url('metastore');
+    const s3vars = { SPARK_S3_BUCKET_NAME: s3.bucket, SPARK_S3_AWS_ACCESS_KEY_ID: s3.accessKey, SPARK_S3_AWS_SECRET_ACCESS_KEY: s3.secret, SPARK_S3_REGION: s3.region };
+    ({ app, sparkHome } = await appWithSpark(
+      DEFAULT_VERSION,
+      {
+        SPARK_METASTORE_DATABASE_URL: url,
+        ...s3vars,
+        SPARK_S3_ENDPOINT: s3.endpoint,
+        SPARK_CONNECT_TOKEN: TOKEN,
+        SPACE_PROXY_PASSWORD: PASSWORD,
+        SPARK_WORKER_CORES: '2',
+        SPARK_WORKER_MEMORY: '2g',
+        SPARK_EXECUTOR_MEMORY: '512m',
+        SPARK_DRIVER_MEMORY: '768m',
+        SPARK_DEFAULT_CORES: '1',
+        SPARK_SERVER_IDLE_TIMEOUT: '5s',
+        LOG_LEVEL: 'WARN',
+      },
+      true,
+      { thrift: bin('thrift'), connect: bin('connect'), metastore: bin('metastore') },
+      { MAVEN_MIRROR_URL: mirror.url, SPARK_METASTORE_DATABASE_URL: url, ...s3vars },
+    ));
+    jar = await buildJobJar(sparkHome);
+    port = await freePort();
+    // the metastore dyno by default: .env names a database
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--thrift', '1', '--connect', '1', '--port', String(port)], { timeout: 400_000 });
+    expect(up.exitCode, up.all).toBe(0);
+    state = path.join(app, '.spark-in-space', 'local', APP);
+  }, 600_000);
+  afterAll(async () => {
+    if (app) await cli(['local', 'down', '--dir', app]);
+    await mirror?.close();
+    await pg?.close();
+    await s3?.stop();
+  });
+
+  it('the build installed the JDBC driver from the Maven mirror; the metastore dyno is up and its hive-site.xml (the password) is 0600', async () => {
+    expect(readdirSync(path.join(sparkHome, 'jars'))).toEqual(expect.arrayContaining(['postgresql-42.7.14.jar', expect.stringMatching(/^hadoop-aws-/)]));
+    const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { healthy: boolean; dynos: { name: string; phase: string }[] };
+    expect(s.dynos.find((d) => d.name === 'metastore.1')?.phase).toBe('up');
+    const site = path.join(state, 'dynos', 'metastore.1', 'conf', 'hive-site.xml');
+    expect(statSync(site).mode & 0o777).toBe(0o600);
+    expect(readFileSync(site, 'utf8')).toContain(`jdbc:postgresql://127.0.0.1:${pg.port}/metastore?sslmode=disable`);
+    expect(readFileSync(site, 'utf8')).toContain(`<name>hive.metastore.warehouse.dir</name><value>s3a://${s3.bucket}/warehouse</value>`);
+  });
+
+  it('two drivers starting at once against the empty database (the thrift and connect servers, then two spark-sql): one schema, every one works', async () => {
+    const [a, b] = await Promise.all([sqlOneOff('CREATE TABLE first_a AS SELECT 1 AS x'), sqlOneOff('CREATE TABLE first_b AS SELECT 2 AS x')]);
+    expect(a.exitCode, a.all).toBe(0);
+    expect(b.exitCode, b.all).toBe(0);
+    expect(await pg.sql('metastore', 'SELECT "SCHEMA_VERSION" AS v FROM "VERSION"')).toEqual([{ v: '2.3.0' }]);
+    expect((await pg.sql<{ n: string }>('metastore', `SELECT "TBL_NAME" AS n FROM "TBLS" ORDER BY 1`)).map((r) => r.n)).toEqual(['first_a', 'first_b']);
+  });
+
+  it('a table created with beeline through the proxy is read by a piped pyspark, pyspark-client through connect, spark-sql -e and a cluster-mode job: same count and sum', async () => {
+    const jdbc = `jdbc:hive2://127.0.0.1:${port}/default;transportMode=http;httpPath=cliservice`;
+    const beeline = (q: string) =>
+      execa(path.join(sparkHome, 'bin', 'beeline'), ['-u', jdbc, '-n', 'spark', '-p', PASSWORD, '--silent=true', '--outputformat=csv2', '-e', q], {
+        reject: false,
+        all: true,
+        timeout: 300_000,
+        input: '',
+        cwd: tmpdir('sis-beeline-'),
+        env: { SPARK_HOME: sparkHome },
+      });
+    const made = await beeline('CREATE TABLE sales USING parquet PARTITIONED BY (p) AS SELECT id, id % 3 AS p FROM range(1, 1000001)');
+    expect(made.exitCode, made.all).toBe(0);
+    const read = await beeline('SELECT count(*) AS n, sum(id) AS s FROM sales');
+    expect(read.exitCode, read.all).toBe(0);
+    expect(rows(read.stdout)).toEqual(['n,s', `1000000,${SUM}`]);
+    // the managed table's files are in the bucket (the warehouse defaults to s3a://<bucket>/warehouse)
+    const files = await s3.list('warehouse/sales/');
+    expect(files.filter((k) => /^warehouse\/sales\/p=[012]\/part-.*\.parquet$/.test(k)).length).toBeGreaterThanOrEqual(3);
+
+    const piped = await cli(['local', 'run', '--dir', app, 'pyspark'], { input: 'r = spark.sql("SELECT count(*) AS n, sum(id) AS s FROM sales").first()\nprint("ANS", r.n, r.s)\n', timeout: 300_000 });
+    expect(piped.exitCode, piped.all).toBe(0);
+    expect(piped.stdout).toContain(`ANS 1000000 ${SUM}`);
+
+    const script = path.join(tmpdir('sis-connect-'), 'q.py');
+    writeFileSync(
+      script,
+      [
+        'import sys',
+        'from pyspark.sql import SparkSession',
+        `spark = SparkSession.builder.remote("sc://1.connect.${DOMAIN}:15002/;token=" + sys.argv[1]).getOrCreate()`,
+        'r = spark.sql("SELECT count(*) AS n, sum(id) AS s FROM sales").collect()[0]',
+        'print("ANS", r["n"], r["s"])',
+      ].join('\n'),
+    );
+    const connect = await cli(['local', 'exec', '--dir', app, '--', clientPython, script, TOKEN], { timeout: 300_000, cwd: tmpdir('sis-connect-cwd-') });
+    expect(connect.exitCode, connect.all).toBe(0);
+    expect(connect.stdout).toContain(`ANS 1000000 ${SUM}`);
+
+    const sql = await sqlOneOff('SELECT count(*), sum(id) FROM sales');
+    expect(sql.exitCode, sql.all).toBe(0);
+    expect(sql.stdout.trim().split('\n')).toContain(`1000000\t${SUM}`);
+
+    const sub = await run(['bin/spark-submit', '--wait', '--follow-logs', '--deploy-mode', 'cluster', '--class', 'SumJob', jar, 'sql', 'SELECT count(*), sum(id) FROM sales']);
+    expect(sub.exitCode, sub.all).toBe(0);
+    expect(sub.stdout).toContain(`SQL=[[1000000,${SUM}]]`);
+  });
+
+  it('after `local cycle` of every dyno, the table, its partitions and its data are all still there', async () => {
+    const cycled = await cli(['local', 'cycle', '--dir', app], { timeout: 600_000 });
+    expect(cycled.exitCode, cycled.all).toBe(0);
+    await until('the thrift server answering again', async () => (await fetch(`http://127.0.0.1:${port}/cliservice`, { method: 'POST' })).status === 401, 120_000, 1000);
+    const parts = await sqlOneOff('SHOW PARTITIONS sales');
+    expect(parts.exitCode, parts.all).toBe(0);
+    expect(parts.stdout.trim().split('\n')).toEqual(['p=0', 'p=1', 'p=2']);
+    const sql = await sqlOneOff('SELECT count(*), sum(id) FROM sales');
+    expect(sql.stdout.trim().split('\n')).toContain(`1000000\t${SUM}`);
+  });
+
+  it('ten drivers at once stay within the connection cap (2 × SPARK_METASTORE_POOL_SIZE = 8)', async () => {
+    let most = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        most = Math.max(most, await pg.connections('metastore'));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    const all = await Promise.all(Array.from({ length: 10 }, () => sqlOneOff('SHOW TABLES')));
+    sampling = false;
+    await sampler;
+    for (const r of all) expect(r.stdout, r.all).toContain('sales');
+    console.log(`metastore connections to PostgreSQL with 10 drivers at once (and the thrift and connect servers): at most ${most}`);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(8);
+  });
+
+  it('a bad database URL fails within 60 s with exit 24 naming the var, never printing the password; another Hive version’s schema is refused, never altered', async () => {
+    const secret = 'wrong-password-4f9a1c';
+    await pg.sql('postgres', 'CREATE DATABASE other_hive');
+    await pg.sql('other_hive', `CREATE TABLE "VERSION" ("VER_ID" bigint PRIMARY KEY, "SCHEMA_VERSION" varchar(127), "VERSION_COMMENT" varchar(255)); INSERT INTO "VERSION" VALUES (1, '3.1.0', 'Hive release version 3.1.0')`);
+    const closed = await freePort();
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ SPARK_METASTORE_DATABASE_URL: pg.url('metastore', { password: secret }) }, /\(SPARK_METASTORE_DATABASE_URL\) refused the password of the user spark_admin/],
+      [{ SPARK_METASTORE_DATABASE_URL: `postgres://u:${secret}@127.0.0.1:${closed}/db?sslmode=disable` }, new RegExp(`\\(SPARK_METASTORE_DATABASE_URL\\) refused the connection at 127\\.0\\.0\\.1:${closed}`)],
+      [{ SPARK_METASTORE_DATABASE_URL: `postgres://u:${secret}@127.0.0.1:${port}/db?sslmode=disable` }, /answered, but not as PostgreSQL does/],
+      [{ SPARK_METASTORE_DATABASE_URL: '', DATABASE_URL: `mysql://u:${secret}@127.0.0.1/db` }, /DATABASE_URL \(read as SPARK_METASTORE_DATABASE_URL\): is a mysql:\/\/ URL, not a PostgreSQL one/],
+      [{ SPARK_METASTORE_DATABASE_URL: pg.url('other_hive') }, /holds a Hive metastore schema of version 3\.1\.0, and this Spark's metastore speaks 2\.3\.0/],
+    ];
+    for (const [env, said] of cases) {
+      const t = Date.now();
+      const r = await run([bin('metastore')], env);
+      expect(Date.now() - t).toBeLessThan(60_000);
+      expect(r.exitCode, r.all).not.toBe(0);
+      expect(r.all).toMatch(said);
+      expect(r.all).not.toContain(secret);
+      expect(r.all).not.toContain(pg.password);
+    }
+    expect(await pg.sql('other_hive', 'SELECT "SCHEMA_VERSION" AS v FROM "VERSION"')).toEqual([{ v: '3.1.0' }]);
+  });
+
+  it('the database password is in no log, no command line, and no driver’s conf', () => {
+    const logs = path.join(state, 'logs');
+    for (const f of readdirSync(logs)) expect(readFileSync(path.join(logs, f), 'utf8'), f).not.toContain(pg.password);
+    for (const d of ['thrift.1', 'connect.1', 'worker.1']) expect(readFileSync(path.join(state, 'dynos', d, 'conf', 'spark-defaults.conf'), 'utf8'), d).not.toContain(pg.password);
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let cmdline: string;
+      try {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        continue;
+      }
+      expect(cmdline, `pid ${pid}`).not.toContain(pg.password);
+    }
+  });
+});
