@@ -253,7 +253,14 @@ async function sparkTree(p: BuildPlan, cacheDir: string, out: Output): Promise<{
 }
 
 /** Spark (with the S3A jars and SPARK_SLIM applied), the build files and the launcher kit into BUILD_DIR; says what it installed. */
-async function installAll(p: BuildPlan, m: Manifest, s3a: S3AInstall | undefined, slim: readonly SparkFeature[], opts: CompileOptions, extraJars: { from: string; name: string }[] = []): Promise<string> {
+async function installAll(
+  p: BuildPlan,
+  m: Manifest,
+  s3a: S3AInstall | undefined,
+  slim: readonly SparkFeature[],
+  opts: CompileOptions,
+  extraJars: { from: string; name: string }[] = [],
+): Promise<string> {
   const { buildDir, cacheDir, out } = opts;
   const { dir: sparkHome, slimmed } = await installTree(cacheDir, m, buildDir, out, [...(s3a?.files ?? []), ...extraJars], slim);
   await writeBuildFiles(buildDir, sparkHome, p.release, p.pkg, m, opts.buildpackDir, s3a?.manifest, slim);

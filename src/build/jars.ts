@@ -87,8 +87,15 @@ export async function resolveMetastoreJdbc(o: {
     await writeFile(path.join(staging, 'ivy.xml'), singleJarModule(c));
     o.out.detail(`Resolving ${what} from ${repository}`);
     const java = javaCommand(o);
-    const run = await runIvy(java, path.join(o.distJarsDir, ivyJar!), path.join(staging, 'home'), ['-settings', settingsFile, '-ivy', path.join(staging, 'ivy.xml'), '-confs', 'default'], o.out, 'Resolving the JDBC driver').catch(
-      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? fail({ code: 's3a-needs-java', java, what: 'the PostgreSQL JDBC driver', fix: ', or unset the metastore database URL' }) : Promise.reject(err)),
+    const run = await runIvy(
+      java,
+      path.join(o.distJarsDir, ivyJar!),
+      path.join(staging, 'home'),
+      ['-settings', settingsFile, '-ivy', path.join(staging, 'ivy.xml'), '-confs', 'default'],
+      o.out,
+      'Resolving the JDBC driver',
+    ).catch((err: NodeJS.ErrnoException) =>
+      err.code === 'ENOENT' ? fail({ code: 's3a-needs-java', java, what: 'the PostgreSQL JDBC driver', fix: ', or unset the metastore database URL' }) : Promise.reject(err),
     );
     if (run.code !== 0) {
       const e = ivyFailure(run.output, what, repository);

@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
+import type { Client as PgClient } from 'pg';
 import { fail, isProblem } from '../errors.js';
 import { lookup, type Env, type Settings } from '../config/schema.js';
 import { writeFilesAtomic } from '../fs/atomic.js';
@@ -35,18 +36,26 @@ export function connectionProblem(err: { code?: string; message?: string }, db: 
     case '3D000':
       return { why: `has no database ${db.database}`, fix: check };
   }
-  if (/does not support SSL/i.test(err.message ?? '')) return { why: `at ${at} does not speak TLS, and the URL asks for it (sslmode=${db.sslmode})`, fix: 'For a database on a private network or this machine, add ?sslmode=disable to its URL.' };
+  if (/does not support SSL/i.test(err.message ?? ''))
+    return { why: `at ${at} does not speak TLS, and the URL asks for it (sslmode=${db.sslmode})`, fix: 'For a database on a private network or this machine, add ?sslmode=disable to its URL.' };
   if (/SSL|TLS|certificate/i.test(err.message ?? '')) return { why: `at ${at} failed the TLS handshake (sslmode=${db.sslmode})`, fix: check };
   return { why: `at ${at} answered, but not as PostgreSQL does (${(err.message ?? 'no answer').split('\n')[0]})`, fix: `${check} It must be a postgres:// URL of a PostgreSQL server.` };
 }
-
-type PgClient = import('pg').Client;
 
 /** Connects as the URL says (TLS per its sslmode), runs `fn`, always disconnects. */
 async function withDatabase<T>(db: Database, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const { default: pg } = await import('pg');
   const ssl = db.sslmode === 'disable' ? false : db.sslmode === 'verify-ca' || db.sslmode === 'verify-full' ? { rejectUnauthorized: true } : { rejectUnauthorized: false };
-  const client = new pg.Client({ host: db.host, port: db.port, database: db.database, user: db.user, password: db.password, ssl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'spark-in-space metastore check' });
+  const client = new pg.Client({
+    host: db.host,
+    port: db.port,
+    database: db.database,
+    user: db.user,
+    password: db.password,
+    ssl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    application_name: 'spark-in-space metastore check',
+  });
   client.on('error', () => {});
   try {
     await client.connect().catch((err: Error & { code?: string }) => {
@@ -60,7 +69,9 @@ async function withDatabase<T>(db: Database, fn: (c: PgClient) => Promise<T>): P
 
 /** What the database holds of Hive's schema (its own `VERSION` row). */
 async function schemaOf(client: PgClient): Promise<SchemaFound> {
-  const tables = (await client.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('VERSION', 'DBS', 'TBLS')`)).rows.map((r) => r.t);
+  const tables = (
+    await client.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('VERSION', 'DBS', 'TBLS')`)
+  ).rows.map((r) => r.t);
   const version = tables.includes('VERSION') ? (await client.query<{ v: string }>('SELECT "SCHEMA_VERSION" AS v FROM "VERSION"')).rows[0]?.v : undefined;
   if (version) return { kind: 'version', version };
   const used = tables.includes('TBLS') && Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM "TBLS"')).rows[0]?.n) > 0;
@@ -95,11 +106,28 @@ async function createSchema(db: Database, o: { name: string; jarsDir: string; me
         await writeFile(path.join(work, 'package.jdo'), jdo!.getData());
         // 0600: it holds the password; removed with the dir
         await writeFile(path.join(work, 'datanucleus.properties'), schemaToolProps(db), { mode: 0o600 });
-        const args = ['-Xmx256m', '-cp', path.join(o.jarsDir, '*'), 'org.datanucleus.store.schema.SchemaTool', '-create', '-api', 'JDO', '-props', path.join(work, 'datanucleus.properties'), path.join(work, 'package.jdo')];
+        const args = [
+          '-Xmx256m',
+          '-cp',
+          path.join(o.jarsDir, '*'),
+          'org.datanucleus.store.schema.SchemaTool',
+          '-create',
+          '-api',
+          'JDO',
+          '-props',
+          path.join(work, 'datanucleus.properties'),
+          path.join(work, 'package.jdo'),
+        ];
         const out = await new Promise<{ ok: boolean; text: string }>((resolve) =>
           execFile(o.java, args, { timeout: 180_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ ok: !err && /completed successfully/.test(stdout), text: `${stdout}\n${stderr}` })),
         );
-        if (!out.ok) fail({ code: 'metastore-database', name: o.name, why: `could not be given Hive's schema: ${lastLines(out.text, db.password)}`, fix: 'Check that the user may create tables in that database.' });
+        if (!out.ok)
+          fail({
+            code: 'metastore-database',
+            name: o.name,
+            why: `could not be given Hive's schema: ${lastLines(out.text, db.password)}`,
+            fix: 'Check that the user may create tables in that database.',
+          });
       } finally {
         await rm(work, { recursive: true, force: true });
       }
@@ -161,12 +189,16 @@ export async function prepareMetastore(sparkHome: string, settings: Settings, en
       return fail({ code: 'metastore-database', name, ...connectionProblem(err as { code?: string; message?: string }, db) });
     }
     const verdict = schemaVerdict(found, expected!);
-    if (!verdict.ok) fail({ code: 'metastore-database', name, why: verdict.why, fix: 'Point the var at an empty database (heroku addons:create heroku-postgresql:essential-0 --as SPARK_METASTORE_DATABASE).' });
+    if (!verdict.ok)
+      fail({ code: 'metastore-database', name, why: verdict.why, fix: 'Point the var at an empty database (heroku addons:create heroku-postgresql:essential-0 --as SPARK_METASTORE_DATABASE).' });
     const java = env.JAVA_HOME ? path.join(env.JAVA_HOME, 'bin', 'java') : 'java';
-    const created = verdict.ok && verdict.create && (await createSchema(db, { name, jarsDir, metastoreJar: jars.find((j) => /^hive-metastore-/.test(j))!, confDir, java, expected: expected! }).catch((err) => {
-      if (isProblem(err)) throw err;
-      return fail({ code: 'metastore-database', name, ...connectionProblem(err as { code?: string; message?: string }, db) });
-    }));
+    const created =
+      verdict.ok &&
+      verdict.create &&
+      (await createSchema(db, { name, jarsDir, metastoreJar: jars.find((j) => /^hive-metastore-/.test(j))!, confDir, java, expected: expected! }).catch((err) => {
+        if (isProblem(err)) throw err;
+        return fail({ code: 'metastore-database', name, ...connectionProblem(err as { code?: string; message?: string }, db) });
+      }));
     process.stderr.write(`spark-in-space: metastore on ${db.host}:${db.port}/${db.database} (${name}): ${created ? `was empty: Hive's schema ${expected} created` : `schema ${expected}`}\n`);
   }
   if (!warehouseDir(settings) && !dryRun)

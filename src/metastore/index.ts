@@ -42,7 +42,8 @@ export function parseDatabaseUrl(url: string): Database | { problem: string } {
   if (!database || database.includes('/')) return { problem: 'names no database (…/dbname at its end)' };
   if (!u.username) return { problem: 'names no user (postgres://user:password@host/db)' };
   const sslmode = u.searchParams.get('sslmode') ?? 'require';
-  if (!['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(sslmode)) return { problem: `has sslmode=${sslmode}, which is none of disable, allow, prefer, require, verify-ca, verify-full` };
+  if (!['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(sslmode))
+    return { problem: `has sslmode=${sslmode}, which is none of disable, allow, prefer, require, verify-ca, verify-full` };
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port: u.port ? Number(u.port) : 5432,
@@ -178,5 +179,4 @@ export function serviceHiveSite(s: Settings, db: Database, o: { extra?: [string,
 }
 
 /** Pure: a conf's `spark.hadoop.*` entries as Hadoop's own keys (what the metastore service's hive-site.xml carries). */
-export const hadoopEntries = (defaults: [string, string][]): [string, string][] =>
-  defaults.filter(([k]) => k.startsWith('spark.hadoop.')).map(([k, v]) => [k.slice('spark.hadoop.'.length), v]);
+export const hadoopEntries = (defaults: [string, string][]): [string, string][] => defaults.filter(([k]) => k.startsWith('spark.hadoop.')).map(([k, v]) => [k.slice('spark.hadoop.'.length), v]);

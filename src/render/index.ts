@@ -148,7 +148,9 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
   // worker strips from the driver's -D options: the java launcher reads it from the argument file
   // every worker renders (0600), so it is in no command line. Hive's client (a metastore) reflects
   // into java.net, which the worker's driver JVM does not open as spark-submit's own JVM does.
-  const driverOpts = [clusterMode && s.SPARK_AUTH_SECRET ? `@${driverAuthFile(env)}` : undefined, clusterMode && metastoreOn(s) ? '--add-opens=java.base/java.net=ALL-UNNAMED' : undefined].filter(Boolean);
+  const driverOpts = [clusterMode && s.SPARK_AUTH_SECRET ? `@${driverAuthFile(env)}` : undefined, clusterMode && metastoreOn(s) ? '--add-opens=java.base/java.net=ALL-UNNAMED' : undefined].filter(
+    Boolean,
+  );
   if (driverOpts.length) set('spark.driver.extraJavaOptions', driverOpts.join(' '));
   if (role === 'driver' && s.HEROKU_PRIVATE_IP && !clusterMode) {
     // executors connect back to the driver: its private IP is reachable from every dyno in the space

@@ -187,11 +187,17 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
   it('a bad database URL fails within 60 s with exit 24 naming the var, never printing the password; another Hive version’s schema is refused, never altered', async () => {
     const secret = 'wrong-password-4f9a1c';
     await pg.sql('postgres', 'CREATE DATABASE other_hive');
-    await pg.sql('other_hive', `CREATE TABLE "VERSION" ("VER_ID" bigint PRIMARY KEY, "SCHEMA_VERSION" varchar(127), "VERSION_COMMENT" varchar(255)); INSERT INTO "VERSION" VALUES (1, '3.1.0', 'Hive release version 3.1.0')`);
+    await pg.sql(
+      'other_hive',
+      `CREATE TABLE "VERSION" ("VER_ID" bigint PRIMARY KEY, "SCHEMA_VERSION" varchar(127), "VERSION_COMMENT" varchar(255)); INSERT INTO "VERSION" VALUES (1, '3.1.0', 'Hive release version 3.1.0')`,
+    );
     const closed = await freePort();
     const cases: [Record<string, string>, RegExp][] = [
       [{ SPARK_METASTORE_DATABASE_URL: pg.url('metastore', { password: secret }) }, /\(SPARK_METASTORE_DATABASE_URL\) refused the password of the user spark_admin/],
-      [{ SPARK_METASTORE_DATABASE_URL: `postgres://u:${secret}@127.0.0.1:${closed}/db?sslmode=disable` }, new RegExp(`\\(SPARK_METASTORE_DATABASE_URL\\) refused the connection at 127\\.0\\.0\\.1:${closed}`)],
+      [
+        { SPARK_METASTORE_DATABASE_URL: `postgres://u:${secret}@127.0.0.1:${closed}/db?sslmode=disable` },
+        new RegExp(`\\(SPARK_METASTORE_DATABASE_URL\\) refused the connection at 127\\.0\\.0\\.1:${closed}`),
+      ],
       [{ SPARK_METASTORE_DATABASE_URL: `postgres://u:${secret}@127.0.0.1:${port}/db?sslmode=disable` }, /answered, but not as PostgreSQL does/],
       [{ SPARK_METASTORE_DATABASE_URL: '', DATABASE_URL: `mysql://u:${secret}@127.0.0.1/db` }, /DATABASE_URL \(read as SPARK_METASTORE_DATABASE_URL\): is a mysql:\/\/ URL, not a PostgreSQL one/],
       [{ SPARK_METASTORE_DATABASE_URL: pg.url('other_hive') }, /holds a Hive metastore schema of version 3\.1\.0, and this Spark's metastore speaks 2\.3\.0/],

@@ -54,7 +54,18 @@ export async function startPostgres(): Promise<Postgres> {
   const as = (cmd: string, args: string[]) => (root ? execa('runuser', ['-u', 'postgres', '--', cmd, ...args], { cwd: dir }) : execa(cmd, args, { cwd: dir }));
   await as(pgBin('initdb'), ['-D', path.join(dir, 'data'), '-U', user, '--auth=scram-sha-256', `--pwfile=${path.join(dir, 'pw')}`, '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  await as(pgBin('pg_ctl'), ['-D', path.join(dir, 'data'), '-l', path.join(dir, 'log'), '-w', '-t', '60', '-o', `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=100 -c fsync=off`, 'start']);
+  await as(pgBin('pg_ctl'), [
+    '-D',
+    path.join(dir, 'data'),
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    `-c listen_addresses=127.0.0.1 -c port=${port} -c unix_socket_directories=${dir} -c max_connections=100 -c fsync=off`,
+    'start',
+  ]);
   const url = (db: string, o: { password?: string } = {}) => `postgres://${user}:${encodeURIComponent(o.password ?? password)}@127.0.0.1:${port}/${db}?sslmode=disable`;
   const sql = async <T extends pg.QueryResultRow>(db: string, text: string) => {
     const c = new pg.Client({ connectionString: url(db) });

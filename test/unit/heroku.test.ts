@@ -112,7 +112,10 @@ describe('status verdict', () => {
       { id: 'app-3', name: 'etl', cores: 0, state: 'RUNNING', duration: 5_000 },
       { id: 'app-4', name: 'busy', cores: 8, state: 'RUNNING', duration: 5_000 },
     ];
-    const full = [{ ...w(1), coresused: 8 }, { ...w(2), coresused: 8 }];
+    const full = [
+      { ...w(1), coresused: 8 },
+      { ...w(2), coresused: 8 },
+    ];
     // app-2 is an idle server under dynamic allocation (asks for none); app-3 asks for 2 more
     const r = statusReport('a', formation, up, { status: 'ALIVE', workers: full, activeapps: apps }, undefined, { 'app-1': 4, 'app-2': 0, 'app-3': 2 });
     expect(r.master!.waiting).toEqual([

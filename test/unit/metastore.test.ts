@@ -71,10 +71,14 @@ describe('metastore_driver_conf', () => {
 
   it("a cluster-mode driver (started by a worker, not spark-submit) opens java.net to Hive's client, beside the secret's argument file", () => {
     const conf = (env: Record<string, string>) =>
-      Object.fromEntries(computeConf({ settings: parseConfig(env, 'run'), env, role: 'driver', spark: { version: '4.2.0', log4j: 2 }, resources: { memoryMb: 8192, cores: 2 }, clusterMode: true }).defaults);
+      Object.fromEntries(
+        computeConf({ settings: parseConfig(env, 'run'), env, role: 'driver', spark: { version: '4.2.0', log4j: 2 }, resources: { memoryMb: 8192, cores: 2 }, clusterMode: true }).defaults,
+      );
     const secret = 's'.repeat(32);
     expect(conf({ ...APP, SPARK_METASTORE_DATABASE_URL: URL_ })['spark.driver.extraJavaOptions']).toBe('--add-opens=java.base/java.net=ALL-UNNAMED');
-    expect(conf({ ...APP, SPARK_METASTORE_DATABASE_URL: URL_, SPARK_AUTH_SECRET: secret, SPARK_HOME: '/app/spark-home' })['spark.driver.extraJavaOptions']).toBe('@/app/spark-home/conf/driver-auth.args --add-opens=java.base/java.net=ALL-UNNAMED');
+    expect(conf({ ...APP, SPARK_METASTORE_DATABASE_URL: URL_, SPARK_AUTH_SECRET: secret, SPARK_HOME: '/app/spark-home' })['spark.driver.extraJavaOptions']).toBe(
+      '@/app/spark-home/conf/driver-auth.args --add-opens=java.base/java.net=ALL-UNNAMED',
+    );
     expect(conf(APP)['spark.driver.extraJavaOptions']).toBeUndefined();
   });
 
@@ -94,8 +98,14 @@ describe('metastore_schema', () => {
     expect(schemaVersionOf(['spark-core_2.13-4.2.0.jar'])).toBeUndefined();
     expect(schemaVerdict({ kind: 'empty' }, '2.3.0')).toEqual({ ok: true, create: true });
     expect(schemaVerdict({ kind: 'version', version: '2.3.0' }, '2.3.0')).toEqual({ ok: true, create: false });
-    expect(schemaVerdict({ kind: 'version', version: '3.1.0' }, '2.3.0')).toMatchObject({ ok: false, why: expect.stringContaining('version 3.1.0, and this Spark\'s metastore speaks 2.3.0: it is left as it is') });
-    expect(schemaVerdict({ kind: 'tables-without-version', tables: ['DBS', 'TBLS'] }, '2.3.0')).toMatchObject({ ok: false, why: expect.stringContaining("holds Hive's tables (DBS, TBLS) but no VERSION row") });
+    expect(schemaVerdict({ kind: 'version', version: '3.1.0' }, '2.3.0')).toMatchObject({
+      ok: false,
+      why: expect.stringContaining("version 3.1.0, and this Spark's metastore speaks 2.3.0: it is left as it is"),
+    });
+    expect(schemaVerdict({ kind: 'tables-without-version', tables: ['DBS', 'TBLS'] }, '2.3.0')).toMatchObject({
+      ok: false,
+      why: expect.stringContaining("holds Hive's tables (DBS, TBLS) but no VERSION row"),
+    });
   });
 
   it("SchemaTool's settings are Hive's own (the same table and column names); a password with a backslash survives Properties' syntax", () => {
@@ -137,7 +147,14 @@ describe('metastore_hive_site', () => {
       ['hive.metastore.client.socket.timeout', '600'],
       ['datanucleus.connectionPool.maxPoolSize', '50'],
     ]);
-    const xml = serviceHiveSite(s, db, { extra, home: '/app', hadoop: hadoopEntries([['spark.hadoop.fs.s3a.endpoint', 'http://127.0.0.1:9000'], ['spark.eventLog.enabled', 'true']]) });
+    const xml = serviceHiveSite(s, db, {
+      extra,
+      home: '/app',
+      hadoop: hadoopEntries([
+        ['spark.hadoop.fs.s3a.endpoint', 'http://127.0.0.1:9000'],
+        ['spark.eventLog.enabled', 'true'],
+      ]),
+    });
     const props = parseHiveSite(xml) as [string, string][];
     const get = (k: string) => props.filter(([n]) => n === k).map(([, v]) => v);
     expect(get('javax.jdo.option.ConnectionURL')).toEqual(['jdbc:postgresql://h:5432/d?sslmode=require']);
@@ -155,7 +172,9 @@ describe('metastore_hive_site', () => {
   it('the build wants the JDBC driver only with a database URL; one jar, no dependencies', () => {
     expect(wantMetastoreJdbc({})).toMatchObject({ wanted: false });
     expect(wantMetastoreJdbc({ DATABASE_URL: 'postgres://u:p@h/d' })).toEqual({ wanted: true, why: 'DATABASE_URL is set: the metastore dyno keeps the catalog in PostgreSQL' });
-    expect(singleJarModule({ org: 'org.postgresql', name: 'postgresql', rev: '42.7.14' })).toContain('<dependency org="org.postgresql" name="postgresql" rev="42.7.14" conf="default->master" transitive="false"/>');
+    expect(singleJarModule({ org: 'org.postgresql', name: 'postgresql', rev: '42.7.14' })).toContain(
+      '<dependency org="org.postgresql" name="postgresql" rev="42.7.14" conf="default->master" transitive="false"/>',
+    );
   });
 });
 

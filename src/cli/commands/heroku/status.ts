@@ -86,7 +86,12 @@ ${exitCodesHelp()}`,
           ? await Promise.all(hosts.map(async (h, i) => ({ dyno: `master.${i + 1}`, ...(await masterJson(proxy, password, `${h}:${MASTER_UI_PORT}`)) })))
           : await masterJson(proxy, password);
       // applications holding no core: their pages on the leader say whether they ask for any
-      const leadAt = Array.isArray(master) ? Math.max(0, master.findIndex((m) => !('error' in m) && m.status === 'ALIVE')) : -1;
+      const leadAt = Array.isArray(master)
+        ? Math.max(
+            0,
+            master.findIndex((m) => !('error' in m) && m.status === 'ALIVE'),
+          )
+        : -1;
       const leadJson = Array.isArray(master) ? master[leadAt] : master;
       const defaultCores = Number(vars.SPARK_DEFAULT_CORES) || Number(VARS.SPARK_DEFAULT_CORES.default);
       const left =

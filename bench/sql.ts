@@ -1,0 +1,176 @@
+/**
+ * Benchmark of the SQL side (not a test): `npm run bench:sql`. Two local spaces, one after the
+ * other on this machine (Hive's service binds one port per machine), each with 2 workers and the
+ * `thrift` and `connect` servers, same run:
+ *   derby     = no metastore: each server its own Derby catalog (the servers hold their cores:
+ *               SPARK_SERVER_DYNAMIC_ALLOCATION=false, as before dynamic allocation)
+ *   postgres  = the `metastore` dyno on a real PostgreSQL (scripts' Debian server), dynamic allocation on
+ * Through JDBC (beeline on the host, through the space proxy): the first query of a fresh server,
+ * then a 10-query mix (DDL, CTAS, inserts, aggregates, a join, SHOW/DESCRIBE) timed whole, medians of
+ * BENCH_RUNS; with Postgres, the most connections the metastore held (pg_stat_activity, sampled).
+ * Then, the servers idle, how long a batch job asking for every core waits for them.
+ * Writes bench/results/sql.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { bin, tmpdir } from '../test/helpers/buildpack.js';
+import { appWithSpark, buildJobJar, cli, freePort } from '../test/helpers/cluster.js';
+import { startMirror } from '../test/helpers/mirror.js';
+import { startPostgres } from '../test/helpers/postgres.js';
+import { DEFAULT_VERSION, testMavenMirror } from '../test/helpers/spark.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const now = () => performance.now() / 1000;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const password = randomBytes(12).toString('hex');
+const token = randomBytes(24).toString('hex');
+const WAIT_LIMIT_S = 120;
+
+/** The 10-query mix (run i: its own table names). */
+const mix = (i: number) => [
+  `CREATE TABLE t${i} (id BIGINT, g INT) USING parquet`,
+  `INSERT INTO t${i} SELECT id, CAST(id % 10 AS INT) FROM range(1, 100001)`,
+  `SELECT count(*), sum(id) FROM t${i}`,
+  `CREATE TABLE u${i} USING parquet PARTITIONED BY (g) AS SELECT id, CAST(id % 4 AS INT) AS g FROM range(1, 50001)`,
+  `SELECT g, count(*) FROM u${i} GROUP BY g ORDER BY g`,
+  `SELECT count(*) FROM t${i} JOIN u${i} USING (id)`,
+  `SHOW TABLES`,
+  `DESCRIBE TABLE EXTENDED u${i}`,
+  `INSERT INTO t${i} VALUES (0, 0)`,
+  `SELECT max(id) FROM t${i}`,
+];
+
+const pg = await startPostgres();
+await pg.sql('postgres', 'CREATE DATABASE metastore');
+const maven = tmpdir('sis-bench-maven-');
+cpSync(testMavenMirror('metastore-jdbc'), maven, { recursive: true });
+const mirror = await startMirror(maven);
+const cwd = tmpdir('sis-bench-sql-');
+
+interface Figures {
+  firstQueryS: number;
+  mixS: { median: number; all: number[] };
+  metastoreConnections?: number;
+  batchWaitS: number | null;
+}
+
+async function measure(kind: 'derby' | 'postgres'): Promise<Figures> {
+  const db: Record<string, string> = kind === 'postgres' ? { SPARK_METASTORE_DATABASE_URL: pg.url('metastore') } : {};
+  const { app, sparkHome } = await appWithSpark(
+    DEFAULT_VERSION,
+    {
+      ...db,
+      SPARK_CONNECT_TOKEN: token,
+      SPACE_PROXY_PASSWORD: password,
+      SPARK_WORKER_CORES: '2',
+      SPARK_WORKER_MEMORY: '3g',
+      SPARK_EXECUTOR_MEMORY: '512m',
+      SPARK_DRIVER_MEMORY: '768m',
+      SPARK_SERVER_DYNAMIC_ALLOCATION: kind === 'postgres' ? 'true' : 'false',
+      SPARK_SERVER_IDLE_TIMEOUT: '5s',
+      LOG_LEVEL: 'WARN',
+    },
+    true,
+    { thrift: bin('thrift'), connect: bin('connect'), metastore: bin('metastore') },
+    { MAVEN_MIRROR_URL: mirror.url, ...db },
+  );
+  const port = await freePort();
+  const beeline = async (queries: string[]) => {
+    const r = await execa(
+      path.join(sparkHome, 'bin', 'beeline'),
+      [
+        '-u',
+        `jdbc:hive2://127.0.0.1:${port}/default;transportMode=http;httpPath=cliservice`,
+        '-n',
+        'spark',
+        '-p',
+        password,
+        '--silent=true',
+        '--outputformat=csv2',
+        ...queries.flatMap((q) => ['-e', q]),
+      ],
+      { reject: false, all: true, input: '', cwd, env: { SPARK_HOME: sparkHome } },
+    );
+    if (r.exitCode !== 0) throw new Error(`${kind}: beeline failed:\n${r.all.slice(-3000)}`);
+  };
+  const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', `bench-sql-${kind}`, '--workers', '2', '--thrift', '1', '--connect', '1', '--port', String(port)], { timeout: 600_000 });
+  if (up.exitCode !== 0) throw new Error(up.all);
+  let most = 0;
+  let sampling = kind === 'postgres';
+  const sampler = (async () => {
+    while (sampling) {
+      most = Math.max(most, await pg.connections('metastore'));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  try {
+    let t0 = now();
+    await beeline(['SELECT 1']);
+    const firstQueryS = now() - t0;
+    const all: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      t0 = now();
+      await beeline(mix(i));
+      all.push(now() - t0);
+      console.log(`${kind.padEnd(9)} mix ${i + 1}: ${all.at(-1)!.toFixed(2)} s`);
+    }
+    sampling = false;
+    await sampler;
+    // the servers idle: a batch job asking for every core (4) of the 2 workers
+    const master = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout).masterUi as string;
+    await new Promise((r) => setTimeout(r, 8000));
+    const jar = await buildJobJar(sparkHome);
+    const job = cli(['local', 'run', '--dir', app, 'bin/spark-submit', '--total-executor-cores', '4', '--class', 'SumJob', jar], { timeout: (WAIT_LIMIT_S + 60) * 1000 });
+    let batchWaitS: number | null = null;
+    const deadline = Date.now() + WAIT_LIMIT_S * 1000;
+    while (Date.now() < deadline) {
+      const apps = ((await (await fetch(`${master}/json/`)).json()) as { activeapps: { name: string; cores: number; starttime: number }[] }).activeapps;
+      const a = apps.find((x) => x.name === 'sum-job');
+      if (a && a.cores > 0) {
+        batchWaitS = (Date.now() - a.starttime) / 1000;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (batchWaitS === null) job.kill('SIGTERM');
+    await job.catch(() => undefined);
+    console.log(
+      `${kind.padEnd(9)} first query ${firstQueryS.toFixed(2)} s, mix median ${median(all).toFixed(2)} s, batch job waited ${batchWaitS === null ? `over ${WAIT_LIMIT_S} s` : `${batchWaitS.toFixed(1)} s`}`,
+    );
+    return {
+      firstQueryS: Number(firstQueryS.toFixed(2)),
+      mixS: { median: Number(median(all).toFixed(2)), all: all.map((x) => Number(x.toFixed(2))) },
+      ...(kind === 'postgres' ? { metastoreConnections: most } : {}),
+      batchWaitS: batchWaitS === null ? null : Number(batchWaitS.toFixed(1)),
+    };
+  } finally {
+    sampling = false;
+    await cli(['local', 'down', '--dir', app]);
+  }
+}
+
+try {
+  const derby = await measure('derby');
+  const postgres = await measure('postgres');
+  const result = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+    spark: DEFAULT_VERSION,
+    runs,
+    derby: { ...derby, note: 'no metastore: each server its own Derby catalog; SPARK_SERVER_DYNAMIC_ALLOCATION=false (the servers keep their cores)' },
+    postgres: { ...postgres, note: 'the metastore dyno on PostgreSQL; dynamic allocation (SPARK_SERVER_IDLE_TIMEOUT=5s)' },
+    ratio: { firstQuery: Number((postgres.firstQueryS / derby.firstQueryS).toFixed(3)), mix: Number((postgres.mixS.median / derby.mixS.median).toFixed(3)) },
+    batchWaitLimitS: WAIT_LIMIT_S,
+  };
+  mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });
+  writeFileSync(path.join(repo, 'bench', 'results', 'sql.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await mirror.close();
+  await pg.close();
+}
