@@ -191,3 +191,20 @@ describe('space proxy: JDBC at /cliservice (real nginx, a stand-in Thrift server
     expect(await r.text()).toBe(`No Thrift JDBC server answers at ${thrift.dns}:10001: scale the thrift process type to 1 (heroku ps:scale thrift=1, or local up --thrift 1).\n`);
   });
 });
+
+describe('proxy_long_app_name', () => {
+  it('an app name of 30 characters, Heroku’s longest: nginx takes the configuration (its backend map’s keys are long) and the proxy serves the master', async () => {
+    const app = 'a-thirty-character-app-name-30';
+    expect(app).toHaveLength(30);
+    const password = 'long-name-password-1';
+    const p = await startProxy(app, { SPACE_PROXY_PASSWORD: password });
+    try {
+      expect((await fetch(`${p.url}/`)).status).toBe(401);
+      const r = await fetch(`${p.url}/`, { headers: { authorization: `Basic ${Buffer.from(`spark:${password}`).toString('base64')}` } });
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain(`MASTER spark://1.master.${app}.app.localspace:7077`);
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -21,8 +21,11 @@ import { checkpoint } from '../../check.js';
 /** The per-type options `local up` takes beside masters, workers and zookeepers: the table's `localOption`s. */
 const TYPE_OPTIONS = PROCESS_TYPES_LIST.filter((t) => t.localOption);
 
+/** The types with a `localOption` (a `--<type> <n>` of `local up`). */
+type OptionType = 'history' | 'thrift' | 'connect' | 'metastore';
+
 /** `--<type> <n>` of a type with a `localOption` in the table: its help and its limit come from there. */
-function typeOption(type: 'history' | 'thrift' | 'connect' | 'metastore', dflt?: string) {
+function typeOption(type: OptionType, dflt?: string) {
   const t = PROCESS_TYPE_TABLE[type];
   const lo = t.localOption!;
   return {
@@ -76,7 +79,7 @@ const OPTIONS = declareOptions({
 });
 const UpOptions = Common.extend(OPTIONS.shape).extend({ supervise: z.string().optional() });
 type Up = z.output<typeof UpOptions> & Target;
-type Counted = Pick<Up, 'masters' | 'workers' | 'zookeepers'> & Partial<Record<'history' | 'thrift' | 'connect' | 'metastore', number>>;
+type Counted = Pick<Up, 'masters' | 'workers' | 'zookeepers'> & Partial<Record<OptionType, number>>;
 
 /** What `local up` starts, decided and checked before anything runs; --detach hands it whole to the background supervisor. */
 export type UpPlan = Omit<SpaceOptions, 'config' | 'echo' | 'graceMs' | 'crashPolicy'> & { crashPolicy: CrashPolicy; timeout: number; vars?: Env };
@@ -167,7 +170,7 @@ export function countsOf(o: Counted, procfile: Record<string, string>, config: E
   if (o.zookeepers) counts.zookeeper = o.zookeepers;
   for (const t of TYPE_OPTIONS) {
     const when = ON_WHEN_SET[t.name];
-    const n = o[t.name as 'history' | 'thrift' | 'connect' | 'metastore'] ?? (when && lookup(config, when) && procfile[t.name] ? 1 : 0);
+    const n = o[t.name as OptionType] ?? (when && lookup(config, when) && procfile[t.name] ? 1 : 0);
     if (n) counts[t.name] = n;
   }
   if (webRuns) counts.web = 1;
