@@ -17,11 +17,11 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { bin, tmpdir } from '../test/helpers/buildpack.js';
 import { appWithSpark, buildJobJar, cli, freePort } from '../test/helpers/cluster.js';
 import { startMirror } from '../test/helpers/mirror.js';
 import { startPostgres } from '../test/helpers/postgres.js';
+import { beelineViaProxy } from '../test/helpers/sql.js';
 import { DEFAULT_VERSION, testMavenMirror } from '../test/helpers/spark.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,7 +51,6 @@ await pg.sql('postgres', 'CREATE DATABASE metastore');
 const maven = tmpdir('sis-bench-maven-');
 cpSync(testMavenMirror('metastore-jdbc'), maven, { recursive: true });
 const mirror = await startMirror(maven);
-const cwd = tmpdir('sis-bench-sql-');
 
 interface Figures {
   firstQueryS: number;
@@ -84,21 +83,7 @@ async function measure(kind: Kind): Promise<Figures> {
   );
   const port = await freePort();
   const beeline = async (queries: string[]) => {
-    const r = await execa(
-      path.join(sparkHome, 'bin', 'beeline'),
-      [
-        '-u',
-        `jdbc:hive2://127.0.0.1:${port}/default;transportMode=http;httpPath=cliservice`,
-        '-n',
-        'spark',
-        '-p',
-        password,
-        '--silent=true',
-        '--outputformat=csv2',
-        ...queries.flatMap((q) => ['-e', q]),
-      ],
-      { reject: false, all: true, input: '', cwd, env: { SPARK_HOME: sparkHome } },
-    );
+    const r = await beelineViaProxy(sparkHome, port, password, queries, { timeout: 600_000 });
     if (r.exitCode !== 0) throw new Error(`${kind}: beeline failed:\n${r.all.slice(-3000)}`);
   };
   const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', `bench-sql-${kind}`, '--workers', '2', '--thrift', '1', '--connect', '1', '--port', String(port)], { timeout: 600_000 });

@@ -5,16 +5,15 @@
  * against the one published beside it, and cached under CACHE_DIR/spark-in-space/jars/<key>/ exactly
  * as the S3A connector is (src/s3a/install.ts, whose steps this reuses).
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { lookup, type Env, type Settings } from '../config/schema.js';
-import { redactUrl, type TransferOptions } from '../download/fetch.js';
-import { fail, fsProblem, SparkInSpaceError } from '../errors.js';
+import { lookup, type Env } from '../config/schema.js';
+import { redactUrl } from '../download/fetch.js';
+import { fail, SparkInSpaceError } from '../errors.js';
 import { POSTGRES_JDBC } from '../metastore/index.js';
 import { ivySettings, parseIvyReport } from '../s3a/plan.js';
-import { ivyFailure, javaCommand, runIvy, usableEntry, verifiedJars, type S3AJar } from '../s3a/install.js';
-import { cacheKey, CACHE_LAYOUT, commitDir, stageIn } from './cache.js';
-import type { Output } from './output.js';
+import { inStaging, ivyFailure, javaCommand, runIvy, usableEntry, verifiedJars, type S3AJar, type S3AOptions } from '../s3a/install.js';
+import { cacheKey, CACHE_LAYOUT, commitDir } from './cache.js';
 
 /** Bumped when what we resolve or how we keep it changes. */
 const JARS_PLAN_VERSION = 1;
@@ -50,16 +49,7 @@ export function singleJarModule(c: { org: string; name: string; rev: string }): 
 }
 
 /** Installs (or reuses) the PostgreSQL JDBC driver when the build wants it; undefined when it does not. */
-export async function resolveMetastoreJdbc(o: {
-  cacheDir: string;
-  distJarsDir: string;
-  distJars: string[];
-  settings: Settings;
-  env: Env;
-  out: Output;
-  transfer: TransferOptions;
-  java?: string;
-}): Promise<{ manifest: JarSet; files: { from: string; name: string }[] } | undefined> {
+export async function resolveMetastoreJdbc(o: S3AOptions): Promise<{ manifest: JarSet; files: { from: string; name: string }[] } | undefined> {
   const want = wantMetastoreJdbc(o.env);
   if (!want.wanted) return undefined;
   const c = POSTGRES_JDBC;
@@ -77,8 +67,7 @@ export async function resolveMetastoreJdbc(o: {
   const ivyJar = o.distJars.find((n) => /^ivy-\d[\w.-]*\.jar$/.test(n));
   if (!ivyJar) fail({ code: 's3a-resolve-failed', what, repository, lines: ['the distribution has no jars/ivy-*.jar to resolve Maven coordinates with'], fix: FIX });
   await mkdir(JARS_ROOT(o.cacheDir), { recursive: true });
-  const staging = await stageIn(JARS_ROOT(o.cacheDir));
-  try {
+  return inStaging(JARS_ROOT(o.cacheDir), o.cacheDir, async (staging) => {
     const ivyCache = path.join(staging, 'ivy-cache');
     await mkdir(ivyCache, { recursive: true, mode: 0o700 });
     const settingsFile = path.join(staging, 'ivysettings.xml');
@@ -108,12 +97,5 @@ export async function resolveMetastoreJdbc(o: {
     const manifest: JarSet = { key, what, jars, repository, created: new Date().toISOString() };
     await commitDir(path.join(staging, 'entry'), manifest, path.join(JARS_ROOT(o.cacheDir), key));
     return { manifest, files: filesOf(manifest) };
-  } catch (err) {
-    if (err instanceof SparkInSpaceError) throw err;
-    const p = fsProblem(err, 'cache', o.cacheDir);
-    if (p) throw new SparkInSpaceError(p);
-    throw err;
-  } finally {
-    await rm(staging, { recursive: true, force: true }).catch(() => {});
-  }
+  });
 }

@@ -174,8 +174,7 @@ export function ivyProblems(output: string): string[] {
 async function resolveIntoCache(o: S3AOptions, hadoop: string, key: string, repository: string): Promise<S3AManifest> {
   const ivyJar = o.distJars.find((n) => /^ivy-\d[\w.-]*\.jar$/.test(n));
   if (!ivyJar) fail({ code: 's3a-resolve-failed', what: `hadoop-aws ${hadoop}`, repository, lines: ['the distribution has no jars/ivy-*.jar to resolve Maven coordinates with'] });
-  const staging = await stageIn(S3A_ROOT(o.cacheDir));
-  try {
+  return inStaging(S3A_ROOT(o.cacheDir), o.cacheDir, async (staging) => {
     const { sdk, keep, skipped } = await ivyResolve(o, path.join(o.distJarsDir, ivyJar!), hadoop, staging, repository);
     const jars = await verifiedJars(keep, path.join(staging, 'entry', 'jars'), o, repository);
     const total = jars.reduce((n, j) => n + j.size, 0);
@@ -199,9 +198,20 @@ async function resolveIntoCache(o: S3AOptions, hadoop: string, key: string, repo
     };
     await commitDir(path.join(staging, 'entry'), manifest, path.join(S3A_ROOT(o.cacheDir), key));
     return manifest;
+  });
+}
+
+/**
+ * Runs `fn` in a new staging dir under `root` (a cache area), removed afterwards whatever happens;
+ * a file-system failure (full, read-only) becomes the cache's Problem.
+ */
+export async function inStaging<T>(root: string, cacheDir: string, fn: (staging: string) => Promise<T>): Promise<T> {
+  const staging = await stageIn(root);
+  try {
+    return await fn(staging);
   } catch (err) {
     if (err instanceof SparkInSpaceError) throw err;
-    const p = fsProblem(err, 'cache', o.cacheDir);
+    const p = fsProblem(err, 'cache', cacheDir);
     if (p) throw new SparkInSpaceError(p);
     throw err;
   } finally {

@@ -8,24 +8,19 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tmpdir } from '../helpers/buildpack.js';
 import { appWithEndpoints, buildJobJar, cli, freePort } from '../helpers/cluster.js';
 import { DEFAULT_VERSION, testPysparkClient } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
+import { beelineRows, beelineViaProxy } from '../helpers/sql.js';
 
 const APP = 'e2e-endpoints';
 const DOMAIN = `${APP}.app.localspace`;
 const PASSWORD = randomBytes(12).toString('hex');
 const TOKEN = randomBytes(24).toString('hex');
 const SUM = '500000500000';
-/** beeline's csv2 output lines, without the prompt it puts before the first one when stdin is not a terminal */
-const rows = (out: string) =>
-  out
-    .trim()
-    .split('\n')
-    .map((l) => l.replace(/^\d+: jdbc:hive2:\/\/[^>]*> /, ''));
+const rows = beelineRows;
 
 interface Driver {
   id: string;
@@ -126,16 +121,7 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
   it('beeline through the space proxy: /cliservice is 401 without credentials; with them, the answer', async () => {
     const bare = await fetch(`http://127.0.0.1:${port}/cliservice`, { method: 'POST', body: '' });
     expect(bare.status).toBe(401);
-    const url = `jdbc:hive2://127.0.0.1:${port}/default;transportMode=http;httpPath=cliservice`;
-    const beeline = (password: string) =>
-      execa(path.join(sparkHome, 'bin', 'beeline'), ['-u', url, '-n', 'spark', '-p', password, '--silent=true', '--outputformat=csv2', '-e', 'SELECT sum(id) AS s FROM range(1000001)'], {
-        reject: false,
-        all: true,
-        timeout: 300_000,
-        input: '',
-        cwd: tmpdir('sis-beeline-'),
-        env: { SPARK_HOME: sparkHome },
-      });
+    const beeline = (password: string) => beelineViaProxy(sparkHome, port, password, ['SELECT sum(id) AS s FROM range(1000001)']);
     const wrong = await beeline('not-the-password');
     expect(wrong.exitCode).not.toBe(0);
     expect(wrong.all).toMatch(/401/);

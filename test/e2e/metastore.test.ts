@@ -10,26 +10,22 @@
 import { randomBytes } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
-import { appWithSpark, buildJobJar, cli, freePort } from '../helpers/cluster.js';
+import { appWithEndpoints, buildJobJar, cli, freePort } from '../helpers/cluster.js';
 import { startMirror, type Mirror } from '../helpers/mirror.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
 import { DEFAULT_VERSION, hadoopOf, testMavenMirror, testPysparkClient } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
+import { beelineRows, beelineViaProxy } from '../helpers/sql.js';
 
 const APP = 'e2e-hive';
 const DOMAIN = `${APP}.app.localspace`;
 const PASSWORD = randomBytes(12).toString('hex');
 const TOKEN = randomBytes(24).toString('hex');
 const SUM = '500000500000';
-const rows = (out: string) =>
-  out
-    .trim()
-    .split('\n')
-    .map((l) => l.replace(/^\d+: jdbc:hive2:\/\/[^>]*> /, ''));
+const rows = beelineRows;
 
 describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAULT_VERSION}`, () => {
   let pg: Postgres;
@@ -55,26 +51,14 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
     mirror = await startMirror(maven);
     const url = pg.url('metastore');
     const s3vars = { SPARK_S3_BUCKET_NAME: s3.bucket, SPARK_S3_AWS_ACCESS_KEY_ID: s3.accessKey, SPARK_S3_AWS_SECRET_ACCESS_KEY: s3.secret, SPARK_S3_REGION: s3.region };
-    ({ app, sparkHome } = await appWithSpark(
-      DEFAULT_VERSION,
-      {
-        SPARK_METASTORE_DATABASE_URL: url,
-        ...s3vars,
-        SPARK_S3_ENDPOINT: s3.endpoint,
-        SPARK_CONNECT_TOKEN: TOKEN,
-        SPACE_PROXY_PASSWORD: PASSWORD,
-        SPARK_WORKER_CORES: '2',
-        SPARK_WORKER_MEMORY: '2g',
-        SPARK_EXECUTOR_MEMORY: '512m',
-        SPARK_DRIVER_MEMORY: '768m',
-        SPARK_DEFAULT_CORES: '1',
-        SPARK_SERVER_IDLE_TIMEOUT: '5s',
-        LOG_LEVEL: 'WARN',
-      },
-      true,
-      { thrift: bin('thrift'), connect: bin('connect'), metastore: bin('metastore') },
-      { MAVEN_MIRROR_URL: mirror.url, SPARK_METASTORE_DATABASE_URL: url, ...s3vars },
-    ));
+    // as app.json makes it (SPARK_AUTH_SECRET too), with the database and S3 the build and the dynos see
+    ({ app, sparkHome } = await appWithEndpoints(DEFAULT_VERSION, {
+      password: PASSWORD,
+      token: TOKEN,
+      dotenv: { SPARK_METASTORE_DATABASE_URL: url, ...s3vars, SPARK_S3_ENDPOINT: s3.endpoint },
+      types: { metastore: bin('metastore') },
+      buildVars: { MAVEN_MIRROR_URL: mirror.url, SPARK_METASTORE_DATABASE_URL: url, ...s3vars },
+    }));
     jar = await buildJobJar(sparkHome);
     port = await freePort();
     // the metastore dyno by default: .env names a database
@@ -108,16 +92,7 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
   });
 
   it('a table created with beeline through the proxy is read by a piped pyspark, pyspark-client through connect, spark-sql -e and a cluster-mode job: same count and sum', async () => {
-    const jdbc = `jdbc:hive2://127.0.0.1:${port}/default;transportMode=http;httpPath=cliservice`;
-    const beeline = (q: string) =>
-      execa(path.join(sparkHome, 'bin', 'beeline'), ['-u', jdbc, '-n', 'spark', '-p', PASSWORD, '--silent=true', '--outputformat=csv2', '-e', q], {
-        reject: false,
-        all: true,
-        timeout: 300_000,
-        input: '',
-        cwd: tmpdir('sis-beeline-'),
-        env: { SPARK_HOME: sparkHome },
-      });
+    const beeline = (q: string) => beelineViaProxy(sparkHome, port, PASSWORD, [q]);
     const made = await beeline('CREATE TABLE sales USING parquet PARTITIONED BY (p) AS SELECT id, id % 3 AS p FROM range(1, 1000001)');
     expect(made.exitCode, made.all).toBe(0);
     const read = await beeline('SELECT count(*) AS n, sum(id) AS s FROM sales');

@@ -97,7 +97,7 @@ export async function appWithSpark(
  * An app whose space runs `thrift` and `connect` dynos beside the web proxy, with SPARK_AUTH_SECRET
  * (as app.json makes it), sized so both servers, one-off drivers and a cluster-mode driver fit at once.
  */
-export function appWithEndpoints(version: string, o: { password: string; token: string }) {
+export function appWithEndpoints(version: string, o: { password: string; token: string; dotenv?: Record<string, string>; types?: Record<string, string>; buildVars?: Record<string, string> }) {
   return appWithSpark(
     version,
     {
@@ -112,9 +112,11 @@ export function appWithEndpoints(version: string, o: { password: string; token: 
       // the SQL servers give idle executors back after 5 s (the default is 60 s)
       SPARK_SERVER_IDLE_TIMEOUT: '5s',
       LOG_LEVEL: 'WARN',
+      ...o.dotenv,
     },
     true,
-    { thrift: bin('thrift'), connect: bin('connect') },
+    { thrift: bin('thrift'), connect: bin('connect'), ...o.types },
+    o.buildVars,
   );
 }
 
