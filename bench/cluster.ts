@@ -7,10 +7,14 @@
  *            then the same job with spark-shell
  * Target: ours ≤ 1.10 × direct for both. Also each launcher's own start-up before it execs the JVM
  * (a stub spark-class that exits at once, minus the stub alone; target ≤ 150 ms).
+ * Class-data sharing (src/cds): ours with the archives (recorded by a warm-up start) against ours
+ * with SPARK_CDS=false, wall time and the machine's CPU-seconds (/proc/stat) to 2 workers ALIVE
+ * and to the job's answer.
  * Writes bench/results/cluster.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,16 +34,29 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const { app, sparkHome } = await appWithSpark(DEFAULT_VERSION);
 const appName = 'bench';
 
-async function ours(): Promise<{ ready: number; result: number }> {
+/** CPU-seconds the whole machine has spent (every process: the space's JVMs are not our children). */
+function machineCpu(): number {
+  const [, ...f] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = f.map(Number) as number[];
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+}
+
+const dotenv = readFileSync(path.join(app, '.env'), 'utf8');
+async function ours(cds = true): Promise<{ ready: number; result: number; readyCpu: number; resultCpu: number }> {
+  writeFileSync(path.join(app, '.env'), dotenv);
+  if (!cds) appendFileSync(path.join(app, '.env'), 'SPARK_CDS=false\n');
+  const c0 = machineCpu();
   const t0 = now();
   const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', appName, '--workers', '2']);
   if (up.exitCode !== 0) throw new Error(up.all);
   const ready = now() - t0;
+  const readyCpu = machineCpu() - c0;
   const r = await cli(['local', 'run', '--dir', app, `${repo}/bin/spark-shell`], { input: JOB, env: { LOG_LEVEL: 'WARN' } });
   if (!r.all.includes('RESULT=500000500000')) throw new Error(r.all);
   const result = now() - t0;
+  const resultCpu = machineCpu() - c0;
   await cli(['local', 'down', '--dir', app]);
-  return { ready, result };
+  return { ready, result, readyCpu, resultCpu };
 }
 
 async function direct(): Promise<{ ready: number; result: number }> {
@@ -101,7 +118,13 @@ async function launcherStartup(): Promise<Record<string, number>> {
     writeFileSync(path.join(stub, 'bin', b), '#!/bin/sh\nexit 0\n');
     chmodSync(path.join(stub, 'bin', b), 0o755);
   }
+  // the worker's launcher waits for a master (src/launch/await.ts): a listener stands in for it
+  const hosts = path.join(stub, 'hosts');
+  writeFileSync(hosts, '127.0.0.1 1.master.bench.app.localspace\n');
+  const master = net.createServer((c) => c.destroy());
+  await new Promise<void>((r) => master.listen(7077, '127.0.0.1', r));
   const env = {
+    JAVA_TOOL_OPTIONS: `-Djdk.net.hosts.file=${hosts}`,
     SPARK_HOME: stub,
     SPARK_CONF_DIR: tmpdir(),
     DYNO: 'worker.1',
@@ -121,16 +144,37 @@ async function launcherStartup(): Promise<Record<string, number>> {
   const stubAlone = await time(path.join(stub, 'bin/spark-class'));
   const out: Record<string, number> = {};
   for (const l of ['spark-master', 'spark-worker', 'spark-shell', 'spark-submit']) out[l] = Math.max(0, (await time(path.join(repo, 'bin', l))) - stubAlone);
+  master.close();
   return out;
 }
 
-const o: { ready: number; result: number }[] = [];
+type Ours = Awaited<ReturnType<typeof ours>>;
+const o: Ours[] = [];
+const plain: Ours[] = [];
 const d: { ready: number; result: number }[] = [];
+// the warm-up records the archives (master, a worker, the spark-shell) at its exit; the next start adopts them
+await ours(true);
 for (let i = 0; i < runs; i++) {
   d.push(await direct());
-  o.push(await ours());
-  console.log(`run ${i + 1}/${runs}: direct ready ${d[i]!.ready.toFixed(1)} s, result ${d[i]!.result.toFixed(1)} s; ours ready ${o[i]!.ready.toFixed(1)} s, result ${o[i]!.result.toFixed(1)} s`);
+  plain.push(await ours(false));
+  o.push(await ours(true));
+  const show = (x: Ours) => `ready ${x.ready.toFixed(1)} s (${x.readyCpu.toFixed(1)} CPU-s), result ${x.result.toFixed(1)} s (${x.resultCpu.toFixed(1)} CPU-s)`;
+  console.log(`run ${i + 1}/${runs}: direct ready ${d[i]!.ready.toFixed(1)} s, result ${d[i]!.result.toFixed(1)} s; ours without CDS ${show(plain[i]!)}; ours ${show(o[i]!)}`);
 }
+writeFileSync(path.join(app, '.env'), dotenv);
+const med = (xs: Ours[], k: keyof Ours) => Math.round(median(xs.map((x) => x[k])) * 100) / 100;
+const cdsFigures = {
+  what: 'ours with the class-data archives (SPARK_CDS, recorded by a warm-up start) vs SPARK_CDS=false; CPU-seconds of the whole machine (/proc/stat) from `local up` on',
+  withArchive: { workersReady: med(o, 'ready'), workersReadyCpu: med(o, 'readyCpu'), firstResult: med(o, 'result'), firstResultCpu: med(o, 'resultCpu') },
+  without: { workersReady: med(plain, 'ready'), workersReadyCpu: med(plain, 'readyCpu'), firstResult: med(plain, 'result'), firstResultCpu: med(plain, 'resultCpu') },
+  ratios: {
+    workersReady: med(o, 'ready') / med(plain, 'ready'),
+    workersReadyCpu: med(o, 'readyCpu') / med(plain, 'readyCpu'),
+    firstResult: med(o, 'result') / med(plain, 'result'),
+    firstResultCpu: med(o, 'resultCpu') / med(plain, 'resultCpu'),
+  },
+  all: { withArchive: o, without: plain },
+};
 const startup = await launcherStartup();
 const result = {
   date: new Date().toISOString(),
@@ -142,6 +186,7 @@ const result = {
     ours: { workersReady: median(o.map((x) => x.ready)), firstResult: median(o.map((x) => x.result)) },
     all: { direct: d, ours: o },
   },
+  cds: cdsFigures,
   ratios: {
     workersReady: median(o.map((x) => x.ready)) / median(d.map((x) => x.ready)),
     firstResult: median(o.map((x) => x.result)) / median(d.map((x) => x.result)),
@@ -153,5 +198,6 @@ mkdirSync(path.join(repo, 'bench/results'), { recursive: true });
 writeFileSync(path.join(repo, 'bench/results/cluster.json'), `${JSON.stringify(result, null, 2)}\n`);
 console.log(
   `\nworkers ready: ours/direct ${result.ratios.workersReady.toFixed(2)}, first result: ${result.ratios.firstResult.toFixed(2)} (target <= 1.10)` +
-    `\nlauncher start-up (ms): ${JSON.stringify(result.launcherStartupMs)} (target <= 150)`,
+    `\nlauncher start-up (ms): ${JSON.stringify(result.launcherStartupMs)} (target <= 150)` +
+    `\nclass-data archives: workers ready ${cdsFigures.ratios.workersReady.toFixed(2)}× (CPU ${cdsFigures.ratios.workersReadyCpu.toFixed(2)}×), first result ${cdsFigures.ratios.firstResult.toFixed(2)}× (CPU ${cdsFigures.ratios.firstResultCpu.toFixed(2)}×) of without`,
 );

@@ -1,5 +1,6 @@
 /** Where this buildpack's own files are, from the running module: no hard-coded /app. */
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,3 +14,6 @@ export function buildpackFile(metaUrl: string, rel: string): string {
   const candidates = [path.resolve(here, '..', rel), path.resolve(here, '../..', rel)];
   return candidates.find((f) => existsSync(f)) ?? candidates[0]!;
 }
+
+/** This user's cache of spark-in-space (`build`'s cache, `local`'s class-data archives): $XDG_CACHE_HOME/spark-in-space, else ~/.cache/spark-in-space. */
+export const userCacheDir = (...rel: string[]) => path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'spark-in-space', ...rel);

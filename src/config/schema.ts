@@ -526,6 +526,22 @@ export const VARS = {
     example: 'SPARK_SERVER_IDLE_TIMEOUT=2m',
     schema: duration(1000),
   }),
+  SPARK_CDS: spec({
+    phase: 'run',
+    default: 'true',
+    doc: "class-data sharing for Spark's daemons and drivers where SPARK_CDS_DIR is set: a process type's first start records an archive of the classes it loaded at its exit, later starts map it (about half the CPU of a JVM start; bench:cluster); false: never",
+    example: 'SPARK_CDS=false',
+    schema: boolish,
+  }),
+  SPARK_CDS_DIR: spec({
+    phase: 'run',
+    doc: 'where the class-data archives live, one folder per JDK and Spark build (`local` sets <cache>/spark-in-space/cds; unset on Heroku, where a dyno starts once on a fresh disk, so a recording never pays)',
+    example: 'SPARK_CDS_DIR=/var/cache/spark-cds',
+    schema: z
+      .string()
+      .trim()
+      .refine((v) => v.startsWith('/'), 'must be an absolute path'),
+  }),
   SPARK_SERVER_MAX_CORES: spec({
     phase: 'run',
     doc: 'the most cores the thrift server, and the connect server, may each hold at once (spark.cores.max; default: SPARK_DEFAULT_CORES), so a busy server leaves cores to jobs and to the other server',

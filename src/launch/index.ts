@@ -20,6 +20,7 @@ import { ensureEventLogDir, eventLogDirCommand } from '../eventlog/index.js';
 import { DYNO_TYPES, specOf, type DynoType } from '../process-types.js';
 import { METASTORE_MAIN, METASTORE_PORT } from '../metastore/index.js';
 import { prepareMetastore } from '../metastore/check.js';
+import { cdsFor } from '../cds/archive.js';
 import { JVM_PACKAGES, missingFeature, primaryResource, slimRefusal, type SparkFeature } from '../build/features.js';
 
 /** What a launcher starts: a Procfile type of the table (web is the proxy's: src/proxy), or one of Spark's tools. */
@@ -94,7 +95,7 @@ export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settin
     case 'worker':
       return [
         // graceful decommission: the watcher runs the JVM, ends it once drained (bin/support/drain-worker)
-        ...(a.conf.decommission ? [DRAIN_WORKER, String(a.conf.decommission.timeoutS), '--'] : []),
+        ...(a.conf.decommission ? [DRAIN_WORKER, String(a.conf.decommission.timeoutS), ...(a.conf.decommission.stopWaitS ? [String(a.conf.decommission.stopWaitS)] : []), '--'] : []),
         bin('spark-class'),
         'org.apache.spark.deploy.worker.Worker',
         '--host',
@@ -153,6 +154,10 @@ export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settin
   }
 }
 
+/** The process types whose JVM gets a class-data archive of its own (src/cds): Spark's daemons and client-mode drivers. */
+export const cdsKey = (p: ProcessType, clusterMode: boolean): string | undefined =>
+  (['master', 'worker', 'history', 'thrift', 'connect', 'spark-shell'] as ProcessType[]).includes(p) || (p === 'spark-submit' && !clusterMode) ? p : undefined;
+
 /** Which Spark is installed: the build's record, else RELEASE, else the spark-core jar's name. */
 export function sparkInfo(sparkHome: string): SparkInfo {
   const record = path.join(sparkHome, '.spark-in-space.json');
@@ -204,7 +209,12 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
   const info = spark ?? sparkInfo(sparkHome);
   await requireFeatures(p, args, info.slim ?? []);
   if (p === 'connect' && !dryRun) requireConnect(sparkHome, info);
-  const conf = computeConf({ settings, env, role: roleOf(p), spark: info, resources: detectResources(), process: p, clusterMode: p === 'spark-submit' && isClusterMode(args) });
+  const clusterMode = p === 'spark-submit' && isClusterMode(args);
+  // class-data sharing (src/cds): a launched JVM (its pid is ours' parent: bash execs it) may record the archive
+  const key = cdsKey(p, clusterMode);
+  const cds = key && !dryRun && settings.SPARK_CDS ? cdsFor(key, sparkHome, env, { root: settings.SPARK_CDS_DIR, record: Boolean(o.wait), pid: process.ppid }) : undefined;
+  if (cds && o.wait) process.stderr.write(`spark-in-space: ${cds.note}\n`);
+  const conf = computeConf({ settings, env, role: roleOf(p), spark: info, resources: detectResources(), process: p, clusterMode, cds });
   const confDir = env.SPARK_CONF_DIR ?? path.join(sparkHome, 'conf');
   let argv = argvFor(p, { sparkHome, settings, env, conf, args, confDir });
   await writeConf(confDir, renderConf(conf));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { lookup, type Env } from '../config/schema.js';
 import { SPACE_SUFFIX } from '../space/index.js';
 import { ONE_OFF_SLOTS, specOf } from '../process-types.js';
+import { userCacheDir } from '../paths.js';
 
 export interface Dyno {
   type: string;
@@ -155,6 +156,8 @@ export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string
   const warehouse = lookup(a.config, 'SPARK_WAREHOUSE_DIR') || lookup(a.config, 'SPARK_S3_BUCKET_NAME') ? {} : { SPARK_WAREHOUSE_DIR: `file:${path.join(data, 'warehouse')}` };
   return {
     ...warehouse,
+    // class-data archives (src/cds) kept across the space's starts and shared by its dynos: the machine has one disk (.env's value, even empty, wins)
+    ...('SPARK_CDS_DIR' in a.config ? {} : { SPARK_CDS_DIR: userCacheDir('cds') }),
     ...spaceConfig(a.config, { master: a.masters, zookeeper: a.zookeepers }),
     DYNO: d.name,
     PORT: String(a.port),

@@ -35,6 +35,8 @@ export interface ConfInput {
   process?: string;
   /** spark-submit --deploy-mode cluster: the driver runs on a worker, bound to the worker's address */
   clusterMode?: boolean;
+  /** class-data sharing for this JVM (src/cds): its options, and the jars to put before the conf dir */
+  cds?: { options: string[]; classPath: string };
 }
 
 export interface Conf {
@@ -47,8 +49,8 @@ export interface Conf {
   log4j: { file: 'log4j.properties' | 'log4j2.properties'; level: string };
   /** worker offer, for argv */
   worker: { cores: number; memory: string };
-  /** graceful decommission on SIGTERM: the drain deadline (s) and the fallback storage */
-  decommission?: { timeoutS: number; fallback?: string };
+  /** graceful decommission on SIGTERM: the drain deadline (s), the fallback storage, how long the stopped JVM may take to exit (s) */
+  decommission?: { timeoutS: number; fallback?: string; stopWaitS?: number };
   /** a driver dyno: `pyspark < script` runs the script in the shell (spark-env.sh) */
   driver: boolean;
 }
@@ -60,7 +62,7 @@ export const awsDefaultChain = (sparkVersion: string) =>
   compareVersions(sparkVersion, '4.0.0') >= 0 ? 'software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider' : 'com.amazonaws.auth.DefaultAWSCredentialsProviderChain';
 
 /** Pure: every setting a launcher derives. */
-export function computeConf({ settings: s, env, role, spark, resources, process: type, clusterMode }: ConfInput): Conf {
+export function computeConf({ settings: s, env, role, spark, resources, process: type, clusterMode, cds }: ConfInput): Conf {
   const d: [string, string][] = [];
   const set = (k: string, v: string | number | boolean | undefined) => {
     if (v !== undefined) d.push([k, String(v)]);
@@ -109,7 +111,10 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
     set('spark.eventLog.dir', s.SPARK_EVENTLOG_DIR);
     set('spark.history.fs.logDirectory', s.SPARK_EVENTLOG_DIR);
   }
-  const decommission = decommissionOf(s, spark.version);
+  const recording = cds?.options.some((o) => o.startsWith('-XX:ArchiveClassesAtExit='));
+  const decommissioning = decommissionOf(s, spark.version);
+  // a worker recording its class-data archive writes it as it exits: a few seconds, not the usual one
+  const decommission = decommissioning && recording && role === 'worker' ? { ...decommissioning, stopWaitS: CDS_STOP_WAIT_S } : decommissioning;
   if (decommission) {
     // Heroku sends SIGTERM to every process of a dyno, then SIGKILL 30 s later: bin/support/drain-worker
     // turns it into the worker's decommission signal (the JVM and its executors ignore TERM), and
@@ -151,6 +156,10 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
   const driverOpts = [clusterMode && s.SPARK_AUTH_SECRET ? `@${driverAuthFile(env)}` : undefined, clusterMode && metastoreOn(s) ? '--add-opens=java.base/java.net=ALL-UNNAMED' : undefined].filter(
     Boolean,
   );
+  // a driver of this dyno with a class-data archive: Spark's launcher puts extraClassPath before the conf dir
+  const driverCds = role === 'driver' && !clusterMode && cds?.options.length ? cds : undefined;
+  if (driverCds) set('spark.driver.extraClassPath', driverCds.classPath);
+  driverOpts.push(...(driverCds?.options ?? []));
   if (driverOpts.length) set('spark.driver.extraJavaOptions', driverOpts.join(' '));
   if (role === 'driver' && s.HEROKU_PRIVATE_IP && !clusterMode) {
     // executors connect back to the driver: its private IP is reachable from every dyno in the space
@@ -164,7 +173,10 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
   e.push(['SPARK_DAEMON_MEMORY', env.SPARK_DAEMON_MEMORY ?? `${daemonMemoryMb(resources)}m`]);
   // A cycled dyno comes back on a new IP under the same name: daemons look names up again after
   // 5 s (the JVM's default keeps an answer 30 s; a failed lookup is kept 10 s, java.security's).
-  e.push(['SPARK_DAEMON_JAVA_OPTS', [env.SPARK_DAEMON_JAVA_OPTS, ...DNS_CACHE_OPTS].filter(Boolean).join(' ')]);
+  // a daemon with a class-data archive: SPARK_DAEMON_CLASSPATH comes before the conf dir (src/cds)
+  const daemonCds = role !== 'driver' && role !== 'console' && cds?.options.length ? cds : undefined;
+  e.push(['SPARK_DAEMON_JAVA_OPTS', [env.SPARK_DAEMON_JAVA_OPTS, ...DNS_CACHE_OPTS, ...(daemonCds?.options ?? [])].filter(Boolean).join(' ')]);
+  if (daemonCds) e.push(['SPARK_DAEMON_CLASSPATH', [daemonCds.classPath, env.SPARK_DAEMON_CLASSPATH].filter(Boolean).join(':')]);
   if (env.SPARK_WORKER_DIR) e.push(['SPARK_WORKER_DIR', env.SPARK_WORKER_DIR]);
 
   const level = s.LOG_LEVEL;
@@ -256,6 +268,9 @@ export function decommissionOf(s: Settings, version: string): Conf['decommission
   if (s.SPARK_DECOMMISSION === false || compareVersions(version, '3.2.0') < 0) return undefined;
   return { timeoutS: s.SPARK_DECOMMISSION_TIMEOUT, fallback: s.SPARK_DECOMMISSION_FALLBACK };
 }
+
+/** How long drain-worker lets a worker JVM that records its class-data archive take to exit (its usual wait: 2 s). */
+export const CDS_STOP_WAIT_S = 10;
 
 /** Single-quotes a value for bash. */
 export const shellQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;

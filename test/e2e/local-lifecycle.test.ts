@@ -2,7 +2,8 @@
  * Dynos live and die as on Heroku, with real Spark: a kill -9'd worker comes back, a cycled master
  * returns on a new address under the same name (and the workers find it again), a job survives the
  * workers being cycled under it, scaling adds and removes workers on a running space, a pyspark
- * driver on the host uses the space through `local exec`, and status/logs tell the truth.
+ * driver on the host uses the space through `local exec`, and status/logs tell the truth. With
+ * class-data sharing on (src/cds): the first master records its archive, the cycled one maps it.
  * One cluster for the whole file.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -48,8 +49,9 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
     }
   };
 
+  const cdsDir = tmpdir('sis-cds-');
   beforeAll(async () => {
-    ({ app } = await appWithSpark(DEFAULT_VERSION, { SPARK_WORKER_CORES: '2', SPARK_DAEMON_MEMORY: '256m' }));
+    ({ app } = await appWithSpark(DEFAULT_VERSION, { SPARK_WORKER_CORES: '2', SPARK_DAEMON_MEMORY: '256m', SPARK_CDS: 'true', SPARK_CDS_DIR: cdsDir }));
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--crash-cooldown', '1s']);
     expect(up.exitCode, up.all).toBe(0);
   });
@@ -99,6 +101,19 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
     expect(s.master?.status).toBe('ALIVE');
     const logs = (await cli(['local', 'logs', '--dir', app, '--dyno', 'worker', '-n', '5000'])).stdout;
     expect(logs).toMatch(/worker\.\d +\| .*Successfully registered with master spark:\/\/1\.master\.e2e-life\.app\.localspace:7077/);
+  });
+
+  it('class-data sharing: the first master recorded its archive at its exit; the cycled master (the same JVM again) maps it', async () => {
+    const logs = (await cli(['local', 'logs', '--dir', app, '--dyno', 'master.1', '-n', '5000'])).stdout;
+    expect(logs).toMatch(/master\.1 +\| spark-in-space: recording a class-data archive for master at this JVM's exit/);
+    expect(logs).toMatch(/master\.1 +\| spark-in-space: class-data archive \S+\/master\.jsa \(recorded by an earlier start\)/);
+    const [set] = readdirSync(cdsDir);
+    expect(readdirSync(path.join(cdsDir, set!))).toContain('master.jsa');
+    // the running master JVM (in the dyno's process group) has the archive mapped
+    const { pid } = await dyno('master.1');
+    const jvm = (await jvmsOfApp()).find((p) => groupOf(p) === String(pid) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('org.apache.spark.deploy.master.Master'));
+    expect(jvm, 'the master JVM').toBeDefined();
+    expect(readFileSync(`/proc/${jvm}/maps`, 'utf8')).toContain(path.join(cdsDir, set!, 'master.jsa'));
   });
 
   it('local cycle worker during a running job: the job completes with the right answer, and no JVM is orphaned', async () => {

@@ -67,7 +67,9 @@ export async function appWithSpark(
       .join('\n')}\n`,
   );
   writeFileSync(path.join(app, '.spark.version'), `${version}\n`);
-  const env = process.env.VITEST ? { JDK_JAVA_OPTIONS: TEST_JVM_OPTIONS, ...dotenv } : dotenv;
+  // class-data archives (src/cds) are per app path, and each test app is new: its first starts would
+  // only pay for recording; test/e2e/local-lifecycle.test.ts turns them on and checks them
+  const env = process.env.VITEST ? { JDK_JAVA_OPTIONS: TEST_JVM_OPTIONS, SPARK_CDS: 'false', ...dotenv } : dotenv;
   writeFileSync(
     path.join(app, '.env'),
     Object.entries(env)

@@ -24,12 +24,17 @@ while kill -0 $exe 2>/dev/null; do wait $exe; done
 exec sleep 1000
 `;
 
-function start(budget: number, env: Record<string, string>) {
+function start(budget: number, env: Record<string, string>, stopWait?: number) {
   const out = tmpdir('sis-drain-');
   const fake = path.join(out, 'fake-jvm');
   writeFileSync(fake, FAKE_JVM);
   chmodSync(fake, 0o755);
-  const p = execa(path.join(bin('support'), 'drain-worker'), [String(budget), '--', fake], { env: { OUT: out, ...env }, detached: true, reject: false, all: true });
+  const p = execa(path.join(bin('support'), 'drain-worker'), [String(budget), ...(stopWait ? [String(stopWait)] : []), '--', fake], {
+    env: { OUT: out, ...env },
+    detached: true,
+    reject: false,
+    all: true,
+  });
   return { p, out, ready: () => until('the fake worker to start its executor', () => existsSync(path.join(out, 'executor')), 10_000, 50) };
 }
 
@@ -84,6 +89,15 @@ describe('drain-worker', () => {
     expect(r.all).toContain('the worker JVM did not stop within 2 s of SIGHUP: SIGKILL');
     expect(seconds).toBeLessThan(8);
     expect(r.exitCode).toBe(0);
+  });
+
+  it('drain_stop_wait: a JVM writing its class-data archive at exit gets the longer wait it was given (then SIGKILL)', async () => {
+    const w = start(5, { DRAIN: '0.2', HANG: '1' }, 4);
+    await w.ready();
+    const { r, seconds } = await termGroup(w.p);
+    expect(r.all).toContain('the worker JVM did not stop within 4 s of SIGHUP: SIGKILL');
+    expect(seconds).toBeGreaterThanOrEqual(4);
+    expect(seconds).toBeLessThan(10);
   });
 
   it('drain_term_to_watcher_only: a SIGTERM only the watcher got still decommissions the JVM', async () => {

@@ -54,6 +54,8 @@ const good: [string, string, unknown][] = [
   ['SPARK_SERVER_DYNAMIC_ALLOCATION', 'off', false],
   ['SPARK_SERVER_IDLE_TIMEOUT', '90s', 90_000],
   ['SPARK_SERVER_MAX_CORES', '4', 4],
+  ['SPARK_CDS', 'false', false],
+  ['SPARK_CDS_DIR', '/var/cache/spark-cds', '/var/cache/spark-cds'],
   ['SPARK_METASTORE_DATABASE_URL', 'postgres://u:p@db.example.com:5432/d1', 'postgres://u:p@db.example.com:5432/d1'],
   ['SPARK_METASTORE_POOL_SIZE', '2', 2],
   ['SPARK_WAREHOUSE_DIR', 's3a://bucket/warehouse', 's3a://bucket/warehouse'],
@@ -94,6 +96,8 @@ const bad: [string, string, string][] = [
   ['SPARK_SERVER_DYNAMIC_ALLOCATION', 'maybe', 'must be true or false'],
   ['SPARK_SERVER_IDLE_TIMEOUT', '0.5s', 'must be at least 1 s'],
   ['SPARK_SERVER_MAX_CORES', '0', 'must be between 1 and 100000'],
+  ['SPARK_CDS', 'sometimes', 'must be true or false'],
+  ['SPARK_CDS_DIR', 'cache/cds', 'must be an absolute path'],
   ['SPARK_METASTORE_DATABASE_URL', 'mysql://u:p@h/d', 'is a mysql:// URL, not a PostgreSQL one (postgres:// or postgresql://): it must be postgres://user:password@host:5432/dbname'],
   ['SPARK_METASTORE_DATABASE_URL', 'postgres://u:p@h/', 'names no database (…/dbname at its end): it must be postgres://user:password@host:5432/dbname'],
   [
@@ -186,6 +190,8 @@ const RUN_DEFAULTS = {
   SPARK_SERVER_IDLE_TIMEOUT: 60_000,
   // the metastore service's pools (with a metastore database)
   SPARK_METASTORE_POOL_SIZE: 4,
+  // class-data sharing, where SPARK_CDS_DIR says where the archives live
+  SPARK_CDS: true,
 };
 
 describe('run-time config vars', () => {

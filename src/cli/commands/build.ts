@@ -1,10 +1,10 @@
 /** `spark-in-space build`: the buildpack's compile, run on this machine (what `local` starts from). */
 import { copyFile, mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { checkpoint } from '../check.js';
+import { userCacheDir } from '../../paths.js';
 
 const Options = z.object({
   app: z.string().default('.'),
@@ -12,7 +12,7 @@ const Options = z.object({
   cache: z.string().optional(),
 });
 
-export const defaultCacheDir = () => path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'spark-in-space', 'build-cache');
+export const defaultCacheDir = () => userCacheDir('build-cache');
 
 export function buildCommand(): Command {
   return new Command('build')
