@@ -27,12 +27,15 @@ export interface JarSet {
 }
 
 const JARS_ROOT = (cacheDir: string) => path.join(cacheDir, CACHE_LAYOUT, 'jars');
-const FIX = 'Nothing was installed. Set MAVEN_MIRROR_URL to a reachable Maven-layout repository, or build without a metastore database (unset SPARK_METASTORE_DATABASE_URL and DATABASE_URL).';
+const FIX =
+  'Nothing was installed. Set MAVEN_MIRROR_URL to a reachable Maven-layout repository, or build without a metastore database (unset SPARK_METASTORE_DATABASE_URL, DATABASE_URL and SPARK_METASTORE_JDBC).';
 
 /** Pure: does the build want the metastore's JDBC driver, and why (for the build output)? */
-export function wantMetastoreJdbc(env: Env): { wanted: boolean; why: string } {
+export function wantMetastoreJdbc(env: Env, asked?: boolean): { wanted: boolean; why: string } {
   const found = lookup(env, 'SPARK_METASTORE_DATABASE_URL');
-  return found ? { wanted: true, why: `${found.from} is set: the metastore dyno keeps the catalog in PostgreSQL` } : { wanted: false, why: 'no SPARK_METASTORE_DATABASE_URL or DATABASE_URL' };
+  if (found) return { wanted: true, why: `${found.from} is set: the metastore dyno keeps the catalog in PostgreSQL` };
+  if (asked) return { wanted: true, why: 'SPARK_METASTORE_JDBC=true (a database URL comes later: an add-on attached after this build, local up --postgres)' };
+  return { wanted: false, why: 'no SPARK_METASTORE_DATABASE_URL or DATABASE_URL' };
 }
 
 /** Pure: the Ivy module of one jar without its dependencies (the driver needs none at run time). */
@@ -50,7 +53,7 @@ export function singleJarModule(c: { org: string; name: string; rev: string }): 
 
 /** Installs (or reuses) the PostgreSQL JDBC driver when the build wants it; undefined when it does not. */
 export async function resolveMetastoreJdbc(o: S3AOptions): Promise<{ manifest: JarSet; files: { from: string; name: string }[] } | undefined> {
-  const want = wantMetastoreJdbc(o.env);
+  const want = wantMetastoreJdbc(o.env, o.settings.SPARK_METASTORE_JDBC);
   if (!want.wanted) return undefined;
   const c = POSTGRES_JDBC;
   const what = `${c.org}:${c.name}:${c.rev}`;

@@ -122,7 +122,12 @@ export function cdsFor(key: string, sparkHome: string, env: Env, o: { root?: str
         rmSync(plan.adopt, { force: true });
         return { options: [], classPath, note: `class-data archive for ${key} discarded: the JVM could not map the recording (cut short?); the next start records again` };
       }
-      renameSync(plan.adopt, plan.archive);
+      try {
+        renameSync(plan.adopt, plan.archive);
+      } catch (err) {
+        // another start of the type (a second worker) checked the same recording and adopted it first
+        if (!existsSync(plan.archive)) throw err;
+      }
     }
     if (plan.kind === 'record') {
       if (!existsSync(dir)) {

@@ -134,6 +134,12 @@ export const VARS = {
     example: 'MAVEN_MIRROR_URL=https://maven.example.com/releases',
     schema: urlOf(['http:', 'https:', 'file:']).transform((u) => u.replace(/\/+$/, '')),
   }),
+  SPARK_METASTORE_JDBC: spec({
+    phase: 'build',
+    doc: 'install the PostgreSQL JDBC driver the metastore dyno needs even though no database URL is set at build (a Heroku Postgres attached after this build; `local up --postgres`); default: only with SPARK_METASTORE_DATABASE_URL or DATABASE_URL',
+    example: 'SPARK_METASTORE_JDBC=true',
+    schema: boolish,
+  }),
   SPARK_S3A: spec({
     phase: 'build',
     default: 'auto',

@@ -167,6 +167,18 @@ const lastLines = (out: string, secret: string) =>
     .split(secret)
     .join('***');
 
+/** The build installed the PostgreSQL JDBC driver (src/build/jars.ts), or a refusal saying how to get it. */
+export function requireJdbcDriver(sparkHome: string): void {
+  const jarsDir = path.join(sparkHome, 'jars');
+  if ((existsSync(jarsDir) ? readdirSync(jarsDir) : []).some((j) => /^postgresql-\d[\w.-]*\.jar$/.test(j))) return;
+  fail({
+    code: 'spark-unfit',
+    message:
+      `${jarsDir} has no PostgreSQL JDBC driver (postgresql-*.jar): bin/compile installs it when SPARK_METASTORE_DATABASE_URL or DATABASE_URL is set at build, or SPARK_METASTORE_JDBC=true. ` +
+      'Set one, then build again (locally: in .env, then spark-in-space build; on Heroku: git commit --allow-empty -m metastore && git push heroku).',
+  });
+}
+
 /** Checks the database and writes the service's hive-site.xml into `confDir` (0600: the password). */
 export async function prepareMetastore(sparkHome: string, settings: Settings, env: Env, confDir: string, dryRun: boolean, defaults: [string, string][] = []): Promise<void> {
   const name = lookup(env, 'SPARK_METASTORE_DATABASE_URL')?.from ?? 'SPARK_METASTORE_DATABASE_URL';
@@ -175,11 +187,7 @@ export async function prepareMetastore(sparkHome: string, settings: Settings, en
   if (!dryRun) {
     const jarsDir = path.join(sparkHome, 'jars');
     const jars = existsSync(jarsDir) ? readdirSync(jarsDir) : [];
-    if (!jars.some((j) => /^postgresql-\d[\w.-]*\.jar$/.test(j)))
-      fail({
-        code: 'spark-unfit',
-        message: `${jarsDir} has no PostgreSQL JDBC driver (postgresql-*.jar): bin/compile installs it when SPARK_METASTORE_DATABASE_URL or DATABASE_URL is set at build. Set it, then build again (on Heroku: git commit --allow-empty -m metastore && git push heroku).`,
-      });
+    requireJdbcDriver(sparkHome);
     const expected = schemaVersionOf(jars);
     if (!expected) fail({ code: 'spark-unfit', message: `${jarsDir} has no hive-metastore-*.jar: this Spark carries no Hive metastore (SPARK_SLIM left hive out?).` });
     let found: SchemaFound;

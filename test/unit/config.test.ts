@@ -66,6 +66,7 @@ describe('build config vars', () => {
     ['SPARK_DOWNLOAD_RETRIES', '11', 'must be between 0 and 10'],
     ['SPARK_DOWNLOAD_TIMEOUT', '-1', 'must be a whole number'],
     ['SPARK_SKIP_JAVA_CHECK', 'sure', 'must be true or false'],
+    ['SPARK_METASTORE_JDBC', 'perhaps', 'must be true or false'],
   ])('%s=%j fails: %s', (name, value, problem) => {
     const [issue] = issuesOf({ [name]: value });
     expect(issue?.name).toBe(name);

@@ -18,6 +18,7 @@ import {
 } from '../../src/metastore/index.js';
 import { connectionProblem, schemaToolProps } from '../../src/metastore/check.js';
 import { singleJarModule, wantMetastoreJdbc } from '../../src/build/jars.js';
+import { blockingFolder, postgresHost, postgresUrl } from '../../src/local/postgres.js';
 import { countsOf } from '../../src/cli/commands/local/up.js';
 
 const APP = { DYNO: 'thrift.1', HEROKU_DNS_APP_NAME: 'demo.app.localspace' };
@@ -172,6 +173,9 @@ describe('metastore_hive_site', () => {
   it('the build wants the JDBC driver only with a database URL; one jar, no dependencies', () => {
     expect(wantMetastoreJdbc({})).toMatchObject({ wanted: false });
     expect(wantMetastoreJdbc({ DATABASE_URL: 'postgres://u:p@h/d' })).toEqual({ wanted: true, why: 'DATABASE_URL is set: the metastore dyno keeps the catalog in PostgreSQL' });
+    // SPARK_METASTORE_JDBC=true: the URL comes later (an add-on attached after the build, local up --postgres)
+    expect(wantMetastoreJdbc({}, true)).toMatchObject({ wanted: true, why: expect.stringContaining('SPARK_METASTORE_JDBC=true') });
+    expect(wantMetastoreJdbc({}, false)).toMatchObject({ wanted: false });
     expect(singleJarModule({ org: 'org.postgresql', name: 'postgresql', rev: '42.7.14' })).toContain(
       '<dependency org="org.postgresql" name="postgresql" rev="42.7.14" conf="default->master" transitive="false"/>',
     );
@@ -187,5 +191,26 @@ describe('metastore_local_up', () => {
     expect(countsOf({ ...base, metastore: 0 }, procfile, { DATABASE_URL: URL_ }, false).metastore).toBeUndefined();
     expect(countsOf(base, procfile, {}, false).metastore).toBeUndefined();
     expect(countsOf(base, { master: 'm', worker: 'w' }, { DATABASE_URL: URL_ }, false).metastore).toBeUndefined();
+  });
+});
+
+describe('local up --postgres (src/local/postgres.ts)', () => {
+  it('the URL the metastore dyno gets: the space address, the password encoded, TLS off on loopback', () => {
+    expect(postgresHost(17)).toBe('127.17.0.54');
+    const url = postgresUrl('127.17.0.54', 5433, 'p/w+d');
+    expect(url).toBe('postgres://spark:p%2Fw%2Bd@127.17.0.54:5433/metastore?sslmode=disable');
+    expect(parseDatabaseUrl(url)).toMatchObject({ host: '127.17.0.54', port: 5433, database: 'metastore', password: 'p/w+d' });
+  });
+  it('names the first folder the postgres user cannot pass (no o+x, not its own)', () => {
+    const modes: Record<string, { mode: number; uid: number }> = {
+      '/': { mode: 0o755, uid: 0 },
+      '/root': { mode: 0o700, uid: 0 },
+      '/root/app': { mode: 0o755, uid: 0 },
+      '/srv': { mode: 0o751, uid: 0 },
+      '/srv/pg': { mode: 0o700, uid: 105 },
+    };
+    const statOf = (p: string) => modes[p]!;
+    expect(blockingFolder('/root/app/.spark-in-space', statOf, 105)).toBe('/root');
+    expect(blockingFolder('/srv/pg/data', statOf, 105)).toBeUndefined();
   });
 });

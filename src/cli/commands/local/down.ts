@@ -1,6 +1,7 @@
 /** `spark-in-space local down [DYNO|TYPE]`: stop the running space, or some of its dynos, gracefully. */
 import { Command } from 'commander';
 import { request } from '../../../local/control.js';
+import { stopSpacePostgres } from '../../../local/postgres.js';
 import { stopGroups } from '../../../local/runner.js';
 import { alive, readState } from '../../../local/state.js';
 import { common, control, say, target, running } from './options.js';
@@ -44,6 +45,8 @@ Examples:
         s.dynos.map((d) => d.pid),
         1000,
       );
+      // the space's PostgreSQL (local up --postgres), if the supervisor did not stop it; its data stays
+      if (await stopSpacePostgres(t.dir)) say('Stopped the space’s PostgreSQL (its data is kept)');
       say('Stopped');
     });
 }

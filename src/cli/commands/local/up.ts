@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { lookup, parseConfig, VARS, type Env, type VarName } from '../../../config/schema.js';
 import { fail, isProblem, PROBLEM_EXIT } from '../../../errors.js';
 import { writeAtomicSync } from '../../../fs/atomic.js';
-import { parseProcfile, spaceConfig } from '../../../local/formation.js';
+import { parseProcfile, spaceConfig, subnetFor } from '../../../local/formation.js';
+import { requireJdbcDriver } from '../../../metastore/check.js';
+import { postgresHost, postgresUrl, startSpacePostgres, stopSpacePostgres } from '../../../local/postgres.js';
 import { LOCAL_CRASH_POLICY, type CrashPolicy } from '../../../local/lifecycle.js';
 import { render, report } from '../../../local/report.js';
 import { configEnv, findSparkHome } from '../../../local/runner.js';
@@ -51,6 +53,11 @@ const OPTIONS = declareOptions({
   connect: typeOption('connect', '0'),
   // the metastore's default depends on .env (1 with a database URL): worked out in countsOf
   metastore: typeOption('metastore'),
+  postgres: {
+    flags: '--postgres',
+    help: "start a PostgreSQL for the space's catalog (the machine's postgresql; data under .spark-in-space/local/<app>/postgres, kept by down) and a metastore dyno on it",
+    schema: z.boolean().default(false),
+  },
   port: { flags: '-p, --port <port>', help: 'port of the web dyno', default: '5000', schema: z.coerce.number().int().min(1).max(65535) },
   sparkHome: { flags: '--spark-home <dir>', help: 'Spark to run (default: SPARK_HOME, the local build, or pip’s pyspark)', schema: z.string().optional() },
   detach: { flags: '--detach', help: 'start in the background and return once every dyno is up and every worker ALIVE', schema: z.boolean().default(false) },
@@ -82,7 +89,7 @@ type Up = z.output<typeof UpOptions> & Target;
 type Counted = Pick<Up, 'masters' | 'workers' | 'zookeepers'> & Partial<Record<OptionType, number>>;
 
 /** What `local up` starts, decided and checked before anything runs; --detach hands it whole to the background supervisor. */
-export type UpPlan = Omit<SpaceOptions, 'config' | 'echo' | 'graceMs' | 'crashPolicy'> & { crashPolicy: CrashPolicy; timeout: number; vars?: Env };
+export type UpPlan = Omit<SpaceOptions, 'config' | 'echo' | 'graceMs' | 'crashPolicy'> & { crashPolicy: CrashPolicy; timeout: number; vars?: Env; postgres?: boolean };
 
 export function upCommand(): Command {
   return OPTIONS.declare(common(new Command('up')))
@@ -109,6 +116,7 @@ Examples:
   $ spark-in-space local up --detach --workers 1 --autoscale 1:3   # workers follow the work (SPARK_AUTOSCALE_*)
   $ spark-in-space local up --detach --thrift 1 --connect 1      # JDBC and Spark Connect servers on the cluster
   $ spark-in-space local run spark-sql -e 'SELECT 1 + 1'          # any Spark tool, with the cluster's conf
+  $ spark-in-space local up --detach --postgres --thrift 1       # one catalog (Hive metastore on a PostgreSQL of the space)
 
 More than one master needs ZooKeeper: --zookeepers runs the space's own ensemble (the Procfile
 needs \`zookeeper: bin/zookeeper\`), or SPARK_ZK_ZOOKEEPER_URL in .env names an external one.`,
@@ -119,6 +127,8 @@ needs \`zookeeper: bin/zookeeper\`), or SPARK_ZK_ZOOKEEPER_URL in .env names an 
       if (o.supervise) return supervise(JSON.parse(readFileSync(o.supervise, 'utf8')) as UpPlan, false);
       if (readState(o.dir)) return alreadyRunning(o);
       const plan = planOf(o);
+      // the space's PostgreSQL first, here: a machine that cannot run it is told so (exit 16), not a dead supervisor
+      if (plan.postgres) await startSpacePostgres(plan.dir, subnetFor(plan.app), say);
       if (o.detach) return detach(plan);
       await supervise(plan, true);
     });
@@ -186,9 +196,22 @@ function planOf(o: Up): UpPlan {
   const procfile = procfileOf(o.appDir);
   // vars the options set (--autoscale) win over .env's, as `heroku config:set` would
   const vars: Env = { ...o.autoscale };
-  const config = { ...configEnv(o.appDir), ...vars };
+  const dotenv = configEnv(o.appDir);
+  if (o.postgres && lookup(dotenv, 'SPARK_METASTORE_DATABASE_URL'))
+    fail({
+      code: 'bad-input',
+      message: `--postgres starts a PostgreSQL for the space, but .env or the environment already names one (${lookup(dotenv, 'SPARK_METASTORE_DATABASE_URL')!.from}): drop one of them.`,
+    });
+  // with --postgres the database URL exists once the space's PostgreSQL runs (the supervisor's env): a stand-in for the checks
+  const config = { ...dotenv, ...vars, ...(o.postgres ? { SPARK_METASTORE_DATABASE_URL: postgresUrl(postgresHost(subnetFor(o.app)), 5432, 'x') } : {}) };
   const web = procfile.web?.split(/\s+/)[0];
   const counts = countsOf(o, procfile, config, Boolean(web && existsSync(path.resolve(o.appDir, web))));
+  if (o.postgres && !counts.metastore)
+    fail(
+      procfile.metastore
+        ? { code: 'bad-input', message: '--postgres is for the metastore dyno, and --metastore 0 leaves it out: drop one of them.' }
+        : { code: 'app-incomplete', message: 'The Procfile has no "metastore" process type, which --postgres is for: add the line `metastore: bin/metastore`.' },
+    );
   for (const type of Object.keys(counts))
     if (!procfile[type]) fail({ code: 'app-incomplete', message: `The Procfile has no "${type}" process type: add the line \`${type}: bin/${specOf(type)?.launcher ?? type}\` for --${type}.` });
   try {
@@ -198,22 +221,28 @@ function planOf(o: Up): UpPlan {
     if (!isProblem(err, 'config-invalid') || err.problem.code !== 'config-invalid') throw err;
     fail({ code: 'config-invalid', issues: err.problem.issues.map((i) => ({ ...i, ...FROM_OPTIONS[i.name] })) });
   }
+  const sparkHome = findSparkHome(o.appDir, o.sparkHome);
+  // the metastore dyno needs the build's JDBC driver: said now, not by a crashing dyno
+  if (o.postgres) requireJdbcDriver(sparkHome);
   return {
     app: o.app,
     appDir: o.appDir,
     dir: o.dir,
-    sparkHome: findSparkHome(o.appDir, o.sparkHome),
+    sparkHome,
     procfile,
     counts,
     port: o.port,
     crashPolicy: { ...LOCAL_CRASH_POLICY, cooldownMs: o.crashCooldown, maxCooldownMs: Math.max(o.crashCooldown, o.maxCrashCooldown) },
     timeout: o.timeout,
     vars,
+    postgres: o.postgres,
   };
 }
 
 async function supervise(plan: UpPlan, foreground: boolean): Promise<void> {
-  const config = { ...configEnv(plan.appDir), ...plan.vars };
+  // the space's PostgreSQL (already started by `up`): its URL reaches the dynos' environment only
+  const db = plan.postgres ? await startSpacePostgres(plan.dir, subnetFor(plan.app), foreground ? say : () => {}) : undefined;
+  const config = { ...configEnv(plan.appDir), ...plan.vars, ...(db ? { SPARK_METASTORE_DATABASE_URL: db.url } : {}) };
   const sup = new Supervisor({ ...plan, config, echo: foreground });
   // Signals are handled before the first JVM starts, so Ctrl-C at any moment leaves none behind.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void sup.stop());
@@ -224,6 +253,7 @@ async function supervise(plan: UpPlan, foreground: boolean): Promise<void> {
     if (s.web) say(`web (space proxy): ${s.web} (${webUser(config, plan.dir)})`);
   } else say('Not every dyno is up yet: see `spark-in-space local status` and `local logs`');
   await sup.stopped;
+  if (db) await stopSpacePostgres(plan.dir);
   process.exit(0);
 }
 
