@@ -22,8 +22,8 @@ export type Readiness =
   | { kind: 'worker-alive' }
   /** the web dyno's $PORT accepts connections */
   | { kind: 'web-port' }
-  /** every one of these ports on the dyno's address accepts connections */
-  | { kind: 'ports'; ports: number[] }
+  /** every one of these ports on the dyno's address accepts connections (`portVar`: the config var that moves the port, if set) */
+  | { kind: 'ports'; ports: number[]; portVar?: string }
   /** ZooKeeper's `srvr` reports a mode (leader, follower, standalone) */
   | { kind: 'zookeeper-serving' }
   /** the process has run this long without exiting */
@@ -34,6 +34,8 @@ export interface RequiredVar {
   name: string;
   problem: string;
   example: string;
+  /** not needed when one of these is set (another way to the same end) */
+  unless?: string[];
 }
 
 export interface ProcessTypeSpec {
@@ -85,6 +87,8 @@ const METASTORE_DATABASE_REQUIRED: RequiredVar = {
   name: 'SPARK_METASTORE_DATABASE_URL',
   problem: "is not set (nor DATABASE_URL): the metastore keeps the cluster's tables in PostgreSQL (attach Heroku Postgres, or set the URL of another)",
   example: 'heroku addons:create heroku-postgresql:essential-0 -a my-spark',
+  // a local space's catalog on Derby (local up, without a database)
+  unless: ['SPARK_METASTORE_DERBY_DIR'],
 };
 const ZOOKEEPERS_REQUIRED: RequiredVar = {
   name: 'SPARK_ZOOKEEPERS',
@@ -209,15 +213,15 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     role: 'console',
     slot: 9,
     serves: `the Hive metastore (Thrift, in the space at 1.metastore…:${METASTORE_PORT}) every driver's catalog is in`,
-    ready: { kind: 'ports', ports: [METASTORE_PORT] },
+    ready: { kind: 'ports', ports: [METASTORE_PORT], portVar: 'SPARK_METASTORE_PORT' },
     startWave: 1,
     stopWave: 1,
     requires: [METASTORE_DATABASE_REQUIRED],
     formation: { quantity: 0, size: 'private-s' },
     localOption: {
       max: 1,
-      why: 'drivers reach 1.metastore…, and Hive binds its port on every address of this machine',
-      help: 'the Hive metastore on SPARK_METASTORE_DATABASE_URL or DATABASE_URL (default 1 when .env sets one)',
+      why: 'drivers reach 1.metastore…',
+      help: 'the Hive metastore: on SPARK_METASTORE_DATABASE_URL or DATABASE_URL, --postgres, else Derby in the space (default 1 with a database, or beside thrift or connect)',
     },
     summary: "the Hive metastore service (from Spark's jars) on PostgreSQL: one catalog for every driver",
   },

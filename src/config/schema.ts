@@ -507,6 +507,22 @@ export const VARS = {
     example: 'SPARK_WAREHOUSE_DIR=s3a://my-bucket/warehouse',
     schema: z.string().trim().regex(FS_URI, 'must be a URI such as s3a://bucket/warehouse'),
   }),
+  SPARK_METASTORE_PORT: spec({
+    phase: 'run',
+    default: '9083',
+    doc: "the metastore service's port, which every driver uses too (Hive 2.3's service listens on every address of its machine: each local space picks a free one)",
+    example: 'SPARK_METASTORE_PORT=9083',
+    schema: intIn(1024, 65535),
+  }),
+  SPARK_METASTORE_DERBY_DIR: spec({
+    phase: 'run',
+    doc: "without a database URL: the metastore dyno keeps the catalog in an embedded Derby database in this folder (`local up` sets it for a space with thrift or connect dynos, so they and every other driver share one catalog; on Heroku a dyno's disk is wiped daily: use PostgreSQL)",
+    example: 'SPARK_METASTORE_DERBY_DIR=/srv/spark/catalog',
+    schema: z
+      .string()
+      .trim()
+      .refine((v) => v.startsWith('/'), 'must be an absolute path'),
+  }),
   HIVE_SITE_XML: spec({
     phase: 'run',
     multiline: true,
@@ -656,7 +672,9 @@ function crossChecks(s: Settings, env: Env, o: ParseFor): ConfigIssue[] {
       problem: `is ${s.SPARK_MASTERS}, but more than one master needs ZooKeeper to elect a leader (else every master would take work on its own): set SPARK_ZK_ZOOKEEPER_URL, or run zookeeper dynos and set SPARK_ZOOKEEPERS`,
       example: 'SPARK_ZOOKEEPERS=3',
     });
-  for (const t of o.processes ?? []) for (const v of specOf(t)?.requires ?? []) if (!s[v.name as VarName] && !issues.some((i) => i.name === v.name)) issues.push({ ...v });
+  for (const t of o.processes ?? [])
+    for (const { unless, ...v } of specOf(t)?.requires ?? [])
+      if (!s[v.name as VarName] && !unless?.some((u) => s[u as VarName] !== undefined) && !issues.some((i) => i.name === v.name)) issues.push(v);
   if (s.SPARK_AUTOSCALE_MAX !== undefined && s.SPARK_AUTOSCALE_MIN > s.SPARK_AUTOSCALE_MAX)
     issues.push({
       name: 'SPARK_AUTOSCALE_MIN',

@@ -16,7 +16,7 @@ import { askSrvr } from '../zookeeper/srvr.js';
 import { tcpProbe } from '../net/tcp.js';
 import type { ProcessType } from './index.js';
 import { specOf } from '../process-types.js';
-import { METASTORE_PORT, metastoreOn, metastoreUri } from '../metastore/index.js';
+import { metastoreOn, metastoreUri } from '../metastore/index.js';
 
 export interface Needs {
   /** what is waited for, in the message: "a master", "ZooKeeper" */
@@ -31,7 +31,7 @@ export interface Needs {
 export function needsOf(p: ProcessType, s: Settings): Needs | undefined {
   const waits = specOf(p)?.waitsFor;
   if (waits === 'a master') return { what: waits, endpoints: masterHosts(s).map((host) => ({ host, port: MASTER_PORT })), zookeeper: false };
-  if (waits === 'the metastore') return metastoreOn(s) ? { what: waits, endpoints: [{ host: new URL(metastoreUri(s)).hostname, port: METASTORE_PORT }], zookeeper: false } : undefined;
+  if (waits === 'the metastore') return metastoreOn(s) ? { what: waits, endpoints: [{ host: new URL(metastoreUri(s)).hostname, port: s.SPARK_METASTORE_PORT }], zookeeper: false } : undefined;
   if (waits === 'ZooKeeper') {
     const zk = zookeeperUrl(s);
     if (!zk) return undefined;

@@ -18,7 +18,7 @@ import { needsOf, waitFor } from './await.js';
 import { prepareConnect } from './connect.js';
 import { ensureEventLogDir, eventLogDirCommand } from '../eventlog/index.js';
 import { DYNO_TYPES, specOf, type DynoType } from '../process-types.js';
-import { METASTORE_MAIN, METASTORE_PORT } from '../metastore/index.js';
+import { METASTORE_MAIN } from '../metastore/index.js';
 import { prepareMetastore } from '../metastore/check.js';
 import { cdsFor } from '../cds/archive.js';
 import { JVM_PACKAGES, missingFeature, primaryResource, slimRefusal, type SparkFeature } from '../build/features.js';
@@ -88,7 +88,22 @@ export function argvFor(p: ProcessType, a: { sparkHome: string; settings: Settin
     case 'metastore': {
       // Hive's metastore service from Spark's jars, the JVM itself too; its hive-site.xml (0600) in the conf dir, first on the classpath
       const j = plainJvm(a);
-      return [j.java, `-Xmx${j.heap}`, ...DNS_CACHE_OPTS, j.log, '-cp', `${j.confDir}:${path.join(a.sparkHome, 'jars', '*')}`, METASTORE_MAIN, '-p', String(METASTORE_PORT), ...a.args];
+      // a local catalog on Derby (no database URL): derby.log beside its database, not in the working dir
+      const derby =
+        a.settings.SPARK_METASTORE_DATABASE_URL || !a.settings.SPARK_METASTORE_DERBY_DIR ? [] : [`-Dderby.stream.error.file=${path.join(a.settings.SPARK_METASTORE_DERBY_DIR, 'derby.log')}`];
+      return [
+        j.java,
+        `-Xmx${j.heap}`,
+        ...DNS_CACHE_OPTS,
+        ...derby,
+        j.log,
+        '-cp',
+        `${j.confDir}:${path.join(a.sparkHome, 'jars', '*')}`,
+        METASTORE_MAIN,
+        '-p',
+        String(a.settings.SPARK_METASTORE_PORT),
+        ...a.args,
+      ];
     }
     case 'master':
       return [bin('spark-class'), 'org.apache.spark.deploy.master.Master', '--host', dynoName(a.settings, a.env), '--port', String(MASTER_PORT), '--webui-port', String(MASTER_UI_PORT), ...a.args];

@@ -291,9 +291,11 @@ export class Supervisor {
         return this.workerAlive(r.dns);
       case 'web-port':
         return portOpen('127.0.0.1', this.o.port);
-      case 'ports':
-        for (const port of check.ports) if (!(await portOpen(r.ip, port))) return false;
+      case 'ports': {
+        const moved = check.portVar ? Number(this.o.config[check.portVar]) || undefined : undefined;
+        for (const port of moved ? [moved] : check.ports) if (!(await portOpen(r.ip, port))) return false;
         return true;
+      }
       case 'zookeeper-serving':
         return zkMode(await zkSrvr(r.ip)) !== undefined;
       case 'running-for':

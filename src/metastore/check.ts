@@ -5,13 +5,25 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import type { Client as PgClient } from 'pg';
 import { fail, isProblem } from '../errors.js';
 import { lookup, type Env, type Settings } from '../config/schema.js';
 import { writeFilesAtomic } from '../fs/atomic.js';
-import { hadoopEntries, jdbcUrl, parseDatabaseUrl, parseHiveSite, schemaVerdict, schemaVersionOf, serviceHiveSite, warehouseDir, type Database, type SchemaFound } from './index.js';
+import {
+  connectionProps,
+  derbyConnectionProps,
+  hadoopEntries,
+  parseDatabaseUrl,
+  parseHiveSite,
+  schemaVerdict,
+  schemaVersionOf,
+  serviceHiveSite,
+  warehouseDir,
+  type Database,
+  type SchemaFound,
+} from './index.js';
 
 /** How long the database may take to answer before the dyno gives up (and restarts, as any crash). */
 const CONNECT_TIMEOUT_MS = 20_000;
@@ -98,39 +110,7 @@ async function createSchema(db: Database, o: { name: string; jarsDir: string; me
     try {
       const now = await schemaOf(client);
       if (now.kind !== 'empty') return false;
-      const work = await mkdtemp(path.join(o.confDir, '.schema-'));
-      try {
-        const { default: AdmZip } = await import('adm-zip');
-        const jdo = new AdmZip(path.join(o.jarsDir, o.metastoreJar)).getEntry('package.jdo');
-        if (!jdo) fail({ code: 'spark-unfit', message: `${o.metastoreJar} has no package.jdo (Hive's mapping): this is not Hive's metastore jar` });
-        await writeFile(path.join(work, 'package.jdo'), jdo!.getData());
-        // 0600: it holds the password; removed with the dir
-        await writeFile(path.join(work, 'datanucleus.properties'), schemaToolProps(db), { mode: 0o600 });
-        const args = [
-          '-Xmx256m',
-          '-cp',
-          path.join(o.jarsDir, '*'),
-          'org.datanucleus.store.schema.SchemaTool',
-          '-create',
-          '-api',
-          'JDO',
-          '-props',
-          path.join(work, 'datanucleus.properties'),
-          path.join(work, 'package.jdo'),
-        ];
-        const out = await new Promise<{ ok: boolean; text: string }>((resolve) =>
-          execFile(o.java, args, { timeout: 180_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ ok: !err && /completed successfully/.test(stdout), text: `${stdout}\n${stderr}` })),
-        );
-        if (!out.ok)
-          fail({
-            code: 'metastore-database',
-            name: o.name,
-            why: `could not be given Hive's schema: ${lastLines(out.text, db.password)}`,
-            fix: 'Check that the user may create tables in that database.',
-          });
-      } finally {
-        await rm(work, { recursive: true, force: true });
-      }
+      await runSchemaTool(connectionProps(db), { ...o, secret: db.password });
       await client.query(`INSERT INTO "VERSION" ("VER_ID", "SCHEMA_VERSION", "VERSION_COMMENT") VALUES (1, $1, $2)`, [o.expected, `Hive release version ${o.expected} (created by spark-in-space)`]);
       return true;
     } finally {
@@ -139,14 +119,54 @@ async function createSchema(db: Database, o: { name: string; jarsDir: string; me
   });
 }
 
-/** Pure: DataNucleus's settings for SchemaTool, as Hive's ObjectStore sets them (same table and column names). */
-export function schemaToolProps(db: Database): string {
+/** DataNucleus's SchemaTool on Hive's own mapping (package.jdo of the metastore jar): every table of the schema at once. */
+async function runSchemaTool(
+  connection: [string, string][],
+  o: { name: string; jarsDir: string; metastoreJar: string; confDir: string; java: string; secret?: string; jvm?: string[] },
+): Promise<void> {
+  const work = await mkdtemp(path.join(o.confDir, '.schema-'));
+  try {
+    const { default: AdmZip } = await import('adm-zip');
+    const jdo = new AdmZip(path.join(o.jarsDir, o.metastoreJar)).getEntry('package.jdo');
+    if (!jdo) fail({ code: 'spark-unfit', message: `${o.metastoreJar} has no package.jdo (Hive's mapping): this is not Hive's metastore jar` });
+    await writeFile(path.join(work, 'package.jdo'), jdo!.getData());
+    // 0600: it holds the password; removed with the dir
+    await writeFile(path.join(work, 'datanucleus.properties'), schemaToolProps(connection), { mode: 0o600 });
+    const args = [
+      '-Xmx256m',
+      ...(o.jvm ?? []),
+      '-cp',
+      path.join(o.jarsDir, '*'),
+      'org.datanucleus.store.schema.SchemaTool',
+      '-create',
+      '-api',
+      'JDO',
+      '-props',
+      path.join(work, 'datanucleus.properties'),
+      path.join(work, 'package.jdo'),
+    ];
+    const out = await new Promise<{ ok: boolean; text: string }>((resolve) =>
+      execFile(o.java, args, { timeout: 180_000, maxBuffer: 16 << 20, cwd: work }, (err, stdout, stderr) =>
+        resolve({ ok: !err && /completed successfully/.test(stdout), text: `${stdout}\n${stderr}` }),
+      ),
+    );
+    if (!out.ok)
+      fail({
+        code: 'metastore-database',
+        name: o.name,
+        why: `could not be given Hive's schema: ${lastLines(out.text, o.secret)}`,
+        fix: 'Check that the user may create tables in that database.',
+      });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Pure: DataNucleus's settings for SchemaTool, as Hive's ObjectStore sets them (same table and column names), on a connection (connectionProps). */
+export function schemaToolProps(connection: [string, string][]): string {
   const props: [string, string][] = [
     ['javax.jdo.PersistenceManagerFactoryClass', 'org.datanucleus.api.jdo.JDOPersistenceManagerFactory'],
-    ['javax.jdo.option.ConnectionURL', jdbcUrl(db)],
-    ['javax.jdo.option.ConnectionDriverName', 'org.postgresql.Driver'],
-    ['javax.jdo.option.ConnectionUserName', db.user],
-    ['javax.jdo.option.ConnectionPassword', db.password],
+    ...connection,
     ['datanucleus.schema.autoCreateAll', 'true'],
     ['datanucleus.identifierFactory', 'datanucleus1'],
     ['datanucleus.rdbms.useLegacyNativeValueStrategy', 'true'],
@@ -158,14 +178,14 @@ export function schemaToolProps(db: Database): string {
 }
 
 /** The last lines of a tool's output, the password (should it appear) masked. */
-const lastLines = (out: string, secret: string) =>
-  out
+const lastLines = (out: string, secret?: string) => {
+  const last = out
     .split('\n')
     .filter((l) => l.trim() && !/^\s+at /.test(l))
     .slice(-3)
-    .join(' ')
-    .split(secret)
-    .join('***');
+    .join(' ');
+  return secret ? last.split(secret).join('***') : last;
+};
 
 /** The build installed the PostgreSQL JDBC driver (src/build/jars.ts), or a refusal saying how to get it. */
 export function requireJdbcDriver(sparkHome: string): void {
@@ -181,29 +201,53 @@ export function requireJdbcDriver(sparkHome: string): void {
 
 /** Checks the database and writes the service's hive-site.xml into `confDir` (0600: the password). */
 export async function prepareMetastore(sparkHome: string, settings: Settings, env: Env, confDir: string, dryRun: boolean, defaults: [string, string][] = []): Promise<void> {
-  const name = lookup(env, 'SPARK_METASTORE_DATABASE_URL')?.from ?? 'SPARK_METASTORE_DATABASE_URL';
-  const db = parseDatabaseUrl(settings.SPARK_METASTORE_DATABASE_URL!) as Database;
   const extra = settings.HIVE_SITE_XML ? (parseHiveSite(settings.HIVE_SITE_XML) as [string, string][]) : [];
-  if (!dryRun) {
-    const jarsDir = path.join(sparkHome, 'jars');
-    const jars = existsSync(jarsDir) ? readdirSync(jarsDir) : [];
-    requireJdbcDriver(sparkHome);
+  const jarsDir = path.join(sparkHome, 'jars');
+  const jars = !dryRun && existsSync(jarsDir) ? readdirSync(jarsDir) : [];
+  const java = env.JAVA_HOME ? path.join(env.JAVA_HOME, 'bin', 'java') : 'java';
+  const expectedSchema = () => {
     const expected = schemaVersionOf(jars);
     if (!expected) fail({ code: 'spark-unfit', message: `${jarsDir} has no hive-metastore-*.jar: this Spark carries no Hive metastore (SPARK_SLIM left hive out?).` });
+    return { expected: expected!, metastoreJar: jars.find((j) => /^hive-metastore-/.test(j))! };
+  };
+  const hiveSite = (connection: [string, string][], more: [string, string][] = []) =>
+    writeFilesAtomic(confDir, [
+      { name: 'hive-site.xml', content: serviceHiveSite(settings, connection, { extra: [...more, ...extra], home: env.HOME, hadoop: hadoopEntries(defaults) }), mode: 0o600 },
+    ]);
+  if (!settings.SPARK_METASTORE_DATABASE_URL) {
+    // a local space without a database: the catalog in Derby, embedded in this one service, which every driver shares
+    const dir = settings.SPARK_METASTORE_DERBY_DIR!;
+    if (!dryRun) {
+      const { expected, metastoreJar } = expectedSchema();
+      await mkdir(dir, { recursive: true });
+      const fresh = !existsSync(path.join(dir, 'metastore_db', 'service.properties'));
+      if (fresh)
+        await runSchemaTool(derbyConnectionProps(dir), { name: 'SPARK_METASTORE_DERBY_DIR', jarsDir, metastoreJar, confDir, java, jvm: [`-Dderby.stream.error.file=${path.join(dir, 'derby.log')}`] });
+      process.stderr.write(
+        `spark-in-space: metastore on Derby in ${dir} (SPARK_METASTORE_DERBY_DIR): one catalog for every driver of the space; ${fresh ? `Hive's schema ${expected} created` : 'kept from before'}\n`,
+      );
+    }
+    // Hive writes its VERSION row on the new database (its verification stays off, as with PostgreSQL)
+    return hiveSite(derbyConnectionProps(dir), [['hive.metastore.schema.verification.record.version', 'true']]);
+  }
+  const name = lookup(env, 'SPARK_METASTORE_DATABASE_URL')?.from ?? 'SPARK_METASTORE_DATABASE_URL';
+  const db = parseDatabaseUrl(settings.SPARK_METASTORE_DATABASE_URL) as Database;
+  if (!dryRun) {
+    requireJdbcDriver(sparkHome);
+    const { expected, metastoreJar } = expectedSchema();
     let found: SchemaFound;
     try {
       found = await readSchema(db);
     } catch (err) {
       return fail({ code: 'metastore-database', name, ...connectionProblem(err as { code?: string; message?: string }, db) });
     }
-    const verdict = schemaVerdict(found, expected!);
+    const verdict = schemaVerdict(found, expected);
     if (!verdict.ok)
       fail({ code: 'metastore-database', name, why: verdict.why, fix: 'Point the var at an empty database (heroku addons:create heroku-postgresql:essential-0 --as SPARK_METASTORE_DATABASE).' });
-    const java = env.JAVA_HOME ? path.join(env.JAVA_HOME, 'bin', 'java') : 'java';
     const created =
       verdict.ok &&
       verdict.create &&
-      (await createSchema(db, { name, jarsDir, metastoreJar: jars.find((j) => /^hive-metastore-/.test(j))!, confDir, java, expected: expected! }).catch((err) => {
+      (await createSchema(db, { name, jarsDir, metastoreJar, confDir, java, expected }).catch((err) => {
         if (isProblem(err)) throw err;
         return fail({ code: 'metastore-database', name, ...connectionProblem(err as { code?: string; message?: string }, db) });
       }));
@@ -213,5 +257,5 @@ export async function prepareMetastore(sparkHome: string, settings: Settings, en
     process.stderr.write(
       "spark-in-space: WARNING: no shared warehouse (SPARK_WAREHOUSE_DIR, or S3): managed tables' files stay on the disk of the dyno that wrote them, which Heroku wipes at each restart; their metadata outlives them\n",
     );
-  await writeFilesAtomic(confDir, [{ name: 'hive-site.xml', content: serviceHiveSite(settings, db, { extra, home: env.HOME, hadoop: hadoopEntries(defaults) }), mode: 0o600 }]);
+  await hiveSite(connectionProps(db));
 }

@@ -60,11 +60,11 @@ export function jdbcUrl(db: Database): string {
   return `jdbc:postgresql://${host}:${db.port}/${encodeURIComponent(db.database)}?sslmode=${db.sslmode}`;
 }
 
-/** Is a metastore configured (a database URL set)? */
-export const metastoreOn = (s: Settings): boolean => s.SPARK_METASTORE_DATABASE_URL !== undefined;
+/** Is a metastore configured (a database URL set, or a local space's Derby catalog)? */
+export const metastoreOn = (s: Settings): boolean => s.SPARK_METASTORE_DATABASE_URL !== undefined || s.SPARK_METASTORE_DERBY_DIR !== undefined;
 
-/** Pure: the service every driver uses: `thrift://1.metastore.<cluster domain>:9083`. */
-export const metastoreUri = (s: Settings): string => `thrift://1.metastore.${clusterDomain(s)}:${METASTORE_PORT}`;
+/** Pure: the service every driver uses: `thrift://1.metastore.<cluster domain>:9083` (SPARK_METASTORE_PORT). */
+export const metastoreUri = (s: Settings): string => `thrift://1.metastore.${clusterDomain(s)}:${s.SPARK_METASTORE_PORT}`;
 
 /**
  * Pure: where managed tables' files go: SPARK_WAREHOUSE_DIR, else the S3 bucket's `warehouse/`
@@ -148,13 +148,10 @@ export function parseHiveSite(text: string): [string, string][] | { problem: str
  * first; HIVE_SITE_XML adds what the vars do not cover (a property we set is ours). `hadoop`: the
  * drivers' `spark.hadoop.*` settings, unprefixed (the service's Hadoop reads them from here).
  */
-export function serviceHiveSite(s: Settings, db: Database, o: { extra?: [string, string][]; home?: string; hadoop?: [string, string][] } = {}): string {
+export function serviceHiveSite(s: Settings, connection: [string, string][], o: { extra?: [string, string][]; home?: string; hadoop?: [string, string][] } = {}): string {
   const extra = o.extra ?? [];
   const ours: [string, string][] = [
-    ['javax.jdo.option.ConnectionURL', jdbcUrl(db)],
-    ['javax.jdo.option.ConnectionDriverName', 'org.postgresql.Driver'],
-    ['javax.jdo.option.ConnectionUserName', db.user],
-    ['javax.jdo.option.ConnectionPassword', db.password],
+    ...connection,
     // the schema is made whole before start and its version checked (check.ts), never rewritten;
     // DataNucleus still creates its own SEQUENCE_TABLE when first needed
     ['hive.metastore.schema.verification', 'false'],
@@ -163,7 +160,7 @@ export function serviceHiveSite(s: Settings, db: Database, o: { extra?: [string,
     // DataNucleus keeps two pools (transactional, and one for schema and id generation)
     ['datanucleus.connectionPool.maxPoolSize', String(s.SPARK_METASTORE_POOL_SIZE)],
     ['datanucleus.connectionPool.minIdle', '0'],
-    ['hive.metastore.port', String(METASTORE_PORT)],
+    ['hive.metastore.port', String(s.SPARK_METASTORE_PORT)],
     ['hive.metastore.server.min.threads', '4'],
     // Hive's async logging needs LMAX disruptor, which Spark does not ship
     ['hive.async.log.enabled', 'false'],
@@ -177,6 +174,20 @@ export function serviceHiveSite(s: Settings, db: Database, o: { extra?: [string,
   const all = [...ours, ...extra.filter(([k]) => !mine.has(k))];
   return ['<?xml version="1.0"?>', '<configuration>', ...all.map(([k, v]) => `  <property><name>${xml(k)}</name><value>${xml(v)}</value></property>`), '</configuration>', ''].join('\n');
 }
+
+/** Pure: the JDO connection to the catalog's PostgreSQL database. */
+export const connectionProps = (db: Database): [string, string][] => [
+  ['javax.jdo.option.ConnectionURL', jdbcUrl(db)],
+  ['javax.jdo.option.ConnectionDriverName', 'org.postgresql.Driver'],
+  ['javax.jdo.option.ConnectionUserName', db.user],
+  ['javax.jdo.option.ConnectionPassword', db.password],
+];
+
+/** Pure: the JDO connection to a local space's catalog on Derby, embedded in the metastore service (one JVM: the service's). */
+export const derbyConnectionProps = (dir: string): [string, string][] => [
+  ['javax.jdo.option.ConnectionURL', `jdbc:derby:;databaseName=${dir.replace(/\/+$/, '')}/metastore_db;create=true`],
+  ['javax.jdo.option.ConnectionDriverName', 'org.apache.derby.jdbc.EmbeddedDriver'],
+];
 
 /** Pure: a conf's `spark.hadoop.*` entries as Hadoop's own keys (what the metastore service's hive-site.xml carries). */
 export const hadoopEntries = (defaults: [string, string][]): [string, string][] => defaults.filter(([k]) => k.startsWith('spark.hadoop.')).map(([k, v]) => [k.slice('spark.hadoop.'.length), v]);

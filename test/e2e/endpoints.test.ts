@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tmpdir } from '../helpers/buildpack.js';
+import { bin, tmpdir } from '../helpers/buildpack.js';
 import { appWithEndpoints, buildJobJar, cli, freePort } from '../helpers/cluster.js';
 import { DEFAULT_VERSION, testPysparkClient } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
@@ -42,6 +42,7 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
   let state: string;
   let clientPython: string;
   let masterUi: string;
+  let upOut: string;
   const auth = `Basic ${Buffer.from(`spark:${PASSWORD}`).toString('base64')}`;
   const proxy = (p: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
     fetch(`http://127.0.0.1:${port}${p}`, { redirect: 'follow', ...init, headers: { authorization: auth, ...headers } });
@@ -49,11 +50,13 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
 
   beforeAll(async () => {
     clientPython = testPysparkClient(DEFAULT_VERSION);
-    ({ app, sparkHome } = await appWithEndpoints(DEFAULT_VERSION, { password: PASSWORD, token: TOKEN }));
+    // the Procfile has a metastore type, no database: the space runs it on Derby, one catalog for all
+    ({ app, sparkHome } = await appWithEndpoints(DEFAULT_VERSION, { password: PASSWORD, token: TOKEN, types: { metastore: bin('metastore') } }));
     jar = await buildJobJar(sparkHome);
     port = await freePort();
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--thrift', '1', '--connect', '1', '--port', String(port)], { timeout: 600_000 });
     expect(up.exitCode, up.all).toBe(0);
+    upOut = up.all;
     state = path.join(app, '.spark-in-space', 'local', APP);
     const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { dynos: { name: string; ip: string }[] };
     masterUi = `http://${s.dynos.find((d) => d.name === 'master.1')!.ip}:8080`;
@@ -128,6 +131,51 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
     const right = await beeline(PASSWORD);
     expect(right.exitCode, right.all).toBe(0);
     expect(rows(right.stdout)).toEqual(['s', SUM]);
+  });
+
+  it('one catalog without a database: a table made through the thrift server is read through the connect server and by a one-off spark-sql; up says where it is', async () => {
+    const catalog = path.join(state, 'data', 'catalog');
+    expect(upOut).toMatch(/catalog: one for every driver, the metastore dyno \(port \d+\) on Derby in \S+data\/catalog/);
+    expect(existsSync(path.join(catalog, 'metastore_db'))).toBe(true);
+    const url = `jdbc:hive2://1.thrift.${DOMAIN}:10001/default;transportMode=http;httpPath=cliservice`;
+    const made = await cli(
+      [
+        'local',
+        'run',
+        '--dir',
+        app,
+        'beeline',
+        '-u',
+        url,
+        '-n',
+        'analyst',
+        '-p',
+        'x',
+        '--silent=true',
+        '--outputformat=csv2',
+        '-e',
+        'CREATE TABLE shared_sums USING parquet AS SELECT id FROM range(1, 1000001)',
+      ],
+      { timeout: 300_000, input: '' },
+    );
+    expect(made.exitCode, made.all).toBe(0);
+    const f = path.join(tmpdir('sis-connect-'), 'shared.py');
+    writeFileSync(
+      f,
+      [
+        'import sys',
+        'from pyspark.sql import SparkSession',
+        `spark = SparkSession.builder.remote("sc://1.connect.${DOMAIN}:15002/;token=" + sys.argv[1]).getOrCreate()`,
+        'r = spark.sql("SELECT count(*) AS n, sum(id) AS s FROM shared_sums").collect()[0]',
+        'print("ROWS", r["n"], r["s"])',
+      ].join('\n'),
+    );
+    const viaConnect = await cli(['local', 'exec', '--dir', app, '--', clientPython, f, TOKEN], { timeout: 300_000, cwd: tmpdir('sis-connect-cwd-') });
+    expect(viaConnect.exitCode, viaConnect.all).toBe(0);
+    expect(viaConnect.stdout).toContain(`ROWS 1000000 ${SUM}`);
+    const oneOff = await cli(['local', 'run', '--dir', app, 'spark-sql', '-e', 'SELECT count(*), sum(id) FROM shared_sums'], { timeout: 300_000, input: '' });
+    expect(oneOff.exitCode, oneOff.all).toBe(0);
+    expect(oneOff.stdout.trim().split('\n')).toContain(`1000000\t${SUM}`);
   });
 
   describe('Spark Connect (pyspark-client from PyPI, through `local exec`)', () => {

@@ -55,6 +55,8 @@ const good: [string, string, unknown][] = [
   ['SPARK_SERVER_IDLE_TIMEOUT', '90s', 90_000],
   ['SPARK_SERVER_MAX_CORES', '4', 4],
   ['SPARK_CDS', 'false', false],
+  ['SPARK_METASTORE_PORT', '19083', 19083],
+  ['SPARK_METASTORE_DERBY_DIR', '/srv/catalog', '/srv/catalog'],
   ['SPARK_CDS_DIR', '/var/cache/spark-cds', '/var/cache/spark-cds'],
   ['SPARK_METASTORE_DATABASE_URL', 'postgres://u:p@db.example.com:5432/d1', 'postgres://u:p@db.example.com:5432/d1'],
   ['SPARK_METASTORE_POOL_SIZE', '2', 2],
@@ -97,6 +99,8 @@ const bad: [string, string, string][] = [
   ['SPARK_SERVER_IDLE_TIMEOUT', '0.5s', 'must be at least 1 s'],
   ['SPARK_SERVER_MAX_CORES', '0', 'must be between 1 and 100000'],
   ['SPARK_CDS', 'sometimes', 'must be true or false'],
+  ['SPARK_METASTORE_PORT', '80', 'must be between 1024 and 65535'],
+  ['SPARK_METASTORE_DERBY_DIR', 'catalog', 'must be an absolute path'],
   ['SPARK_CDS_DIR', 'cache/cds', 'must be an absolute path'],
   ['SPARK_METASTORE_DATABASE_URL', 'mysql://u:p@h/d', 'is a mysql:// URL, not a PostgreSQL one (postgres:// or postgresql://): it must be postgres://user:password@host:5432/dbname'],
   ['SPARK_METASTORE_DATABASE_URL', 'postgres://u:p@h/', 'names no database (…/dbname at its end): it must be postgres://user:password@host:5432/dbname'],
@@ -190,6 +194,7 @@ const RUN_DEFAULTS = {
   SPARK_SERVER_IDLE_TIMEOUT: 60_000,
   // the metastore service's pools (with a metastore database)
   SPARK_METASTORE_POOL_SIZE: 4,
+  SPARK_METASTORE_PORT: 9083,
   // class-data sharing, where SPARK_CDS_DIR says where the archives live
   SPARK_CDS: true,
 };

@@ -4,6 +4,8 @@ import { parseConfig } from '../../src/config/schema.js';
 import { computeConf } from '../../src/render/index.js';
 import { needsOf } from '../../src/launch/await.js';
 import {
+  connectionProps,
+  derbyConnectionProps,
   driverMetastoreConf,
   hadoopEntries,
   jdbcUrl,
@@ -110,7 +112,7 @@ describe('metastore_schema', () => {
   });
 
   it("SchemaTool's settings are Hive's own (the same table and column names); a password with a backslash survives Properties' syntax", () => {
-    const props = schemaToolProps(parseDatabaseUrl('postgres://u:a%5Cb@h:5432/d?sslmode=disable') as Database);
+    const props = schemaToolProps(connectionProps(parseDatabaseUrl('postgres://u:a%5Cb@h:5432/d?sslmode=disable') as Database));
     expect(props).toContain('javax.jdo.option.ConnectionURL=jdbc:postgresql://h:5432/d?sslmode=disable\n');
     expect(props).toContain('javax.jdo.option.ConnectionPassword=a\\\\b\n');
     expect(props).toContain('datanucleus.identifierFactory=datanucleus1\n');
@@ -148,7 +150,7 @@ describe('metastore_hive_site', () => {
       ['hive.metastore.client.socket.timeout', '600'],
       ['datanucleus.connectionPool.maxPoolSize', '50'],
     ]);
-    const xml = serviceHiveSite(s, db, {
+    const xml = serviceHiveSite(s, connectionProps(db), {
       extra,
       home: '/app',
       hadoop: hadoopEntries([
@@ -191,6 +193,27 @@ describe('metastore_local_up', () => {
     expect(countsOf({ ...base, metastore: 0 }, procfile, { DATABASE_URL: URL_ }, false).metastore).toBeUndefined();
     expect(countsOf(base, procfile, {}, false).metastore).toBeUndefined();
     expect(countsOf(base, { master: 'm', worker: 'w' }, { DATABASE_URL: URL_ }, false).metastore).toBeUndefined();
+  });
+  it('beside a thrift or connect dyno, a metastore dyno without a database too (one catalog on Derby); --metastore 0 keeps a catalog per server', () => {
+    const servers = { ...procfile, thrift: 'bin/thrift', connect: 'bin/connect' };
+    expect(countsOf({ ...base, thrift: 1 }, servers, {}, false)).toEqual({ master: 1, worker: 2, thrift: 1, metastore: 1 });
+    expect(countsOf({ ...base, connect: 1 }, servers, {}, false).metastore).toBe(1);
+    expect(countsOf({ ...base, thrift: 1, metastore: 0 }, servers, {}, false).metastore).toBeUndefined();
+    expect(countsOf({ ...base, thrift: 1 }, { ...servers, metastore: '' }, {}, false).metastore).toBeUndefined();
+  });
+  it('a Derby catalog: the service embeds it in its folder; every driver is pointed at the service, on the space’s port', () => {
+    const s = parseConfig({ SPARK_METASTORE_DERBY_DIR: '/st/data/catalog', SPARK_METASTORE_PORT: '41234', HEROKU_DNS_APP_NAME: 'demo.app.localspace' }, 'run', { processes: ['metastore'] });
+    expect(driverMetastoreConf(s)).toContainEqual(['spark.hadoop.hive.metastore.uris', 'thrift://1.metastore.demo.app.localspace:41234']);
+    expect(needsOf('thrift', s)).toMatchObject({ endpoints: [{ host: '1.metastore.demo.app.localspace', port: 41234 }] });
+    expect(derbyConnectionProps('/st/data/catalog/')).toEqual([
+      ['javax.jdo.option.ConnectionURL', 'jdbc:derby:;databaseName=/st/data/catalog/metastore_db;create=true'],
+      ['javax.jdo.option.ConnectionDriverName', 'org.apache.derby.jdbc.EmbeddedDriver'],
+    ]);
+    const xml = serviceHiveSite(s, derbyConnectionProps('/st/data/catalog'));
+    expect(xml).toContain('<name>hive.metastore.port</name><value>41234</value>');
+    expect(xml).not.toContain('ConnectionPassword');
+    // without either a database URL or a Derby folder the type is refused, naming the URL
+    expect(() => parseConfig({}, 'run', { processes: ['metastore'] })).toThrow(/SPARK_METASTORE_DATABASE_URL/);
   });
 });
 

@@ -1,6 +1,7 @@
 /** `spark-in-space local up`: start the formation (foreground, or --detach) with crashed dynos restarted. */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
@@ -126,12 +127,29 @@ needs \`zookeeper: bin/zookeeper\`), or SPARK_ZK_ZOOKEEPER_URL in .env names an 
       checkpoint();
       if (o.supervise) return supervise(JSON.parse(readFileSync(o.supervise, 'utf8')) as UpPlan, false);
       if (readState(o.dir)) return alreadyRunning(o);
-      const plan = planOf(o);
+      const plan = await planOf(o);
       // the space's PostgreSQL first, here: a machine that cannot run it is told so (exit 16), not a dead supervisor
       if (plan.postgres) await startSpacePostgres(plan.dir, subnetFor(plan.app), say);
       if (o.detach) return detach(plan);
       await supervise(plan, true);
     });
+}
+
+/** Pure: where the space's catalog is, for the `Ready` lines (nothing to say without SQL servers or a metastore). */
+export function catalogLine(plan: Pick<UpPlan, 'counts' | 'vars' | 'postgres' | 'dir'>, config: Env): string | undefined {
+  const port = plan.vars?.SPARK_METASTORE_PORT ?? lookup(config, 'SPARK_METASTORE_PORT')?.value ?? '9083';
+  const derby = plan.vars?.SPARK_METASTORE_DERBY_DIR ?? lookup(config, 'SPARK_METASTORE_DERBY_DIR')?.value;
+  if (plan.counts.metastore) {
+    const where = plan.postgres
+      ? `the space's PostgreSQL (${path.join(plan.dir, 'postgres')})`
+      : lookup(config, 'SPARK_METASTORE_DATABASE_URL')
+        ? `the PostgreSQL of ${lookup(config, 'SPARK_METASTORE_DATABASE_URL')!.from}`
+        : `Derby in ${derby} (kept by down and cycle; on Heroku the catalog needs PostgreSQL)`;
+    return `catalog: one for every driver, the metastore dyno (port ${port}) on ${where}`;
+  }
+  if (plan.counts.thrift || plan.counts.connect)
+    return `catalog: none shared (no metastore dyno): the thrift and connect servers keep one each, one-off drivers share ${path.join(plan.dir, 'data', 'metastore')} one at a time`;
+  return undefined;
 }
 
 /** Pure: where the thrift and connect dynos answer, for the `Ready` lines. */
@@ -171,16 +189,45 @@ const FROM_OPTIONS: Record<string, { name: string; example: string }> = {
   SPARK_AUTOSCALE_MAX: { name: 'SPARK_AUTOSCALE_MAX (--autoscale MIN:MAX)', example: 'local up --autoscale 1:3' },
 };
 
+/**
+ * The metastore dyno's place in the space: Hive 2.3's service listens on every address of the
+ * machine, so each space takes a free port (SPARK_METASTORE_PORT, unless .env sets one); without a
+ * database (.env's URL, --postgres) its catalog is Derby in the space's data folder.
+ */
+async function catalogVars(o: Up, config: Env): Promise<Env> {
+  const out: Env = {};
+  if (!lookup(config, 'SPARK_METASTORE_PORT')) out.SPARK_METASTORE_PORT = String(await freePortAnywhere());
+  if (!lookup(config, 'SPARK_METASTORE_DATABASE_URL') && !o.postgres && !lookup(config, 'SPARK_METASTORE_DERBY_DIR')) out.SPARK_METASTORE_DERBY_DIR = path.join(o.dir, 'data', 'catalog');
+  return out;
+}
+
+/** A port free on every address (how Hive's service binds). */
+function freePortAnywhere(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 /** The config var whose presence makes a type's `local up` default 1 (when the Procfile has the type). */
 const ON_WHEN_SET: Partial<Record<string, VarName>> = { history: 'SPARK_EVENTLOG_DIR', metastore: 'SPARK_METASTORE_DATABASE_URL' };
 
-/** Pure: how many dynos of each type `local up` starts, from its options and the config (history, metastore: 1 when .env sets their var and the Procfile has them). */
+/**
+ * Pure: how many dynos of each type `local up` starts, from its options and the config (history,
+ * metastore: 1 when .env sets their var and the Procfile has them; the metastore also beside a
+ * thrift or connect dyno, so the servers and every other driver share one catalog).
+ */
 export function countsOf(o: Counted, procfile: Record<string, string>, config: Env, webRuns: boolean): Record<string, number> {
   const counts: Record<string, number> = { master: o.masters, worker: o.workers };
   if (o.zookeepers) counts.zookeeper = o.zookeepers;
   for (const t of TYPE_OPTIONS) {
     const when = ON_WHEN_SET[t.name];
-    const n = o[t.name as OptionType] ?? (when && lookup(config, when) && procfile[t.name] ? 1 : 0);
+    const wanted = Boolean(when && lookup(config, when)) || (t.name === 'metastore' && Boolean(counts.thrift || counts.connect));
+    const n = o[t.name as OptionType] ?? (wanted && procfile[t.name] ? 1 : 0);
     if (n) counts[t.name] = n;
   }
   if (webRuns) counts.web = 1;
@@ -192,7 +239,7 @@ export function countsOf(o: Counted, procfile: Record<string, string>, config: E
  * Procfile, and the config is what those types need (parseConfig with their rules: required
  * vars, several masters need ZooKeeper), as each dyno will parse it.
  */
-function planOf(o: Up): UpPlan {
+async function planOf(o: Up): Promise<UpPlan> {
   const procfile = procfileOf(o.appDir);
   // vars the options set (--autoscale) win over .env's, as `heroku config:set` would
   const vars: Env = { ...o.autoscale };
@@ -206,6 +253,7 @@ function planOf(o: Up): UpPlan {
   const config = { ...dotenv, ...vars, ...(o.postgres ? { SPARK_METASTORE_DATABASE_URL: postgresUrl(postgresHost(subnetFor(o.app)), 5432, 'x') } : {}) };
   const web = procfile.web?.split(/\s+/)[0];
   const counts = countsOf(o, procfile, config, Boolean(web && existsSync(path.resolve(o.appDir, web))));
+  if (counts.metastore) Object.assign(vars, await catalogVars(o, config));
   if (o.postgres && !counts.metastore)
     fail(
       procfile.metastore
@@ -215,7 +263,7 @@ function planOf(o: Up): UpPlan {
   for (const type of Object.keys(counts))
     if (!procfile[type]) fail({ code: 'app-incomplete', message: `The Procfile has no "${type}" process type: add the line \`${type}: bin/${specOf(type)?.launcher ?? type}\` for --${type}.` });
   try {
-    parseConfig(spaceConfig(config, counts), 'run', { processes: Object.keys(counts) });
+    parseConfig(spaceConfig({ ...config, ...vars }, counts), 'run', { processes: Object.keys(counts) });
   } catch (err) {
     // SPARK_MASTERS and SPARK_ZOOKEEPERS of a local space come from its options: say so
     if (!isProblem(err, 'config-invalid') || err.problem.code !== 'config-invalid') throw err;
@@ -251,6 +299,8 @@ async function supervise(plan: UpPlan, foreground: boolean): Promise<void> {
     const s = sup.snapshot();
     say(`Ready: ${s.dynos.length} dynos up, master URL ${s.masterUrl}, master UI ${sup.masterUi()}`);
     if (s.web) say(`web (space proxy): ${s.web} (${webUser(config, plan.dir)})`);
+    const catalog = catalogLine(plan, config);
+    if (catalog) say(catalog);
   } else say('Not every dyno is up yet: see `spark-in-space local status` and `local logs`');
   await sup.stopped;
   if (db) await stopSpacePostgres(plan.dir);
@@ -297,6 +347,8 @@ async function detach(plan: UpPlan): Promise<void> {
   say(`Ready: master UI ${last.masterUi}, ${last.master?.aliveWorkers ?? 0} workers ALIVE, master URL ${last.masterUrl}`);
   if (last.web) process.stdout.write(`       web (space proxy): ${last.web} (${webUser(configEnv(plan.appDir), plan.dir)})\n`);
   for (const line of endpointLines(plan.app, Boolean(counts.thrift), Boolean(counts.connect), last.web)) process.stdout.write(`       ${line}\n`);
+  const catalog = catalogLine(plan, configEnv(plan.appDir));
+  if (catalog) process.stdout.write(`       ${catalog}\n`);
   process.stdout.write(
     [
       '       spark-in-space local run bin/spark-shell   # a one-off dyno in the space',
