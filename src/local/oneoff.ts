@@ -18,7 +18,7 @@ import { MASTER_PORT } from '../space/index.js';
 import { dnsAddress, dynoEnv, dynoFor, subnetFor } from './formation.js';
 import { connectTrust } from './tls.js';
 import { formatAge } from './lifecycle.js';
-import { configEnv, fileSink, portOpen, runtimesOf } from './runner.js';
+import { fileSink, portOpen, runtimesOf, spaceConfigEnv } from './runner.js';
 import { readState, spaceLog, type State } from './state.js';
 
 /** The running space, or a clear failure within a second or two: not running, or no master accepting connections. */
@@ -92,7 +92,7 @@ export async function runOneOff(a: { appDir: string; app: string; dir: string },
   let n = 1;
   while (used.has(`run.${n}`) && n < 250) n++;
   const d = dynoFor(s.app, 'run', n, command.join(' '), []);
-  const env = dynoEnv(d, { app: s.app, config: configEnv(a.appDir), stateDir: a.dir, sparkHome: s.sparkHome, port: 5000, masters: s.formation.master, ...runtimesOf(s.sparkHome) });
+  const env = dynoEnv(d, { app: s.app, config: spaceConfigEnv(a.appDir, a.dir, s), stateDir: a.dir, sparkHome: s.sparkHome, port: 5000, masters: s.formation.master, ...runtimesOf(s.sparkHome) });
   for (const sub of ['conf', 'work', 'tmp']) mkdirSync(path.join(dynos, d.name, sub), { recursive: true });
   const log = fileSink(spaceLog(a.dir));
   log(`heroku[${d.name}]`, `Starting process with command \`${d.command}\` on ${d.ip} as ${d.dns}`);
@@ -114,7 +114,7 @@ export async function runOneOff(a: { appDir: string; app: string; dir: string },
 export async function hostEnv(a: { appDir: string; dir: string }, s: State, base: Env): Promise<Env> {
   const d = dynoFor(s.app, 'exec', 1, '', []);
   const conf = path.join(a.dir, 'exec', 'conf');
-  const inSpace = dynoEnv(d, { app: s.app, config: configEnv(a.appDir), stateDir: a.dir, sparkHome: s.sparkHome, port: 5000, masters: s.formation.master, ...runtimesOf(s.sparkHome) });
+  const inSpace = dynoEnv(d, { app: s.app, config: spaceConfigEnv(a.appDir, a.dir, s), stateDir: a.dir, sparkHome: s.sparkHome, port: 5000, masters: s.formation.master, ...runtimesOf(s.sparkHome) });
   await prepare('spark-submit', { ...inSpace, SPARK_CONF_DIR: conf }, []);
   const dns = dnsAddress({ app: s.app, subnet: subnetFor(s.app), dynos: [] });
   return {

@@ -159,6 +159,16 @@ async function ensureDatabase(host: string, port: number, password: string): Pro
   }
 }
 
+/** The URL of the space's running PostgreSQL, from its files (one-off dynos of a space started with --postgres). */
+export function spacePostgresUrl(stateDir: string, subnet: number): string | undefined {
+  const dir = postgresDir(stateDir);
+  try {
+    return postgresUrl(postgresHost(subnet), Number(readFileSync(path.join(dir, 'port'), 'utf8')), readFileSync(path.join(dir, 'password'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
 /** Stops the space's PostgreSQL if it runs (`local down`, the supervisor's end); its data stays. */
 export async function stopSpacePostgres(stateDir: string): Promise<boolean> {
   const data = path.join(postgresDir(stateDir), 'data');

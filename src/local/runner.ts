@@ -11,7 +11,8 @@ import path from 'node:path';
 import readline from 'node:readline';
 import type { Env } from '../config/schema.js';
 import { fail } from '../errors.js';
-import { parseDotenv } from './formation.js';
+import { parseDotenv, subnetFor } from './formation.js';
+import { spacePostgresUrl } from './postgres.js';
 
 /** Where Spark comes from: --spark-home, SPARK_HOME, the local build, or a pip-installed pyspark. */
 export function findSparkHome(appDir: string, explicit?: string, env: Env = process.env): string {
@@ -56,6 +57,16 @@ export function configEnv(appDir: string, env: Env = process.env): Env {
   const file = path.join(appDir, '.env');
   const dotenv = existsSync(file) ? parseDotenv(readFileSync(file, 'utf8')) : {};
   return { ...dotenv, ...env };
+}
+
+/**
+ * The config every dyno of a running space starts from, one-off dynos included: .env and the
+ * environment, what `local up` set (its options, the catalog's port and folder), and the URL of the
+ * space's own PostgreSQL (`--postgres`), which only the dynos' environment holds.
+ */
+export function spaceConfigEnv(appDir: string, dir: string, s: { app: string; vars?: Env; postgres?: boolean }): Env {
+  const url = s.postgres ? spacePostgresUrl(dir, subnetFor(s.app)) : undefined;
+  return { ...configEnv(appDir), ...s.vars, ...(url ? { SPARK_METASTORE_DATABASE_URL: url } : {}) };
 }
 
 export type Sink = (line: string) => void;

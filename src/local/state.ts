@@ -31,6 +31,10 @@ export interface State {
   cycle?: { target?: string; everyMs: number; nextAt: number };
   /** the crash policy in force */
   crashPolicy: { cooldownMs: number; maxCooldownMs: number; stableMs: number };
+  /** config vars `local up` set for every dyno (its options, the catalog's port and folder): no secret */
+  vars?: Record<string, string | undefined>;
+  /** `local up --postgres`: the space runs its own PostgreSQL (src/local/postgres.ts) */
+  postgres?: boolean;
 }
 
 export const localRoot = (appDir: string) => path.join(appDir, '.spark-in-space', 'local');

@@ -42,6 +42,9 @@ export interface SpaceOptions {
   graceMs?: number;
   /** print dyno output on this terminal too */
   echo: boolean;
+  /** what `local up` set beside .env (no secret), and whether the space runs its own PostgreSQL: one-off dynos get the same */
+  vars?: Env;
+  postgres?: boolean;
 }
 
 export type { MasterJson } from '../space/index.js';
@@ -88,6 +91,8 @@ export class Supervisor {
       formation: { ...o.counts },
       dynos: [],
       crashPolicy: this.policy,
+      vars: o.vars,
+      postgres: o.postgres,
     };
     const file = fileSink(spaceLog(o.dir));
     const width = () => Math.max(6, ...[...this.records.keys()].map((n) => n.length + 8));

@@ -9,7 +9,8 @@ import { chmodSync, existsSync, readdirSync, readFileSync, statSync } from 'node
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockingFolder, postgresDir } from '../../src/local/postgres.js';
+import pg from 'pg';
+import { blockingFolder, postgresDir, postgresUrl } from '../../src/local/postgres.js';
 import { bin } from '../helpers/buildpack.js';
 import { appWithSpark, cli, localStatus } from '../helpers/cluster.js';
 import { startMirror } from '../helpers/mirror.js';
@@ -80,6 +81,15 @@ describe(`local up --postgres with real Spark ${DEFAULT_VERSION}`, () => {
     expect(await portOpen(host, port)).toBe(true);
     // the password: in the 0600 file and the dynos' environment only
     const password = readFileSync(path.join(postgresDir(state), 'password'), 'utf8').trim();
+    // the table is Hive's, in that PostgreSQL (not a driver's own Derby)
+    const c = new pg.Client({ connectionString: postgresUrl(host, port, password) });
+    await c.connect();
+    try {
+      expect((await c.query<{ t: string }>('SELECT "TBL_NAME" AS t FROM "TBLS"')).rows.map((r) => r.t)).toEqual(['sums']);
+      expect((await c.query<{ v: string }>('SELECT "SCHEMA_VERSION" AS v FROM "VERSION"')).rows).toEqual([{ v: '2.3.0' }]);
+    } finally {
+      await c.end();
+    }
     expect(statSync(path.join(postgresDir(state), 'password')).mode & 0o077).toBe(0);
     for (const f of readdirSync(path.join(state, 'logs'))) expect(readFileSync(path.join(state, 'logs', f), 'utf8'), f).not.toContain(password);
     expect(readFileSync(path.join(state, 'plan.json'), 'utf8')).not.toContain(password);

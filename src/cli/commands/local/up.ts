@@ -13,7 +13,7 @@ import { requireJdbcDriver } from '../../../metastore/check.js';
 import { postgresHost, postgresUrl, startSpacePostgres, stopSpacePostgres } from '../../../local/postgres.js';
 import { LOCAL_CRASH_POLICY, type CrashPolicy } from '../../../local/lifecycle.js';
 import { render, report } from '../../../local/report.js';
-import { configEnv, findSparkHome } from '../../../local/runner.js';
+import { configEnv, findSparkHome, spaceConfigEnv } from '../../../local/runner.js';
 import { alive, logsDir, readState } from '../../../local/state.js';
 import { Supervisor, webUser, type SpaceOptions } from '../../../local/supervisor.js';
 import { PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../../process-types.js';
@@ -289,8 +289,8 @@ async function planOf(o: Up): Promise<UpPlan> {
 
 async function supervise(plan: UpPlan, foreground: boolean): Promise<void> {
   // the space's PostgreSQL (already started by `up`): its URL reaches the dynos' environment only
-  const db = plan.postgres ? await startSpacePostgres(plan.dir, subnetFor(plan.app), foreground ? say : () => {}) : undefined;
-  const config = { ...configEnv(plan.appDir), ...plan.vars, ...(db ? { SPARK_METASTORE_DATABASE_URL: db.url } : {}) };
+  if (plan.postgres) await startSpacePostgres(plan.dir, subnetFor(plan.app), foreground ? say : () => {});
+  const config = spaceConfigEnv(plan.appDir, plan.dir, plan);
   const sup = new Supervisor({ ...plan, config, echo: foreground });
   // Signals are handled before the first JVM starts, so Ctrl-C at any moment leaves none behind.
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void sup.stop());
@@ -303,7 +303,7 @@ async function supervise(plan: UpPlan, foreground: boolean): Promise<void> {
     if (catalog) say(catalog);
   } else say('Not every dyno is up yet: see `spark-in-space local status` and `local logs`');
   await sup.stopped;
-  if (db) await stopSpacePostgres(plan.dir);
+  if (plan.postgres) await stopSpacePostgres(plan.dir);
   process.exit(0);
 }
 
