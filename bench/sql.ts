@@ -2,7 +2,7 @@
  * Benchmark of the SQL side (not a test): `npm run bench:sql`. Local spaces one after the other on
  * this machine (Hive's service binds one port per machine), each with 2 workers of 2 cores and the
  * `thrift` and `connect` servers, same run:
- *   derby     = no metastore: each server its own Derby catalog; dynamic allocation on
+ *   derby     = no metastore (--metastore 0): each server its own Derby catalog; dynamic allocation on
  *   postgres  = the `metastore` dyno on a real PostgreSQL (Debian's server); dynamic allocation on
  *   held      = as derby, but SPARK_SERVER_DYNAMIC_ALLOCATION=false (SPARK_SERVER_MAX_CORES=2, so
  *               both servers can start): the servers keep their cores, as before this release
@@ -86,7 +86,27 @@ async function measure(kind: Kind): Promise<Figures> {
     const r = await beelineViaProxy(sparkHome, port, password, queries, { timeout: 600_000 });
     if (r.exitCode !== 0) throw new Error(`${kind}: beeline failed:\n${r.all.slice(-3000)}`);
   };
-  const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', `bench-sql-${kind}`, '--workers', '2', '--thrift', '1', '--connect', '1', '--port', String(port)], { timeout: 600_000 });
+  const up = await cli(
+    [
+      'local',
+      'up',
+      '--detach',
+      '--dir',
+      app,
+      '--app',
+      `bench-sql-${kind}`,
+      '--workers',
+      '2',
+      '--thrift',
+      '1',
+      '--connect',
+      '1',
+      '--port',
+      String(port),
+      ...(kind === 'postgres' ? [] : ['--metastore', '0']),
+    ],
+    { timeout: 600_000 },
+  );
   if (up.exitCode !== 0) throw new Error(up.all);
   let most = 0;
   let sampling = kind === 'postgres';

@@ -32,6 +32,13 @@ export function subnetFor(app: string): number {
   return 16 + (createHash('sha256').update(app).digest()[0]! % 200);
 }
 
+/**
+ * Pure: a local space's metastore port. Hive 2.3's service listens on every address of the machine,
+ * so each space needs its own port: one per subnet (spaces side by side have different ones), below
+ * the kernel's ephemeral range (no client socket takes it meanwhile), the same at every `up`.
+ */
+export const localMetastorePort = (subnet: number) => 29000 + subnet;
+
 /** Third octet of a type's addresses: the table's slot; one-off dynos (`run`) and drivers on the host (`exec`) their own; an app's own types from 10 on. */
 export function slotFor(type: string, procfileTypes: string[]): number {
   return specOf(type)?.slot ?? (Object.hasOwn(ONE_OFF_SLOTS, type) ? ONE_OFF_SLOTS[type as keyof typeof ONE_OFF_SLOTS] : undefined) ?? 10 + Math.max(0, procfileTypes.indexOf(type));

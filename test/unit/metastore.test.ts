@@ -22,6 +22,7 @@ import { connectionProblem, schemaToolProps } from '../../src/metastore/check.js
 import { singleJarModule, wantMetastoreJdbc } from '../../src/build/jars.js';
 import { blockingFolder, postgresHost, postgresUrl } from '../../src/local/postgres.js';
 import { countsOf } from '../../src/cli/commands/local/up.js';
+import { localMetastorePort, subnetFor } from '../../src/local/formation.js';
 
 const APP = { DYNO: 'thrift.1', HEROKU_DNS_APP_NAME: 'demo.app.localspace' };
 const URL_ = 'postgres://u5er:p%40ss@ec2-1-2-3-4.compute-1.amazonaws.com:5432/d8f?sslmode=require';
@@ -200,6 +201,15 @@ describe('metastore_local_up', () => {
     expect(countsOf({ ...base, connect: 1 }, servers, {}, false).metastore).toBe(1);
     expect(countsOf({ ...base, thrift: 1, metastore: 0 }, servers, {}, false).metastore).toBeUndefined();
     expect(countsOf({ ...base, thrift: 1 }, { ...servers, metastore: '' }, {}, false).metastore).toBeUndefined();
+  });
+  it('each local space’s metastore port is its own, the same at every up, below the ephemeral range', () => {
+    const ports = ['demo', 'e2e-hive', 'e2e-endpoints', 'e2e-pg'].map((a) => localMetastorePort(subnetFor(a)));
+    expect(new Set(ports).size).toBe(4);
+    for (const p of ports) {
+      expect(p).toBeGreaterThanOrEqual(29016);
+      expect(p).toBeLessThan(32768);
+    }
+    expect(localMetastorePort(subnetFor('demo'))).toBe(ports[0]);
   });
   it('a Derby catalog: the service embeds it in its folder; every driver is pointed at the service, on the space’s port', () => {
     const s = parseConfig({ SPARK_METASTORE_DERBY_DIR: '/st/data/catalog', SPARK_METASTORE_PORT: '41234', HEROKU_DNS_APP_NAME: 'demo.app.localspace' }, 'run', { processes: ['metastore'] });

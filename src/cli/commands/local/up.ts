@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { lookup, parseConfig, VARS, type Env, type VarName } from '../../../config/schema.js';
 import { fail, isProblem, PROBLEM_EXIT } from '../../../errors.js';
 import { writeAtomicSync } from '../../../fs/atomic.js';
-import { parseProcfile, spaceConfig, subnetFor } from '../../../local/formation.js';
+import { localMetastorePort, parseProcfile, spaceConfig, subnetFor } from '../../../local/formation.js';
 import { requireJdbcDriver } from '../../../metastore/check.js';
 import { postgresHost, postgresUrl, startSpacePostgres, stopSpacePostgres } from '../../../local/postgres.js';
 import { LOCAL_CRASH_POLICY, type CrashPolicy } from '../../../local/lifecycle.js';
@@ -191,25 +191,29 @@ const FROM_OPTIONS: Record<string, { name: string; example: string }> = {
 
 /**
  * The metastore dyno's place in the space: Hive 2.3's service listens on every address of the
- * machine, so each space takes a free port (SPARK_METASTORE_PORT, unless .env sets one); without a
- * database (.env's URL, --postgres) its catalog is Derby in the space's data folder.
+ * machine, so each space has a port of its own (SPARK_METASTORE_PORT, unless .env sets one: checked
+ * free now, not found taken by a crash-looping dyno); without a database (.env's URL, --postgres)
+ * its catalog is Derby in the space's data folder.
  */
 async function catalogVars(o: Up, config: Env): Promise<Env> {
   const out: Env = {};
-  if (!lookup(config, 'SPARK_METASTORE_PORT')) out.SPARK_METASTORE_PORT = String(await freePortAnywhere());
+  const port = Number(lookup(config, 'SPARK_METASTORE_PORT')?.value ?? localMetastorePort(subnetFor(o.app)));
+  if (!lookup(config, 'SPARK_METASTORE_PORT')) out.SPARK_METASTORE_PORT = String(port);
+  if (!(await freeEverywhere(port)))
+    fail({
+      code: 'port-in-use',
+      message: `Port ${port} (this space's metastore: Hive's service listens on every address) is taken by another program: stop it, or set SPARK_METASTORE_PORT in .env to a free port, or leave the metastore out (--metastore 0).`,
+    });
   if (!lookup(config, 'SPARK_METASTORE_DATABASE_URL') && !o.postgres && !lookup(config, 'SPARK_METASTORE_DERBY_DIR')) out.SPARK_METASTORE_DERBY_DIR = path.join(o.dir, 'data', 'catalog');
   return out;
 }
 
-/** A port free on every address (how Hive's service binds). */
-function freePortAnywhere(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Is the port free on every address (how Hive's service binds it)? */
+function freeEverywhere(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, () => srv.close(() => resolve(true)));
   });
 }
 
