@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
-import { appWithEndpoints, buildJobJar, cli, freePort } from '../helpers/cluster.js';
+import { appWithEndpoints, buildJobJar, cli, freePort, thriftLock } from '../helpers/cluster.js';
 import { DEFAULT_VERSION, testPysparkClient } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
 import { beelineRows, beelineViaProxy } from '../helpers/sql.js';
@@ -43,6 +43,7 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
   let clientPython: string;
   let masterUi: string;
   let upOut: string;
+  let releaseThrift: (() => void) | undefined;
   const auth = `Basic ${Buffer.from(`spark:${PASSWORD}`).toString('base64')}`;
   const proxy = (p: string, headers: Record<string, string> = {}, init: RequestInit = {}) =>
     fetch(`http://127.0.0.1:${port}${p}`, { redirect: 'follow', ...init, headers: { authorization: auth, ...headers } });
@@ -54,6 +55,7 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
     ({ app, sparkHome } = await appWithEndpoints(DEFAULT_VERSION, { password: PASSWORD, token: TOKEN, types: { metastore: bin('metastore') } }));
     jar = await buildJobJar(sparkHome);
     port = await freePort();
+    releaseThrift = await thriftLock();
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--thrift', '1', '--connect', '1', '--port', String(port)], { timeout: 600_000 });
     expect(up.exitCode, up.all).toBe(0);
     upOut = up.all;
@@ -63,6 +65,7 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
   });
   afterAll(async () => {
     if (app) await cli(['local', 'down', '--dir', app]);
+    releaseThrift?.();
   });
 
   it('the thrift and connect dynos are up and their servers are applications on the cluster', async () => {

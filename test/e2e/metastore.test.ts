@@ -12,7 +12,7 @@ import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
-import { appWithEndpoints, buildJobJar, cli, freePort } from '../helpers/cluster.js';
+import { appWithEndpoints, buildJobJar, cli, freePort, thriftLock } from '../helpers/cluster.js';
 import { startMirror, type Mirror } from '../helpers/mirror.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { startS3, type S3Server } from '../helpers/s3.js';
@@ -37,6 +37,7 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
   let port: number;
   let clientPython: string;
   let state: string;
+  let releaseThrift: (() => void) | undefined;
   const run = (args: string[], env: Record<string, string> = {}) => cli(['local', 'run', '--dir', app, ...args], { timeout: 300_000, input: '', env });
   const sqlOneOff = (q: string) => run(['spark-sql', '-e', q]);
 
@@ -61,13 +62,15 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
     }));
     jar = await buildJobJar(sparkHome);
     port = await freePort();
+    releaseThrift = await thriftLock();
     // the metastore dyno by default: .env names a database
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--thrift', '1', '--connect', '1', '--port', String(port)], { timeout: 400_000 });
     expect(up.exitCode, up.all).toBe(0);
     state = path.join(app, '.spark-in-space', 'local', APP);
-  }, 600_000);
+  }, 1_200_000);
   afterAll(async () => {
     if (app) await cli(['local', 'down', '--dir', app]);
+    releaseThrift?.();
     await mirror?.close();
     await pg?.close();
     await s3?.stop();

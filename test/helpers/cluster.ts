@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { bin, catalogFile, compile, copyBuildpack, REPO, tmpdir } from './buildpack.js';
@@ -229,4 +230,22 @@ public class SumJob {
   await execa('javac', ['-cp', `${sparkHome}/jars/*`, '-d', path.join(dir, 'classes'), path.join(dir, 'SumJob.java')]);
   await execa('jar', ['cf', path.join(dir, 'sum-job.jar'), '-C', path.join(dir, 'classes'), '.']);
   return path.join(dir, 'sum-job.jar');
+}
+
+/**
+ * One local space with a thrift dyno at a time across the run's test files: Spark's Thrift server
+ * (HTTP) listens on port 10001 of every address, so `local up` refuses a second (exit 14). A lock
+ * dir in the run's temp dir (shared by the workers); waits for it, returns the release.
+ */
+export async function thriftLock(): Promise<() => void> {
+  const dir = path.join(os.tmpdir(), 'sis-lock-thrift-10001');
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      return () => rmSync(dir, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }

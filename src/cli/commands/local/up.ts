@@ -258,6 +258,13 @@ async function planOf(o: Up): Promise<UpPlan> {
   const web = procfile.web?.split(/\s+/)[0];
   const counts = countsOf(o, procfile, config, Boolean(web && existsSync(path.resolve(o.appDir, web))));
   if (counts.metastore) Object.assign(vars, await catalogVars(o, config));
+  // Spark's Thrift server over HTTP listens on every address of the machine (no bind host): a second
+  // space's would fail, and its clients would silently reach the first space's server
+  if (counts.thrift && !(await freeEverywhere(THRIFT_HTTP_PORT)))
+    fail({
+      code: 'port-in-use',
+      message: `Port ${THRIFT_HTTP_PORT} is taken: Spark's Thrift server (HTTP) listens on it on every address of this machine, so one local space at a time can run a thrift dyno (another space runs one?). Stop it (spark-in-space local down in that app), or start this space without --thrift.`,
+    });
   if (o.postgres && !counts.metastore)
     fail(
       procfile.metastore
