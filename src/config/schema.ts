@@ -510,7 +510,7 @@ export const VARS = {
   SPARK_METASTORE_PORT: spec({
     phase: 'run',
     default: '9083',
-    doc: "the metastore service's port, which every driver uses too (Hive 2.3's service listens on every address of its machine: each local space picks a free one)",
+    doc: "the metastore service's port, which every driver uses too (Hive 2.3's service listens on every address of its machine: each local space has its own, 29000 + the second octet of its addresses)",
     example: 'SPARK_METASTORE_PORT=9083',
     schema: intIn(1024, 65535),
   }),
