@@ -335,7 +335,9 @@ async function detach(plan: UpPlan): Promise<void> {
   child.unref();
   closeSync(out);
   say(
-    `Starting ${plan.app}: ${counts.master} master(s), ${counts.worker ?? 0} worker(s)${counts.zookeeper ? `, ${counts.zookeeper} zookeeper(s)` : ''}${counts.history ? ', a history server' : ''} in the background`,
+    `Starting ${plan.app} in the background: ${Object.entries(counts)
+      .map(([t, n]) => `${t}=${n}`)
+      .join(' ')}${plan.postgres ? ' (and its PostgreSQL)' : ''}`,
   );
   const deadline = Date.now() + plan.timeout;
   const failed = (why: string) => {
