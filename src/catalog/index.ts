@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fail } from '../errors.js';
 import { RELEASES, type Pin, type Release } from './data.js';
 

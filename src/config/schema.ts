@@ -5,7 +5,7 @@
  * names, and returns typed settings or a `config-invalid` problem listing every bad var.
  * Values are never echoed in messages: some of them are secrets.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { fail, type ConfigIssue } from '../errors.js';
 import { DEFAULT_SLIM, FEATURE_NAMES, type SparkFeature } from '../build/features.js';
 import { specOf } from '../process-types.js';

@@ -4,7 +4,7 @@
  * Space sizes, this project's buildpack last). `deploy` checks it before uploading anything; the
  * repository's own app.json is checked by test/unit/heroku.test.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const EnvName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an upper-case config var name');
 const EnvEntry = z.union([

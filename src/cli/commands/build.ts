@@ -2,7 +2,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkpoint } from '../check.js';
 import { userCacheDir } from '../../paths.js';
 

@@ -1,6 +1,6 @@
 /** `spark-in-space buildpack compile`: what bin/compile runs (bin/detect and bin/release are plain bash). */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readEnvDir } from '../../config/envdir.js';
 
 const Dirs = z.object({

@@ -1,6 +1,6 @@
 /** `spark-in-space catalog`: the Spark versions `.spark.version` accepts. */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { compareVersions, defaultRelease } from '../../catalog/index.js';
 import { parseConfig } from '../../config/schema.js';
 

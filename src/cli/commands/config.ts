@@ -1,7 +1,7 @@
 /** `spark-in-space config check|render` and `master-url`. */
 import path from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readFile } from 'node:fs/promises';
 import { builtinCatalog, findRelease, parseVersionFile } from '../../catalog/index.js';
 import { lookup, parseConfig, VARS, type Env, type VarName } from '../../config/schema.js';

@@ -1,6 +1,6 @@
 /** What the Heroku-side commands share: -a/--app like the heroku CLI, the API client, messages on stderr. */
 import { Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadAuth } from '../../../heroku/auth.js';
 import { client, type Client } from '../../../heroku/client.js';
 

@@ -1,7 +1,7 @@
 /** `spark-in-space deploy`: the app (this checkout) as a Spark cluster in a Private Space, like the Heroku Button; again: a new release. */
 import path from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { exitCodesHelp } from '../../../errors.js';
 import { api, AppName, appOption, say } from './common.js';
 

@@ -1,6 +1,6 @@
 /** `spark-in-space destroy -a A --confirm A`: deletes the app (dynos, config vars, add-ons). */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { deleteApp, type App } from '../../../heroku/api.js';
 import { api, appFrom, appOption, say } from './common.js';

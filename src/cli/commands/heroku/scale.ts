@@ -1,6 +1,6 @@
 /** `spark-in-space scale worker=N [master=N]`: PATCH /apps/{app}/formation; warns when SPARK_MASTERS disagrees with the masters. */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { VARS } from '../../../config/schema.js';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getConfigVars, getDynoSize, listFormation, updateFormation, type Formation, type FormationUpdate } from '../../../heroku/api.js';

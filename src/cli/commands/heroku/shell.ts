@@ -1,6 +1,6 @@
 /** `spark-in-space shell` / `submit …`: bin/spark-shell or bin/spark-submit in a one-off dyno of the app, through the heroku CLI. */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { appFrom, appOption } from './common.js';
 

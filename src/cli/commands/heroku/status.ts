@@ -1,6 +1,6 @@
 /** `spark-in-space status`: the formation and dynos (Platform API) plus the master's /json through the space proxy; exit 8 when unhealthy. */
 import { Command, Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, getConfigVars, listDynos, listFormation, type App, type Dyno, type Formation } from '../../../heroku/api.js';
 import { renderStatus, statusReport, type MasterJson } from '../../../heroku/status.js';

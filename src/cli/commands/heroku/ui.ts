@@ -1,6 +1,6 @@
 /** `spark-in-space ui [dyno]`: the space proxy URL that shows the master's, a worker's, the history server's or an application's UI. */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, type App } from '../../../heroku/api.js';
 import { DRIVER_UI_PORT, SPACE_SUFFIX } from '../../../space/index.js';

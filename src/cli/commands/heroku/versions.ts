@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { builtinCatalog, compareVersions, defaultRelease, findRelease, parseVersionFile, type Release } from '../../../catalog/index.js';
 import { suggestedJava, systemPropertiesLine } from '../../../build/java.js';
 import { exitCodesHelp, fail } from '../../../errors.js';

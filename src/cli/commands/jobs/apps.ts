@@ -1,6 +1,6 @@
 /** `apps` / `local apps`: the cluster's applications (running, then the newest completed); `apps show ID`: one in detail. */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { jobId, renderAppDetail, renderApps } from '../../../jobs/index.js';
 import { listApps, showApp } from '../../../jobs/act.js';

@@ -1,6 +1,6 @@
 /** `drivers` / `local drivers`: cluster-mode drivers (spark-submit --deploy-mode cluster): running, then the newest completed. */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { exitCodesHelp } from '../../../errors.js';
 import { renderDrivers } from '../../../jobs/index.js';
 import { listDrivers } from '../../../jobs/act.js';

@@ -3,7 +3,7 @@
  * from the workers that keep them; --follow streams until it ends (Ctrl-C stops following only).
  */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { exitCodesHelp } from '../../../errors.js';
 import { jobId } from '../../../jobs/index.js';
 import { logSources, printLogs } from '../../../jobs/act.js';

@@ -4,7 +4,7 @@
  * local space (`--dir`/`--app`, its dynos directly). Each command is built once per side.
  */
 import { Option, type Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { fail } from '../../../errors.js';
 import { getApp, getConfigVars, listFormation, type App, type Formation } from '../../../heroku/api.js';
 import { localLink, proxyLink, type SparkLink } from '../../../jobs/link.js';

@@ -1,6 +1,6 @@
 /** `spark-in-space local cycle [DYNO|TYPE] [--every DURATION]`: Heroku's daily restart, on demand or on a schedule. */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { common, Common, control, Duration, say, target, running } from './options.js';
 import { checkpoint } from '../../check.js';
 

@@ -1,6 +1,6 @@
 /** `spark-in-space local exec -- CMD` and `local env`: processes on this machine that use the space by its names. */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { execOnHost, hostEnv, requireSpace } from '../../../local/oneoff.js';
 import { shellQuote } from '../../../render/index.js';
 import { common, Common, target } from './options.js';

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { spaceLog } from '../../../local/state.js';
 import { common, Common, running, say, target } from './options.js';
 import { checkpoint } from '../../check.js';

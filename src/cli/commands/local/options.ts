@@ -1,7 +1,7 @@
 /** What every `local` subcommand shares: the app dir, the app name, the space's folder. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ask, type ControlAnswer, type ControlRequest } from '../../../local/control.js';
 import { parseDuration } from '../../../local/lifecycle.js';
 import { readState, resolveApp, spaceDir, type State } from '../../../local/state.js';

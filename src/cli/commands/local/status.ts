@@ -1,6 +1,6 @@
 /** `spark-in-space local status`: dynos (state, restarts, address, uptime) and the master's view; exit 8 when degraded (13 when none runs). */
 import { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { render, report, toJson } from '../../../local/report.js';
 import { readState } from '../../../local/state.js';
 import { PROBLEM_EXIT } from '../../../errors.js';

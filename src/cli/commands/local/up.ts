@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import net from 'node:net';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { lookup, parseConfig, VARS, type Env, type VarName } from '../../../config/schema.js';
 import { fail, isProblem, PROBLEM_EXIT } from '../../../errors.js';
 import { writeAtomicSync } from '../../../fs/atomic.js';
