@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { writeAtomic } from '../fs/atomic.js';
 
 export const CACHE_LAYOUT = 'spark-in-space/v1';
@@ -85,7 +86,79 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 }
 
 /** Lists a tree: files with size, hash and mode; symlinks; directories. */
-export async function scanTree(root: string): Promise<Pick<Manifest, 'files' | 'links' | 'dirs' | 'installedBytes'>> {
+/** LandedHashes' worker (CommonJS, evaluated): hashes each file it is sent, with its fingerprint before and after the read. */
+const HASH_WORKER = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { lstatSync, openSync, readSync, closeSync } = require('node:fs');
+const fp = (f) => { try { const s = lstatSync(f, { bigint: true }); return s.isFile() ? { size: Number(s.size), ino: String(s.ino), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) } : undefined; } catch { return undefined; } };
+const buf = Buffer.allocUnsafe(1 << 20);
+parentPort.on('message', (file) => {
+  if (file === null) return parentPort.postMessage(null);
+  const before = fp(file);
+  if (!before) return;
+  let fd;
+  try {
+    fd = openSync(file, 'r');
+    const h = createHash('sha256');
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    parentPort.postMessage({ file, fp: before, after: fp(file), sha256: h.digest('hex') });
+  } catch {
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+});`;
+
+/**
+ * The files of a tree being unpacked, hashed as each lands (Extractor's `onLanded`) by a worker
+ * thread, off the thread that feeds the download to the inflater: scanTree's hashing done while the
+ * download still arrives. Each digest is kept with the file's fingerprint as it was read, so
+ * scanTree uses it only for a file untouched since (pruning removes files and rewrites jars: those
+ * are hashed again). A worker that fails leaves the work to scanTree.
+ */
+export class LandedHashes {
+  private readonly hashes = new Map<string, { fp: Fingerprint; sha256: string }>();
+  private worker?: Worker;
+  private done?: Promise<void>;
+
+  add(file: string): void {
+    if (!this.worker) {
+      const w = new Worker(HASH_WORKER, { eval: true });
+      this.worker = w;
+      w.unref();
+      this.done = new Promise<void>((resolve) => {
+        w.on('message', (m: { file: string; fp: Fingerprint; after?: Fingerprint; sha256: string } | null) => {
+          if (m === null) return resolve();
+          if (sameFingerprint(m.fp, m.after)) this.hashes.set(m.file, { fp: m.fp, sha256: m.sha256 });
+        });
+        w.on('error', () => resolve());
+        w.on('exit', () => resolve());
+      });
+    }
+    this.worker.postMessage(file);
+  }
+
+  /** every digest, once the files named so far are hashed (the worker then ends) */
+  async settled(): Promise<Map<string, { fp: Fingerprint; sha256: string }>> {
+    if (this.worker) {
+      this.worker.postMessage(null);
+      await this.done;
+      await this.worker.terminate();
+      this.worker = undefined;
+    }
+    return this.hashes;
+  }
+
+  /** stops the worker (a restarted or failed download) */
+  stop(): void {
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+}
+
+/** A tree's listing: every file's size, mode and SHA-256 (from `landed` for a file untouched since it was hashed there), its links and dirs. */
+export async function scanTree(root: string, landed?: LandedHashes): Promise<Pick<Manifest, 'files' | 'links' | 'dirs' | 'installedBytes'>> {
+  const known = (await landed?.settled()) ?? new Map<string, { fp: Fingerprint; sha256: string }>();
   const files: { path: string; size: number; mode: number }[] = [];
   const links: { path: string; target: string }[] = [];
   const dirs: string[] = [];
@@ -106,7 +179,9 @@ export async function scanTree(root: string): Promise<Pick<Manifest, 'files' | '
   await walk('');
   const hashed: FileRecord[] = files.map((f) => ({ ...f, sha256: '' }));
   await pool(hashed, 4, async (f) => {
-    f.sha256 = await hashFile(path.join(root, f.path));
+    const file = path.join(root, f.path);
+    const k = known.get(file);
+    f.sha256 = k && sameFingerprint(k.fp, await fingerprint(file)) ? k.sha256 : await hashFile(file);
   });
   return { files: hashed, links, dirs, installedBytes: files.reduce((s, f) => s + f.size, 0) };
 }

@@ -12,7 +12,22 @@ import { parseConfig, type Env, type Settings } from '../config/schema.js';
 import { expectedFromPin, parseSha512File, StreamHasher, type Expected } from '../download/checksum.js';
 import { download, fetchText, NotFound, redactUrl, SinkError, TransferError, type TransferOptions } from '../download/fetch.js';
 import { fail, fsProblem, isProblem, SparkInSpaceError, type Attempt } from '../errors.js';
-import { cacheKey, CacheCorrupt, commitEntry, dropEntry, entryDir, installEntry, newStaging, readEntry, recordFingerprints, scanTree, verifyEntry, stagingRoot, type Manifest } from './cache.js';
+import {
+  cacheKey,
+  CacheCorrupt,
+  commitEntry,
+  dropEntry,
+  entryDir,
+  installEntry,
+  LandedHashes,
+  newStaging,
+  readEntry,
+  recordFingerprints,
+  scanTree,
+  verifyEntry,
+  stagingRoot,
+  type Manifest,
+} from './cache.js';
 import { Extractor, TarballRefused, UnpackFsError } from './extract.js';
 import { detectJava, javaProblem } from './java.js';
 import type { Output } from './output.js';
@@ -360,6 +375,8 @@ interface Downloaded {
   top: string;
   digest: { sha512: string; sha256?: string };
   bytes: number;
+  /** the files' digests taken while they landed */
+  landed: LandedHashes;
 }
 
 /** Streams the tarball through the hasher into a staging dir and checks its digest; undefined (an attempt noted) when the source fails. */
@@ -368,7 +385,9 @@ async function downloadInto(source: Source, expected: Expected, a: FetchArgs, at
   a.out.detail(`Downloading ${shown}`);
   const staging = await newStaging(a.cacheDir);
   let hasher = new StreamHasher(expected.algorithm === 'sha256');
-  let extractor = new Extractor(staging);
+  // the cache's per-file digests, taken as the files land (instead of reading 400 MB again after)
+  let landed = new LandedHashes();
+  let extractor = new Extractor(staging, undefined, (f) => landed.add(f));
   const sink = {
     write: async (chunk: Uint8Array) => {
       hasher.update(chunk);
@@ -380,7 +399,9 @@ async function downloadInto(source: Source, expected: Expected, a: FetchArgs, at
       await rm(staging, { recursive: true, force: true });
       await mkdir(staging, { recursive: true });
       hasher = new StreamHasher(expected.algorithm === 'sha256');
-      extractor = new Extractor(staging);
+      landed.stop();
+      landed = new LandedHashes();
+      extractor = new Extractor(staging, undefined, (f) => landed.add(f));
     },
   };
   let top: string;
@@ -389,6 +410,7 @@ async function downloadInto(source: Source, expected: Expected, a: FetchArgs, at
     top = await extractor.end();
   } catch (err) {
     extractor.abort();
+    landed.stop();
     await rm(staging, { recursive: true, force: true });
     if (err instanceof NotFound || err instanceof TransferError) {
       attempts.push({ url: shown, cause: err.message });
@@ -399,12 +421,13 @@ async function downloadInto(source: Source, expected: Expected, a: FetchArgs, at
   const digest = hasher.digest();
   const actual = expected.algorithm === 'sha256' ? digest.sha256! : digest.sha512;
   if (actual !== expected.hex) {
+    landed.stop();
     await rm(staging, { recursive: true, force: true });
     fail({ code: 'checksum-mismatch', url: shown, algorithm: expected.algorithm.toUpperCase(), expected: expected.hex, actual, source: expected.source });
   }
   a.out.detail(`Unpacked (inflated by ${extractor.inflatedBy})`);
   a.out.detail(`Verified ${expected.algorithm.toUpperCase()} (${expected.source})`);
-  return { staging, top, digest, bytes: hasher.bytes };
+  return { staging, top, digest, bytes: hasher.bytes, landed };
 }
 
 /** Prunes the verified tree (files no dyno needs, other platforms' natives), lists it and commits it to the cache. */
@@ -425,13 +448,14 @@ async function pruneAndCommit(d: Downloaded, source: Source, expected: Expected,
       pkg: a.pkg,
       source: shown,
       tarball: { sha512: d.digest.sha512, sha256: d.digest.sha256, bytes: d.bytes, verifiedAgainst: expected.source },
-      ...(await scanTree(d.top)),
+      ...(await scanTree(d.top, d.landed)),
       pruned: { bytes: report.bytes, files: report.files, rules },
       created: new Date().toISOString(),
     };
     await commitEntry(a.cacheDir, a.key, d.top, manifest);
     return manifest;
   } catch (err) {
+    d.landed.stop();
     await rm(d.staging, { recursive: true, force: true });
     throw asProblem(err, shown, a.cacheDir);
   }

@@ -136,9 +136,15 @@ export class Extractor {
   private broken?: Error;
   readonly inflatedBy: Inflater;
 
+  /**
+   * `onLanded` hears of each member once tar has written it whole (tar names the members as it
+   * starts them: a member is complete when the next one is named, the last when tar ends), so the
+   * files can be read while the rest of the download still arrives.
+   */
   constructor(
     readonly dir: string,
     inflatedBy: Inflater = chooseInflater(onPath, process.env.SPARK_IN_SPACE_INFLATE),
+    private readonly onLanded?: (file: string) => void,
   ) {
     this.inflatedBy = inflatedBy;
     let markGzipFailed!: (v: false) => void;
@@ -166,7 +172,8 @@ export class Extractor {
       );
       inflater.on('error', (err) => gzipFailed(err));
     }
-    this.child = spawn('tar', ['-xf', '-', '-b', '256', '-C', dir, '--no-same-owner', '--delay-directory-restore'], {
+    const verbose = onLanded ? ['-v', '--quoting-style=literal'] : [];
+    this.child = spawn('tar', ['-xf', '-', '-b', '256', '-C', dir, '--no-same-owner', '--delay-directory-restore', ...verbose], {
       stdio: [this.inflater ? this.inflater.stdout : 'pipe', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     }) as ChildProcessWithoutNullStreams;
@@ -177,7 +184,8 @@ export class Extractor {
     this.child.stderr.on('data', (d: string) => {
       if (this.stderr.length < 16_384) this.stderr += d;
     });
-    this.child.stdout.resume();
+    if (onLanded) this.followMembers();
+    else this.child.stdout.resume();
     if (!this.inflater) {
       this.child.stdin.on('error', (err) => {
         this.broken ??= err;
@@ -192,6 +200,22 @@ export class Extractor {
       this.child.on('close', (code) => resolve(code));
     });
     this.exited.catch(() => {});
+  }
+
+  /** the member tar is writing now (not yet whole) */
+  private current?: string;
+
+  private followMembers(): void {
+    let partial = '';
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (d: string) => {
+      const lines = (partial + d).split('\n');
+      partial = lines.pop()!;
+      for (const name of lines) {
+        if (this.current !== undefined) this.onLanded!(path.join(this.dir, this.current));
+        this.current = name;
+      }
+    });
   }
 
   private async failure(): Promise<Error> {
@@ -234,6 +258,8 @@ export class Extractor {
     if (this.gzipError || this.broken || code !== 0) throw await this.failure();
     const complaint = tarComplaint(this.stderr, code);
     if (complaint) throw new TarballRefused(complaint);
+    if (this.current !== undefined) this.onLanded!(path.join(this.dir, this.current));
+    this.current = undefined;
     return validateTree(this.dir);
   }
 

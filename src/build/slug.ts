@@ -68,7 +68,7 @@ async function samples(file: string, size: number): Promise<Buffer> {
 }
 
 /** deflate's ratio for `raw`, in zlib's thread pool (several at once use every core) */
-const ratioOf = async (raw: Buffer) => (raw.length ? (await deflate(raw, { level: 6 })).length / raw.length : 0);
+const ratioOf = async (raw: Buffer) => (raw.length ? (await deflate(raw, { level: 6, chunkSize: 1 << 20 })).length / raw.length : 0);
 
 /**
  * Estimates `tar | gzip -6` of `dir`, by part. With `memo` (a file in the build cache), each file's

@@ -58,6 +58,11 @@ describe('compile_from_mirror', () => {
     const info = JSON.parse(read(home, '.spark-in-space.json'));
     expect(info).toMatchObject({ version: V, pkg: 'hadoop3', log4j: 2, tarball: { sha512: sha512(data) } });
     expect(info.pruned.bytes).toBeGreaterThan(8192);
+    // the cache's digests (taken while the files landed, or after pruning) are those of the bytes it holds
+    const [entry] = cacheEntries(cache);
+    const manifest = JSON.parse(readFileSync(path.join(cache, 'spark-in-space/v1', entry!, 'manifest.json'), 'utf8')) as { files: { path: string; sha256: string }[] };
+    expect(manifest.files.length).toBeGreaterThan(3);
+    for (const f of manifest.files) expect(f.sha256, f.path).toBe(sha256(readFileSync(path.join(cache, 'spark-in-space/v1', entry!, 'spark-home', f.path))));
 
     await m.close();
     const app2 = makeApp(V);

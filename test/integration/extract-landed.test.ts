@@ -1,0 +1,83 @@
+/**
+ * The build's unpacking with real GNU tar (and each inflater): every member is reported once it is
+ * whole, and the cache's digests taken then (LandedHashes, a worker thread) are used by scanTree
+ * only for files untouched since — a file rewritten afterwards (as pruning rewrites jars) is hashed again.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { LandedHashes, scanTree } from '../../src/build/cache.js';
+import { Extractor, type Inflater } from '../../src/build/extract.js';
+import { tmpdir } from '../helpers/buildpack.js';
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** a small tree of files of several sizes (one larger than a pipe's buffer), a link and an empty dir, packed by tar + gzip */
+async function tarball(): Promise<{ data: Buffer; files: Record<string, Buffer> }> {
+  const src = tmpdir('sis-landed-src-');
+  const top = path.join(src, 'spark-9.9.9-bin-hadoop3');
+  const files: Record<string, Buffer> = {
+    'bin/spark-class': Buffer.from('#!/bin/sh\necho spark\n'),
+    'jars/big.jar': Buffer.alloc(3 * 1024 * 1024 + 17, 7),
+    'jars/empty.jar': Buffer.alloc(0),
+    'python/lib/a b.zip': Buffer.from('with a space in its name'),
+    RELEASE: Buffer.from('Spark 9.9.9\n'),
+  };
+  for (const [rel, b] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(top, rel)), { recursive: true });
+    writeFileSync(path.join(top, rel), b);
+  }
+  mkdirSync(path.join(top, 'conf'));
+  symlinkSync('big.jar', path.join(top, 'jars/current.jar'));
+  const { stdout } = await execa('bash', ['-c', `tar -C "${src}" -cf - spark-9.9.9-bin-hadoop3 | gzip -1`], { encoding: 'buffer' });
+  return { data: Buffer.from(stdout), files };
+}
+
+describe('extract_landed', () => {
+  for (const inflater of ['igzip', 'pigz', 'zlib'] as Inflater[]) {
+    it(`${inflater}: each member is reported once, whole, while the download still arrives; the worker's digests are the files'`, async () => {
+      const { data, files } = await tarball();
+      const dir = tmpdir('sis-landed-');
+      const seen: { file: string; size?: number }[] = [];
+      const landed = new LandedHashes();
+      const ex = new Extractor(dir, inflater, (file) => {
+        seen.push({ file, size: statSync(file, { throwIfNoEntry: false })?.size });
+        landed.add(file);
+      });
+      // in small pieces, as a download arrives
+      for (let i = 0; i < data.length; i += 4096) await ex.write(data.subarray(i, i + 4096));
+      const top = await ex.end();
+      expect(path.basename(top)).toBe('spark-9.9.9-bin-hadoop3');
+      const byFile = new Map(seen.map((s) => [path.relative(top, s.file), s.size]));
+      expect(seen.length).toBe(byFile.size); // once each
+      for (const [rel, b] of Object.entries(files)) expect(byFile.get(rel), rel).toBe(b.length); // whole when reported
+      expect(byFile.has('jars/current.jar')).toBe(true);
+      expect(byFile.has('conf')).toBe(true);
+      const hashes = await landed.settled();
+      for (const [rel, b] of Object.entries(files)) expect(hashes.get(path.join(top, rel))?.sha256, rel).toBe(sha256(b));
+      expect(hashes.has(path.join(top, 'jars/current.jar'))).toBe(false); // a link: not a file of the listing
+    });
+  }
+
+  it('scanTree takes a landed digest only for a file untouched since: one rewritten after it landed (same size) is hashed again', async () => {
+    const { data, files } = await tarball();
+    const dir = tmpdir('sis-landed-');
+    const landed = new LandedHashes();
+    const ex = new Extractor(dir, 'zlib', (file) => landed.add(file));
+    await ex.write(data);
+    const top = await ex.end();
+    await landed.settled();
+    // as pruning rewrites a jar: other bytes, the same size
+    const rewritten = Buffer.alloc(files['jars/big.jar']!.length, 9);
+    writeFileSync(path.join(top, 'jars/big.jar'), rewritten);
+    const listing = await scanTree(top, landed);
+    const got = Object.fromEntries(listing.files.map((f) => [f.path, f.sha256]));
+    expect(got['jars/big.jar']).toBe(sha256(rewritten));
+    for (const rel of ['bin/spark-class', 'RELEASE', 'python/lib/a b.zip', 'jars/empty.jar']) expect(got[rel], rel).toBe(sha256(readFileSync(path.join(top, rel))));
+    expect(listing.links).toEqual([{ path: 'jars/current.jar', target: 'big.jar' }]);
+    // and the same listing as a scan that never saw the download
+    expect(await scanTree(top)).toEqual(listing);
+  });
+});
