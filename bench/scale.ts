@@ -6,10 +6,14 @@
  *   cycle  — `local cycle worker`: every worker restarted one at a time on a new address, each
  *            ALIVE again before the next: seconds in all and per worker, /json checked again, peak
  *            memory during the cycle.
- * Writes bench/results/scale.json. BENCH_SCALE=10,25 picks other sizes.
+ * Then, same run, the baseline of class-data sharing: BENCH_SCALE_BASELINE workers (50) started
+ * again with SPARK_CDS=false (`up` only). The sizes above run with the space's archives, recorded by
+ * the first run's dynos (as a user's second `local up` has them).
+ * Writes bench/results/scale.json. BENCH_SCALE=10,25 picks other sizes; BENCH_SCALE=none runs only
+ * the baseline and keeps the file's other results.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +21,9 @@ import { appWithSpark, cli } from '../test/helpers/cluster.js';
 import { DEFAULT_VERSION } from '../test/helpers/spark.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sizes = (process.env.BENCH_SCALE ?? '10,25,50').split(',').map(Number);
+const sizes = process.env.BENCH_SCALE === 'none' ? [] : (process.env.BENCH_SCALE ?? '10,25,50').split(',').map(Number);
+const baselineN = Number(process.env.BENCH_SCALE_BASELINE ?? 50);
+const resultFile = path.join(repo, 'bench/results/scale.json');
 const APP = 'bench-scale';
 const now = () => performance.now() / 1000;
 
@@ -49,8 +55,9 @@ interface Status {
   master: { workers: { host: string; state: string }[] } | null;
 }
 
-const { app } = await appWithSpark(DEFAULT_VERSION, { SPARK_DAEMON_MEMORY: '192m', SPARK_WORKER_CORES: '1', SPARK_WORKER_MEMORY: '512m', LOG_LEVEL: 'WARN' });
-const status = async (): Promise<Status> => JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout);
+const VARS = { SPARK_DAEMON_MEMORY: '192m', SPARK_WORKER_CORES: '1', SPARK_WORKER_MEMORY: '512m', LOG_LEVEL: 'WARN' };
+const { app } = await appWithSpark(DEFAULT_VERSION, VARS);
+const status = async (dir = app): Promise<Status> => JSON.parse((await cli(['local', 'status', '--json', '--dir', dir])).stdout);
 const aliveNames = (s: Status) => new Set((s.master?.workers ?? []).filter((w) => w.state === 'ALIVE').map((w) => w.host));
 const expected = (n: number) => Array.from({ length: n }, (_, i) => `${i + 1}.worker.${APP}.app.localspace`);
 
@@ -88,13 +95,30 @@ for (const n of sizes) {
   await cli(['local', 'down', '--dir', app]);
 }
 
+// the baseline: the same start without class-data archives
+let withoutCds: { workers: number; up: { ok: boolean; seconds: number; peakMb: number } } | undefined;
+if (baselineN > 0) {
+  const { app: plain } = await appWithSpark(DEFAULT_VERSION, { ...VARS, SPARK_CDS: 'false' });
+  const t0 = now();
+  const up = await withPeak(() => cli(['local', 'up', '--detach', '--dir', plain, '--app', APP, '--workers', String(baselineN), '--timeout', '1200s'], { timeout: 1_300_000 }));
+  const seconds = now() - t0;
+  const s = up.value.exitCode === 0 ? await status(plain) : undefined;
+  const ok = Boolean(s && expected(baselineN).every((h) => aliveNames(s).has(h)) && s.healthy);
+  console.log(`${baselineN} workers without class-data archives (SPARK_CDS=false): all ALIVE after ${seconds.toFixed(1)} s, /json ${ok ? 'correct' : 'WRONG'}, peak ${up.peakMb} MB`);
+  withoutCds = { workers: baselineN, up: { ok, seconds: Number(seconds.toFixed(1)), peakMb: up.peakMb } };
+  await cli(['local', 'down', '--dir', plain]);
+}
+
+const previous = existsSync(resultFile) ? (JSON.parse(readFileSync(resultFile, 'utf8')) as { results?: unknown[] }) : {};
 const out = {
   date: new Date().toISOString(),
   machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
   spark: DEFAULT_VERSION,
   heaps: { daemonMb: 192, workerOfferMb: 512, workerCores: 1 },
-  results,
+  cds: 'the sizes run with the class-data archives their first start recorded (SPARK_CDS_DIR, as local sets it)',
+  results: sizes.length ? results : (previous.results ?? []),
+  withoutCds,
 };
 mkdirSync(path.join(repo, 'bench/results'), { recursive: true });
-writeFileSync(path.join(repo, 'bench/results/scale.json'), `${JSON.stringify(out, null, 2)}\n`);
+writeFileSync(resultFile, `${JSON.stringify(out, null, 2)}\n`);
 console.log('\nwrote bench/results/scale.json');

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { bindable } from '../net/tcp.js';
 import path from 'node:path';
 import { execa } from 'execa';
 import { fail } from '../errors.js';
@@ -59,18 +59,8 @@ async function idOf(user: string): Promise<{ uid: number; gid: number } | undefi
   return u.exitCode === 0 && g.exitCode === 0 ? { uid: Number(u.stdout), gid: Number(g.stdout) } : undefined;
 }
 
-async function freePortOn(host: string, preferred?: number): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<number | undefined>((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(undefined));
-      s.listen(port, host, () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
-    });
-  return (preferred ? await tryPort(preferred) : undefined) ?? (await tryPort(0))!;
-}
+/** `preferred` on `host` when free, else any free port there. */
+const freePortOn = async (host: string, preferred?: number): Promise<number> => (preferred ? await bindable(preferred, host) : undefined) ?? (await bindable(0, host))!;
 
 interface Runner {
   run(cmd: string, args: string[]): Promise<{ exitCode?: number; all?: string }>;

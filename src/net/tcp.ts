@@ -27,3 +27,19 @@ export function tcpProbe(host: string, port: number, o: { send?: string; timeout
     s.once('end', () => end({ ok: true, text }));
   });
 }
+
+/**
+ * Binds `port` on `host` (every address when undefined) and lets it go: the port it got, or
+ * undefined when taken. Port 0 asks the kernel for a free one. Used by `local up` (a port a server
+ * binds on every address) and the space's PostgreSQL (a free port on its space address).
+ */
+export function bindable(port: number, host?: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(undefined));
+    s.listen(port, host, () => {
+      const got = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(got));
+    });
+  });
+}

@@ -3,11 +3,12 @@
  * cluster in a temp dir on 127.0.0.1, a free port, password (scram) authentication; started as an
  * unprivileged user (`postgres` when the tests run as root: PostgreSQL refuses root).
  */
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
+import { postgresBin } from '../../src/local/postgres.js';
 import { freePort } from './cluster.js';
 
 export interface Postgres {
@@ -23,16 +24,11 @@ export interface Postgres {
   close(): Promise<void>;
 }
 
-/** Debian's server binaries: /usr/lib/postgresql/<newest>/bin. */
+/** The server's programs as `local up --postgres` finds them (src/local/postgres.ts). */
 export function pgBin(tool: string): string {
-  const root = '/usr/lib/postgresql';
-  const v = existsSync(root)
-    ? readdirSync(root)
-        .filter((d) => /^\d+$/.test(d))
-        .sort((a, b) => Number(b) - Number(a))[0]
-    : undefined;
-  if (!v) throw new Error('PostgreSQL is not installed (/usr/lib/postgresql/<version>/bin): scripts/setup installs it');
-  return path.join(root, v, 'bin', tool);
+  const bin = postgresBin(tool);
+  if (!bin) throw new Error(`PostgreSQL's ${tool} is not installed (/usr/lib/postgresql/<version>/bin, or on PATH): scripts/setup installs it`);
+  return bin;
 }
 
 export async function startPostgres(): Promise<Postgres> {

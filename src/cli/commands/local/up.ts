@@ -1,7 +1,7 @@
 /** `spark-in-space local up`: start the formation (foreground, or --detach) with crashed dynos restarted. */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import net from 'node:net';
+import { bindable } from '../../../net/tcp.js';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import * as z from 'zod';
@@ -209,13 +209,7 @@ async function catalogVars(o: Up, config: Env): Promise<Env> {
 }
 
 /** Is the port free on every address (how Hive's service binds it)? */
-function freeEverywhere(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, () => srv.close(() => resolve(true)));
-  });
-}
+const freeEverywhere = async (port: number): Promise<boolean> => (await bindable(port)) !== undefined;
 
 /** The config var whose presence makes a type's `local up` default 1 (when the Procfile has the type). */
 const ON_WHEN_SET: Partial<Record<string, VarName>> = { history: 'SPARK_EVENTLOG_DIR', metastore: 'SPARK_METASTORE_DATABASE_URL' };
