@@ -496,8 +496,6 @@ async function installTree(
         out,
       )
     ).bytes;
-    // what SPARK_SLIM unlinked were hard links into the cache (their ctimes changed): what the next build trusts is the cache as it is now
-    if (slimmed && how === 'linked') await recordFingerprints(path.join(entryDir(cacheDir, m.key), 'spark-home'), m);
     const hadOld = await stat(dest).then(
       () => true,
       () => false,
@@ -505,6 +503,9 @@ async function installTree(
     if (hadOld) await rename(dest, old);
     await rename(tmp, dest);
     if (hadOld) await rm(old, { recursive: true, force: true });
+    // what SPARK_SLIM unlinked, and an earlier build's tree removed here (a build into the same dir),
+    // were hard links into the cache (their ctimes changed): what the next build trusts is the cache as it is now
+    if ((slimmed || hadOld) && how === 'linked') await recordFingerprints(path.join(entryDir(cacheDir, m.key), 'spark-home'), m);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     const p = fsProblem(err, 'build directory', buildDir);
