@@ -85,7 +85,6 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
   );
 }
 
-/** Lists a tree: files with size, hash and mode; symlinks; directories. */
 /** LandedHashes' worker (CommonJS, evaluated): hashes each file it is sent, with its fingerprint before and after the read. */
 const HASH_WORKER = `
 const { parentPort } = require('node:worker_threads');
@@ -120,8 +119,10 @@ export class LandedHashes {
   private readonly hashes = new Map<string, { fp: Fingerprint; sha256: string }>();
   private worker?: Worker;
   private done?: Promise<void>;
+  private stopped = false;
 
   add(file: string): void {
+    if (this.stopped) return;
     if (!this.worker) {
       const w = new Worker(HASH_WORKER, { eval: true });
       this.worker = w;
@@ -151,6 +152,7 @@ export class LandedHashes {
 
   /** stops the worker (a restarted or failed download) */
   stop(): void {
+    this.stopped = true;
     void this.worker?.terminate();
     this.worker = undefined;
   }

@@ -386,8 +386,10 @@ async function downloadInto(source: Source, expected: Expected, a: FetchArgs, at
   const staging = await newStaging(a.cacheDir);
   let hasher = new StreamHasher(expected.algorithm === 'sha256');
   // the cache's per-file digests, taken as the files land (instead of reading 400 MB again after)
+  // each extractor tells its own hasher: a late name from an aborted one never reaches the next
+  const extractInto = (l: LandedHashes) => new Extractor(staging, undefined, (f) => l.add(f));
   let landed = new LandedHashes();
-  let extractor = new Extractor(staging, undefined, (f) => landed.add(f));
+  let extractor = extractInto(landed);
   const sink = {
     write: async (chunk: Uint8Array) => {
       hasher.update(chunk);
@@ -401,7 +403,7 @@ async function downloadInto(source: Source, expected: Expected, a: FetchArgs, at
       hasher = new StreamHasher(expected.algorithm === 'sha256');
       landed.stop();
       landed = new LandedHashes();
-      extractor = new Extractor(staging, undefined, (f) => landed.add(f));
+      extractor = extractInto(landed);
     },
   };
   let top: string;
