@@ -3,7 +3,6 @@
  * whole, and the cache's digests taken then (LandedHashes, a worker thread) are used by scanTree
  * only for files untouched since — a file rewritten afterwards (as pruning rewrites jars) is hashed again.
  */
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -11,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { LandedHashes, scanTree } from '../../src/build/cache.js';
 import { Extractor, type Inflater } from '../../src/build/extract.js';
 import { tmpdir } from '../helpers/buildpack.js';
-
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+import { sha256 } from '../helpers/tarball.js';
 
 /** a small tree of files of several sizes (one larger than a pipe's buffer), a link and an empty dir, packed by tar + gzip */
 async function tarball(): Promise<{ data: Buffer; files: Record<string, Buffer> }> {
