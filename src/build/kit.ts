@@ -2,7 +2,8 @@
  * The launcher kit: when this repository is the buildpack of another app (a job app in the same
  * space, `SPARK_CLUSTER_APP`), its slug gets what the launchers need at dyno start, since the
  * buildpack dir is gone by then: `bin/` (launchers and their support), `templates/`, and the
- * bundled entries `dist/launch.mjs`, `dist/sidecar.mjs` and `dist/proxy.mjs` (no node_modules needed), under
+ * bundled entries `dist/launch.mjs` (with `dist/launch-chunks/`, what only some launchers load), `dist/sidecar.mjs`
+ * and `dist/proxy.mjs` (no node_modules needed), under
  * `.spark-in-space/buildpack/`. The app's own `bin/spark-shell` and `bin/spark-submit` are added
  * (unless it has its own) so `heroku run bin/spark-shell` works there as in the cluster app; its
  * Procfile can name any launcher as `.spark-in-space/buildpack/bin/<launcher>`.
@@ -14,7 +15,7 @@ import { writeAtomic } from '../fs/atomic.js';
 import type { Output } from './output.js';
 
 export const KIT_DIR = '.spark-in-space/buildpack';
-export const KIT_FILES = ['bin', 'templates', 'dist/launch.mjs', 'dist/sidecar.mjs', 'dist/proxy.mjs', 'package.json'];
+export const KIT_FILES = ['bin', 'templates', 'dist/launch.mjs', 'dist/launch-chunks', 'dist/sidecar.mjs', 'dist/proxy.mjs', 'package.json'];
 /** the launchers a job app gets in its own bin/ */
 export const APP_WRAPPERS = ['spark-shell', 'spark-submit'];
 

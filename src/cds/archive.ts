@@ -3,7 +3,6 @@
  * a finished recording once the JVM has checked it, claims the recording, prunes folders of builds
  * that are gone. Anything that goes wrong here only costs the archive: the JVM starts as without one.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, opendirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,7 +77,7 @@ function stateOf(dir: string, key: string): CdsState {
  */
 function usable(java: string, archive: string, classPath: string): boolean {
   try {
-    execFileSync(java, [`-XX:SharedArchiveFile=${archive}`, '-Xshare:on', '-XX:ErrorFile=/dev/null', '-cp', classPath, '-version'], {
+    process.getBuiltinModule('node:child_process').execFileSync(java, [`-XX:SharedArchiveFile=${archive}`, '-Xshare:on', '-XX:ErrorFile=/dev/null', '-cp', classPath, '-version'], {
       stdio: 'ignore',
       timeout: 20_000,
       cwd: os.tmpdir(),

@@ -12,7 +12,6 @@
  * which Spark's launcher puts before the conf dir), the conf dir after them. No jar of a distribution
  * carries a resource named as a conf file, so what is found on the class path does not change.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 
 /** What the fingerprint covers: the JDK (its path and its modules file) and the jars as the JVM will list them. */
@@ -26,7 +25,7 @@ export interface CdsInputs {
 
 /** Pure: the archives' folder under SPARK_CDS_DIR for this JDK and these jars. */
 export function fingerprint(i: CdsInputs): string {
-  const h = createHash('sha256');
+  const h = process.getBuiltinModule('node:crypto').createHash('sha256');
   h.update(`${i.java}\0${i.modules.size}\0${Math.trunc(i.modules.mtimeMs)}\0${i.sparkHome}\0`);
   for (const j of i.jars) h.update(`${j.name}\0${j.size}\0${Math.trunc(j.mtimeMs)}\0`);
   return h.digest('hex').slice(0, 20);

@@ -4,7 +4,6 @@
  * master and history dynos create it at start: with Hadoop's own FsShell (`-mkdir -p`), on the
  * dyno's S3 settings. Pure: the command. `ensureEventLogDir` runs it.
  */
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +49,7 @@ export async function ensureEventLogDir(cmd: ReturnType<typeof eventLogDirComman
   const confDir = path.join(env.SPARK_CONF_DIR ?? path.join(path.dirname(path.dirname(cmd.argv[0]!)), 'conf'), 'hadoop-cli');
   await mkdir(confDir, { recursive: true });
   await writeFile(path.join(confDir, 'core-site.xml'), '<?xml version="1.0"?>\n<configuration/>\n');
-  const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
+  const child = process.getBuiltinModule('node:child_process').spawn(cmd.argv[0]!, cmd.argv.slice(1), {
     env: { ...env, ...cmd.env, SPARK_CONF_DIR: confDir, SPARK_PRINT_LAUNCH_COMMAND: '' },
     stdio: ['ignore', 'ignore', wait ? 'pipe' : 'inherit'],
     detached: !wait,

@@ -1,9 +1,8 @@
 /**
  * The one way to write files so that a reader never sees half of one: each goes to a temp name
- * beside it (`.<name>.<random>.tmp`), gets its mode, then is renamed in. Files holding secrets
+ * beside it (`.<name>.<pid>-<n>.tmp`), gets its mode, then is renamed in. Files holding secrets
  * are written 0600 from the first byte. Used by the build, the launchers, the proxy and `local`.
  */
-import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +13,12 @@ export interface FileToWrite {
   mode: number;
 }
 
-const tempFor = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+let written = 0;
+/**
+ * The temp name: unique among live writers (pid, then a count within the process), no random bytes
+ * (loading node:crypto cost the launchers 4 ms); a leftover of a dead process is overwritten.
+ */
+const tempFor = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}-${++written}.tmp`);
 
 /** Writes one file atomically (the folder is made when missing). */
 export async function writeAtomic(file: string, content: string | Uint8Array, mode = 0o644): Promise<void> {

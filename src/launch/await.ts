@@ -5,9 +5,7 @@
  * up the way the JVM will look them up (the space's hosts file under `local`, DNS on Heroku), so
  * a dyno that came back on a new address is found at its new one.
  */
-import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
-import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Env, Settings } from '../config/schema.js';
 import { masterHosts, MASTER_PORT } from '../space/index.js';
@@ -64,10 +62,15 @@ export const shouldReport = (lastAt: number | undefined, now: number, everyMs: n
 export type Probe = { ok: true } | { ok: false; why: string };
 
 async function resolve(host: string, env: Env): Promise<string | undefined> {
-  if (net.isIP(host)) return host;
+  if (process.getBuiltinModule('node:net').isIP(host)) return host;
   const file = jvmHostsFile(env);
   if (file) return fromHostsFile(await readFile(file, 'utf8').catch(() => ''), host);
-  return (await lookup(host, { family: 4 }).catch(() => undefined))?.address;
+  return (
+    await process
+      .getBuiltinModule('node:dns/promises')
+      .lookup(host, { family: 4 })
+      .catch(() => undefined)
+  )?.address;
 }
 
 /** Connects; for ZooKeeper asks `srvr` and wants a mode (a server without quorum does not serve). */

@@ -4,7 +4,6 @@
  * localhost, so TLS is not optional in a space. The certificate is SPARK_CONNECT_TLS_CERT/KEY,
  * else a self-signed one for the dyno's names made at start (clients then trust that file).
  */
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,29 +33,31 @@ export function connectNginxConf(a: { dir: string; tmp: string; listenHost: stri
 export function selfSignedCert(names: string[], certFile: string, keyFile: string): void {
   mkdirSync(path.dirname(certFile), { recursive: true });
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '825',
-        '-subj',
-        `/CN=${names[0]}`,
-        '-addext',
-        `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    process
+      .getBuiltinModule('node:child_process')
+      .execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-keyout',
+          keyFile,
+          '-out',
+          certFile,
+          '-days',
+          '825',
+          '-subj',
+          `/CN=${names[0]}`,
+          '-addext',
+          `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
   } catch (err) {
     fail({
       code: 'host-unfit',

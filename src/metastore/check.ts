@@ -6,7 +6,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { execFile } from 'node:child_process';
 import type { Client as PgClient } from 'pg';
 import { fail, isProblem } from '../errors.js';
 import { lookup, type Env, type Settings } from '../config/schema.js';
@@ -146,9 +145,11 @@ async function runSchemaTool(
       path.join(work, 'package.jdo'),
     ];
     const out = await new Promise<{ ok: boolean; text: string }>((resolve) =>
-      execFile(o.java, args, { timeout: 180_000, maxBuffer: 16 << 20, cwd: work }, (err, stdout, stderr) =>
-        resolve({ ok: !err && /completed successfully/.test(stdout), text: `${stdout}\n${stderr}` }),
-      ),
+      process
+        .getBuiltinModule('node:child_process')
+        .execFile(o.java, args, { timeout: 180_000, maxBuffer: 16 << 20, cwd: work }, (err, stdout, stderr) =>
+          resolve({ ok: !err && /completed successfully/.test(stdout), text: `${stdout}\n${stderr}` }),
+        ),
     );
     if (!out.ok)
       fail({

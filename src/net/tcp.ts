@@ -3,8 +3,11 @@
  * closes, within a deadline; the answer says why not in words a message can use. Used by the
  * launchers' waits (src/launch/await.ts), ZooKeeper's `srvr` (src/zookeeper/srvr.ts) and the local
  * space's readiness checks (src/local/runner.ts `portOpen`).
+ *
+ * `node:net` is fetched when used (process.getBuiltinModule), not imported: the launchers load this
+ * module and most of them never open a socket (bench:cli's hand-over).
  */
-import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 
 export type TcpAnswer = { ok: true; text: string } | { ok: false; why: string };
 
@@ -14,7 +17,7 @@ export type TcpAnswer = { ok: true; text: string } | { ok: false; why: string };
  */
 export function tcpProbe(host: string, port: number, o: { send?: string; timeoutMs?: number } = {}): Promise<TcpAnswer> {
   return new Promise((done) => {
-    const s = net.connect({ host, port });
+    const s = process.getBuiltinModule('node:net').connect({ host, port });
     let text = '';
     const end = (a: TcpAnswer) => {
       s.destroy();
@@ -35,10 +38,10 @@ export function tcpProbe(host: string, port: number, o: { send?: string; timeout
  */
 export function bindable(port: number, host?: string): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const s = net.createServer();
+    const s = process.getBuiltinModule('node:net').createServer();
     s.once('error', () => resolve(undefined));
     s.listen(port, host, () => {
-      const got = (s.address() as net.AddressInfo).port;
+      const got = (s.address() as AddressInfo).port;
       s.close(() => resolve(got));
     });
   });

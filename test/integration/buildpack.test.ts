@@ -1,5 +1,5 @@
 /** Heroku's classic buildpack API: detect, release, and compile from a buildpack dir that is not the app. */
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
@@ -68,6 +68,14 @@ describe('compile_buildpack_dir', () => {
       for (const f of ['bin/spark-shell', 'bin/support/launch.sh', 'templates/spark-defaults.conf.ejs', 'dist/launch.mjs', 'dist/sidecar.mjs', 'dist/proxy.mjs'])
         expect(existsSync(path.join(app, '.spark-in-space/buildpack', f)), f).toBe(true);
       expect(read(app, 'bin/spark-shell')).toContain('.spark-in-space/buildpack/bin/spark-shell');
+      // what only some launchers load (the metastore's pg, adm-zip) is in chunks beside launch.mjs: all there, each loads
+      const chunks = readdirSync(path.join(app, KIT_DIR, 'dist/launch-chunks'));
+      expect(chunks.length).toBeGreaterThan(1);
+      const load = await execa(process.execPath, ['--input-type=module', '-e', `for (const f of ${JSON.stringify(chunks)}) await import('./dist/launch-chunks/' + f);`], {
+        cwd: path.join(app, KIT_DIR),
+        reject: false,
+      });
+      expect(load.exitCode, load.stderr).toBe(0);
       if (run === 'cold') expect(r.stdout).toMatch(/Launchers in \.spark-in-space\/buildpack\/ \(\d+ files\); added bin\/spark-shell, bin\/spark-submit/);
       else expect(r.stdout).toMatch(/Launchers in \.spark-in-space\/buildpack\/ \(\d+ files\)\n/);
       if (run === 'cached') expect(r.stdout).toContain('Using the build cache');
