@@ -11,6 +11,7 @@ import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, renam
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { writeAtomic } from '../fs/atomic.js';
+import { SLUG_SAMPLING, slugMemoId } from './slug.js';
 
 export const CACHE_LAYOUT = 'spark-in-space/v1';
 
@@ -85,38 +86,83 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
   );
 }
 
-/** LandedHashes' worker (CommonJS, evaluated): hashes each file it is sent, with its fingerprint before and after the read. */
+/**
+ * LandedHashes' worker (CommonJS, evaluated): hashes each file it is sent, with its fingerprint
+ * before and after the read, and estimates its share of the slug as src/build/slug.ts would (same
+ * constants): a large file's samples deflated, small files deflated together in batches.
+ */
 const HASH_WORKER = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { lstatSync, openSync, readSync, closeSync } = require('node:fs');
+const { deflateRawSync } = require('node:zlib');
 const fp = (f) => { try { const s = lstatSync(f, { bigint: true }); return s.isFile() ? { size: Number(s.size), ino: String(s.ino), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) } : undefined; } catch { return undefined; } };
 const buf = Buffer.allocUnsafe(1 << 20);
+const ratio = (raw) => (raw.length ? deflateRawSync(raw, { level: ${SLUG_SAMPLING.level} }).length / raw.length : 0);
+let batch = [];
+let batchBytes = 0;
+const flush = () => {
+  if (!batch.length) return;
+  const r = ratio(Buffer.concat(batch.map((b) => b.data)));
+  parentPort.postMessage({ estimates: batch.map((b) => ({ file: b.file, compressed: b.data.length * r })) });
+  batch = [];
+  batchBytes = 0;
+};
+const samples = (fd, size) => {
+  const out = [];
+  for (let i = 0; i < ${SLUG_SAMPLING.chunks}; i++) {
+    const at = Math.floor(((size - ${SLUG_SAMPLING.chunk}) * i) / (${SLUG_SAMPLING.chunks} - 1));
+    const b = Buffer.alloc(${SLUG_SAMPLING.chunk});
+    out.push(b.subarray(0, readSync(fd, b, 0, b.length, at)));
+  }
+  return Buffer.concat(out);
+};
 parentPort.on('message', (file) => {
-  if (file === null) return parentPort.postMessage(null);
+  if (file === null) {
+    flush();
+    return parentPort.postMessage(null);
+  }
   const before = fp(file);
   if (!before) return;
   let fd;
   try {
     fd = openSync(file, 'r');
     const h = createHash('sha256');
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
-    parentPort.postMessage({ file, fp: before, after: fp(file), sha256: h.digest('hex') });
+    const small = before.size <= ${SLUG_SAMPLING.small} ? [] : undefined;
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+      h.update(buf.subarray(0, n));
+      small?.push(Buffer.from(buf.subarray(0, n)));
+    }
+    const compressed = small ? undefined : before.size * ratio(samples(fd, before.size));
+    parentPort.postMessage({ file, fp: before, after: fp(file), sha256: h.digest('hex'), compressed });
+    if (small) {
+      batch.push({ file, data: Buffer.concat(small) });
+      batchBytes += before.size;
+      if (batchBytes > ${SLUG_SAMPLING.batch}) flush();
+    }
   } catch {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
 });`;
 
+interface Landed {
+  fp: Fingerprint;
+  sha256: string;
+  /** this file's share of the slug's compressed size (slug.ts's estimate) */
+  compressed?: number;
+}
+
 /**
  * The files of a tree being unpacked, hashed as each lands (Extractor's `onLanded`) by a worker
  * thread, off the thread that feeds the download to the inflater: scanTree's hashing done while the
- * download still arrives. Each digest is kept with the file's fingerprint as it was read, so
- * scanTree uses it only for a file untouched since (pruning removes files and rewrites jars: those
- * are hashed again). A worker that fails leaves the work to scanTree.
+ * download still arrives, and the slug estimate's deflating too (`estimates`). Each digest is kept
+ * with the file's fingerprint as it was read, so scanTree uses it only for a file untouched since
+ * (pruning removes files and rewrites jars: those are hashed again). A worker that fails leaves the
+ * work to scanTree and the slug guard.
  */
 export class LandedHashes {
-  private readonly hashes = new Map<string, { fp: Fingerprint; sha256: string }>();
+  private readonly hashes = new Map<string, Landed>();
   private worker?: Worker;
   private done?: Promise<void>;
   private stopped = false;
@@ -128,9 +174,14 @@ export class LandedHashes {
       this.worker = w;
       w.unref();
       this.done = new Promise<void>((resolve) => {
-        w.on('message', (m: { file: string; fp: Fingerprint; after?: Fingerprint; sha256: string } | null) => {
+        w.on('message', (m: { file: string; fp: Fingerprint; after?: Fingerprint; sha256: string; compressed?: number } | { estimates: { file: string; compressed: number }[] } | null) => {
           if (m === null) return resolve();
-          if (sameFingerprint(m.fp, m.after)) this.hashes.set(m.file, { fp: m.fp, sha256: m.sha256 });
+          if ('estimates' in m) {
+            for (const e of m.estimates) {
+              const h = this.hashes.get(e.file);
+              if (h) h.compressed = e.compressed;
+            }
+          } else if (sameFingerprint(m.fp, m.after)) this.hashes.set(m.file, { fp: m.fp, sha256: m.sha256, compressed: m.compressed });
         });
         w.on('error', () => resolve());
         w.on('exit', () => resolve());
@@ -140,7 +191,7 @@ export class LandedHashes {
   }
 
   /** every digest, once the files named so far are hashed (the worker then ends) */
-  async settled(): Promise<Map<string, { fp: Fingerprint; sha256: string }>> {
+  async settled(): Promise<Map<string, Landed>> {
     if (this.worker) {
       this.worker.postMessage(null);
       await this.done;
@@ -148,6 +199,23 @@ export class LandedHashes {
       this.worker = undefined;
     }
     return this.hashes;
+  }
+
+  /**
+   * The slug estimate's entries for the files under `root`, as slug.ts's memo keys them (path under
+   * `as`, size, mtime as it was read): a file pruning rewrote has another size and mtime, so its
+   * entry is never matched and the guard estimates it again.
+   */
+  async estimates(root: string, as: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const [file, h] of await this.settled()) {
+      if (h.compressed === undefined) continue;
+      const ns = BigInt(h.fp.mtimeNs);
+      // as Node's Stats computes mtimeMs (seconds and nanoseconds apart, then in doubles)
+      const mtimeMs = Number(ns / 1_000_000_000n) * 1e3 + Number(ns % 1_000_000_000n) / 1e6;
+      out[slugMemoId(path.posix.join(as, path.relative(root, file).split(path.sep).join('/')), h.fp.size, mtimeMs)] = h.compressed;
+    }
+    return out;
   }
 
   /** stops the worker (a restarted or failed download) */
@@ -160,7 +228,7 @@ export class LandedHashes {
 
 /** A tree's listing: every file's size, mode and SHA-256 (from `landed` for a file untouched since it was hashed there), its links and dirs. */
 export async function scanTree(root: string, landed?: LandedHashes): Promise<Pick<Manifest, 'files' | 'links' | 'dirs' | 'installedBytes'>> {
-  const known = (await landed?.settled()) ?? new Map<string, { fp: Fingerprint; sha256: string }>();
+  const known = (await landed?.settled()) ?? new Map<string, Landed>();
   const files: { path: string; size: number; mode: number }[] = [];
   const links: { path: string; target: string }[] = [];
   const dirs: string[] = [];

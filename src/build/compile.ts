@@ -37,7 +37,7 @@ import { writeAtomic } from '../fs/atomic.js';
 import { renderTemplate } from '../render/templates.js';
 import type { SparkFeature } from './features.js';
 import { dropNginxRuby, shrinkJdk, shrinkNode, slimSpark, type SlimReport } from './slim.js';
-import { estimateSlug, slugAdvice, slugLines, slugVerdict, type SlugEstimate } from './slug.js';
+import { estimateSlug, rememberEstimates, slugAdvice, slugLines, slugMemo, slugVerdict, type SlugEstimate } from './slug.js';
 import { prune, PRUNE_VERSION, summarize } from './prune.js';
 import { resolveS3A, type S3AInstall, type S3AManifest } from '../s3a/install.js';
 import { resolveMetastoreJdbc } from './jars.js';
@@ -454,6 +454,8 @@ async function pruneAndCommit(d: Downloaded, source: Source, expected: Expected,
       pruned: { bytes: report.bytes, files: report.files, rules },
       created: new Date().toISOString(),
     };
+    // what the worker estimated of each file as it landed: the slug guard (shrinkAndGuard) deflates only what pruning rewrote
+    await rememberEstimates(slugMemo(a.cacheDir), await d.landed.estimates(d.top, SPARK_HOME_DIR));
     await commitEntry(a.cacheDir, a.key, d.top, manifest);
     return manifest;
   } catch (err) {
@@ -532,7 +534,7 @@ async function shrinkAndGuard(buildDir: string, cacheDir: string, out: Output, o
   if (!reports.length && o.linkJdk) out.detail('Nothing to shrink: no .jdk with jmods/, no .heroku/node, no vendored Ruby');
   else if (reports.length) out.detail(`Saved ${mb(reports.reduce((n, r) => n + r.before - r.after, 0))} before compression`);
   const t = Date.now();
-  const e = await estimateSlug(buildDir, path.join(cacheDir, 'spark-in-space', 'slug-estimates.json'));
+  const e = await estimateSlug(buildDir, slugMemo(cacheDir));
   const lines = slugLines(e);
   const verdict = slugVerdict(e.compressed);
   if (verdict === 'fail') fail({ code: 'slug-too-large', estimate: lines, advice: slugAdvice(e, { ...o, jdkLinked: Boolean(jdk) }) });

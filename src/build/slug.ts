@@ -43,10 +43,14 @@ export function slugVerdict(compressed: number): 'ok' | 'warn' | 'fail' {
   return compressed > SLUG_FAIL ? 'fail' : compressed > SLUG_WARN ? 'warn' : 'ok';
 }
 
-const SMALL = 1024 * 1024;
-const CHUNK = 16 * 1024;
-// many small samples: a jar's central directory (its compressible end) must not weigh as much as its entries
-const CHUNKS = 32;
+/**
+ * How the estimate samples, shared with the worker that estimates files as they land
+ * (src/build/cache.ts LandedHashes): files up to `small` bytes are deflated whole, together in
+ * batches of `batch` bytes; a larger one by `chunks` pieces of `chunk` bytes spread over it (many
+ * small samples: a jar's central directory, its compressible end, must not weigh as much as its entries).
+ */
+export const SLUG_SAMPLING = { small: 1024 * 1024, chunk: 16 * 1024, chunks: 32, batch: 4 * 1024 * 1024, level: 6 } as const;
+const { small: SMALL, chunk: CHUNK, chunks: CHUNKS } = SLUG_SAMPLING;
 /** a tar header per entry (512 bytes, mostly zeros) compresses to about this */
 const HEADER = 64;
 
@@ -68,7 +72,23 @@ async function samples(file: string, size: number): Promise<Buffer> {
 }
 
 /** deflate's ratio for `raw`, in zlib's thread pool (several at once use every core) */
-const ratioOf = async (raw: Buffer) => (raw.length ? (await deflate(raw, { level: 6, chunkSize: 1 << 20 })).length / raw.length : 0);
+const ratioOf = async (raw: Buffer) => (raw.length ? (await deflate(raw, { level: SLUG_SAMPLING.level, chunkSize: 1 << 20 })).length / raw.length : 0);
+
+/** The estimate's memo in the build cache: file ids (slugMemoId) to compressed bytes. */
+export const slugMemo = (cacheDir: string) => path.join(cacheDir, 'spark-in-space', 'slug-estimates.json');
+
+/** Pure: a file's id in the memo: its path in the build dir, size and mtime. */
+export const slugMemoId = (rel: string, size: number, mtimeMs: number) => `${rel}|${size}|${Math.round(mtimeMs)}`;
+
+/** Adds estimates made elsewhere (the files of a download, as they landed) to the memo. */
+export async function rememberEstimates(memo: string, entries: Record<string, number>): Promise<void> {
+  if (!Object.keys(entries).length) return;
+  const known = await readFile(memo, 'utf8').then(
+    (t) => JSON.parse(t) as Record<string, number>,
+    () => ({}),
+  );
+  await writeAtomic(memo, JSON.stringify({ ...known, ...Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, Math.round(v)])) }));
+}
 
 /**
  * Estimates `tar | gzip -6` of `dir`, by part. With `memo` (a file in the build cache), each file's
@@ -121,12 +141,12 @@ export async function estimateSlug(dir: string, memo?: string): Promise<SlugEsti
       const file = path.join(dir, child);
       const st = await stat(file);
       part.bytes += st.size;
-      const id = `${child}|${st.size}|${Math.round(st.mtimeMs)}`;
+      const id = slugMemoId(child, st.size, st.mtimeMs);
       if (known[id] !== undefined) count(part, id, known[id]);
       else if (st.size <= SMALL) {
         small.push({ part, file, size: st.size, id });
         smallBytes += st.size;
-        if (smallBytes > 4 * 1024 * 1024) flushSmall();
+        if (smallBytes > SLUG_SAMPLING.batch) flushSmall();
       } else jobs.push(async () => count(part, id, st.size * (await ratioOf(await samples(file, st.size)))));
     }
   };

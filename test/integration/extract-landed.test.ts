@@ -2,13 +2,16 @@
  * The build's unpacking with real GNU tar (and each inflater): every member is reported once it is
  * whole, and the cache's digests taken then (LandedHashes, a worker thread) are used by scanTree
  * only for files untouched since — a file rewritten afterwards (as pruning rewrites jars) is hashed again.
+ * The slug estimate's shares taken then are the guard's own, and a rewritten file's is taken again.
  */
-import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { LandedHashes, scanTree } from '../../src/build/cache.js';
 import { Extractor, type Inflater } from '../../src/build/extract.js';
+import { estimateSlug, rememberEstimates } from '../../src/build/slug.js';
 import { tmpdir } from '../helpers/buildpack.js';
 import { sha256 } from '../helpers/tarball.js';
 
@@ -19,6 +22,8 @@ async function tarball(): Promise<{ data: Buffer; files: Record<string, Buffer> 
   const files: Record<string, Buffer> = {
     'bin/spark-class': Buffer.from('#!/bin/sh\necho spark\n'),
     'jars/big.jar': Buffer.alloc(3 * 1024 * 1024 + 17, 7),
+    // incompressible, as a jar's entries are: the estimate's samples must see it
+    'jars/random.jar': randomBytes(2 * 1024 * 1024 + 5),
     'jars/empty.jar': Buffer.alloc(0),
     'python/lib/a b.zip': Buffer.from('with a space in its name'),
     RELEASE: Buffer.from('Spark 9.9.9\n'),
@@ -77,5 +82,40 @@ describe('extract_landed', () => {
     expect(listing.links).toEqual([{ path: 'jars/current.jar', target: 'big.jar' }]);
     // and the same listing as a scan that never saw the download
     expect(await scanTree(top)).toEqual(listing);
+  });
+
+  it("the slug estimate taken as files land is the guard's own; a file rewritten afterwards is estimated again", async () => {
+    const { data, files } = await tarball();
+    const dir = tmpdir('sis-landed-');
+    const landed = new LandedHashes();
+    const ex = new Extractor(dir, 'zlib', (file) => landed.add(file));
+    await ex.write(data);
+    const top = await ex.end();
+    const entries = await landed.estimates(top, 'spark-home');
+    // every regular file, the small ones (deflated together) too, keyed by its path in the build dir
+    expect(
+      Object.keys(entries)
+        .map((id) => id.split('|')[0])
+        .sort(),
+    ).toEqual(
+      Object.keys(files)
+        .map((rel) => `spark-home/${rel}`)
+        .sort(),
+    );
+    // installed as the build does (same files, same mtimes), then as pruning does: one jar rewritten, same size
+    const build = tmpdir('sis-landed-build-');
+    renameSync(top, path.join(build, 'spark-home'));
+    const fresh = await estimateSlug(build);
+    const memo = path.join(tmpdir('sis-landed-cache-'), 'slug-estimates.json');
+    await rememberEstimates(memo, entries);
+    const fromLanded = await estimateSlug(build, memo);
+    expect(Math.abs(fromLanded.compressed - fresh.compressed) / fresh.compressed).toBeLessThan(0.01);
+    expect(fromLanded.compressed).toBeGreaterThan(files['jars/random.jar']!.length); // the random jar counts whole
+    // the guard used every landed share: what it remembers afterwards is exactly those ids
+    expect(Object.keys(JSON.parse(readFileSync(memo, 'utf8')) as object).sort()).toEqual(Object.keys(entries).sort());
+    writeFileSync(path.join(build, 'spark-home/jars/random.jar'), Buffer.alloc(files['jars/random.jar']!.length, 1));
+    const after = await estimateSlug(build, memo);
+    // the rewritten jar now compresses to almost nothing: its landed share (its old bytes) is not used
+    expect(fresh.compressed - after.compressed).toBeGreaterThan(files['jars/random.jar']!.length * 0.9);
   });
 });
