@@ -25,7 +25,7 @@ find_node() {
 
 ensure_built() {
   local bp_dir="$1"
-  [ -f "$bp_dir/dist/cli/index.js" ] && [ -d "$bp_dir/node_modules" ] && return 0
+  [ -f "$bp_dir/dist/cli-bundle.mjs" ] && [ -d "$bp_dir/node_modules" ] && return 0
   local npm
   npm="$(dirname "$NODE")/npm"
   [ -x "$npm" ] || npm="$(command -v npm || true)"
@@ -35,7 +35,7 @@ ensure_built() {
   fi
   echo "-----> Building the spark-in-space buildpack"
   (cd "$bp_dir" && "$npm" ci --no-audit --no-fund --loglevel=error && "$npm" run --silent build) 2>&1 | sed -u 's/^/       /'
-  [ -f "$bp_dir/dist/cli/index.js" ] || { echo " !     Building the buildpack failed (see above)." >&2; return 1; }
+  [ -f "$bp_dir/dist/cli-bundle.mjs" ] || { echo " !     Building the buildpack failed (see above)." >&2; return 1; }
 }
 
 # At dyno start (launchers, space proxy): the node on PATH, else the one the heroku/nodejs
