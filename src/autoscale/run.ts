@@ -7,7 +7,6 @@
  * Every action, and every change of the reason not to act, is one log line; `GET /` on
  * AUTOSCALE_PORT answers the policy and the last decision (`status` reads it through the proxy).
  */
-import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseConfig, type Env, type Settings } from '../config/schema.js';
@@ -138,7 +137,7 @@ export async function runAutoscale(env: Env, say: (line: string) => void, o: { l
   const policy = policyOf(plan.settings);
   const formation = plan.formation(say);
   const status: AutoscaleStatus = { policy, mode: 'starting', where: formation.where };
-  const server = http.createServer((_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status)));
+  const server = process.getBuiltinModule('node:http').createServer((_, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status)));
   await new Promise<void>((resolve) => {
     server.once('error', (err) => {
       say(`WARNING: cannot answer on port ${o.port ?? AUTOSCALE_PORT} (${err.message}): status will not show autoscaling`);

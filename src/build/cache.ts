@@ -6,7 +6,7 @@
  * file's size and SHA-256 is checked before use, so a corrupt or partial entry is replaced, never used.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, linkSync, lstatSync } from 'node:fs';
 import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -251,7 +251,7 @@ export async function scanTree(root: string, landed?: LandedHashes): Promise<Pic
   await pool(hashed, 4, async (f) => {
     const file = path.join(root, f.path);
     const k = known.get(file);
-    f.sha256 = k && sameFingerprint(k.fp, await fingerprint(file)) ? k.sha256 : await hashFile(file);
+    f.sha256 = k && sameFingerprint(k.fp, fingerprint(file)) ? k.sha256 : await hashFile(file);
   });
   return { files: hashed, links, dirs, installedBytes: files.reduce((s, f) => s + f.size, 0) };
 }
@@ -307,8 +307,9 @@ interface Fingerprint {
 /** The fingerprints of a tree's files, kept in the tree (a file its listing does not name: never installed) and rewritten after each verification or install. */
 export const fingerprintsOf = (tree: string) => path.join(tree, '.spark-in-space-fingerprints.json');
 
-async function fingerprint(file: string): Promise<Fingerprint | undefined> {
-  const st = await lstat(file, { bigint: true }).catch(() => undefined);
+/** Synchronous: a tree's ~900 lstat calls take 5 ms in a loop, 50 ms as promises. */
+function fingerprint(file: string): Fingerprint | undefined {
+  const st = lstatSync(file, { bigint: true, throwIfNoEntry: false });
   return st?.isFile() ? { size: Number(st.size), ino: String(st.ino), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) } : undefined;
 }
 
@@ -325,10 +326,10 @@ async function readFingerprints(tree: string): Promise<Map<string, Fingerprint>>
 /** Records what every file of a verified tree looks like now (after a verification, or after hard links changed their ctimes). */
 export async function recordFingerprints(tree: string, m: TreeManifest): Promise<void> {
   const out: Record<string, Fingerprint> = {};
-  await pool(m.files, 8, async (f) => {
-    const fp = await fingerprint(path.join(tree, f.path));
+  for (const f of m.files) {
+    const fp = fingerprint(path.join(tree, f.path));
     if (fp) out[f.path] = fp;
-  });
+  }
   await writeAtomic(fingerprintsOf(tree), JSON.stringify(out)).catch(() => {});
 }
 
@@ -339,16 +340,17 @@ export async function recordFingerprints(tree: string, m: TreeManifest): Promise
  */
 export async function verifyTree(src: string, m: TreeManifest): Promise<{ hashed: number }> {
   const known = await readFingerprints(src);
-  let hashed = 0;
-  await pool(m.files, 4, async (f) => {
-    const file = path.join(src, f.path);
-    const fp = await fingerprint(file);
+  const suspect: FileRecord[] = [];
+  for (const f of m.files) {
+    const fp = fingerprint(path.join(src, f.path));
     if (!fp) throw new CacheCorrupt(`${f.path} is missing`, f.path, 'missing');
     if (fp.size !== f.size) throw new CacheCorrupt(`${f.path} has ${fp.size} bytes, expected ${f.size}`, f.path);
-    if (sameFingerprint(fp, known.get(f.path))) return;
-    hashed++;
-    if ((await hashFile(file)) !== f.sha256) throw new CacheCorrupt(`${f.path} does not match its checksum`, f.path);
+    if (!sameFingerprint(fp, known.get(f.path))) suspect.push(f);
+  }
+  await pool(suspect, 4, async (f) => {
+    if ((await hashFile(path.join(src, f.path))) !== f.sha256) throw new CacheCorrupt(`${f.path} does not match its checksum`, f.path);
   });
+  const hashed = suspect.length;
   for (const l of m.links) {
     const target = await readlink(path.join(src, l.path)).catch(() => undefined);
     if (target !== l.target) throw new CacheCorrupt(`link ${l.path} is missing or changed`);
@@ -380,10 +382,9 @@ export async function installTreeFrom(src: string, m: TreeManifest, dest: string
       await copyFile(path.join(src, first.path), path.join(dest, first.path));
     }
   }
-  await pool(m.files.slice(1), 4, async (f) => {
-    if (how === 'linked') await link(path.join(src, f.path), path.join(dest, f.path));
-    else await copyFile(path.join(src, f.path), path.join(dest, f.path));
-  });
+  // links one by one (synchronous: 900 of them take 15 ms so, 50 ms as promises); copies four at a time
+  if (how === 'linked') for (const f of m.files.slice(1)) linkSync(path.join(src, f.path), path.join(dest, f.path));
+  else await pool(m.files.slice(1), 4, (f) => copyFile(path.join(src, f.path), path.join(dest, f.path)));
   if (how === 'copied')
     for (const f of m.files) {
       await chmod(path.join(dest, f.path), f.mode);

@@ -1,5 +1,7 @@
 /** The build-time Java check: refuse a Spark/Java pair the catalog marks incompatible. */
 import { spawnSync } from 'node:child_process';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Release } from '../catalog/index.js';
 import type { Problem } from '../errors.js';
 
@@ -11,10 +13,39 @@ export function parseJavaMajor(versionOutput: string): number | undefined {
   return first === 1 && m[2] ? Number(m[2]) : first;
 }
 
-/** Asks the `java` on PATH (or JAVA_HOME) for its major version; undefined when there is none. */
+/** Pure: the major version in a JDK's `release` file (`JAVA_VERSION="17.0.15"`). */
+export const releaseFileMajor = (text: string): number | undefined => {
+  const m = /^JAVA_VERSION="([^"]+)"/m.exec(text);
+  return m ? parseJavaMajor(`version "${m[1]}"`) : undefined;
+};
+
+/**
+ * The major version from the `release` file of the JDK a `java` belongs to (`<home>/bin/java`,
+ * links followed): every JDK since 9 has one, and reading it saves starting a JVM (40 ms a build).
+ */
+function fromReleaseFile(java: string, env: NodeJS.ProcessEnv): number | undefined {
+  try {
+    const bin = java.includes('/')
+      ? java
+      : (env.PATH ?? '')
+          .split(':')
+          .map((d) => path.join(d || '.', java))
+          .find((f) => statSync(f, { throwIfNoEntry: false })?.isFile());
+    if (!bin) return undefined;
+    const real = realpathSync(bin);
+    if (path.basename(path.dirname(real)) !== 'bin') return undefined;
+    return releaseFileMajor(readFileSync(path.join(path.dirname(path.dirname(real)), 'release'), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The major version of the `java` on PATH (or JAVA_HOME): its JDK's release file, else `java -version`; undefined when there is none. */
 export function detectJava(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const candidates = [env.JAVA_HOME ? `${env.JAVA_HOME}/bin/java` : undefined, 'java'].filter(Boolean) as string[];
   for (const java of candidates) {
+    const fromFile = fromReleaseFile(java, env);
+    if (fromFile) return fromFile;
     const r = spawnSync(java, ['-version'], { encoding: 'utf8', env, timeout: 20_000 });
     if (r.error) continue;
     const major = parseJavaMajor(`${r.stderr}${r.stdout}`);

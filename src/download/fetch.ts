@@ -6,8 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Progress } from '../build/output.js';
 
 export interface TransferOptions {
@@ -84,8 +83,8 @@ export function causeOf(err: unknown, timeoutMs: number): { message: string; ret
 
 interface Response {
   status: number;
-  headers: http.IncomingHttpHeaders;
-  body: http.IncomingMessage;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
 }
 
 class IdleTimeout extends Error {
@@ -104,9 +103,9 @@ function get(url: string, headers: Record<string, string>, timeoutMs: number, re
     u.username = '';
     u.password = '';
   }
-  const client = u.protocol === 'https:' ? https : http;
+  const client = u.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
   return new Promise((resolve, reject) => {
-    let response: http.IncomingMessage | undefined;
+    let response: IncomingMessage | undefined;
     const req = client.get(u, { headers: h }, (res) => {
       const status = res.statusCode ?? 0;
       const location = res.headers.location;

@@ -4,7 +4,6 @@
  * Each request waits until the supervisor has carried it out and answers {ok, message}.
  */
 import { chmodSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { fail, isProblem, SparkInSpaceError, type Problem } from '../errors.js';
 import type { State } from './state.js';
 
@@ -53,7 +52,7 @@ async function carryOut(s: Controlled, req: ControlRequest): Promise<ControlAnsw
 
 export async function startControl(socket: string, s: Controlled): Promise<ControlServer> {
   rmSync(socket, { force: true });
-  const server = http.createServer((req, res) => {
+  const server = process.getBuiltinModule('node:http').createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
@@ -99,17 +98,19 @@ export async function ask(socket: string, req: ControlRequest): Promise<ControlA
 export function request(socket: string, req: ControlRequest): Promise<ControlAnswer> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(req);
-    const r = http.request({ socketPath: socket, path: '/', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(text) as ControlAnswer);
-        } catch {
-          reject(new Error(`the local space answered something unreadable: ${text.slice(0, 200)}`));
-        }
+    const r = process
+      .getBuiltinModule('node:http')
+      .request({ socketPath: socket, path: '/', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text) as ControlAnswer);
+          } catch {
+            reject(new Error(`the local space answered something unreadable: ${text.slice(0, 200)}`));
+          }
+        });
       });
-    });
     r.on('error', (err: NodeJS.ErrnoException) =>
       err.code === 'ECONNREFUSED' || err.code === 'ENOENT'
         ? reject(

@@ -4,7 +4,7 @@
  * /etc/heroku/space-topology.json when present, else from the masters' /json.
  */
 import { readFile } from 'node:fs/promises';
-import http from 'node:http';
+import type { Server } from 'node:http';
 import { Resolver } from 'node:dns/promises';
 import { isAllowedBackend } from './index.js';
 import { DRIVER_UI_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, shownState, workerState } from '../space/index.js';
@@ -191,9 +191,9 @@ function cachedMasterJson(o: LandingOptions): () => Promise<unknown> {
   };
 }
 
-export function startLanding(o: LandingOptions): Promise<http.Server> {
+export function startLanding(o: LandingOptions): Promise<Server> {
   const workersView = cachedMasterJson(o);
-  const server = http.createServer(async (req, res) => {
+  const server = process.getBuiltinModule('node:http').createServer(async (req, res) => {
     const url = req.url ?? '/';
     // routes by path: a query string never changes which page answers
     const route = url.split('?')[0];

@@ -82,20 +82,24 @@ describe('compile_buildpack_dir', () => {
     }
   });
 
-  it('fails with a clear message when node is missing', async () => {
-    const pathDir = tmpdir('sis-path-');
-    for (const tool of ['bash', 'dirname', 'env', 'cat', 'sed']) {
-      const which = (await execa('bash', ['-c', `command -v ${tool}`])).stdout.trim();
-      symlinkSync(which, path.join(pathDir, tool));
-    }
-    mkdirSync(path.join(pathDir, 'empty'));
-    const r = await execa(bin('compile'), [makeApp('4.2.0'), tmpdir(), tmpdir()], {
-      reject: false,
-      env: { PATH: pathDir },
-      extendEnv: false,
+  // no node on PATH; a Node 18 (its version read with `node --version`, no V8 start); one whose version is not a version
+  for (const fake of [undefined, 'echo v18.20.4', 'echo garbage']) {
+    it(`fails with a clear message when node is ${fake ? `too old or unreadable (${fake})` : 'missing'}`, async () => {
+      const pathDir = tmpdir('sis-path-');
+      for (const tool of ['bash', 'dirname', 'env', 'cat', 'sed']) {
+        const which = (await execa('bash', ['-c', `command -v ${tool}`])).stdout.trim();
+        symlinkSync(which, path.join(pathDir, tool));
+      }
+      if (fake) writeFileSync(path.join(pathDir, 'node'), `#!${(await execa('bash', ['-c', 'command -v bash'])).stdout.trim()}\n${fake}\n`, { mode: 0o755 });
+      mkdirSync(path.join(pathDir, 'empty'));
+      const r = await execa(bin('compile'), [makeApp('4.2.0'), tmpdir(), tmpdir()], {
+        reject: false,
+        env: { PATH: pathDir },
+        extendEnv: false,
+      });
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain('needs Node.js 20 or newer');
+      expect(r.stderr).toContain('heroku buildpacks:add --index 1 heroku/nodejs');
     });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain('needs Node.js 20 or newer');
-    expect(r.stderr).toContain('heroku buildpacks:add --index 1 heroku/nodejs');
-  });
+  }
 });

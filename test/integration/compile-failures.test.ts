@@ -1,7 +1,7 @@
 /**
  * Bad input gets one clear message and exit code 1, and leaves BUILD_DIR and CACHE_DIR as they were.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -266,6 +266,18 @@ describe('java_check', () => {
     const r = await mustFail('1.6.1', {}, { env: { PATH: `${java17}:${process.env.PATH}`, JAVA_HOME: '' } });
     expect(r.stderr).toContain('Spark 1.6.1 does not run on Java 17; it needs Java 7–8.');
     expect(r.stderr).toContain('java.runtime.version=1.8');
+  });
+
+  it("a JDK's release file answers for its java (no JVM started): one saying 11 is refused though its java would say 17", async () => {
+    // <home>/bin/java (reached through a link, as /usr/bin/java is) and <home>/release, as every JDK since 9 has
+    const home = fakeJava('17.0.15');
+    mkdirSync(path.join(home, 'bin'));
+    renameSync(path.join(home, 'java'), path.join(home, 'bin/java'));
+    writeFileSync(path.join(home, 'release'), 'IMPLEMENTOR="Azul Systems, Inc."\nJAVA_VERSION="11.0.22"\n');
+    const onPath = tmpdir('sis-java-path-');
+    symlinkSync(path.join(home, 'bin/java'), path.join(onPath, 'java'));
+    const r = await mustFail('4.2.0', {}, { env: { PATH: `${onPath}:${process.env.PATH}`, JAVA_HOME: '' } });
+    expect(r.stderr).toContain('Spark 4.2.0 does not run on Java 11; it needs Java 17–21.');
   });
 
   it('SPARK_SKIP_JAVA_CHECK=true lets the build go on', async () => {

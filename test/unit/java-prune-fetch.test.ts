@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findRelease, builtinCatalog } from '../../src/catalog/index.js';
-import { javaProblem, parseJavaMajor, systemPropertiesLine } from '../../src/build/java.js';
+import { javaProblem, parseJavaMajor, releaseFileMajor, systemPropertiesLine } from '../../src/build/java.js';
 import { PRUNE_RULES, ruleFor } from '../../src/build/prune.js';
 import { causeOf, redactUrl } from '../../src/download/fetch.js';
 import { profileScript } from '../../src/build/compile.js';
@@ -15,6 +15,13 @@ describe('java', () => {
     ['openjdk version "11.0.22" 2024-01-16', 11],
     ['nothing here', undefined],
   ])('parses %j', (out, major) => expect(parseJavaMajor(out)).toBe(major));
+
+  it.each([
+    ['IMPLEMENTOR="Debian"\nJAVA_RUNTIME_VERSION="17.0.21.1+2-1-deb12u1-Debian"\nJAVA_VERSION="17.0.21.1"\n', 17],
+    ['JAVA_VERSION="21"\nOS_NAME="Linux"\n', 21],
+    ['JAVA_VERSION="1.8.0_412"\n', 8],
+    ['IMPLEMENTOR="Azul Systems, Inc."\n', undefined],
+  ])("reads a JDK's release file %j", (text, major) => expect(releaseFileMajor(text)).toBe(major));
 
   it.each([
     ['4.2.0', 11, 'java.runtime.version=17'],
