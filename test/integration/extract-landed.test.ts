@@ -38,6 +38,15 @@ async function tarball(): Promise<{ data: Buffer; files: Record<string, Buffer> 
   return { data: Buffer.from(stdout), files };
 }
 
+/** the tarball unpacked in one piece by Node's zlib, each file handed to a LandedHashes as it lands */
+async function unpacked(): Promise<{ files: Record<string, Buffer>; top: string; landed: LandedHashes }> {
+  const { data, files } = await tarball();
+  const landed = new LandedHashes();
+  const ex = new Extractor(tmpdir('sis-landed-'), 'zlib', (file) => landed.add(file));
+  await ex.write(data);
+  return { files, top: await ex.end(), landed };
+}
+
 describe('extract_landed', () => {
   for (const inflater of ['igzip', 'pigz', 'zlib'] as Inflater[]) {
     it(`${inflater}: each member is reported once, whole, while the download still arrives; the worker's digests are the files'`, async () => {
@@ -65,12 +74,7 @@ describe('extract_landed', () => {
   }
 
   it('scanTree takes a landed digest only for a file untouched since: one rewritten after it landed (same size) is hashed again', async () => {
-    const { data, files } = await tarball();
-    const dir = tmpdir('sis-landed-');
-    const landed = new LandedHashes();
-    const ex = new Extractor(dir, 'zlib', (file) => landed.add(file));
-    await ex.write(data);
-    const top = await ex.end();
+    const { files, top, landed } = await unpacked();
     await landed.settled();
     // as pruning rewrites a jar: other bytes, the same size
     const rewritten = Buffer.alloc(files['jars/big.jar']!.length, 9);
@@ -85,12 +89,7 @@ describe('extract_landed', () => {
   });
 
   it("the slug estimate taken as files land is the guard's own; a file rewritten afterwards is estimated again", async () => {
-    const { data, files } = await tarball();
-    const dir = tmpdir('sis-landed-');
-    const landed = new LandedHashes();
-    const ex = new Extractor(dir, 'zlib', (file) => landed.add(file));
-    await ex.write(data);
-    const top = await ex.end();
+    const { files, top, landed } = await unpacked();
     const entries = await landed.estimates(top, 'spark-home');
     // every regular file, the small ones (deflated together) too, keyed by its path in the build dir
     expect(
