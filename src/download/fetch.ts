@@ -103,6 +103,7 @@ function get(url: string, headers: Record<string, string>, timeoutMs: number, re
     u.username = '';
     u.password = '';
   }
+  // fetched here, not imported: importing node:http as ESM loads undici (22 ms) in every CLI command (src/local/control.ts)
   const client = u.protocol === 'https:' ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
   return new Promise((resolve, reject) => {
     let response: IncomingMessage | undefined;

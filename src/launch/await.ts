@@ -62,15 +62,12 @@ export const shouldReport = (lastAt: number | undefined, now: number, everyMs: n
 export type Probe = { ok: true } | { ok: false; why: string };
 
 async function resolve(host: string, env: Env): Promise<string | undefined> {
+  // node:net and node:dns fetched here, not imported: every launcher loads this module, few wait
   if (process.getBuiltinModule('node:net').isIP(host)) return host;
   const file = jvmHostsFile(env);
   if (file) return fromHostsFile(await readFile(file, 'utf8').catch(() => ''), host);
-  return (
-    await process
-      .getBuiltinModule('node:dns/promises')
-      .lookup(host, { family: 4 })
-      .catch(() => undefined)
-  )?.address;
+  const { lookup } = process.getBuiltinModule('node:dns/promises');
+  return (await lookup(host, { family: 4 }).catch(() => undefined))?.address;
 }
 
 /** Connects; for ZooKeeper asks `srvr` and wants a mode (a server without quorum does not serve). */

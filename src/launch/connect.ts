@@ -32,32 +32,32 @@ export function connectNginxConf(a: { dir: string; tmp: string; listenHost: stri
 /** A self-signed certificate (P-256, 825 days) for `names`, key 0600; openssl does the work. */
 export function selfSignedCert(names: string[], certFile: string, keyFile: string): void {
   mkdirSync(path.dirname(certFile), { recursive: true });
+  // fetched here, not imported: every launcher loads this module, only the connect dyno runs openssl
+  const { execFileSync } = process.getBuiltinModule('node:child_process');
   try {
-    process
-      .getBuiltinModule('node:child_process')
-      .execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          keyFile,
-          '-out',
-          certFile,
-          '-days',
-          '825',
-          '-subj',
-          `/CN=${names[0]}`,
-          '-addext',
-          `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '825',
+        '-subj',
+        `/CN=${names[0]}`,
+        '-addext',
+        `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
   } catch (err) {
     fail({
       code: 'host-unfit',

@@ -2,6 +2,8 @@
  * The control socket of a running local space: `local restart|cycle|scale|down` are HTTP requests
  * over a Unix socket in the space's folder (mode 0600: only this user can drive the space).
  * Each request waits until the supervisor has carried it out and answers {ok, message}.
+ * `node:http` is fetched where used, not imported: importing it as ESM loads undici (22 ms) in
+ * every CLI command, and most never talk HTTP.
  */
 import { chmodSync, rmSync } from 'node:fs';
 import { fail, isProblem, SparkInSpaceError, type Problem } from '../errors.js';
@@ -98,19 +100,18 @@ export async function ask(socket: string, req: ControlRequest): Promise<ControlA
 export function request(socket: string, req: ControlRequest): Promise<ControlAnswer> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(req);
-    const r = process
-      .getBuiltinModule('node:http')
-      .request({ socketPath: socket, path: '/', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString('utf8')));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(text) as ControlAnswer);
-          } catch {
-            reject(new Error(`the local space answered something unreadable: ${text.slice(0, 200)}`));
-          }
-        });
+    const http = process.getBuiltinModule('node:http');
+    const r = http.request({ socketPath: socket, path: '/', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(text) as ControlAnswer);
+        } catch {
+          reject(new Error(`the local space answered something unreadable: ${text.slice(0, 200)}`));
+        }
       });
+    });
     r.on('error', (err: NodeJS.ErrnoException) =>
       err.code === 'ECONNREFUSED' || err.code === 'ENOENT'
         ? reject(

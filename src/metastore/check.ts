@@ -144,12 +144,12 @@ async function runSchemaTool(
       path.join(work, 'datanucleus.properties'),
       path.join(work, 'package.jdo'),
     ];
+    // fetched here, not imported: every launcher loads this module, only the metastore's first start runs the tool
+    const { execFile } = process.getBuiltinModule('node:child_process');
     const out = await new Promise<{ ok: boolean; text: string }>((resolve) =>
-      process
-        .getBuiltinModule('node:child_process')
-        .execFile(o.java, args, { timeout: 180_000, maxBuffer: 16 << 20, cwd: work }, (err, stdout, stderr) =>
-          resolve({ ok: !err && /completed successfully/.test(stdout), text: `${stdout}\n${stderr}` }),
-        ),
+      execFile(o.java, args, { timeout: 180_000, maxBuffer: 16 << 20, cwd: work }, (err, stdout, stderr) =>
+        resolve({ ok: !err && /completed successfully/.test(stdout), text: `${stdout}\n${stderr}` }),
+      ),
     );
     if (!out.ok)
       fail({
