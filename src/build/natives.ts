@@ -111,13 +111,14 @@ export class JarRewriteFailed extends Error {}
 
 /**
  * Rewrites `file` without `drop`, then checks the result before it replaces the original: the
- * archive reopens, holds exactly the other entries, each with its original CRC and size.
+ * archive reopens, holds exactly the other entries, each with its original CRC and size. `opened`:
+ * the jar as the caller already read it (rocksdbjni's is 72 MB: read once, not twice).
  */
-export async function rewriteJar(file: string, drop: Set<string>): Promise<{ before: number; after: number }> {
+export async function rewriteJar(file: string, drop: Set<string>, opened?: AdmZip): Promise<{ before: number; after: number }> {
   const st = await lstat(file);
   const before = st.size;
   const mode = st.mode & 0o777;
-  const zip = new AdmZip(file);
+  const zip = opened ?? new AdmZip(file);
   const original = new Map(zip.getEntries().map((e) => [e.entryName, { crc: e.header.crc, size: e.header.size }]));
   for (const name of drop) zip.deleteFile(name);
   const tmp = `${file}.tmp-natives`;
@@ -158,8 +159,9 @@ export async function pruneNatives(root: string, keep: Set<Platform>): Promise<N
       continue;
     }
     if (!NATIVE_JARS.test(name)) continue;
+    const zip = new AdmZip(file);
     const drop = new Set(
-      new AdmZip(file)
+      zip
         .getEntries()
         .map((e) => e.entryName)
         .filter((e) => {
@@ -168,7 +170,7 @@ export async function pruneNatives(root: string, keep: Set<Platform>): Promise<N
         }),
     );
     if (!drop.size) continue;
-    const r = await rewriteJar(file, drop);
+    const r = await rewriteJar(file, drop, zip);
     out.rewritten.push({ path: `jars/${name}`, ...r, entries: [...drop] });
   }
   return out;
