@@ -81,13 +81,17 @@ export const slugMemo = (cacheDir: string) => path.join(cacheDir, 'spark-in-spac
 /** Pure: a file's id in the memo: its path in the build dir, size and mtime. */
 export const slugMemoId = (rel: string, size: number, mtimeMs: number) => `${rel}|${size}|${Math.round(mtimeMs)}`;
 
-/** Adds estimates made elsewhere (the files of a download, as they landed) to the memo. */
-export async function rememberEstimates(memo: string, entries: Record<string, number>): Promise<void> {
-  if (!Object.keys(entries).length) return;
-  const known = await readFile(memo, 'utf8').then(
+/** The memo's entries; none when it is missing or unreadable (it is only a cache). */
+const readMemo = (memo: string): Promise<Record<string, number>> =>
+  readFile(memo, 'utf8').then(
     (t) => JSON.parse(t) as Record<string, number>,
     () => ({}),
   );
+
+/** Adds estimates made elsewhere (the files of a download, as they landed) to the memo. */
+export async function rememberEstimates(memo: string, entries: Record<string, number>): Promise<void> {
+  if (!Object.keys(entries).length) return;
+  const known = await readMemo(memo);
   await writeAtomic(memo, JSON.stringify({ ...known, ...Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, Math.round(v)])) }));
 }
 
@@ -98,12 +102,7 @@ export async function rememberEstimates(memo: string, entries: Record<string, nu
  * four at a time in zlib's thread pool.
  */
 export async function estimateSlug(dir: string, memo?: string): Promise<SlugEstimate> {
-  const known: Record<string, number> = memo
-    ? await readFile(memo, 'utf8').then(
-        (t) => JSON.parse(t) as Record<string, number>,
-        () => ({}),
-      )
-    : {};
+  const known = memo ? await readMemo(memo) : {};
   const seen: Record<string, number> = {};
   const parts = new Map<string, SlugPart>();
   let files = 0;
