@@ -27,6 +27,7 @@ import {
   verifyEntry,
   stagingRoot,
   type Manifest,
+  type Verified,
 } from './cache.js';
 import { Extractor, TarballRefused, UnpackFsError } from './extract.js';
 import { detectJava, javaProblem } from './java.js';
@@ -245,17 +246,23 @@ function checkJava(release: Release, opts: CompileOptions, out: Output): void {
   if (java !== undefined) out.detail(`Java ${java} on PATH: compatible`);
 }
 
+/** What the cache's check did, for the build output: `Verified the cached tree: …`. */
+export function verifiedLine(v: Verified): string {
+  if (!v.crcChecked && !v.untouched) return 'Verified the cached tree: every file against its SHA-256';
+  const parts = [
+    v.hashed && `${v.hashed} files against their SHA-256`,
+    v.crcChecked && `${v.crcChecked} against the CRC-32 recorded at their last check (a cache restored here: other inodes)`,
+    v.untouched && `${v.untouched} untouched since their last check (size, inode, mtime, ctime)`,
+  ].filter(Boolean);
+  return `Verified the cached tree: ${parts.join(', ')}`;
+}
+
 /** The verified, pruned Spark tree in the cache: the cached entry when usable and intact, else downloaded into it. */
 async function sparkTree(p: BuildPlan, cacheDir: string, out: Output): Promise<{ manifest: Manifest; fromCache: boolean }> {
   const cached = await usableCacheEntry(cacheDir, p.key, p.staticExpected, p.sources, p.transfer, out);
   if (cached) {
     try {
-      const { hashed } = await verifyEntry(cacheDir, cached);
-      out.detail(
-        hashed === cached.files.length
-          ? `Verified the cached tree: every file against its SHA-256`
-          : `Verified the cached tree: ${hashed ? `${hashed} files against their SHA-256, ` : ''}${cached.files.length - hashed} untouched since their last check (size, inode, mtime, ctime)`,
-      );
+      out.detail(verifiedLine(await verifyEntry(cacheDir, cached)));
       return { manifest: cached, fromCache: true };
     } catch (err) {
       if (!(err instanceof CacheCorrupt)) throw err;

@@ -2,7 +2,7 @@
  * bin/compile against a real HTTP mirror on 127.0.0.1, with small synthetic distributions.
  * Every successful build is run a second time against the cache (Heroku's python buildpack way).
  */
-import { appendFileSync, closeSync, existsSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, cpSync, existsSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -281,12 +281,30 @@ describe('compile_cache', () => {
     const cache = tmpdir('sis-cache-');
     const vars = { SPARK_MIRROR_URL: m.url, SPARK_CATALOG: unpinned() };
     expect((await compile(makeApp(V), cache, vars)).exitCode).toBe(0);
-    const [key] = cacheEntries(cache);
-    return { m, cache, vars, entry: path.join(cache, 'spark-in-space/v1', key!, 'spark-home') };
+    return { m, cache, vars, entry: entryOf(cache) };
+  }
+  const entryOf = (cache: string) => path.join(cache, 'spark-in-space/v1', cacheEntries(cache)[0]!, 'spark-home');
+  /** the cache as Heroku restores it for the next build: a copy (other inodes and ctimes), mtimes kept */
+  const restored = (cache: string) => {
+    const to = tmpdir('sis-restored-');
+    cpSync(cache, to, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    return to;
+  };
+  /** a cache restored twice: the second build after the download read it against SHA-256 and recorded each file's CRC-32 */
+  async function restoredTwice() {
+    const c = await cached();
+    const once = restored(c.cache);
+    const r = await compile(makeApp(V), once, c.vars);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout, r.stdout).toContain('Verified the cached tree: every file against its SHA-256');
+    const twice = restored(once);
+    return { ...c, cache: twice, entry: entryOf(twice) };
   }
 
-  // the warm check hashes only files whose fingerprint (size, inode, mtime, ctime) changed since it
-  // was last verified: each way of damaging a file changes one of them
+  // the warm check reads only files whose fingerprint (size, inode, mtime, ctime) changed since it
+  // was last verified: each way of damaging a file changes one of them. In a cache restored
+  // elsewhere every file is read, against the CRC-32 recorded at its last check: each damage is
+  // caught there too.
   for (const [scenario, damage] of [
     ['corrupt', (f: string) => writeFileSync(f, Buffer.alloc(4096, 9))],
     ['truncated', (f: string) => truncateSync(f, 100)],
@@ -309,13 +327,17 @@ describe('compile_cache', () => {
       },
     ],
   ] as const) {
-    it(`a ${scenario} cached file is detected and replaced, never used`, async () => {
-      const { m, cache, vars, entry } = await cached();
+    it.each([
+      ['this build cache', cached],
+      ['a restored build cache', restoredTwice],
+    ])(`a ${scenario} cached file in %s is detected and replaced, never used`, async (_, setUp) => {
+      const { m, cache, vars, entry } = await setUp();
       damage(path.join(entry, `jars/spark-core_2.13-${V}.jar`));
       const app = makeApp(V);
       const r = await compile(app, cache, vars);
       expect(r.exitCode, r.all).toBe(0);
       expect(r.stderr).toContain('the cached Spark is damaged');
+      expect(r.stderr).toMatch(/spark-core_2\.13-4\.2\.7\.jar (does not match its checksum|has \d+ bytes, expected)/);
       expect(m.requests.filter((q) => q.path.endsWith('.tgz'))).toHaveLength(2);
       expect(readFileSync(path.join(app, `spark-home/jars/spark-core_2.13-${V}.jar`))).toEqual(Buffer.alloc(4096, 1));
       const third = await compile(makeApp(V), cache, vars);
@@ -346,6 +368,21 @@ describe('compile_cache', () => {
       expect(r.stdout, `build ${i + 1} into the same dir`).toMatch(/Verified the cached tree: \d+ untouched since their last check/);
       expect(r.stdout, `build ${i + 1} into the same dir`).not.toMatch(/against (its|their) SHA-256/);
     }
+  });
+
+  it("a cache restored elsewhere (Heroku's between builds) is read in full: against SHA-256 once, then against the CRC-32 recorded then", async () => {
+    const { cache, vars, entry } = await restoredTwice();
+    const files = readFileSync(path.join(path.dirname(entry), 'manifest.json'), 'utf8');
+    const count = (JSON.parse(files) as { files: unknown[] }).files.length;
+    const r = await compile(makeApp(V), cache, vars);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(r.stdout).toContain(`Verified the cached tree: ${count} against the CRC-32 recorded at their last check`);
+    expect(r.stdout).not.toMatch(/SHA-256/);
+    // the CRC-32s travel with the cache: restored again, still no SHA-256; on this machine, nothing read
+    const again = restored(cache);
+    expect((await compile(makeApp(V), again, vars)).stdout).toContain(`Verified the cached tree: ${count} against the CRC-32`);
+    const warm = await compile(makeApp(V), again, vars);
+    expect(warm.stdout).toContain(`Verified the cached tree: ${count} untouched since their last check`);
   });
 
   it('a cache entry without its manifest (interrupted build) is not used', async () => {
