@@ -3,7 +3,8 @@
  * (CACHE_DIR/spark-in-space/v1/<key>/), the S3A connector's jars (…/v1/s3a/<key>/), the linked
  * Java runtime (…/jdk-v1/<key>/). An entry is staged beside the others, and complete only when
  * its manifest exists (written last, atomically) and the staged dir is renamed into place; every
- * file's size and SHA-256 is checked before use, so a corrupt or partial entry is replaced, never used.
+ * file's size and content are checked before use (verifyTree: its SHA-256, or the CRC-32 recorded at its
+ * last check), so a corrupt or partial entry is replaced, never used.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, linkSync, lstatSync, openSync, readSync } from 'node:fs';
@@ -283,7 +284,7 @@ export class CacheCorrupt extends Error {
   }
 }
 
-/** Checks every file of a cache entry against its manifest (size, SHA-256). Throws CacheCorrupt. */
+/** Checks every file of a cache entry against its manifest (verifyTree). Throws CacheCorrupt. */
 export async function verifyEntry(cacheDir: string, m: Manifest): Promise<Verified> {
   return verifyTree(path.join(entryDir(cacheDir, m.key), 'spark-home'), m);
 }

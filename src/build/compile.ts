@@ -251,7 +251,7 @@ export function verifiedLine(v: Verified): string {
   if (!v.crcChecked && !v.untouched) return 'Verified the cached tree: every file against its SHA-256';
   const parts = [
     v.hashed && `${v.hashed} files against their SHA-256`,
-    v.crcChecked && `${v.crcChecked} against the CRC-32 recorded at their last check (a cache restored here: other inodes)`,
+    v.crcChecked && `${v.crcChecked} against the CRC-32 recorded at their last check (read in full: another inode or ctime, as in a restored cache)`,
     v.untouched && `${v.untouched} untouched since their last check (size, inode, mtime, ctime)`,
   ].filter(Boolean);
   return `Verified the cached tree: ${parts.join(', ')}`;
