@@ -334,10 +334,11 @@ async function readFingerprints(tree: string): Promise<Map<string, Fingerprint>>
 /**
  * Records what every file of a verified tree looks like now (after a verification, or after hard
  * links changed their ctimes), with the CRC-32 read this time (`read`) or recorded before for the
- * same size and mtime (hard-linking changes neither).
+ * same size and mtime (hard-linking changes neither); `recorded`: the fingerprints as the caller
+ * already read them.
  */
-export async function recordFingerprints(tree: string, m: TreeManifest, read?: Map<string, number>): Promise<void> {
-  const before = await readFingerprints(tree);
+export async function recordFingerprints(tree: string, m: TreeManifest, read?: Map<string, number>, recorded?: Map<string, Fingerprint>): Promise<void> {
+  const before = recorded ?? (await readFingerprints(tree));
   const out: Record<string, Fingerprint> = {};
   for (const f of m.files) {
     const fp = fingerprint(path.join(tree, f.path));
@@ -405,7 +406,7 @@ export async function verifyTree(src: string, m: TreeManifest): Promise<Verified
     const target = await readlink(path.join(src, l.path)).catch(() => undefined);
     if (target !== l.target) throw new CacheCorrupt(`link ${l.path} is missing or changed`);
   }
-  if (suspect.length) await recordFingerprints(src, m, read);
+  if (suspect.length) await recordFingerprints(src, m, read, known);
   return { hashed, crcChecked: suspect.length - hashed, untouched: m.files.length - suspect.length };
 }
 
