@@ -17,11 +17,18 @@ launch() {
   local type="$1"
   shift
   launch_entry "$type"
+  exec_answer "$type" -- "$@"
+}
+
+# exec_answer ARGS...: asks the launcher entry (ARGS: a type and its arguments, or `exec-as HOLDER
+# -- CMD...`) for the argv to run, NUL-separated, then execs it. The argv carries `env -u NAME...`
+# for every secret the process may not see (src/secrets.ts): if that cannot run, nothing starts.
+exec_answer() {
   local argv_file
   argv_file="$(mktemp)"
   # V8's compile cache (Node >= 22.1): the bundle is parsed once per dyno, not at every start
   local rc=0
-  NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-${TMPDIR:-/tmp}/node-compile-cache}" "$NODE" "$LAUNCH_ENTRY" "$type" -- "$@" >"$argv_file" || rc=$?
+  NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-${TMPDIR:-/tmp}/node-compile-cache}" "$NODE" "$LAUNCH_ENTRY" "$@" >"$argv_file" || rc=$?
   if [ "$rc" -ne 0 ]; then
     rm -f "$argv_file"
     # the Problem's own exit code (src/errors.ts), as from the CLI
@@ -33,6 +40,14 @@ launch() {
   exec "${argv[@]}"
 }
 
+# run_as HOLDER CMD...: execs CMD (a sidecar, the proxy) with only the secrets HOLDER may see (src/secrets.ts).
+run_as() {
+  local holder="$1"
+  shift
+  launch_entry "$holder"
+  exec_answer exec-as "$holder" -- "$@"
+}
+
 # SPARK_AUTOSCALE_MAX: the autoscaler beside a master (src/autoscale/run.ts; only the leading master's
 # acts). Detached from this shell (it becomes the JVM), still in the dyno's process group: it ends with the dyno.
 autoscaler() {
@@ -41,5 +56,6 @@ autoscaler() {
   # the sidecar entry beside the launcher's (src/launch/sidecar.ts): not in the bundle every dyno loads first
   local sidecar="${LAUNCH_ENTRY%/*}/sidecar.mjs"
   [ "${LAUNCH_ENTRY##*.}" = mjs ] || sidecar="${LAUNCH_ENTRY%/*}/sidecar.js"
-  ("$NODE" "$sidecar" autoscale </dev/null &)
+  # the Platform API token, and no other secret (src/secrets.ts)
+  (run_as autoscale "$NODE" "$sidecar" autoscale </dev/null &)
 }

@@ -10,6 +10,7 @@ import { fail, type ConfigIssue } from '../errors.js';
 import { DEFAULT_SLIM, FEATURE_NAMES, type SparkFeature } from '../build/features.js';
 import { specOf } from '../process-types.js';
 import { parseDatabaseUrl, parseHiveSite } from '../metastore/index.js';
+import { withheldOf } from '../secrets.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -55,6 +56,15 @@ const commaList = (clean: (entry: string) => string = (e) => e) =>
       .map((e) => clean(e.trim()))
       .filter(Boolean),
   );
+
+const isRegex = (p: string) => {
+  try {
+    new RegExp(p);
+    return !p.includes(',');
+  } catch {
+    return false;
+  }
+};
 
 const boolish = z
   .string()
@@ -570,6 +580,18 @@ export const VARS = {
     example: 'SPARK_SERVER_MAX_CORES=4',
     schema: intIn(1, 100000),
   }),
+  SPARK_SQL_REFLECT: spec({
+    phase: 'run',
+    default: 'on',
+    doc: "what the thrift and connect servers' SQL users may call with reflect()/java_method() (static Java methods on the server): on (Spark's default: any), off (none), or a comma-separated allow list of class.method patterns (spark.sql.reflect.allowList, Spark 4.3+)",
+    example: 'SPARK_SQL_REFLECT=off',
+    schema: z
+      .string()
+      .trim()
+      .min(1, 'must be on, off or a list of class.method patterns')
+      .transform((v) => (/^(on|true)$/i.test(v) ? ('on' as const) : /^(off|false)$/i.test(v) ? ('off' as const) : commaList().parse(v)))
+      .refine((v) => typeof v === 'string' || v.every((p) => isRegex(p)), 'each pattern must be a regular expression such as java\\.util\\.UUID\\..*'),
+  }),
   SPARK_AUTOSCALE_MAX: spec({
     phase: 'run',
     doc: 'turns autoscaling of the worker formation on: the most worker dynos it scales up to (the leading master decides; src/autoscale)',
@@ -666,6 +688,8 @@ export interface ParseFor {
 function crossChecks(s: Settings, env: Env, o: ParseFor): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const starts = (t: string) => o.processes?.includes(t) ?? false;
+  // secrets a launcher withheld from this process (src/secrets.ts) are set on the app: they count as set
+  const withheld = withheldOf(env);
   if (starts('master') && s.SPARK_MASTERS > 1 && !s.SPARK_ZK_ZOOKEEPER_URL && !s.SPARK_ZOOKEEPERS)
     issues.push({
       name: 'SPARK_MASTERS',
@@ -674,14 +698,14 @@ function crossChecks(s: Settings, env: Env, o: ParseFor): ConfigIssue[] {
     });
   for (const t of o.processes ?? [])
     for (const { unless, ...v } of specOf(t)?.requires ?? [])
-      if (!s[v.name as VarName] && !unless?.some((u) => s[u as VarName] !== undefined) && !issues.some((i) => i.name === v.name)) issues.push(v);
+      if (!s[v.name as VarName] && !withheld.has(v.name) && !unless?.some((u) => s[u as VarName] !== undefined) && !issues.some((i) => i.name === v.name)) issues.push(v);
   if (s.SPARK_AUTOSCALE_MAX !== undefined && s.SPARK_AUTOSCALE_MIN > s.SPARK_AUTOSCALE_MAX)
     issues.push({
       name: 'SPARK_AUTOSCALE_MIN',
       problem: `is ${s.SPARK_AUTOSCALE_MIN}, above SPARK_AUTOSCALE_MAX (${s.SPARK_AUTOSCALE_MAX}): the fewest workers cannot be more than the most`,
       example: `SPARK_AUTOSCALE_MIN=1`,
     });
-  if (s.SPARK_REVERSE_PROXY_URL && !s.SPARK_AUTH_SECRET && lookup(env, 'SPARK_AUTH_SECRET') === undefined)
+  if (s.SPARK_REVERSE_PROXY_URL && !s.SPARK_AUTH_SECRET && lookup(env, 'SPARK_AUTH_SECRET') === undefined && !withheld.has('SPARK_AUTH_SECRET'))
     issues.push({
       name: 'SPARK_REVERSE_PROXY_URL',
       problem: 'needs SPARK_AUTH_SECRET: in reverse-proxy mode the master serves the UI of anything that registers as a worker, so only daemons holding the secret may register',

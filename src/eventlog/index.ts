@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Env, Settings } from '../config/schema.js';
 import type { Conf } from '../render/index.js';
+import { allowedEnv } from '../secrets.js';
 
 /** Hadoop keys that hold credentials: passed to FsShell through the environment, never argv. */
 const SECRET_KEYS = new Set(['fs.s3a.access.key', 'fs.s3a.secret.key', 'fs.s3a.session.token', 'fs.s3a.aws.credentials.provider']);
@@ -50,7 +51,8 @@ export async function ensureEventLogDir(cmd: ReturnType<typeof eventLogDirComman
   await mkdir(confDir, { recursive: true });
   await writeFile(path.join(confDir, 'core-site.xml'), '<?xml version="1.0"?>\n<configuration/>\n');
   const child = process.getBuiltinModule('node:child_process').spawn(cmd.argv[0]!, cmd.argv.slice(1), {
-    env: { ...env, ...cmd.env, SPARK_CONF_DIR: confDir, SPARK_PRINT_LAUNCH_COMMAND: '' },
+    // the dyno's S3 credentials, no other secret (src/secrets.ts)
+    env: { ...allowedEnv('eventlog-dir', env), ...cmd.env, SPARK_CONF_DIR: confDir, SPARK_PRINT_LAUNCH_COMMAND: '' },
     stdio: ['ignore', 'ignore', wait ? 'pipe' : 'inherit'],
     detached: !wait,
   });

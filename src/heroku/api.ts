@@ -124,6 +124,8 @@ export async function call(req: ApiRequest, o: CallOptions): Promise<ApiResult> 
 
 const seg = encodeURIComponent;
 export const getApp = (app: string): ApiRequest => ({ method: 'GET', path: `/apps/${seg(app)}` });
+/** Pure: the apps a token may access (`GET /apps`). */
+export const listApps = (): ApiRequest => ({ method: 'GET', path: '/apps' });
 export const deleteApp = (app: string): ApiRequest => ({ method: 'DELETE', path: `/apps/${seg(app)}` });
 export const getSpace = (space: string): ApiRequest => ({ method: 'GET', path: `/spaces/${seg(space)}` });
 export const getDynoSize = (size: string): ApiRequest => ({ method: 'GET', path: `/dyno-sizes/${seg(size)}` });

@@ -13,6 +13,8 @@ export interface StatusReport {
   app: string;
   healthy: boolean;
   problems: string[];
+  /** what is not a health problem but wants the operator's eye (a token that reaches other apps) */
+  warnings?: string[];
   proxy?: string;
   formation: { type: string; quantity: number; size: string; up: number; dynos: { name: string; state: string }[] }[];
   /** the leading master's autoscaler (SPARK_AUTOSCALE_MAX): its policy and last decision */
@@ -117,6 +119,22 @@ const table = (rows: string[][]) => {
 };
 
 /** Pure: the report as people read it. */
+/**
+ * Pure: what the app's SPARK_HEROKU_ACCESS_TOKEN reaches beyond this app, from the Platform API's
+ * answer to `GET /apps` with that token (its names), or why it could not be asked. The token sits on
+ * the master dyno (its sidecars): whoever gets it may do to those apps what it may do to this one.
+ */
+export function tokenReachWarning(app: string, answer: { names: string[] } | { status: number }): string | undefined {
+  if ('status' in answer)
+    return answer.status === 401 || answer.status === 403
+      ? `the Platform API refused the app's SPARK_HEROKU_ACCESS_TOKEN (HTTP ${answer.status}): autoscaling and graceful cycling cannot act; set a valid token (see README, Security)`
+      : undefined;
+  const others = answer.names.filter((n) => n !== app).sort();
+  if (!others.length) return undefined;
+  const shown = others.slice(0, 5).join(', ') + (others.length > 5 ? `, and ${others.length - 5} more` : '');
+  return `SPARK_HEROKU_ACCESS_TOKEN reaches ${others.length} other app${others.length > 1 ? 's' : ''} (${shown}): whoever gets it from the master dyno could scale, restart or delete them too. Use a token of an account that may access only ${app} (README, Security)`;
+}
+
 export function renderStatus(r: StatusReport): string {
   const out: string[] = [`=== ${r.app}: ${r.healthy ? 'healthy' : 'UNHEALTHY'}${r.proxy ? `  (proxy ${r.proxy})` : ''}`, ''];
   out.push(
@@ -138,5 +156,6 @@ export function renderStatus(r: StatusReport): string {
     if (m.waiting.length) out.push('', 'Waiting for cores:', ...m.waiting.map((w) => `  ${waitingLine(w)}`));
   }
   if (r.problems.length) out.push('', 'Problems:', ...r.problems.map((p) => `  - ${p}`));
+  if (r.warnings?.length) out.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
   return `${out.join('\n')}\n`;
 }

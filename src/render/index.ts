@@ -141,7 +141,7 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
     set('spark.worker.cleanup.enabled', true);
   }
   if (s.SPARK_PROMETHEUS !== false) for (const [k, v] of prometheusConf(spark.version)) set(k, v);
-  if (specOf(type ?? '')?.sharedServer) for (const [k, v] of sharedServerConf(s)) set(k, v);
+  if (specOf(type ?? '')?.sharedServer) for (const [k, v] of [...sharedServerConf(s), ...reflectConf(s, spark.version)]) set(k, v);
   // one catalog for every driver (a worker's conf serves its cluster-mode drivers): the metastore service
   for (const [k, v] of driverMetastoreConf(s)) set(k, v);
   if (type === 'connect') {
@@ -253,6 +253,31 @@ export function sharedServerConf(s: Settings): [string, string][] {
   );
   if (s.SPARK_SERVER_MAX_CORES !== undefined) out.push(['spark.dynamicAllocation.maxExecutors', String(s.SPARK_SERVER_MAX_CORES)]);
   return out;
+}
+
+/** The allow list that refuses every reflect()/java_method() call: a pattern nothing fully matches. */
+export const REFLECT_NONE = '(?!)';
+
+/**
+ * Pure: what a shared SQL server's users may call with reflect()/java_method() (SPARK_SQL_REFLECT):
+ * static Java methods run in the server's JVM. Spark 4.3 can refuse them (spark.sql.reflect.allowList,
+ * a static conf no session can change); an older Spark cannot, so a restriction asked of it refuses to start.
+ */
+export function reflectConf(s: Pick<Settings, 'SPARK_SQL_REFLECT'>, version: string): [string, string][] {
+  const r = s.SPARK_SQL_REFLECT;
+  if (r === undefined || r === 'on') return [];
+  if (compareVersions(version, '4.3.0') < 0)
+    fail({
+      code: 'config-invalid',
+      issues: [
+        {
+          name: 'SPARK_SQL_REFLECT',
+          problem: `restricts reflect(), but Spark ${version} cannot (spark.sql.reflect.allowList came with Spark 4.3.0): set .spark.version to 4.3.0 or newer, or leave it on`,
+          example: 'SPARK_SQL_REFLECT=on',
+        },
+      ],
+    });
+  return [['spark.sql.reflect.allowList', r === 'off' ? REFLECT_NONE : r.join(',')]];
 }
 
 /** How long a new leader master waits for recovered workers and drivers (spark.deploy.recoveryTimeout, 4.0+). */

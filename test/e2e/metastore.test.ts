@@ -6,6 +6,10 @@
  * partitions and data (in moto's S3: the warehouse defaults to the bucket) after every dyno is
  * cycled; two drivers on an empty database; ten at once
  * within the connection cap; bad database URLs refused, naming the var, never the password.
+ * The same space holds every secret (the Platform API token for its autoscaler, a second attachment
+ * name of the database, S3 keys, the proxy password, the Connect token, the cluster secret): each
+ * process holds only what src/secrets.ts allows its type, and SQL, Connect and executor code reach
+ * none of what leads beyond the cluster.
  */
 import { randomBytes } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -19,11 +23,15 @@ import { startS3, type S3Server } from '../helpers/s3.js';
 import { DEFAULT_VERSION, hadoopOf, testMavenMirror, testPysparkClient } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
 import { beelineRows, beelineViaProxy } from '../helpers/sql.js';
+import { kindOf, SECRETS_OF, type SecretHolder } from '../../src/secrets.js';
+import { parseDotenv } from '../../src/local/formation.js';
 
 const APP = 'e2e-hive';
 const DOMAIN = `${APP}.app.localspace`;
 const PASSWORD = randomBytes(12).toString('hex');
 const TOKEN = randomBytes(24).toString('hex');
+/** the owner's Platform API token, for the autoscaler beside the master (locally it scales through the space's control socket) */
+const HEROKU_TOKEN = `HRKU-${randomBytes(18).toString('hex')}`;
 const SUM = '500000500000';
 const rows = beelineRows;
 
@@ -56,7 +64,19 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
     ({ app, sparkHome } = await appWithEndpoints(DEFAULT_VERSION, {
       password: PASSWORD,
       token: TOKEN,
-      dotenv: { SPARK_METASTORE_DATABASE_URL: url, ...s3vars, SPARK_S3_ENDPOINT: s3.endpoint },
+      dotenv: {
+        SPARK_METASTORE_DATABASE_URL: url,
+        // the same database under Heroku Postgres's second name
+        HEROKU_POSTGRESQL_PINK_URL: url,
+        ...s3vars,
+        SPARK_S3_ENDPOINT: s3.endpoint,
+        // an autoscaler that holds the token and keeps the two workers (min = max)
+        SPARK_HEROKU_ACCESS_TOKEN: HEROKU_TOKEN,
+        SPARK_AUTOSCALE_MIN: '2',
+        SPARK_AUTOSCALE_MAX: '2',
+        // the history dyno (on by default with an event log dir) reads S3
+        SPARK_EVENTLOG_DIR: `s3a://${s3.bucket}/spark-events`,
+      },
       types: { metastore: bin('metastore') },
       buildVars: { MAVEN_MIRROR_URL: mirror.url, SPARK_METASTORE_DATABASE_URL: url, ...s3vars },
     }));
@@ -131,6 +151,122 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
     const sub = await run(['bin/spark-submit', '--wait', '--follow-logs', '--deploy-mode', 'cluster', '--class', 'SumJob', jar, 'sql', 'SELECT count(*), sum(id) FROM sales']);
     expect(sub.exitCode, sub.all).toBe(0);
     expect(sub.stdout).toContain(`SQL=[[1000000,${SUM}]]`);
+  });
+
+  it('secrets_per_process: every process of the space holds only the secrets its type needs; SQL, Connect and executors reach no token, database URL or proxy password', async () => {
+    const dotenv = parseDotenv(readFileSync(path.join(app, '.env'), 'utf8'));
+    const secrets = Object.fromEntries(Object.entries(dotenv).filter(([k, v]) => kindOf(k) && v)) as Record<string, string>;
+    expect(Object.keys(secrets)).toEqual(
+      expect.arrayContaining([
+        'SPARK_HEROKU_ACCESS_TOKEN',
+        'SPARK_METASTORE_DATABASE_URL',
+        'HEROKU_POSTGRESQL_PINK_URL',
+        'SPACE_PROXY_PASSWORD',
+        'SPARK_CONNECT_TOKEN',
+        'SPARK_AUTH_SECRET',
+        'SPARK_S3_AWS_SECRET_ACCESS_KEY',
+      ]),
+    );
+    const outside = [HEROKU_TOKEN, pg.url('metastore'), PASSWORD];
+
+    // 1. /proc/<pid>/environ of every process of this space, by what it is
+    const seen = new Set<SecretHolder>();
+    let sidecarHasToken = false;
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let environ: string[];
+      let cmdline: string;
+      try {
+        environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      } catch {
+        continue;
+      }
+      if (!environ.includes(`SPARK_IN_SPACE_SHARED_DIR=${state}`)) continue;
+      const type = environ
+        .find((e) => e.startsWith('DYNO='))
+        ?.slice(5)
+        .split('.')[0];
+      // one-off dynos (local run, local exec) are the operator's own
+      if (!type || !(type in SECRETS_OF)) continue;
+      const holder: SecretHolder = cmdline.includes('sidecar.mjs autoscale')
+        ? 'autoscale'
+        : cmdline.includes('CoarseGrainedExecutorBackend') || cmdline.includes('DriverWrapper')
+          ? 'cluster-driver'
+          : (type as SecretHolder);
+      const allowed = SECRETS_OF[holder].allowed;
+      for (const k of environ.map((e) => e.split('=')[0]!).filter((n) => kindOf(n)))
+        expect(allowed === 'all' || allowed.includes(kindOf(k)!), `${holder} (pid ${pid}: ${cmdline.slice(0, 120)}) holds ${k}`).toBe(true);
+      const jvm = /\bjava\b/.test(cmdline);
+      if (jvm)
+        for (const v of outside)
+          expect(
+            environ.some((e) => e.includes(v)),
+            `${holder} JVM (pid ${pid}) holds a secret that reaches beyond the cluster`,
+          ).toBe(false);
+      if (holder === 'autoscale' && environ.includes(`SPARK_HEROKU_ACCESS_TOKEN=${HEROKU_TOKEN}`)) sidecarHasToken = true;
+      if (jvm || holder === 'autoscale') seen.add(holder);
+    }
+    // the scan saw every JVM of the space, and the one process that must hold the token does
+    expect([...seen].sort()).toEqual(expect.arrayContaining(['autoscale', 'connect', 'history', 'master', 'metastore', 'thrift', 'worker']));
+    expect(sidecarHasToken).toBe(true);
+
+    // 2. SQL over JDBC: reflect(getenv) in the Thrift server's JVM, and in executors (a scan of 4 partitions runs on the workers)
+    const names = ['SPARK_HEROKU_ACCESS_TOKEN', 'SPARK_METASTORE_DATABASE_URL', 'DATABASE_URL', 'HEROKU_POSTGRESQL_PINK_URL', 'SPACE_PROXY_PASSWORD', 'SPARK_CONNECT_TOKEN'];
+    const probe = `concat_ws('|', ${names.map((v) => `coalesce(reflect('java.lang.System', 'getenv', '${v}'), 'none')`).join(', ')})`;
+    const none = names.map(() => 'none').join('|');
+    const jdbc = await beelineViaProxy(sparkHome, port, PASSWORD, [
+      `SELECT ${probe} AS secrets, reflect('java.lang.System', 'getenv', 'DYNO') AS dyno`,
+      `SELECT DISTINCT ${probe} AS secrets, split(reflect('java.lang.System', 'getenv', 'DYNO'), '[.]')[0] AS dyno FROM range(0, 4, 1, 4)`,
+    ]);
+    expect(jdbc.exitCode, jdbc.all).toBe(0);
+    expect(rows(jdbc.stdout)).toEqual(expect.arrayContaining([`${none},thrift.1`, `${none},worker`]));
+    for (const v of outside) expect(jdbc.all).not.toContain(v);
+
+    // 3. Spark Connect (pyspark-client): the same in the Connect server's JVM
+    const script = path.join(tmpdir('sis-connect-'), 'env.py');
+    writeFileSync(
+      script,
+      [
+        'import sys',
+        'from pyspark.sql import SparkSession',
+        `spark = SparkSession.builder.remote("sc://1.connect.${DOMAIN}:15002/;token=" + sys.argv[1]).getOrCreate()`,
+        `r = spark.sql(${JSON.stringify(`SELECT ${probe} AS s, reflect('java.lang.System', 'getenv', 'DYNO') AS d`)}).collect()[0]`,
+        'print("CONNECT", r["s"], r["d"])',
+      ].join('\n'),
+    );
+    const connect = await cli(['local', 'exec', '--dir', app, '--', clientPython, script, TOKEN], { timeout: 300_000, cwd: tmpdir('sis-connect-cwd-') });
+    expect(connect.exitCode, connect.all).toBe(0);
+    expect(connect.stdout).toContain(`CONNECT ${none} connect.1`);
+
+    // 4. a PySpark job's executors: Python's environment, and that of the executor JVM above it
+    const look = [
+      'import os, json',
+      `NAMES = ${JSON.stringify(Object.keys(secrets))}`,
+      'def look(_):',
+      '    p, jvm = os.getppid(), None',
+      '    while p > 1 and jvm is None:',
+      "        if b'CoarseGrainedExecutorBackend' in open('/proc/%d/cmdline' % p, 'rb').read():",
+      "            jvm = sorted(k for k in (e.split(b'=')[0].decode() for e in open('/proc/%d/environ' % p, 'rb').read().split(b'\\0')) if k in NAMES)",
+      "        p = int(open('/proc/%d/stat' % p).read().rsplit(')', 1)[1].split()[1])",
+      '    return (sorted(k for k in os.environ if k in NAMES), jvm, os.environ.get("DYNO"))',
+      '',
+      'print("EXECUTORS", json.dumps(spark.sparkContext.parallelize(range(4), 4).map(look).collect()))',
+      '',
+    ].join('\n');
+    const py = await cli(['local', 'run', '--dir', app, 'pyspark'], { input: look, timeout: 300_000 });
+    expect(py.exitCode, py.all).toBe(0);
+    const byExecutors = JSON.parse(/^EXECUTORS (.*)$/m.exec(py.stdout)?.[1] ?? 'null') as [string[], string[] | null, string][];
+    expect(byExecutors, py.all).toHaveLength(4);
+    for (const [pyEnv, jvmEnv, dyno] of byExecutors) expect({ pyEnv, jvmEnv, dyno }).toEqual({ pyEnv: [], jvmEnv: [], dyno: expect.stringMatching(/^worker\.\d$/) });
+
+    // 5. the Thrift server's Environment page (Spark's UI), and every log of the space
+    const status = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { dynos: { name: string; ip: string }[] };
+    const thriftIp = status.dynos.find((d) => d.name === 'thrift.1')!.ip;
+    const page = await (await fetch(`http://${thriftIp}:4040/environment/`)).text();
+    expect(page).toContain('spark.master');
+    for (const v of Object.values(secrets)) expect(page).not.toContain(v);
+    const logs = path.join(state, 'logs');
+    for (const f of readdirSync(logs)) for (const v of Object.values(secrets)) expect(readFileSync(path.join(logs, f), 'utf8'), `${f} holds a secret`).not.toContain(v);
   });
 
   it('after `local cycle` of every dyno, the table, its partitions and its data are all still there', async () => {

@@ -251,6 +251,9 @@ export function answer(w: World, base: string, route: string, params: string[], 
       });
     case 'dyno:List':
       return needApp((a) => ({ status: 200, body: dynosBody(a) }));
+    case 'app:List':
+      // the fake has one account: its token may access every app of the world
+      return { status: 200, body: [...w.apps.values()].map((a) => appBody(w, a)) };
     case 'config-var:Info for App':
       return needApp((a) => ({ status: 200, body: a.config }));
     case 'app-feature:Info':

@@ -261,6 +261,42 @@ describe('heroku-cli_status', () => {
     }
   });
 
+  it('status_token_reach: a SPARK_HEROKU_ACCESS_TOKEN that may access other apps is a warning naming them (not a health problem); a refused one says so; the token is never printed', async () => {
+    const p = await proxyWith({
+      url: 'spark://1.master.reach.app.localspace:7077',
+      status: 'ALIVE',
+      workers: [worker(1), worker(2)],
+      aliveworkers: 2,
+      cores: 16,
+      coresused: 0,
+      memory: 24576,
+      memoryused: 0,
+      activeapps: [],
+    });
+    try {
+      addApp(fake.world!, 'other-app');
+      const a = addApp(fake.world!, 'reach');
+      a.config.SPARK_HEROKU_ACCESS_TOKEN = TOKEN;
+      const r = await run(['status', '-a', 'reach', '--json', '--proxy-url', p.url]);
+      expect(r.exitCode, r.all).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.healthy).toBe(true);
+      expect(report.warnings).toEqual([
+        expect.stringMatching(/^SPARK_HEROKU_ACCESS_TOKEN reaches \d+ other apps \(.*other-app.*\): whoever gets it from the master dyno could scale, restart or delete them too/),
+      ]);
+      const text = await run(['status', '-a', 'reach', '--proxy-url', p.url]);
+      expect(text.stdout).toMatch(/\nWarnings:\n {2}- SPARK_HEROKU_ACCESS_TOKEN reaches/);
+      expect(r.all + text.all).not.toContain(TOKEN);
+      expect(fake.calls.filter((c) => c.route === 'app:List').every((c) => c.authorization === `Bearer ${TOKEN}`)).toBe(true);
+
+      a.config.SPARK_HEROKU_ACCESS_TOKEN = 'HRKU-not-a-valid-token-0123456789';
+      const refused = JSON.parse((await run(['status', '-a', 'reach', '--json', '--proxy-url', p.url])).stdout);
+      expect(refused.warnings).toEqual([expect.stringContaining("the Platform API refused the app's SPARK_HEROKU_ACCESS_TOKEN (HTTP 401)")]);
+    } finally {
+      await p.close();
+    }
+  });
+
   it('a wrong proxy password or an unreachable proxy is unhealthy, said without the password', async () => {
     const p = await proxyWith({ status: 'ALIVE' }, 'another-password');
     try {

@@ -246,3 +246,14 @@ describe('mayRetry', () => {
     expect(mayRetry('POST', 422)).toBe(false);
   });
 });
+
+describe('tokenReachWarning', () => {
+  it('warns when the app token may access other apps (names a few), not when it reaches only this app; a refused token is said, other failures are not', async () => {
+    const { tokenReachWarning } = await import('../../src/heroku/status.js');
+    expect(tokenReachWarning('my-spark', { names: ['my-spark'] })).toBeUndefined();
+    expect(tokenReachWarning('my-spark', { names: ['my-spark', 'billing'] })).toMatch(/^SPARK_HEROKU_ACCESS_TOKEN reaches 1 other app \(billing\): .*may access only my-spark/);
+    expect(tokenReachWarning('x', { names: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'x'] })).toContain('(a, b, c, d, e, and 2 more)');
+    expect(tokenReachWarning('x', { status: 401 })).toContain('refused');
+    expect(tokenReachWarning('x', { status: 503 })).toBeUndefined();
+  });
+});

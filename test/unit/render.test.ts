@@ -187,6 +187,23 @@ describe('derivations', () => {
     });
   });
 
+  it('sql_reflect: SPARK_SQL_REFLECT restricts reflect() on the thrift and connect servers only (spark.sql.reflect.allowList, Spark 4.3+); an older Spark refuses, naming the var', () => {
+    const server = (type: string, env: Env, version = '4.3.0') =>
+      defaultsOf(computeConf({ settings: parseConfig({ ...dyno(type, 1), ...env }, 'run'), env: dyno(type, 1), role: 'driver', spark: { version, log4j: 2 }, resources: L, process: type }));
+    for (const type of ['thrift', 'connect']) {
+      expect(server(type, {})['spark.sql.reflect.allowList'], type).toBeUndefined();
+      expect(server(type, { SPARK_SQL_REFLECT: 'on' })['spark.sql.reflect.allowList']).toBeUndefined();
+      expect(server(type, { SPARK_SQL_REFLECT: 'off' })['spark.sql.reflect.allowList']).toBe('(?!)');
+      expect(server(type, { SPARK_SQL_REFLECT: 'java\\.util\\.UUID\\..*, java\\.lang\\.Math\\.abs' })['spark.sql.reflect.allowList']).toBe('java\\.util\\.UUID\\..*,java\\.lang\\.Math\\.abs');
+    }
+    // the operator's own drivers and the daemons: Spark's default
+    expect(server('run', { SPARK_SQL_REFLECT: 'off' })['spark.sql.reflect.allowList']).toBeUndefined();
+    const p = problemOf(() => server('thrift', { SPARK_SQL_REFLECT: 'off' }, '4.2.0'));
+    expect(p).toMatchObject({ code: 'config-invalid', issues: [{ name: 'SPARK_SQL_REFLECT', problem: expect.stringMatching(/Spark 4\.2\.0 cannot .*4\.3\.0/) }] });
+    expect(server('thrift', { SPARK_SQL_REFLECT: 'on' }, '4.2.0')['spark.sql.reflect.allowList']).toBeUndefined();
+    expect(problemOf(() => parseConfig({ SPARK_SQL_REFLECT: 'java.util.(' }, 'run'))).toMatchObject({ code: 'config-invalid', issues: [{ name: 'SPARK_SQL_REFLECT' }] });
+  });
+
   it('the SQL servers share the cluster: dynamic allocation with shuffle tracking, 1-core executors, idle ones given back; SPARK_SERVER_* change it; no other dyno gets it', () => {
     const server = (type: string, env: Env = {}) =>
       defaultsOf(computeConf({ settings: parseConfig({ ...dyno(type, 1), ...env }, 'run'), env: dyno(type, 1), role: 'driver', spark: { version: '4.2.0', log4j: 2 }, resources: L, process: type }));

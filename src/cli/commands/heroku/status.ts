@@ -2,8 +2,8 @@
 import { Command, Option } from 'commander';
 import * as z from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
-import { getApp, getConfigVars, listDynos, listFormation, type App, type Dyno, type Formation } from '../../../heroku/api.js';
-import { renderStatus, statusReport, type MasterJson } from '../../../heroku/status.js';
+import { call, getApp, getConfigVars, listApps, listDynos, listFormation, type App, type Dyno, type Formation } from '../../../heroku/api.js';
+import { renderStatus, statusReport, tokenReachWarning, type MasterJson } from '../../../heroku/status.js';
 import { COOKIE, USER } from '../../../proxy/index.js';
 import { AUTOSCALE_PORT, MASTER_UI_PORT, masterHosts } from '../../../space/index.js';
 import { coresLeft, type AutoscaleReport } from '../../../autoscale/index.js';
@@ -58,7 +58,8 @@ app's SPACE_PROXY_PASSWORD (or SPACE_PROXY_PASSWORD from your shell when the app
 SPACE_PROXY_BASIC_AUTH). With several masters (ZooKeeper HA) each is read by name and the report is
 about the one ALIVE (the others say STANDBY). Healthy: every dyno of the formation up, a master
 ALIVE, as many workers ALIVE as worker dynos, and no application waiting over a minute for its
-first executor (applications that hold no core and ask for some are listed either way).
+first executor (applications that hold no core and ask for some are listed either way). With
+SPARK_HEROKU_ACCESS_TOKEN set, a warning names the other apps that token may access.
 
 Examples:
   $ spark-in-space status -a my-spark
@@ -114,6 +115,12 @@ ${exitCodesHelp()}`,
         const lead = hosts[Math.max(0, alive)];
         const a = (await masterJson(proxy, password, `${lead}:${AUTOSCALE_PORT}`, '/')) as unknown as AutoscaleReport | { error: string };
         report.autoscale = 'policy' in a ? a : undefined;
+      }
+      // what the app's own Platform API token (on its master dyno) reaches: one GET /apps with it
+      if (vars.SPARK_HEROKU_ACCESS_TOKEN) {
+        const r = await call(listApps(), { baseUrl: h.auth.baseUrl, token: vars.SPARK_HEROKU_ACCESS_TOKEN, attempts: 2 });
+        const warning = tokenReachWarning(app, r.ok && Array.isArray(r.body) ? { names: (r.body as App[]).map((a) => a.name) } : { status: r.status });
+        if (warning) report.warnings = [...(report.warnings ?? []), warning];
       }
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
       if (!report.healthy) fail({ code: 'cluster-unhealthy', app, problems: report.problems });
