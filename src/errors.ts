@@ -260,7 +260,7 @@ export function describe(p: Problem): string[] {
       return [p.message];
     case 'slug-too-large':
       return [
-        'The slug would be too large for Heroku (it refuses slugs over 500 MB compressed): the build stops here, before Heroku refuses it.',
+        'The slug would be too large for Heroku (it refuses slugs over 1 GB compressed): the build stops here, before Heroku refuses it.',
         ...p.estimate,
         ...(p.advice.length ? ['What to drop:', ...p.advice.map((a) => `- ${a}`)] : []),
       ];

@@ -528,8 +528,8 @@ async function installTree(
 
 /**
  * What the other buildpacks left that no dyno runs (src/build/slim.ts), then the slug-size guard:
- * the whole build dir as Heroku will pack it, its top parts, a warning above 300 MB, a failure
- * naming what to drop above 490 MB (Heroku refuses 500 MB, with no breakdown).
+ * the whole build dir as Heroku will pack it, its top parts, a warning above 300 MB naming what
+ * would bring it under, a failure naming what to drop above 990 MB (Heroku refuses 1 GB, with no breakdown).
  */
 async function shrinkAndGuard(buildDir: string, cacheDir: string, out: Output, o: { slim: readonly string[]; s3a: boolean; linkJdk: boolean }): Promise<SlugEstimate> {
   out.step('Shrinking what no dyno runs (the JDK, Node and nginx buildpacks’ build-time files)');
@@ -550,7 +550,10 @@ async function shrinkAndGuard(buildDir: string, cacheDir: string, out: Output, o
   out.detail(`(estimated in ${((Date.now() - t) / 1000).toFixed(1)} s)`);
   if (verdict === 'warn')
     out.warn(
-      `the slug is over 300 MB compressed (about ${mb(e.compressed)}): Heroku accepts it, but dynos take longer to boot. SPARK_SLIM leaves out parts of Spark you do not use (README, "Slug size").`,
+      [
+        `the slug is over 300 MB compressed (about ${mb(e.compressed)}): Heroku accepts it (up to 1 GB), but every dyno start downloads and unpacks it, so dynos boot more slowly. To bring it under 300 MB:`,
+        ...slugAdvice(e, { ...o, jdkLinked: Boolean(jdk) }).map((a) => `  - ${a}`),
+      ].join('\n'),
     );
   return e;
 }

@@ -1,6 +1,6 @@
 /**
  * Shrinking what the buildpacks before ours leave in the slug and no dyno runs. Heroku packs the
- * whole build dir into one slug (at most 500 MB compressed): `heroku/jvm` leaves a full JDK in
+ * whole build dir into one slug (at most 1 GB compressed since March 2026): `heroku/jvm` leaves a full JDK in
  * `.jdk` (jmods, sources), `heroku/nodejs` Node's headers, the nginx buildpack a Ruby only its own
  * `start-nginx` needs. Each rule says why it is safe; the decisions are pure, the file work below.
  * Nothing here fails a build: a rule that cannot apply leaves its files as they were and says why.

@@ -12,6 +12,8 @@ import {
   driverRows,
   findJob,
   hostOfWorkerId,
+  killFormOf,
+  killRefusal,
   logPath,
   parseAppPage,
   parseLogChunk,
@@ -137,15 +139,12 @@ export async function kill(link: SparkLink, id: JobId, o: { timeoutMs?: number; 
   const found = findJob(l.json, id) ?? unknown(l, id);
   if (!found.active) fail({ code: 'kill-failed', id: id.id, state: found.state, why: 'it had already ended' });
   const t0 = Date.now();
-  const res = await link.request(l.backend, id.kind === 'app' ? '/app/kill/' : '/driver/kill/', { form: { id: id.id, terminate: 'true' } });
+  // Spark 4.3 and later take a kill only with the CSRF token of the master's own kill forms: read it from its page (older ones ignore it)
+  const page = await link.request(l.backend, '/');
+  const form = 'error' in page || !page.ok ? {} : killFormOf(await page.text());
+  const res = await link.request(l.backend, id.kind === 'app' ? '/app/kill/' : '/driver/kill/', { form: { id: id.id, terminate: 'true', ...(form.csrfToken ? { csrfToken: form.csrfToken } : {}) } });
   if ('error' in res) fail({ code: 'kill-failed', id: id.id, state: found.state, why: `the master did not take the request (${res.error})` });
-  if (res.status >= 400)
-    fail({
-      code: 'kill-failed',
-      id: id.id,
-      state: found.state,
-      why: `the master refused the request (HTTP ${res.status}${res.status === 405 || res.status === 403 ? ': spark.ui.killEnabled=false?' : ''})`,
-    });
+  if (res.status >= 400) fail({ code: 'kill-failed', id: id.id, state: found.state, why: killRefusal(res.status, form) });
   let state = found.state;
   const deadline = t0 + (o.timeoutMs ?? 15_000);
   while (Date.now() < deadline) {

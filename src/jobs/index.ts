@@ -299,3 +299,26 @@ export function renderAppDetail(d: AppDetail): string {
   if (d.links.driver) out.push(`Driver UI: ${d.links.driver}`);
   return `${out.join('\n')}\n`;
 }
+
+/**
+ * Pure: what the master's front page says for a kill: the CSRF token its kill forms carry (Spark 4.3
+ * and later refuse a kill POST without it: `<input name="csrfToken" value="…" type="hidden">`,
+ * attributes in any order) and the version in its header, for messages. No token on the page: an
+ * older Spark (it takes the form without one) or no kill form at all (spark.ui.killEnabled=false).
+ */
+export function killFormOf(html: string): { csrfToken?: string; version?: string } {
+  const input = [...html.matchAll(/<input\b[^>]*>/gi)].map((m) => m[0]).find((tag) => /\bname\s*=\s*["']csrfToken["']/i.test(tag));
+  const csrfToken = input ? /\bvalue\s*=\s*["']([^"']*)["']/i.exec(input)?.[1] : undefined;
+  const version = /<span class="version[^"]*"[^>]*>\s*(\d[\w.-]*)\s*<\/span>/.exec(html)?.[1];
+  return { ...(csrfToken ? { csrfToken } : {}), ...(version ? { version } : {}) };
+}
+
+/** Pure: why a master refused a kill request, from its answer and what its front page carried. */
+export function killRefusal(status: number, form: { csrfToken?: string; version?: string }): string {
+  const spark = form.version ? `Spark ${form.version}` : 'this Spark';
+  if (status === 403 && form.csrfToken)
+    return `the master refused the request with its page's CSRF token (HTTP 403): ${spark}'s UI took neither the form with the token (4.3 and later) nor without it`;
+  if (status === 403 || status === 405)
+    return `the master refused the request (HTTP ${status}): ${spark}'s page carries no kill form to take a CSRF token from, so kills are off there (spark.ui.killEnabled=false?)`;
+  return `the master refused the request (HTTP ${status})`;
+}

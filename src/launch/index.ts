@@ -302,7 +302,7 @@ async function jarUses(jar: string, packages: string[]): Promise<string | undefi
 }
 
 /** The Connect server needs its jar (in the distribution from Spark 4.0); its token is a required var of the table. */
-function requireConnect(sparkHome: string, info: SparkInfo): void {
+export function requireConnect(sparkHome: string, info: SparkInfo): void {
   const jars = path.join(sparkHome, 'jars');
   if (!(existsSync(jars) && readdirSync(jars).some((f) => /^spark-connect_[\d.]+-.*\.jar$/.test(f))))
     fail({

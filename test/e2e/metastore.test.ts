@@ -77,7 +77,7 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
         // the history dyno (on by default with an event log dir) reads S3
         SPARK_EVENTLOG_DIR: `s3a://${s3.bucket}/spark-events`,
       },
-      types: { metastore: bin('metastore') },
+      types: { metastore: bin('metastore'), history: bin('history') },
       buildVars: { MAVEN_MIRROR_URL: mirror.url, SPARK_METASTORE_DATABASE_URL: url, ...s3vars },
     }));
     jar = await buildJobJar(sparkHome);

@@ -282,7 +282,7 @@ describe('heroku-cli_status', () => {
       const report = JSON.parse(r.stdout);
       expect(report.healthy).toBe(true);
       expect(report.warnings).toEqual([
-        expect.stringMatching(/^SPARK_HEROKU_ACCESS_TOKEN reaches \d+ other apps \(.*other-app.*\): whoever gets it from the master dyno could scale, restart or delete them too/),
+        expect.stringMatching(/^SPARK_HEROKU_ACCESS_TOKEN reaches \d+ other apps? \(.*other-app.*\): whoever gets it from the master dyno could scale, restart or delete them too/),
       ]);
       const text = await run(['status', '-a', 'reach', '--proxy-url', p.url]);
       expect(text.stdout).toMatch(/\nWarnings:\n {2}- SPARK_HEROKU_ACCESS_TOKEN reaches/);

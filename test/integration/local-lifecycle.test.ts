@@ -186,6 +186,39 @@ describe('local CLI without a running space', () => {
     expect(r.stderr).toContain('--crash-cooldown: "soon" is not a duration such as 30s, 10m, 24h');
   });
 
+  it('local_up_preflight: what the dynos need of the Spark they run is checked before anything starts (exit 15 at once, naming the part and how to get it)', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const dir = tmpdir('sis-preflight-');
+    writeFileSync(path.join(dir, 'Procfile'), 'master: bin/spark-master\nworker: bin/spark-worker\nmetastore: bin/metastore\nconnect: bin/connect\nthrift: bin/thrift\nhistory: bin/history\n');
+    // a Spark as pip's pyspark lays it out: no PostgreSQL driver, no S3A, 3.5 without a Connect server
+    const spark = tmpdir('sis-pyspark-');
+    mkdirSync(path.join(spark, 'bin'));
+    mkdirSync(path.join(spark, 'jars'));
+    writeFileSync(path.join(spark, 'bin', 'spark-class'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    writeFileSync(path.join(spark, 'RELEASE'), 'Spark 3.5.9 built for Hadoop 3.3.4\n');
+    writeFileSync(path.join(spark, 'jars', 'spark-core_2.12-3.5.9.jar'), '');
+    const up = (args: string[], env: Record<string, string> = {}) =>
+      cli(['local', 'up', '--dir', dir, '--app', 'preflight', '--detach', '--timeout', '30s', ...args], { env: { SPARK_HOME: spark, ...env }, timeout: 60_000 });
+    const t0 = Date.now();
+    const db = await up(['--metastore', '1'], { DATABASE_URL: 'postgres://u:secret-pw@127.0.0.1:1/db' });
+    expect(db.exitCode, db.all).toBe(15);
+    expect(db.stderr).toContain('has no PostgreSQL JDBC driver (postgresql-*.jar)');
+    expect(db.stderr).toContain('SPARK_METASTORE_JDBC=true');
+    expect(db.all).not.toContain('secret-pw');
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const connect = await up(['--connect', '1'], { SPARK_CONNECT_TOKEN: 'a-token-of-24-characters' });
+    expect(connect.exitCode, connect.all).toBe(15);
+    expect(connect.stderr).toMatch(/Spark 3\.5\.9 ships no Connect server/);
+    const thrift = await up(['--thrift', '1']);
+    expect(thrift.exitCode, thrift.all).toBe(15);
+    expect(thrift.stderr).toContain('has no spark-hive-thriftserver_*.jar');
+    const events = await up(['--history', '1'], { SPARK_EVENTLOG_DIR: 's3a://my-bucket/spark-events' });
+    expect(events.exitCode, events.all).toBe(15);
+    expect(events.stderr).toContain('has no S3A connector (hadoop-aws-*.jar)');
+    // nothing was started: no space state left behind
+    expect(existsSync(path.join(dir, '.spark-in-space', 'local', 'preflight', 'state.json'))).toBe(false);
+  });
+
   it('--history: refused without a history process type or without SPARK_EVENTLOG_DIR, and only 0 or 1', async () => {
     const { writeFileSync } = await import('node:fs');
     const dir = tmpdir('sis-history-');

@@ -32,7 +32,8 @@ const EVERY_SECRET: Record<string, string> = {
 /** What the stub prints: the names of these that it holds. */
 const NAMES = [...Object.keys(EVERY_SECRET), 'SPARK_CONNECT_AUTHENTICATE_TOKEN'];
 const AWS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'];
-const IP = '127.0.0.79';
+// an address no other test file listens on (they run side by side)
+const IP = '127.0.0.91';
 const dyno = (type: string) => ({
   DYNO: `${type}.1`,
   HEROKU_PRIVATE_IP: IP,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formation, parseProcfile } from '../../src/local/formation.js';
 import { bin, tmpdir } from '../helpers/buildpack.js';
 import { HOSTILE } from '../helpers/hostile.js';
-import { freePort } from '../helpers/cluster.js';
+import { freePort, thriftLock } from '../helpers/cluster.js';
 import { fakeUi, htpasswdOf, startProxy, type ProxyUnderTest } from '../helpers/proxy.js';
 
 const APP = 'proxy-it';
@@ -164,7 +164,10 @@ describe('space proxy: JDBC at /cliservice (real nginx, a stand-in Thrift server
   const password = 'jdbc-password-1';
   let p: ProxyUnderTest;
   let server: { close: (cb?: () => void) => void };
+  let releaseThrift: (() => void) | undefined;
   beforeAll(async () => {
+    // a real Thrift server of another file's space listens on 10001 of every address: one at a time
+    releaseThrift = await thriftLock();
     server = await fakeUi(thrift.ip, 10001, 'THRIFT', (req, res, body) =>
       res.writeHead(200, { 'content-type': 'application/x-thrift' }).end(`THRIFT ${req.method} ${req.url} auth=${req.headers.authorization} body=${body}`),
     );
@@ -172,6 +175,7 @@ describe('space proxy: JDBC at /cliservice (real nginx, a stand-in Thrift server
   });
   afterAll(async () => {
     await p?.close();
+    releaseThrift?.();
   });
   const post = (headers: Record<string, string>) => fetch(`${p.url}/cliservice`, { method: 'POST', body: 'thrift-call', headers });
 

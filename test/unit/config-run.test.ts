@@ -54,6 +54,8 @@ const good: [string, string, unknown][] = [
   ['SPARK_SERVER_DYNAMIC_ALLOCATION', 'off', false],
   ['SPARK_SERVER_IDLE_TIMEOUT', '90s', 90_000],
   ['SPARK_SERVER_MAX_CORES', '4', 4],
+  ['SPARK_SQL_REFLECT', 'OFF', 'off'],
+  ['SPARK_SQL_REFLECT', 'java\\.util\\.UUID\\..*, java\\.lang\\.Math\\.abs', ['java\\.util\\.UUID\\..*', 'java\\.lang\\.Math\\.abs']],
   ['SPARK_CDS', 'false', false],
   ['SPARK_METASTORE_PORT', '19083', 19083],
   ['SPARK_METASTORE_DERBY_DIR', '/srv/catalog', '/srv/catalog'],
@@ -98,6 +100,7 @@ const bad: [string, string, string][] = [
   ['SPARK_SERVER_DYNAMIC_ALLOCATION', 'maybe', 'must be true or false'],
   ['SPARK_SERVER_IDLE_TIMEOUT', '0.5s', 'must be at least 1 s'],
   ['SPARK_SERVER_MAX_CORES', '0', 'must be between 1 and 100000'],
+  ['SPARK_SQL_REFLECT', 'java.util.(', 'each pattern must be a regular expression'],
   ['SPARK_CDS', 'sometimes', 'must be true or false'],
   ['SPARK_METASTORE_PORT', '80', 'must be between 1024 and 65535'],
   ['SPARK_METASTORE_DERBY_DIR', 'catalog', 'must be an absolute path'],
@@ -192,6 +195,8 @@ const RUN_DEFAULTS = {
   // the SQL servers give idle executors back
   SPARK_SERVER_DYNAMIC_ALLOCATION: true,
   SPARK_SERVER_IDLE_TIMEOUT: 60_000,
+  // reflect() on the SQL servers: Spark's default (any method)
+  SPARK_SQL_REFLECT: 'on',
   // the metastore service's pools (with a metastore database)
   SPARK_METASTORE_POOL_SIZE: 4,
   SPARK_METASTORE_PORT: 9083,

@@ -16,6 +16,8 @@ import {
   findJob,
   hostOfWorkerId,
   jobId,
+  killFormOf,
+  killRefusal,
   logPath,
   parseAppPage,
   parseLogChunk,
@@ -161,7 +163,15 @@ describe('bin/spark-submit --wait: our options among spark-submit’s', () => {
 });
 
 /** A master (or two) and workers in memory, answering the paths the jobs code asks for. */
-function fakeCluster(o: { masters: JobsJson[]; logs?: Record<string, string[]>; onKill?: (path: string, form: Record<string, string>) => void }): SparkLink & { requests: string[] } {
+function fakeCluster(o: {
+  masters: JobsJson[];
+  logs?: Record<string, string[]>;
+  onKill?: (path: string, form: Record<string, string>) => void;
+  /** the master's front page (its kill forms) */
+  page?: string;
+  /** the status a kill POST gets instead of the redirect (Spark 4.3 without its token: 403) */
+  refuse?: (form: Record<string, string>) => number | undefined;
+}): SparkLink & { requests: string[] } {
   const requests: string[] = [];
   const reads: Record<string, number> = {};
   return {
@@ -175,10 +185,12 @@ function fakeCluster(o: { masters: JobsJson[]; logs?: Record<string, string[]>; 
         const json = o.masters[Number(m[1]) - 1]!;
         if (p === '/json/') return Response.json(json);
         if (r?.form) {
+          const refused = o.refuse?.(r.form);
+          if (refused) return new Response('', { status: refused });
           o.onKill?.(p, r.form);
           return new Response('', { status: 302, headers: { location: '/' } });
         }
-        return new Response('<html></html>');
+        return new Response(o.page ?? '<html></html>');
       }
       const q = new URL(p, 'http://x').searchParams;
       const key = `${backend} ${q.get('driverId') ?? q.get('executorId')} ${q.get('logType')}`;
@@ -242,6 +254,48 @@ describe('acting on a cluster (an in-memory master and workers)', () => {
     expect(killed).toEqual({ id: 'driver-20261204213538-0000', terminate: 'true' });
     expect(r).toMatchObject({ state: 'KILLED', leader: { dyno: 'master.2' } });
     expect(link.requests.filter((x) => x.startsWith('POST'))).toEqual(['POST 2.master.x.app.localspace:8080/driver/kill/']);
+  });
+
+  it('kill_csrf: Spark 4.3’s master takes a kill only with the CSRF token of its own page’s form; the token is read from the page and sent back', async () => {
+    const page = readFileSync(path.resolve(import.meta.dirname, '../fixtures/jobs_master-4.3/master-page.html'), 'utf8');
+    const token = /name="csrfToken" value="([0-9a-f]+)"/.exec(page)![1]!;
+    expect(killFormOf(page)).toEqual({ csrfToken: token, version: '4.3.0' });
+    // a page of 4.2 (no token in its forms) and one with kills off (no form at all)
+    expect(killFormOf(readFileSync(path.join(FIX, 'app-page.html'), 'utf8'))).toEqual({ version: '4.2.0' });
+    expect(killFormOf('<form action="app/kill/" method="POST"><input value="app-1" name="id" type="hidden"><input type=\'hidden\' value=\'t0k\' name=\'csrfToken\'></form>')).toEqual({
+      csrfToken: 't0k',
+    });
+
+    const id = /app-\d{14}-\d{4}/.exec(page)![0];
+    const json: JobsJson = { status: 'ALIVE', workers: [], activeapps: [{ id, name: 'Spark shell' }], completedapps: [] };
+    let killed: Record<string, string> | undefined;
+    const link = fakeCluster({
+      masters: [json],
+      page,
+      // what 4.3 does: 403 without the page's token, whatever else is sent
+      refuse: (form) => (form.csrfToken === token ? undefined : 403),
+      onKill: (_, form) => {
+        killed = form;
+        json.completedapps = [{ id, name: 'Spark shell', state: 'KILLED' }];
+        json.activeapps = [];
+      },
+    });
+    const r = await kill(link, { kind: 'app', id }, { everyMs: 10 });
+    expect(r.state).toBe('KILLED');
+    expect(killed).toEqual({ id, terminate: 'true', csrfToken: token });
+    expect(link.requests.slice(-3, -1)).toEqual(['GET 1.master.x.app.localspace:8080/', 'POST 1.master.x.app.localspace:8080/app/kill/']);
+
+    // a UI that takes neither: the message says which Spark and what was tried
+    const json2: JobsJson = { status: 'ALIVE', workers: [], activeapps: [{ id, name: 'a' }] };
+    const neither = await rejects(kill(fakeCluster({ masters: [json2], page, refuse: () => 403 }), { kind: 'app', id }));
+    expect(neither).toMatchObject({
+      code: 'kill-failed',
+      why: expect.stringContaining("with its page's CSRF token (HTTP 403): Spark 4.3.0's UI took neither the form with the token (4.3 and later) nor without it"),
+    });
+    // no kill form on the page (spark.ui.killEnabled=false): said so, not the token
+    const off = await rejects(kill(fakeCluster({ masters: [json2], page: '<span class="version me-3">4.2.0</span>', refuse: () => 405 }), { kind: 'app', id }));
+    expect(off).toMatchObject({ why: expect.stringContaining("HTTP 405): Spark 4.2.0's page carries no kill form to take a CSRF token from, so kills are off there (spark.ui.killEnabled=false?)") });
+    expect(killRefusal(500, {})).toBe('the master refused the request (HTTP 500)');
   });
 
   it('kill: unknown id 17, already ended 19, not KILLED in time 19', async () => {

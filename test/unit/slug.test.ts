@@ -123,11 +123,13 @@ describe('the slug-size guard', () => {
     parts: parts.map(([p, c]) => ({ path: p, bytes: c * 1.2, compressed: c })),
   });
 
-  it('slug_verdict: ok up to 300 MB, a warning above, a failure above 490 MB (Heroku refuses 500)', () => {
+  it('slug_verdict: ok up to 300 MB, a warning above, a failure above 990 MB (Heroku refuses 1 GB since March 2026)', () => {
     expect(slugVerdict(299e6)).toBe('ok');
     expect(slugVerdict(301e6)).toBe('warn');
-    expect(slugVerdict(490e6)).toBe('warn');
-    expect(slugVerdict(491e6)).toBe('fail');
+    // what Heroku refused until March 2026 and accepts now
+    expect(slugVerdict(520e6)).toBe('warn');
+    expect(slugVerdict(990e6)).toBe('warn');
+    expect(slugVerdict(991e6)).toBe('fail');
   });
 
   it('slug_parts: what a file counts towards', () => {
@@ -153,7 +155,7 @@ describe('the slug-size guard', () => {
     const lean = slugAdvice(est([['spark-home/jars', 480e6]]), { slim: [...FEATURE_NAMES], s3a: false, jdkLinked: true });
     expect(lean).toEqual([]);
     expect(slugLines(e, 2)).toEqual([
-      "Slug estimate: 580.0 MB compressed (0.0 MB in 10 files; Heroku's limit 500.0 MB, boot-time warning above 300.0 MB)",
+      "Slug estimate: 580.0 MB compressed (0.0 MB in 10 files; Heroku's limit 1000.0 MB, boot-time warning above 300.0 MB)",
       ' 300.0 MB  spark-home/jars',
       ' 180.0 MB  .jdk',
     ]);

@@ -1,6 +1,6 @@
 /** `spark-in-space local up`: start the formation (foreground, or --detach) with crashed dynos restarted. */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { bindable } from '../../../net/tcp.js';
 import path from 'node:path';
 import { Command, Option } from 'commander';
@@ -10,6 +10,7 @@ import { fail, isProblem, PROBLEM_EXIT } from '../../../errors.js';
 import { writeAtomicSync } from '../../../fs/atomic.js';
 import { localMetastorePort, parseProcfile, spaceConfig, subnetFor } from '../../../local/formation.js';
 import { requireJdbcDriver } from '../../../metastore/check.js';
+import { requireConnect, sparkInfo } from '../../../launch/index.js';
 import { postgresHost, postgresUrl, startSpacePostgres, stopSpacePostgres } from '../../../local/postgres.js';
 import { LOCAL_CRASH_POLICY, type CrashPolicy } from '../../../local/lifecycle.js';
 import { render, report } from '../../../local/report.js';
@@ -275,8 +276,8 @@ async function planOf(o: Up): Promise<UpPlan> {
     fail({ code: 'config-invalid', issues: err.problem.issues.map((i) => ({ ...i, ...FROM_OPTIONS[i.name] })) });
   }
   const sparkHome = findSparkHome(o.appDir, o.sparkHome);
-  // the metastore dyno needs the build's JDBC driver: said now, not by a crashing dyno
-  if (o.postgres) requireJdbcDriver(sparkHome);
+  // what a dyno needs of the Spark it runs: said now, not by a dyno crash-looping until --timeout
+  preflight(sparkHome, counts, { ...config, ...vars }, Boolean(o.postgres));
   return {
     app: o.app,
     appDir: o.appDir,
@@ -290,6 +291,28 @@ async function planOf(o: Up): Promise<UpPlan> {
     vars,
     postgres: o.postgres,
   };
+}
+
+/**
+ * The parts of Spark the chosen dynos need, checked before anything starts: the PostgreSQL JDBC
+ * driver for a metastore on a database (.env's URL or --postgres), the Connect server's jar, the
+ * Thrift server's, and S3A for an s3a:// event log dir (pip's pyspark carries none of the first and last).
+ */
+function preflight(sparkHome: string, counts: Record<string, number | undefined>, config: Env, postgres: boolean): void {
+  const jars = existsSync(path.join(sparkHome, 'jars')) ? readdirSync(path.join(sparkHome, 'jars')) : [];
+  if (counts.metastore && (postgres || lookup(config, 'SPARK_METASTORE_DATABASE_URL'))) requireJdbcDriver(sparkHome);
+  if (counts.connect) requireConnect(sparkHome, sparkInfo(sparkHome));
+  if (counts.thrift && !jars.some((j) => /^spark-hive-thriftserver_[\d.]+-.*\.jar$/.test(j)))
+    fail({
+      code: 'spark-unfit',
+      message: `${path.join(sparkHome, 'jars')} has no spark-hive-thriftserver_*.jar: this Spark carries no Thrift server (SPARK_SLIM left hive out?). Start the space without --thrift, or build with the hive part.`,
+    });
+  const eventLog = lookup(config, 'SPARK_EVENTLOG_DIR')?.value ?? '';
+  if (/^s3a:/i.test(eventLog) && !jars.some((j) => /^hadoop-aws-[\d.]+\.jar$/.test(j)))
+    fail({
+      code: 'spark-unfit',
+      message: `SPARK_EVENTLOG_DIR is on S3 (${eventLog.split('/').slice(0, 3).join('/')}/…), but ${path.join(sparkHome, 'jars')} has no S3A connector (hadoop-aws-*.jar): build with S3 set (spark-in-space build installs it when an S3 var is set, or SPARK_S3A=true), or use a file: dir locally.`,
+    });
 }
 
 async function supervise(plan: UpPlan, foreground: boolean): Promise<void> {
