@@ -166,3 +166,13 @@ export function execAs(holder: SecretHolder, env: Record<string, string | undefi
   const withheld = [...new Set([...withheldOf(env), ...drop])].sort().join(' ');
   return ['env', ...drop.flatMap((k) => ['-u', k]), `${WITHHELD_VAR}=${withheld}`, ...argv];
 }
+
+/** Pure: the processes (not the operator's one-offs) that may keep a secret var in their environment, for `config vars`. */
+export function holdersOf(name: string): SecretHolder[] {
+  const kind = kindOf(name);
+  if (!kind) return [];
+  return SECRET_HOLDERS.filter((h) => {
+    const a = SECRETS_OF[h].allowed;
+    return a !== 'all' && a.includes(kind);
+  });
+}

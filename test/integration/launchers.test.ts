@@ -189,7 +189,10 @@ describe('config CLI', () => {
 
   it('config vars lists every var with its phase, secrets marked and legacy names', async () => {
     const r = await cli(['config', 'vars'], {});
-    expect(r.stdout).toMatch(/^SPARK_AUTH_SECRET +run +\[secret\] /m);
+    expect(r.stdout).toMatch(/^SPARK_AUTH_SECRET +run +\[secret; held by: no process \(a 0600 file carries it\)\] /m);
+    // which processes keep a secret in their environment (src/secrets.ts)
+    expect(r.stdout).toMatch(/^SPARK_HEROKU_ACCESS_TOKEN +run +\[secret; held by: autoscale, graceful-cycling\] /m);
+    expect(r.stdout).toMatch(/^SPACE_PROXY_PASSWORD +run +\[secret; held by: web\] /m);
     expect(r.stdout).toMatch(/^SPARK_MASTERS +run .*\[default: 1\]$/m);
     expect(r.stdout).toMatch(/^SPARK_ZK_ZOOKEEPER_URL +run .*\(legacy: KAFKA_ZOOKEEPER_URL\)$/m);
     expect(r.stdout).toMatch(/^SPARK_MIRROR_URL +build /m);

@@ -215,6 +215,10 @@ describe('local CLI without a running space', () => {
     const events = await up(['--history', '1'], { SPARK_EVENTLOG_DIR: 's3a://my-bucket/spark-events' });
     expect(events.exitCode, events.all).toBe(15);
     expect(events.stderr).toContain('has no S3A connector (hadoop-aws-*.jar)');
+    // a Procfile line whose launcher is not there: said at once, not by a dyno crash-looping until --timeout
+    const missing = await up([]);
+    expect(missing.exitCode, missing.all).toBe(12);
+    expect(missing.stderr).toContain(`The Procfile's "master" runs bin/spark-master, which is not in ${dir}`);
     // nothing was started: no space state left behind
     expect(existsSync(path.join(dir, '.spark-in-space', 'local', 'preflight', 'state.json'))).toBe(false);
   });

@@ -9,6 +9,7 @@ import type { SparkInfo } from '../../render/index.js';
 import { prepare, PROCESS_TYPES, type ProcessType } from '../../launch/index.js';
 import { masterUrl, SPACE_SUFFIX } from '../../space/index.js';
 import { appNameOf } from '../../local/state.js';
+import { holdersOf } from '../../secrets.js';
 
 const RenderOptions = z.object({
   out: z.string().min(1),
@@ -84,11 +85,13 @@ Examples:
     });
   cmd
     .command('vars')
-    .description('list every config var: phase, legacy names, meaning')
+    .description('list every config var: phase, legacy names, meaning; for a secret, which processes keep it in their environment')
     .action(() => {
+      // a secret's holders (src/secrets.ts): the processes that keep it in their environment; the others never get it
+      const secret = (name: string) => `[secret; held by: ${holdersOf(name).join(', ') || 'no process (a 0600 file carries it)'}] `;
       for (const [name, v] of Object.entries(VARS) as [string, { phase: string; doc: string; legacy?: string[]; secret?: boolean; default?: string }][])
         process.stdout.write(
-          `${name.padEnd(32)} ${v.phase.padEnd(5)} ${v.secret ? '[secret] ' : ''}${v.doc}${v.default !== undefined ? ` [default: ${v.default}]` : ''}${v.legacy ? ` (legacy: ${v.legacy.join(', ')})` : ''}\n`,
+          `${name.padEnd(32)} ${v.phase.padEnd(5)} ${v.secret ? secret(name) : ''}${v.doc}${v.default !== undefined ? ` [default: ${v.default}]` : ''}${v.legacy ? ` (legacy: ${v.legacy.join(', ')})` : ''}\n`,
         );
     });
   return cmd;

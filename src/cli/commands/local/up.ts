@@ -253,13 +253,6 @@ async function planOf(o: Up): Promise<UpPlan> {
   const web = procfile.web?.split(/\s+/)[0];
   const counts = countsOf(o, procfile, config, Boolean(web && existsSync(path.resolve(o.appDir, web))));
   if (counts.metastore) Object.assign(vars, await catalogVars(o, config));
-  // Spark's Thrift server over HTTP listens on every address of the machine (no bind host): a second
-  // space's would fail, and its clients would silently reach the first space's server
-  if (counts.thrift && !(await freeEverywhere(THRIFT_HTTP_PORT)))
-    fail({
-      code: 'port-in-use',
-      message: `Port ${THRIFT_HTTP_PORT} is taken: Spark's Thrift server (HTTP) listens on it on every address of this machine, so one local space at a time can run a thrift dyno (another space runs one?). Stop it (spark-in-space local down in that app), or start this space without --thrift.`,
-    });
   if (o.postgres && !counts.metastore)
     fail(
       procfile.metastore
@@ -278,6 +271,19 @@ async function planOf(o: Up): Promise<UpPlan> {
   const sparkHome = findSparkHome(o.appDir, o.sparkHome);
   // what a dyno needs of the Spark it runs: said now, not by a dyno crash-looping until --timeout
   preflight(sparkHome, counts, { ...config, ...vars }, Boolean(o.postgres));
+  // Spark's Thrift server over HTTP listens on every address of the machine (no bind host): a second
+  // space's would fail, and its clients would silently reach the first space's server
+  if (counts.thrift && !(await freeEverywhere(THRIFT_HTTP_PORT)))
+    fail({
+      code: 'port-in-use',
+      message: `Port ${THRIFT_HTTP_PORT} is taken: Spark's Thrift server (HTTP) listens on it on every address of this machine, so one local space at a time can run a thrift dyno (another space runs one?). Stop it (spark-in-space local down in that app), or start this space without --thrift.`,
+    });
+  // a command that is a path must be there: else its dyno crash-loops until --timeout saying only "No such file"
+  for (const type of Object.keys(counts).filter((t) => counts[t])) {
+    const exe = procfile[type]!.trim().split(/\s+/)[0]!;
+    if (exe.includes('/') && !existsSync(path.resolve(o.appDir, exe)))
+      fail({ code: 'app-incomplete', message: `The Procfile's "${type}" runs ${exe}, which is not in ${o.appDir}: fix the line (the launchers are bin/<launcher> of this buildpack's checkout).` });
+  }
   return {
     app: o.app,
     appDir: o.appDir,
