@@ -3,7 +3,7 @@
  *
  * Heroku gives every dyno every config var. A launcher hands its JVM (and whatever else it execs) only
  * the secrets the row below allows; every other secret-bearing variable is removed from the
- * environment first (bin/support/launch.sh `exec_clean`), and a launcher that cannot remove one
+ * environment first (`execAs`: the argv runs behind `env -u NAME…`; `run_as` in bin/support/launch.sh for the sidecars and the proxy), and a launcher that cannot remove one
  * refuses to start. A Spark worker starts executors and cluster-mode drivers with its own
  * environment, so what the worker row allows is all user code on a worker can find there.
  *

@@ -4,11 +4,10 @@
  * The launchers that apply it: test/integration/secrets.test.ts; real JVMs: test/e2e/metastore.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { VARS } from '../../src/config/schema.js';
+import { parseConfig, VARS } from '../../src/config/schema.js';
 import { DYNO_TYPES } from '../../src/process-types.js';
 import { PROCESS_TYPES } from '../../src/launch/index.js';
 import { allowedEnv, execAs, kindOf, SECRET_KINDS, SECRETS_OF, secretsToDrop, WITHHELD_VAR } from '../../src/secrets.js';
-import { parseConfig } from '../../src/config/schema.js';
 
 const TOKEN = 'HRKU-0123456789abcdef0123456789abcdef';
 const DB = 'postgres://u:p4ssw0rd-long@db.example:5432/meta';
