@@ -10,9 +10,10 @@
  * bin/support/launch.sh), its argv in `src/launch/index.ts` `argvFor` (the compiler asks for it),
  * and the lines the test names in Procfile, app.json and README.
  */
-import type { Role } from './render/index.js';
-import { METASTORE_PORT } from './metastore/index.js';
-import { CONNECT_BACKEND_PORT, CONNECT_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, THRIFT_HTTP_PORT, WORKER_UI_PORT } from './space/index.js';
+import { CONNECT_BACKEND_PORT, CONNECT_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, METASTORE_PORT, THRIFT_HTTP_PORT, WORKER_UI_PORT } from './ports.js';
+
+/** The part a JVM plays in Spark's conf (src/render): a daemon's, a driver's, a console's. */
+export type Role = 'master' | 'worker' | 'driver' | 'console' | 'history';
 
 /** What "up" means for a dyno of the type (the local space polls it; `local status` shows it). */
 export type Readiness =
@@ -240,3 +241,7 @@ export function releaseYaml(kitDir: string): string {
   const lines = PROCESS_TYPES_LIST.map((t) => `  ${t.name}: ${kitDir}/bin/${t.launcher}`);
   return ['---', 'default_process_types:', ...lines, ''].join('\n');
 }
+
+/** What a launcher starts: a Procfile type of the table (web is the proxy's: src/proxy), or one of Spark's tools. */
+export type ProcessType = Exclude<DynoType, 'web'> | 'spark-shell' | 'spark-submit';
+export const PROCESS_TYPES: ProcessType[] = [...DYNO_TYPES.filter((t): t is Exclude<DynoType, 'web'> => t !== 'web'), 'spark-shell', 'spark-submit'];

@@ -9,7 +9,7 @@ import * as z from 'zod';
 import { fail, type ConfigIssue } from '../errors.js';
 import { DEFAULT_SLIM, FEATURE_NAMES, type SparkFeature } from '../build/features.js';
 import { specOf } from '../process-types.js';
-import { parseDatabaseUrl, parseHiveSite } from '../metastore/index.js';
+import { parseDatabaseUrl, parseHiveSite } from '../metastore/parse.js';
 import { withheldOf } from '../secrets.js';
 
 export type Env = Record<string, string | undefined>;
@@ -243,6 +243,17 @@ export const VARS = {
     schema: jvmSize,
   }),
   SPARK_WORKER_CORES: spec({ phase: 'run', doc: 'cores a worker offers (default: nproc)', example: 'SPARK_WORKER_CORES=8', schema: intIn(1, 1024) }),
+  SPARK_LOG_FORMAT: spec({
+    phase: 'run',
+    default: 'text',
+    doc: "how every process writes its log: text, or json (Spark 4's structured logging: one JSON object a line with ts, level, logger, msg and Spark's context; the launchers', sidecars' and the proxy's own lines in the same shape). Spark 3.5 has no structured logging: it logs text and says so",
+    example: 'SPARK_LOG_FORMAT=json',
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['text', 'json'], { message: 'must be text or json' })),
+  }),
   LOG_LEVEL: spec({
     phase: 'run',
     default: 'INFO',

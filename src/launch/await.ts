@@ -12,9 +12,9 @@ import { masterHosts, MASTER_PORT } from '../space/index.js';
 import { zkMode, zookeeperUrl } from '../zookeeper/index.js';
 import { askSrvr } from '../zookeeper/srvr.js';
 import { tcpProbe } from '../net/tcp.js';
-import type { ProcessType } from './index.js';
-import { specOf } from '../process-types.js';
+import { specOf, type ProcessType } from '../process-types.js';
 import { metastoreOn, metastoreUri } from '../metastore/index.js';
+import { dynoLog } from '../log/index.js';
 
 export interface Needs {
   /** what is waited for, in the message: "a master", "ZooKeeper" */
@@ -93,19 +93,19 @@ export async function probe(e: { host: string; port: number }, zookeeper: boolea
  * never gives up (the dyno's SIGTERM ends the wait). Returns how long it waited.
  */
 export async function waitFor(needs: Needs, env: Env, o: { pollMs?: number; reportMs?: number; say?: (line: string) => void } = {}): Promise<number> {
-  const say = o.say ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const say = o.say ?? dynoLog('spark-in-space.launch', 'spark-in-space', env);
   const t0 = Date.now();
   let lastReport: number | undefined;
   for (;;) {
     const answers = await Promise.all(needs.endpoints.map((e) => probe(e, needs.zookeeper, env)));
     if (answers.some((a) => a.ok)) {
-      if (lastReport !== undefined) say(`spark-in-space: ${needs.what} answers after ${Math.round((Date.now() - t0) / 1000)} s: starting`);
+      if (lastReport !== undefined) say(`${needs.what} answers after ${Math.round((Date.now() - t0) / 1000)} s: starting`);
       return Date.now() - t0;
     }
     if (shouldReport(lastReport, Date.now(), o.reportMs ?? 30_000)) {
       lastReport = Date.now();
       const why = needs.endpoints.map((e, i) => `${e.host}:${e.port} ${(answers[i] as { why: string }).why}`).join('; ');
-      say(`spark-in-space: waiting for ${needs.what} (${why}); still trying every ${Math.round((o.pollMs ?? 2000) / 1000)} s, next note in ${Math.round((o.reportMs ?? 30_000) / 1000)} s`);
+      say(`waiting for ${needs.what} (${why}); still trying every ${Math.round((o.pollMs ?? 2000) / 1000)} s, next note in ${Math.round((o.reportMs ?? 30_000) / 1000)} s`);
     }
     await sleep(o.pollMs ?? 2000);
   }

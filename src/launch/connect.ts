@@ -14,6 +14,7 @@ import { renderTemplate } from '../render/templates.js';
 import { buildpackFile } from '../paths.js';
 import { clusterDomain } from '../space/index.js';
 import { findNginx } from '../proxy/nginx.js';
+import { dynoLog } from '../log/index.js';
 
 /** bin/support/tls-sidecar: nginx and the server side by side, each ending the other. */
 export const TLS_SIDECAR = buildpackFile(import.meta.url, 'bin/support/tls-sidecar');
@@ -93,7 +94,7 @@ export async function prepareConnect(s: Settings, env: Env, confDir: string): Pr
     });
   else {
     selfSignedCert(connectNames(s), cert, key);
-    process.stderr.write(`spark-in-space: the connect dyno serves a self-signed certificate (${cert}); set SPARK_CONNECT_TLS_CERT/KEY for one clients can trust ahead\n`);
+    dynoLog('spark-in-space.connect', 'spark-in-space', env)(`the connect dyno serves a self-signed certificate (${cert}); set SPARK_CONNECT_TLS_CERT/KEY for one clients can trust ahead`);
   }
   // nginx's workers run as nobody when it starts as root (a local machine): a temp dir they can write
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'sis-connect-'));

@@ -10,22 +10,21 @@ import { fail } from '../errors.js';
 import { compareVersions } from '../catalog/index.js';
 import { buildpackFile } from '../paths.js';
 import { parseConfig, type Env, type Settings } from '../config/schema.js';
-import { computeConf, DNS_CACHE_OPTS, driverAuthArgs, driverAuthFile, renderConf, writeConf, type Conf, type Role, type SparkInfo } from '../render/index.js';
+import { computeConf, DNS_CACHE_OPTS, driverAuthArgs, driverAuthFile, logFormatNote, renderConf, writeConf, type Conf, type Role, type SparkInfo } from '../render/index.js';
 import { detectResources } from '../render/resources.js';
 import { dynoName, MASTER_PORT, MASTER_UI_PORT, masterUrl, THRIFT_HTTP_PORT, WORKER_UI_PORT } from '../space/index.js';
 import { zooKeeperServer } from '../zookeeper/index.js';
 import { needsOf, waitFor } from './await.js';
 import { prepareConnect } from './connect.js';
 import { ensureEventLogDir, eventLogDirCommand } from '../eventlog/index.js';
-import { DYNO_TYPES, specOf, type DynoType } from '../process-types.js';
+import { specOf, type ProcessType } from '../process-types.js';
 import { METASTORE_MAIN } from '../metastore/index.js';
 import { prepareMetastore } from '../metastore/check.js';
 import { cdsFor } from '../cds/archive.js';
 import { JVM_PACKAGES, missingFeature, primaryResource, slimRefusal, type SparkFeature } from '../build/features.js';
+import { dynoLog } from '../log/index.js';
 
-/** What a launcher starts: a Procfile type of the table (web is the proxy's: src/proxy), or one of Spark's tools. */
-export type ProcessType = Exclude<DynoType, 'web'> | 'spark-shell' | 'spark-submit';
-export const PROCESS_TYPES: ProcessType[] = [...DYNO_TYPES.filter((t): t is Exclude<DynoType, 'web'> => t !== 'web'), 'spark-shell', 'spark-submit'];
+export { PROCESS_TYPES, type ProcessType } from '../process-types.js';
 
 /** bin/support/drain-worker of this buildpack: the worker dyno's process under graceful decommission. */
 export const DRAIN_WORKER = buildpackFile(import.meta.url, 'bin/support/drain-worker');
@@ -228,7 +227,9 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
   // class-data sharing (src/cds): a launched JVM (its pid is ours' parent: bash execs it) may record the archive
   const key = cdsKey(p, clusterMode);
   const cds = key && !dryRun && settings.SPARK_CDS ? cdsFor(key, sparkHome, env, { root: settings.SPARK_CDS_DIR, record: Boolean(o.wait), pid: process.ppid }) : undefined;
-  if (cds && o.wait) process.stderr.write(`spark-in-space: ${cds.note}\n`);
+  if (cds && o.wait) dynoLog('spark-in-space.launch', 'spark-in-space', env)(cds.note);
+  const logNote = o.wait ? logFormatNote(settings, info.version) : undefined;
+  if (logNote) dynoLog('spark-in-space.launch', 'spark-in-space', env)(logNote);
   const conf = computeConf({ settings, env, role: roleOf(p), spark: info, resources: detectResources(), process: p, clusterMode, cds });
   const confDir = env.SPARK_CONF_DIR ?? path.join(sparkHome, 'conf');
   let argv = argvFor(p, { sparkHome, settings, env, conf, args, confDir });
@@ -245,7 +246,7 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
   }
   // the master (in the background) and the history server (before it polls) create SPARK_EVENTLOG_DIR
   if ((p === 'master' || p === 'history') && o.wait && !dryRun)
-    await ensureEventLogDir(eventLogDirCommand(settings, conf, sparkHome), { ...env, SPARK_CONF_DIR: confDir }, p === 'history', (l) => process.stderr.write(`spark-in-space: ${l}\n`));
+    await ensureEventLogDir(eventLogDirCommand(settings, conf, sparkHome), { ...env, SPARK_CONF_DIR: confDir }, p === 'history', dynoLog('spark-in-space.eventlog', 'spark-in-space', env));
   // a worker waits for a master, a master for ZooKeeper: a visible wait, not a crash loop
   const needs = needsOf(p, settings);
   if (needs && o.wait) await waitFor(needs, env);
@@ -261,7 +262,7 @@ export async function renderOneOffConf(env: Env, warn: (line: string) => void): 
   try {
     await prepare('spark-submit', env, []);
   } catch (err) {
-    warn(`spark-in-space: WARNING: no Spark conf rendered for this dyno (Spark's tools will not find the cluster): ${(err as Error).message.split('\n').join(' ')}`);
+    warn(`WARNING: no Spark conf rendered for this dyno (Spark's tools will not find the cluster): ${(err as Error).message.split('\n').join(' ')}`);
   }
 }
 
@@ -271,7 +272,7 @@ export async function renderOneOffConf(env: Env, warn: (line: string) => void): 
  */
 async function requireFeatures(p: ProcessType, args: string[], slim: SparkFeature[]): Promise<void> {
   if (!slim.length) return;
-  if (p === 'spark-shell' && slim.includes('mllib')) process.stderr.write(`spark-in-space: ${slimRefusal('MLlib (org.apache.spark.ml, .mllib, .graphx)', 'mllib', slim)}\n`);
+  if (p === 'spark-shell' && slim.includes('mllib')) dynoLog('spark-in-space.launch', 'spark-in-space')(`WARNING: ${slimRefusal('MLlib (org.apache.spark.ml, .mllib, .graphx)', 'mllib', slim)}`);
   const left = missingFeature(p, args, slim);
   if (left) fail({ code: 'feature-left-out', tool: p, message: slimRefusal(p === 'thrift' || p === 'connect' ? `the ${p} process type` : p, left, slim) });
   const app = p === 'spark-submit' ? primaryResource(args) : undefined;

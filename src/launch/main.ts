@@ -9,19 +9,20 @@ import { runCycling } from '../heroku/cycling.js';
 import { isClusterMode, prepare, PROCESS_TYPES, renderOneOffConf, type ProcessType } from './index.js';
 import { sidecarEntry, waitOptions } from './submit-wait-options.js';
 import { execAs, SECRET_HOLDERS, type SecretHolder } from '../secrets.js';
+import { dynoLog, launchOutput } from '../log/index.js';
 
 const [type, ...rest] = process.argv.slice(2);
 const args = rest[0] === '--' ? rest.slice(1) : rest;
 if (type === 'graceful-cycling') {
   // beside the master (bin/spark-master-with-graceful-cycling): never fails the dyno; a bad config is the master launcher's to report
-  await runCycling(process.env, (line) => process.stderr.write(`spark-in-space graceful cycling: ${line}\n`)).catch((err) =>
-    process.stderr.write(`spark-in-space graceful cycling: WARNING: not cycling the workers: ${(err as Error).message.split('\n')[0]}\n`),
-  );
+  const say = dynoLog('spark-in-space.graceful-cycling', 'spark-in-space graceful cycling');
+  await runCycling(process.env, (line) => say(line)).catch((err) => say(`WARNING: not cycling the workers: ${(err as Error).message.split('\n')[0]}`));
   process.exit(0);
 }
 if (type === 'one-off-conf') {
   // .profile.d of a one-off dyno (heroku run): the driver conf for Spark's own tools; never fails the dyno
-  await renderOneOffConf(process.env, (line) => process.stderr.write(`${line}\n`));
+  const say = dynoLog('spark-in-space.one-off', 'spark-in-space');
+  await renderOneOffConf(process.env, (line) => say(line));
   process.exit(0);
 }
 const print = (argv: string[]) => process.stdout.write(`${argv.join('\0')}\0`);
@@ -43,5 +44,5 @@ try {
   // only the secrets the type may see (src/secrets.ts); a cluster-mode client sends its environment with the driver
   print(execAs(clusterMode ? 'cluster-driver' : (type as SecretHolder), process.env, wrapped));
 } catch (err) {
-  handleError(err);
+  handleError(err, launchOutput('spark-in-space.launch'));
 }

@@ -16,8 +16,9 @@ import { submittedDriver } from '../jobs/index.js';
 import { leader, waitForDriver } from '../jobs/act.js';
 import { spaceLink, type SparkLink } from '../jobs/link.js';
 import { mainClassOf } from './submit-wait-options.js';
+import { dynoLog } from '../log/index.js';
 
-const say = (line: string) => process.stderr.write(`spark-in-space: ${line}\n`);
+const say = dynoLog('spark-in-space.submit-wait', 'spark-in-space');
 
 /** Runs spark-submit's client, passing its output through; its exit code and what it printed on stderr (the last 64 KB). */
 function runClient(argv: string[]): Promise<{ code: number; stderr: string }> {

@@ -10,6 +10,7 @@ import type { Client as PgClient } from 'pg';
 import { fail, isProblem } from '../errors.js';
 import { lookup, type Env, type Settings } from '../config/schema.js';
 import { writeFilesAtomic } from '../fs/atomic.js';
+import { dynoLog } from '../log/index.js';
 import {
   connectionProps,
   derbyConnectionProps,
@@ -206,6 +207,7 @@ export async function prepareMetastore(sparkHome: string, settings: Settings, en
   const jarsDir = path.join(sparkHome, 'jars');
   const jars = !dryRun && existsSync(jarsDir) ? readdirSync(jarsDir) : [];
   const java = env.JAVA_HOME ? path.join(env.JAVA_HOME, 'bin', 'java') : 'java';
+  const say = dynoLog('spark-in-space.metastore', 'spark-in-space', env);
   const expectedSchema = () => {
     const expected = schemaVersionOf(jars);
     if (!expected) fail({ code: 'spark-unfit', message: `${jarsDir} has no hive-metastore-*.jar: this Spark carries no Hive metastore (SPARK_SLIM left hive out?).` });
@@ -224,9 +226,7 @@ export async function prepareMetastore(sparkHome: string, settings: Settings, en
       const fresh = !existsSync(path.join(dir, 'metastore_db', 'service.properties'));
       if (fresh)
         await runSchemaTool(derbyConnectionProps(dir), { name: 'SPARK_METASTORE_DERBY_DIR', jarsDir, metastoreJar, confDir, java, jvm: [`-Dderby.stream.error.file=${path.join(dir, 'derby.log')}`] });
-      process.stderr.write(
-        `spark-in-space: metastore on Derby in ${dir} (SPARK_METASTORE_DERBY_DIR): one catalog for every driver of the space; ${fresh ? `Hive's schema ${expected} created` : 'kept from before'}\n`,
-      );
+      say(`metastore on Derby in ${dir} (SPARK_METASTORE_DERBY_DIR): one catalog for every driver of the space; ${fresh ? `Hive's schema ${expected} created` : 'kept from before'}`);
     }
     // Hive writes its VERSION row on the new database (its verification stays off, as with PostgreSQL)
     return hiveSite(derbyConnectionProps(dir), [['hive.metastore.schema.verification.record.version', 'true']]);
@@ -252,11 +252,11 @@ export async function prepareMetastore(sparkHome: string, settings: Settings, en
         if (isProblem(err)) throw err;
         return fail({ code: 'metastore-database', name, ...connectionProblem(err as { code?: string; message?: string }, db) });
       }));
-    process.stderr.write(`spark-in-space: metastore on ${db.host}:${db.port}/${db.database} (${name}): ${created ? `was empty: Hive's schema ${expected} created` : `schema ${expected}`}\n`);
+    say(`metastore on ${db.host}:${db.port}/${db.database} (${name}): ${created ? `was empty: Hive's schema ${expected} created` : `schema ${expected}`}`);
   }
   if (!warehouseDir(settings) && !dryRun)
-    process.stderr.write(
-      "spark-in-space: WARNING: no shared warehouse (SPARK_WAREHOUSE_DIR, or S3): managed tables' files stay on the disk of the dyno that wrote them, which Heroku wipes at each restart; their metadata outlives them\n",
+    say(
+      "WARNING: no shared warehouse (SPARK_WAREHOUSE_DIR, or S3): managed tables' files stay on the disk of the dyno that wrote them, which Heroku wipes at each restart; their metadata outlives them",
     );
   await hiveSite(connectionProps(db));
 }

@@ -10,49 +10,15 @@
  */
 import type { Settings } from '../config/schema.js';
 import { clusterDomain } from '../space/index.js';
+import type { Database } from './parse.js';
 
-/** The metastore service's Thrift port (hive.metastore.port's default). */
-export const METASTORE_PORT = 9083;
+export { parseDatabaseUrl, parseHiveSite, type Database } from './parse.js';
+
+export { METASTORE_PORT } from '../ports.js';
 /** HiveMetaStore of Spark's jars (hive-metastore-2.3.*.jar). */
 export const METASTORE_MAIN = 'org.apache.hadoop.hive.metastore.HiveMetaStore';
 /** The PostgreSQL JDBC driver, resolved by Maven coordinates at build (src/build/jars.ts). */
 export const POSTGRES_JDBC = { org: 'org.postgresql', name: 'postgresql', rev: '42.7.14' } as const;
-
-export interface Database {
-  host: string;
-  port: number;
-  database: string;
-  user: string;
-  password: string;
-  /** libpq's sslmode: what the URL says, else `require` (Heroku Postgres refuses connections without TLS) */
-  sslmode: string;
-}
-
-/** Pure: `postgres://user:pass@host:5432/db?sslmode=require` (or `postgresql://`) → its parts; a reason when it is not one. */
-export function parseDatabaseUrl(url: string): Database | { problem: string } {
-  let u: URL;
-  try {
-    u = new URL(url.trim());
-  } catch {
-    return { problem: 'is not a URL' };
-  }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return { problem: `is a ${u.protocol.replace(':', '')}:// URL, not a PostgreSQL one (postgres:// or postgresql://)` };
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-  if (!u.hostname) return { problem: 'names no host' };
-  if (!database || database.includes('/')) return { problem: 'names no database (…/dbname at its end)' };
-  if (!u.username) return { problem: 'names no user (postgres://user:password@host/db)' };
-  const sslmode = u.searchParams.get('sslmode') ?? 'require';
-  if (!['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'].includes(sslmode))
-    return { problem: `has sslmode=${sslmode}, which is none of disable, allow, prefer, require, verify-ca, verify-full` };
-  return {
-    host: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port ? Number(u.port) : 5432,
-    database,
-    user: decodeURIComponent(u.username),
-    password: decodeURIComponent(u.password),
-    sslmode,
-  };
-}
 
 /** Pure: the JDBC URL of a database (no credentials in it: they go in their own properties). */
 export function jdbcUrl(db: Database): string {
@@ -121,27 +87,6 @@ export function schemaVerdict(found: SchemaFound, expected: string): { ok: true;
 }
 
 const xml = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-/** Pure: HIVE_SITE_XML's properties (name → value), in order; a reason when it is not a hive-site.xml. */
-export function parseHiveSite(text: string): [string, string][] | { problem: string } {
-  if (!/<configuration[\s>]/.test(text)) return { problem: 'is not a hive-site.xml (no <configuration> element)' };
-  const unxml = (v: string) =>
-    v
-      .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&apos;/g, "'")
-      .replace(/&amp;/g, '&')
-      .trim();
-  const out: [string, string][] = [];
-  for (const m of text.replace(/<!--[\s\S]*?-->/g, '').matchAll(/<property>([\s\S]*?)<\/property>/g)) {
-    const name = /<name>([\s\S]*?)<\/name>/.exec(m[1]!)?.[1];
-    const value = /<value>([\s\S]*?)<\/value>/.exec(m[1]!)?.[1] ?? '';
-    if (name) out.push([unxml(name), unxml(value)]);
-  }
-  return out;
-}
 
 /**
  * Pure: the metastore service's hive-site.xml (0600: it holds the password, and S3's keys). Ours

@@ -144,6 +144,8 @@ export interface ProxyConf {
   thrift: { backend: string; auth: [string, string][] };
   /** addresses whose peer address is the client (nginx `geo`), whatever X-Forwarded-For they send */
   dynoAddresses: string[];
+  /** SPARK_LOG_FORMAT: the access log as text, or as JSON objects with Spark's structured-logging keys */
+  logFormat: 'text' | 'json';
 }
 
 /**
@@ -179,5 +181,6 @@ export function proxyConf(i: ProxyConfInput): ProxyConf {
     authFailBurst: AUTH_FAIL.burst,
     thrift: { backend: thriftBackend(i.settings), auth: thriftAuthHeaders(htpasswd(i.settings)) },
     dynoAddresses: i.dynoAddresses ?? [],
+    logFormat: i.settings.SPARK_LOG_FORMAT,
   };
 }

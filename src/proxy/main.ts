@@ -20,6 +20,9 @@ import { findNginx } from './nginx.js';
 import { allowedDomains, htpasswd, isAllowedBackend, proxyConf, resolversFrom, spaceAddresses, upstreamsFor, COOKIE } from './index.js';
 import { emptyLockout, expire, lockoutMap, LOCKOUT, recordFailure } from './lockout.js';
 import { dynosFromTopology, startLanding } from './landing.js';
+import { dynoLog } from '../log/index.js';
+
+const say = dynoLog('spark-in-space.space-proxy', 'space-proxy');
 
 /**
  * Where nginx.conf, htpasswd and nginx's temp files go: SPACE_PROXY_DIR, else $HOME/.space-proxy
@@ -91,7 +94,7 @@ function watchFailedLogins(fifo: string, mapFile: string, reload: () => void): v
     const input = createReadStream(fifo).on('error', () => {});
     readline.createInterface({ input }).on('line', (client) => {
       if (recordFailure(l, client.trim(), Date.now())) {
-        process.stderr.write(`space-proxy: too many failed logins from ${client.trim()}: locked out for ${LOCKOUT.lockMs / 60_000} min\n`);
+        say(`WARNING: too many failed logins from ${client.trim()}: locked out for ${LOCKOUT.lockMs / 60_000} min`);
         write();
       }
     });
@@ -139,7 +142,7 @@ async function main(): Promise<void> {
   // opens every log for writing: it gets plain files now, and the FIFOs are made right after.
   for (const f of ['access.fifo', 'denied.fifo']) rmSync(path.join(setup.dir, f), { force: true });
   const conf = await render();
-  process.stdout.write(`space-proxy: listening on ${conf.listen}, default backend ${conf.defaultBackend}, ${setup.users.length} user(s)\n`);
+  say(`listening on ${conf.listen}, default backend ${conf.defaultBackend}, ${setup.users.length} user(s)`);
   runNginx(setup, render, () => landing.close());
 }
 
@@ -239,7 +242,7 @@ function runNginx(p: ProxySetup, render: () => Promise<unknown>, closeLanding: (
     if (curr.mtimeMs === prev.mtimeMs && curr.size === prev.size && curr.ino === prev.ino) return;
     render().then(
       () => reload(),
-      (err) => process.stderr.write(`space-proxy: keeping the running configuration: ${(err as Error).message}\n`),
+      (err) => say(`WARNING: keeping the running configuration: ${(err as Error).message}`),
     );
   });
   const graceful = () => child.kill('SIGQUIT');

@@ -13,10 +13,10 @@ import { compareVersions } from '../catalog/index.js';
 import { CONNECT_BACKEND_PORT, masterUrl } from '../space/index.js';
 import { zookeeperDir, zookeeperUrl } from '../zookeeper/index.js';
 import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
-import { specOf } from '../process-types.js';
+import { DYNO_TYPES, specOf, type Role } from '../process-types.js';
 import { driverMetastoreConf, metastoreOn } from '../metastore/index.js';
 
-export type Role = 'master' | 'worker' | 'driver' | 'console' | 'history';
+export type { Role } from '../process-types.js';
 
 export interface SparkInfo {
   version: string;
@@ -46,7 +46,8 @@ export interface Conf {
   extra: string[];
   /** spark-env.sh */
   env: [string, string][];
-  log4j: { file: 'log4j.properties' | 'log4j2.properties'; level: string };
+  /** format: SPARK_LOG_FORMAT where this Spark has it (json: Spark 4's structured logging); target: the stream a json log goes to */
+  log4j: { file: 'log4j.properties' | 'log4j2.properties'; level: string; format: 'text' | 'json'; target: 'SYSTEM_OUT' | 'SYSTEM_ERR' };
   /** worker offer, for argv */
   worker: { cores: number; memory: string };
   /** graceful decommission on SIGTERM: the drain deadline (s), the fallback storage, how long the stopped JVM may take to exit (s) */
@@ -141,6 +142,9 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
     set('spark.worker.cleanup.enabled', true);
   }
   if (s.SPARK_PROMETHEUS !== false) for (const [k, v] of prometheusConf(spark.version)) set(k, v);
+  const logFormat = logFormatFor(s, spark.version);
+  // the context of each line (executor, stage, task ids) as JSON fields: Spark fills it only when this is on
+  if (logFormat === 'json') set('spark.log.structuredLogging.enabled', true);
   if (specOf(type ?? '')?.sharedServer) for (const [k, v] of [...sharedServerConf(s), ...reflectConf(s, spark.version)]) set(k, v);
   // one catalog for every driver (a worker's conf serves its cluster-mode drivers): the metastore service
   for (const [k, v] of driverMetastoreConf(s)) set(k, v);
@@ -184,7 +188,13 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
     defaults: d,
     extra: s.SPARK_DEFAULTS_EXTRA ?? [],
     env: e,
-    log4j: { file: spark.log4j === 1 ? 'log4j.properties' : 'log4j2.properties', level },
+    log4j: {
+      file: spark.log4j === 1 ? 'log4j.properties' : 'log4j2.properties',
+      level,
+      format: logFormat,
+      // a driver's or a shell's stdout is its output: its log stays on stderr
+      target: role === 'master' || role === 'worker' || role === 'history' || ((DYNO_TYPES as readonly string[]).includes(type ?? 'console') && type !== 'console') ? 'SYSTEM_OUT' : 'SYSTEM_ERR',
+    },
     worker: {
       cores: s.SPARK_WORKER_CORES ?? resources.cores,
       memory: s.SPARK_WORKER_MEMORY ?? `${workerMemoryMb(resources)}m`,
@@ -280,6 +290,19 @@ export function reflectConf(s: Pick<Settings, 'SPARK_SQL_REFLECT'>, version: str
   return [['spark.sql.reflect.allowList', r === 'off' ? REFLECT_NONE : r.join(',')]];
 }
 
+/**
+ * Pure: the log format a process gets. Spark's structured logging (JSON lines with its SparkLayout.json)
+ * came with Spark 4.0; an older Spark logs text, and `logFormatNote` says why.
+ */
+export const logFormatFor = (s: Pick<Settings, 'SPARK_LOG_FORMAT'>, version: string): 'text' | 'json' =>
+  s.SPARK_LOG_FORMAT === 'json' && compareVersions(version, STRUCTURED_LOGGING_SINCE) >= 0 ? 'json' : 'text';
+export const STRUCTURED_LOGGING_SINCE = '4.0.0';
+/** Pure: the warning a process logs when SPARK_LOG_FORMAT asks for what its Spark cannot do. */
+export const logFormatNote = (s: Pick<Settings, 'SPARK_LOG_FORMAT'>, version: string): string | undefined =>
+  s.SPARK_LOG_FORMAT === 'json' && logFormatFor(s, version) === 'text'
+    ? `WARNING: SPARK_LOG_FORMAT=json is not available on Spark ${version} (Spark's structured logging came with ${STRUCTURED_LOGGING_SINCE}): Spark's own lines stay text, ours are JSON`
+    : undefined;
+
 /** How long a new leader master waits for recovered workers and drivers (spark.deploy.recoveryTimeout, 4.0+). */
 export const RECOVERY_TIMEOUT_S = 15;
 /** The JVM's DNS cache, shortened: names of the space follow dynos to their new addresses. */
@@ -312,7 +335,7 @@ export function renderConf(conf: Conf): (FileToWrite & { content: string })[] {
   return [
     { name: 'spark-defaults.conf', content: renderTemplate('spark-defaults.conf.ejs', { defaults: conf.defaults, extra: conf.extra }), mode: 0o600 },
     { name: 'spark-env.sh', content: renderTemplate('spark-env.sh.ejs', { env: conf.env, shellQuote, driver: conf.driver }), mode: 0o600 },
-    { name: conf.log4j.file, content: renderTemplate(`${conf.log4j.file}.ejs`, { level: conf.log4j.level }), mode: 0o600 },
+    { name: conf.log4j.file, content: renderTemplate(`${conf.log4j.file}.ejs`, { level: conf.log4j.level, format: conf.log4j.format, target: conf.log4j.target }), mode: 0o600 },
   ];
 }
 

@@ -4,22 +4,10 @@
  */
 import { fail } from '../errors.js';
 import type { Env, Settings } from '../config/schema.js';
+import { MASTER_PORT } from '../ports.js';
 
 export const SPACE_SUFFIX = 'app.localspace';
-export const MASTER_PORT = 7077;
-export const MASTER_UI_PORT = 8080;
-export const WORKER_UI_PORT = 8081;
-/** Spark's history server UI (spark.history.ui.port), on the history dyno. */
-export const HISTORY_UI_PORT = 18080;
-/** The Thrift JDBC/ODBC server's HTTP port (hive.server2.thrift.http.port), on the thrift dyno. */
-export const THRIFT_HTTP_PORT = 10001;
-/** Spark Connect: TLS (the dyno's nginx) on the private address, the server itself behind it. */
-export const CONNECT_PORT = 15002;
-export const CONNECT_BACKEND_PORT = 15003;
-/** The autoscaler beside each master answers its policy and last decision here (src/autoscale/run.ts; in the proxy's UI ports). */
-export const AUTOSCALE_PORT = 8090;
-/** Spark's first driver UI port (spark.ui.port): a dyno runs one driver. */
-export const DRIVER_UI_PORT = 4040;
+export { MASTER_PORT, MASTER_UI_PORT, WORKER_UI_PORT, HISTORY_UI_PORT, THRIFT_HTTP_PORT, CONNECT_PORT, CONNECT_BACKEND_PORT, AUTOSCALE_PORT, DRIVER_UI_PORT } from '../ports.js';
 
 /** `<app>.app.localspace` of the cluster: SPARK_CLUSTER_APP wins (a job app), else HEROKU_DNS_APP_NAME. */
 export function clusterDomain(settings: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HEROKU_DNS_APP_NAME'>): string {

@@ -7,10 +7,9 @@
 import { fail } from '../errors.js';
 import type { Env, Settings } from '../config/schema.js';
 import { clusterDomain, parseDyno } from '../space/index.js';
+import { ZK_CLIENT_PORT, ZK_ELECTION_PORT, ZK_PEER_PORT } from '../ports.js';
 
-export const ZK_CLIENT_PORT = 2181;
-export const ZK_PEER_PORT = 2888;
-export const ZK_ELECTION_PORT = 3888;
+export { ZK_CLIENT_PORT, ZK_PEER_PORT, ZK_ELECTION_PORT } from '../ports.js';
 
 /**
  * Session limits of the space's own ZooKeeper. Spark asks Curator for a 60 s session (hard-coded,

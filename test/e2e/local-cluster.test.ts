@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
 import { appWithSpark, buildJobApp, buildJobJar, cli } from '../helpers/cluster.js';
 import { DEFAULT_VERSION, NEWEST_35, testPyspark } from '../helpers/spark.js';
+import { until } from '../helpers/wait.js';
 import { groupAlive } from '../../src/local/runner.js';
 
 const exeOf = (pid: number) => {
@@ -224,21 +225,35 @@ describe('local up in the foreground', () => {
 });
 
 describe(`local space with real Spark ${NEWEST_35} (smoke)`, () => {
-  it('comes up with a worker and answers spark-shell', async () => {
-    const { app } = await appWithSpark(NEWEST_35);
+  it('comes up with a worker, answers spark-shell, and `kill` ends the shell’s application (3.5’s kill form)', async () => {
+    const { app } = await appWithSpark(NEWEST_35, { SPARK_LOG_FORMAT: 'json' });
     try {
       const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', 'e2e-35', '--workers', '1']);
       expect(up.exitCode, up.all).toBe(0);
-      const r = await cli(['local', 'run', '--dir', app, bin('spark-shell')], {
-        input: 'println("RESULT=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\n:quit\n',
-        timeout: 150_000,
+      // the answer, then a job of ~10 minutes that `kill` ends
+      const shell = cli(['local', 'run', '--dir', app, bin('spark-shell')], {
+        input: 'println("RESULT=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\nsc.parallelize(1 to 6000, 1).map { x => Thread.sleep(100); x }.count\n:quit\n',
+        timeout: 300_000,
       });
-      expect(r.all).toContain('RESULT=500000500000');
-      expect(r.all).toContain(`version ${NEWEST_35}`);
+      let said = '';
+      shell.all!.on('data', (b: Buffer) => (said += b.toString()));
+      await until('the answer', () => said.includes('RESULT=500000500000'), 200_000, 500);
+      expect(said).toContain(`version ${NEWEST_35}`);
+      const apps = JSON.parse((await cli(['local', 'apps', '--json', '--dir', app])).stdout) as { apps: { id: string; name: string; state: string }[] };
+      const sh = apps.apps.find((a) => a.name === 'Spark shell' && a.state === 'RUNNING')!;
+      const k = await cli(['local', 'kill', sh.id, '--dir', app]);
+      expect(k.exitCode, k.all).toBe(0);
+      expect(k.stdout).toContain(`${sh.id} KILLED`);
+      const r = await shell;
+      expect(r.all).toMatch(/cancelled|killed|SparkContext was shut down/i);
+      // SPARK_LOG_FORMAT=json on 3.5: Spark's lines stay text, and the dyno says why
+      const log = (await cli(['local', 'logs', '--dir', app, '--app', 'e2e-35', '--dyno', 'master.1', '-n', '3000'])).stdout;
+      expect(log).toContain(`SPARK_LOG_FORMAT=json is not available on Spark ${NEWEST_35}`);
+      expect(log).toMatch(/ INFO Master: /);
     } finally {
       await cli(['local', 'down', '--dir', app]);
     }
-  }, 300_000);
+  }, 400_000);
 });
 
 describe(`local space on pip's pyspark ${DEFAULT_VERSION} (--spark-home in a venv)`, () => {

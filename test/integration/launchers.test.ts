@@ -2,7 +2,7 @@
  * The launchers and the config CLI without a JVM: a stub SPARK_HOME whose spark-class prints its
  * arguments, so what bin/* exec and what they render can be checked exactly.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import net from 'node:net';
 import { execa } from 'execa';
@@ -155,6 +155,35 @@ describe('launchers', () => {
     expect(r.stderr).toContain('SPARK_MASTERS: must be between 1 and 9');
     expect(r.stdout).not.toContain('spark-class');
     expect(existsSync(conf)).toBe(false);
+  });
+
+  it('SPARK_LOG_FORMAT=json: the launcher’s own lines are JSON (a wait, a refusal), Spark’s log4j2 file is its JSON layout; the bash helpers write the same shape', async () => {
+    const conf = tmpdir('sis-conf-');
+    const late = { ...dyno, ...masterUp, HEROKU_DNS_APP_NAME: 'json.app.localspace', HEROKU_DNS_DYNO_NAME: '2.worker.json.app.localspace', SPARK_CONF_DIR: conf, SPARK_LOG_FORMAT: 'json' };
+    const p = run('spark-worker', late);
+    let err = '';
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const t0 = Date.now();
+    while (!err.includes('waiting for a master') && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
+    // then a master answers (its name on 127.0.0.92): the launcher goes on to the JVM
+    appendFileSync(hosts, '127.0.0.92 1.master.json.app.localspace\n');
+    await listen('127.0.0.92');
+    expect((await p).exitCode, err).toBe(0);
+    const waiting = JSON.parse(err.split('\n')[0]!);
+    expect(waiting).toMatchObject({ level: 'INFO', logger: 'spark-in-space.launch', msg: expect.stringMatching(/^waiting for a master \(1\.master\.json\.app\.localspace:7077/) });
+    expect(Date.parse(waiting.ts)).toBeGreaterThan(0);
+    expect(readFileSync(path.join(conf, 'log4j2.properties'), 'utf8')).toContain('appender.console.layout.eventTemplateUri = classpath:org/apache/spark/SparkLayout.json');
+    const bad = await run('spark-master', { ...dyno, SPARK_CONF_DIR: tmpdir(), SPARK_LOG_FORMAT: 'json', LOG_LEVEL: 'LOUD' });
+    expect(bad.exitCode).toBe(1);
+    const lines = bad.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'ERROR', logger: 'spark-in-space.launch', msg: expect.stringContaining('LOG_LEVEL: must be one of') });
+    const sh = await execa('bash', ['-c', `source ${JSON.stringify(path.join(REPO, 'bin/support/log.sh'))}; log_line spark-in-space.drain-worker drain-worker "$1"`, 'x', 'WARNING: "a"\tb\\c'], {
+      env: { SPARK_LOG_FORMAT: 'json' },
+    });
+    expect(JSON.parse(sh.stderr)).toMatchObject({ level: 'WARN', logger: 'spark-in-space.drain-worker', msg: 'WARNING: "a"\tb\\c' });
+    const text = await execa('bash', ['-c', `source ${JSON.stringify(path.join(REPO, 'bin/support/log.sh'))}; log_line spark-in-space.drain-worker drain-worker drained`]);
+    expect(text.stderr).toBe('drain-worker: drained');
   });
 
   it('a dyno outside a DNS-discovery space is told why', async () => {
