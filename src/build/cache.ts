@@ -7,13 +7,13 @@
  * last check), so a corrupt or partial entry is replaced, never used.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, linkSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, linkSync, lstatSync, openSync, readSync } from 'node:fs';
 import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { writeAtomic } from '../fs/atomic.js';
-import { SLUG_SAMPLING, slugMemoId } from './slug.js';
+import { slugMemoId } from './slug.js';
 
 export const CACHE_LAYOUT = 'spark-in-space/v1';
 
@@ -89,64 +89,12 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 }
 
 /**
- * LandedHashes' worker (CommonJS, evaluated): hashes each file it is sent, with its fingerprint
- * before and after the read, and estimates its share of the slug as src/build/slug.ts would (same
- * constants): a large file's samples deflated, small files deflated together in batches.
+ * LandedHashes' worker (./hash-worker.ts): beside this module in dist/build, and bundled beside the
+ * CLI's bundle (scripts/build) as dist/hash-worker.js, so one relative URL finds it from either; run
+ * from the sources (vitest, tsx), the compiled one in dist/.
  */
-const HASH_WORKER = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { lstatSync, openSync, readSync, closeSync } = require('node:fs');
-const { deflateRawSync } = require('node:zlib');
-const fp = (f) => { try { const s = lstatSync(f, { bigint: true }); return s.isFile() ? { size: Number(s.size), ino: String(s.ino), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs) } : undefined; } catch { return undefined; } };
-const buf = Buffer.allocUnsafe(1 << 20);
-const ratio = (raw) => (raw.length ? deflateRawSync(raw, { level: ${SLUG_SAMPLING.level} }).length / raw.length : 0);
-let batch = [];
-let batchBytes = 0;
-const flush = () => {
-  if (!batch.length) return;
-  const r = ratio(Buffer.concat(batch.map((b) => b.data)));
-  parentPort.postMessage({ estimates: batch.map((b) => ({ file: b.file, compressed: b.data.length * r })) });
-  batch = [];
-  batchBytes = 0;
-};
-const samples = (fd, size) => {
-  const out = [];
-  for (let i = 0; i < ${SLUG_SAMPLING.chunks}; i++) {
-    const at = Math.floor(((size - ${SLUG_SAMPLING.chunk}) * i) / (${SLUG_SAMPLING.chunks} - 1));
-    const b = Buffer.alloc(${SLUG_SAMPLING.chunk});
-    out.push(b.subarray(0, readSync(fd, b, 0, b.length, at)));
-  }
-  return Buffer.concat(out);
-};
-parentPort.on('message', (file) => {
-  if (file === null) {
-    flush();
-    return parentPort.postMessage(null);
-  }
-  const before = fp(file);
-  if (!before) return;
-  let fd;
-  try {
-    fd = openSync(file, 'r');
-    const h = createHash('sha256');
-    const small = before.size <= ${SLUG_SAMPLING.small} ? [] : undefined;
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) {
-      h.update(buf.subarray(0, n));
-      small?.push(Buffer.from(buf.subarray(0, n)));
-    }
-    const compressed = small ? undefined : before.size * ratio(samples(fd, before.size));
-    parentPort.postMessage({ file, fp: before, after: fp(file), sha256: h.digest('hex'), compressed });
-    if (small) {
-      batch.push({ file, data: Buffer.concat(small) });
-      batchBytes += before.size;
-      if (batchBytes > ${SLUG_SAMPLING.batch}) flush();
-    }
-  } catch {
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-});`;
+const besideUs = new URL('./hash-worker.js', import.meta.url);
+const HASH_WORKER = existsSync(besideUs) ? besideUs : new URL('../../dist/build/hash-worker.js', import.meta.url);
 
 interface Landed {
   fp: Fingerprint;
@@ -172,7 +120,7 @@ export class LandedHashes {
   add(file: string): void {
     if (this.stopped) return;
     if (!this.worker) {
-      const w = new Worker(HASH_WORKER, { eval: true });
+      const w = new Worker(HASH_WORKER);
       this.worker = w;
       w.unref();
       this.done = new Promise<void>((resolve) => {

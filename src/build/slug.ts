@@ -59,13 +59,15 @@ const { small: SMALL, chunk: CHUNK, chunks: CHUNKS } = SLUG_SAMPLING;
 /** a tar header per entry (512 bytes, mostly zeros) compresses to about this */
 const HEADER = 64;
 
+/** Pure: where the estimate's CHUNKS samples of a large file start (shared with the landing worker, src/build/hash-worker.ts). */
+export const sampleOffsets = (size: number): number[] => Array.from({ length: CHUNKS }, (_, i) => Math.floor(((size - CHUNK) * i) / (CHUNKS - 1)));
+
 /** The bytes the estimate deflates of a large file: CHUNKS pieces spread over it. */
 async function samples(file: string, size: number): Promise<Buffer> {
   const fh = await open(file, 'r');
   try {
     const bufs: Buffer[] = [];
-    for (let i = 0; i < CHUNKS; i++) {
-      const at = Math.floor(((size - CHUNK) * i) / (CHUNKS - 1));
+    for (const at of sampleOffsets(size)) {
       const b = Buffer.alloc(CHUNK);
       const { bytesRead } = await fh.read(b, 0, CHUNK, at);
       bufs.push(b.subarray(0, bytesRead));
