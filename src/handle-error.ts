@@ -1,6 +1,6 @@
 /** The one error handler of the CLI and the entry points (launchers, proxy): typed problems and zod errors become user messages and exit codes (errors.ts exitCodeOf; bad options 2). */
 import { ZodError } from 'zod';
-import { consoleOutput, type Output } from './build/output.js';
+import { consoleOutput, type Output } from './output.js';
 import { describe, exitCodeOf, SparkInSpaceError } from './errors.js';
 
 export function handleError(err: unknown, out: Output = consoleOutput()): never {

@@ -7,7 +7,7 @@
  */
 import * as z from 'zod';
 import { fail, type ConfigIssue } from '../errors.js';
-import { DEFAULT_SLIM, FEATURE_NAMES, type SparkFeature } from '../build/features.js';
+import { DEFAULT_SLIM, FEATURE_NAMES, type SparkFeature } from '../spark-features.js';
 import { specOf } from '../process-types.js';
 import { parseDatabaseUrl, parseHiveSite } from '../metastore/parse.js';
 import { withheldOf } from '../secrets.js';

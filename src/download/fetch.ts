@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { Progress } from '../build/output.js';
+import type { Progress } from '../output.js';
 
 export interface TransferOptions {
   retries: number;

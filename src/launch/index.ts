@@ -21,7 +21,7 @@ import { specOf, type ProcessType } from '../process-types.js';
 import { METASTORE_MAIN } from '../metastore/index.js';
 import { prepareMetastore } from '../metastore/check.js';
 import { cdsFor } from '../cds/archive.js';
-import { JVM_PACKAGES, missingFeature, primaryResource, slimRefusal, type SparkFeature } from '../build/features.js';
+import { JVM_PACKAGES, missingFeature, primaryResource, slimRefusal, type SparkFeature } from '../spark-features.js';
 import { dynoLog } from '../log/index.js';
 
 export { PROCESS_TYPES, type ProcessType } from '../process-types.js';

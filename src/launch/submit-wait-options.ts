@@ -1,6 +1,6 @@
 /** `bin/spark-submit --wait [--follow-logs]`: the launcher's own options among spark-submit's, as pure functions (./submit-wait.ts follows the driver). */
 import path from 'node:path';
-import { SUBMIT_FLAGS } from '../build/features.js';
+import { SUBMIT_FLAGS } from '../spark-features.js';
 
 /**
  * Pure: the sidecar entry (./sidecar.ts: the autoscaler, `submit-wait`) beside the launcher entry:

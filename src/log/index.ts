@@ -4,7 +4,7 @@
  * the keys of Spark 4's structured logging (its SparkLayout.json: ts, level, msg, logger), so a log
  * drain or `spark.read.json` reads Spark's lines and ours alike. bin/support/log.sh is the same for bash.
  */
-import { consoleOutput, type Output } from '../build/output.js';
+import { consoleOutput, type Output } from '../output.js';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'INFO' | 'WARN' | 'ERROR';

@@ -189,7 +189,7 @@ const lastLines = (out: string, secret?: string) => {
   return secret ? last.split(secret).join('***') : last;
 };
 
-/** The build installed the PostgreSQL JDBC driver (src/build/jars.ts), or a refusal saying how to get it. */
+/** The build installed the PostgreSQL JDBC driver (src/buildpack/jars.ts), or a refusal saying how to get it. */
 export function requireJdbcDriver(sparkHome: string): void {
   const jarsDir = path.join(sparkHome, 'jars');
   if ((existsSync(jarsDir) ? readdirSync(jarsDir) : []).some((j) => /^postgresql-\d[\w.-]*\.jar$/.test(j))) return;

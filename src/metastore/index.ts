@@ -17,7 +17,7 @@ export { parseDatabaseUrl, parseHiveSite, type Database } from './parse.js';
 export { METASTORE_PORT } from '../ports.js';
 /** HiveMetaStore of Spark's jars (hive-metastore-2.3.*.jar). */
 export const METASTORE_MAIN = 'org.apache.hadoop.hive.metastore.HiveMetaStore';
-/** The PostgreSQL JDBC driver, resolved by Maven coordinates at build (src/build/jars.ts). */
+/** The PostgreSQL JDBC driver, resolved by Maven coordinates at build (src/buildpack/jars.ts). */
 export const POSTGRES_JDBC = { org: 'org.postgresql', name: 'postgresql', rev: '42.7.14' } as const;
 
 /** Pure: the JDBC URL of a database (no credentials in it: they go in their own properties). */

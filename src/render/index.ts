@@ -7,7 +7,7 @@ import { writeFilesAtomic, type FileToWrite } from '../fs/atomic.js';
 import { fail } from '../errors.js';
 import path from 'node:path';
 import { renderTemplate } from './templates.js';
-import type { SparkFeature } from '../build/features.js';
+import type { SparkFeature } from '../spark-features.js';
 import type { Env, Settings } from '../config/schema.js';
 import { compareVersions } from '../catalog/index.js';
 import { CONNECT_BACKEND_PORT, masterUrl } from '../space/index.js';

@@ -12,8 +12,8 @@ import path from 'node:path';
 import type { Env, Settings } from '../config/schema.js';
 import { fetchText, NotFound, redactUrl, type TransferOptions } from '../download/fetch.js';
 import { fail, fsProblem, SparkInSpaceError } from '../errors.js';
-import type { Output } from '../build/output.js';
-import { cacheKey, CACHE_LAYOUT, CacheCorrupt, commitDir, hashFile, readManifest, stageIn, verifyTree, type TreeManifest } from '../build/cache.js';
+import type { Output } from '../output.js';
+import { cacheKey, CACHE_LAYOUT, CacheCorrupt, commitDir, hashFile, readManifest, stageIn, verifyTree, type TreeManifest } from '../buildpack/cache.js';
 import { hadoopVersionOf, ivyModule, ivySettings, jarName, parseIvyReport, S3A_PLAN_VERSION, sdkBundleOf, selectJars, wantS3A, type SdkBundle } from './plan.js';
 
 export interface S3AJar {

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { bin, buildpackDir, catalogFile, compile, copyBuildpack, makeApp, read, tmpdir } from '../helpers/buildpack.js';
 import { startMirror } from '../helpers/mirror.js';
 import { publish, sparkEntries, tgz } from '../helpers/tarball.js';
-import { KIT_DIR } from '../../src/build/kit.js';
+import { KIT_DIR } from '../../src/buildpack/kit.js';
 import { PROCESS_TYPES_LIST, releaseYaml } from '../../src/process-types.js';
 
 describe('detect', () => {

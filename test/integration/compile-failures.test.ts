@@ -180,7 +180,7 @@ describe('tarball_hostile', () => {
     const r = await mustFail(V, await serve(full.subarray(0, Math.floor(full.length / 2))));
     expect(r.stderr).toMatch(/not a readable/);
   });
-  // the build inflates with igzip, else pigz, else Node's zlib (src/build/extract.ts): each one
+  // the build inflates with igzip, else pigz, else Node's zlib (src/buildpack/extract.ts): each one
   // unpacks a good tarball, refuses bytes that are not gzip and a truncated one, and lets tar's own
   // refusal of a hostile entry through
   for (const inflate of ['igzip', 'pigz', 'zlib']) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bin, buildpackDir, dynoVars, tmpdir } from '../helpers/buildpack.js';
-import { profileScript } from '../../src/build/compile.js';
+import { profileScript } from '../../src/buildpack/compile.js';
 
 const dyno = (type: string) => dynoVars(type);
 const SECRET = 'cluster-secret-0123456789abcdef';

@@ -9,9 +9,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { LandedHashes, scanTree } from '../../src/build/cache.js';
-import { Extractor, type Inflater } from '../../src/build/extract.js';
-import { estimateSlug, rememberEstimates } from '../../src/build/slug.js';
+import { LandedHashes, scanTree } from '../../src/buildpack/cache.js';
+import { Extractor, type Inflater } from '../../src/buildpack/extract.js';
+import { estimateSlug, rememberEstimates } from '../../src/buildpack/slug.js';
 import { tmpdir } from '../helpers/buildpack.js';
 import { sha256 } from '../helpers/tarball.js';
 

@@ -1,5 +1,5 @@
 /**
- * Native pruning on real files (src/build/natives.ts): jars rewritten without other platforms'
+ * Native pruning on real files (src/buildpack/natives.ts): jars rewritten without other platforms'
  * libraries keep every other entry byte for byte; per-platform jars go whole; a jar that cannot be
  * rewritten is left as it was.
  */
@@ -8,7 +8,7 @@ import path from 'node:path';
 import AdmZip from 'adm-zip';
 import { describe, expect, it } from 'vitest';
 import { tmpdir } from '../helpers/buildpack.js';
-import { pruneNatives, rewriteJar } from '../../src/build/natives.js';
+import { pruneNatives, rewriteJar } from '../../src/buildpack/natives.js';
 
 function jar(file: string, entries: Record<string, string | Buffer>): void {
   const z = new AdmZip();

@@ -48,7 +48,7 @@ describe('.sha512 files', () => {
 
 describe('cache_verified_line: what the build says of the cache check', () => {
   it('names how each file was checked: SHA-256, the recorded CRC-32 (a restored cache), or not read (untouched)', async () => {
-    const { verifiedLine } = await import('../../src/build/compile.js');
+    const { verifiedLine } = await import('../../src/buildpack/compile.js');
     expect(verifiedLine({ hashed: 891, crcChecked: 0, untouched: 0 })).toBe('Verified the cached tree: every file against its SHA-256');
     expect(verifiedLine({ hashed: 0, crcChecked: 891, untouched: 0 })).toMatch(/^Verified the cached tree: 891 against the CRC-32 recorded at their last check \(/);
     expect(verifiedLine({ hashed: 0, crcChecked: 0, untouched: 891 })).toBe('Verified the cached tree: 891 untouched since their last check (size, inode, mtime, ctime)');

@@ -11,7 +11,7 @@ import { connectNames, connectNginxConf } from '../../src/launch/connect.js';
 import { oneOffCommand } from '../../src/local/oneoff.js';
 import { thriftAuthHeaders, thriftBackend } from '../../src/proxy/index.js';
 import { dynosFromTopology, landingHtml, metricsPath, setBackend } from '../../src/proxy/landing.js';
-import { examplesNote, profileScript } from '../../src/build/compile.js';
+import { examplesNote, profileScript } from '../../src/buildpack/compile.js';
 import { isProblem } from '../../src/errors.js';
 
 const dyno = (type: string, n: number, ip = `10.0.9.${n}`): Env => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkEntry, tarComplaint, type EntryInfo, type TreeState } from '../../src/build/extract.js';
+import { checkEntry, tarComplaint, type EntryInfo, type TreeState } from '../../src/buildpack/extract.js';
 
 const run = (entries: EntryInfo[]) => {
   const state: TreeState = {};

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { findRelease, builtinCatalog } from '../../src/catalog/index.js';
-import { javaProblem, parseJavaMajor, releaseFileMajor, systemPropertiesLine } from '../../src/build/java.js';
-import { PRUNE_RULES, ruleFor } from '../../src/build/prune.js';
+import { javaProblem, parseJavaMajor, releaseFileMajor, systemPropertiesLine } from '../../src/buildpack/java.js';
+import { PRUNE_RULES, ruleFor } from '../../src/buildpack/prune.js';
 import { causeOf, redactUrl } from '../../src/download/fetch.js';
-import { profileScript } from '../../src/build/compile.js';
+import { profileScript } from '../../src/buildpack/compile.js';
 
 const cat = builtinCatalog();
 

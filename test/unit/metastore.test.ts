@@ -19,7 +19,7 @@ import {
   type Database,
 } from '../../src/metastore/index.js';
 import { connectionProblem, schemaToolProps } from '../../src/metastore/check.js';
-import { singleJarModule, wantMetastoreJdbc } from '../../src/build/jars.js';
+import { singleJarModule, wantMetastoreJdbc } from '../../src/buildpack/jars.js';
 import { blockingFolder, postgresHost, postgresUrl } from '../../src/local/postgres.js';
 import { countsOf } from '../../src/cli/commands/local/up.js';
 import { localMetastorePort, subnetFor } from '../../src/local/formation.js';

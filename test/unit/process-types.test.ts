@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KIT_FILES } from '../../src/build/kit.js';
+import { KIT_FILES } from '../../src/buildpack/kit.js';
 import { DYNO_TYPES, PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../src/process-types.js';
 import { parseProcfile, slotFor } from '../../src/local/formation.js';
 import { needsOf } from '../../src/launch/await.js';

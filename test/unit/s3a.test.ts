@@ -1,9 +1,9 @@
-/** The S3A connector's decisions (src/s3a/plan.ts), native pruning's platform table (src/build/natives.ts), the event log dir command. */
+/** The S3A connector's decisions (src/s3a/plan.ts), native pruning's platform table (src/buildpack/natives.ts), the event log dir command. */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/schema.js';
 import { computeConf } from '../../src/render/index.js';
 import { eventLogDirCommand } from '../../src/eventlog/index.js';
-import { entryPlatform, hostPlatform, jarPlatform, kept } from '../../src/build/natives.js';
+import { entryPlatform, hostPlatform, jarPlatform, kept } from '../../src/buildpack/natives.js';
 import { artifactOfJar, hadoopVersionOf, ivyModule, ivySettings, parseIvyReport, sdkBundleOf, sdkModules, selectJars, wantS3A, type Resolved } from '../../src/s3a/plan.js';
 import { ivyProblems, redactUrls } from '../../src/s3a/install.js';
 import { argvFor, prepare } from '../../src/launch/index.js';

@@ -35,7 +35,7 @@ Examples:
       const opts = Options.parse(raw);
       checkpoint();
       // loaded when run, not for --help (bench/cli.ts)
-      const [{ compile }, { consoleOutput }, { configEnv }] = await Promise.all([import('../../build/compile.js'), import('../../build/output.js'), import('../../local/runner.js')]);
+      const [{ compile }, { consoleOutput }, { configEnv }] = await Promise.all([import('../../buildpack/compile.js'), import('../../output.js'), import('../../local/runner.js')]);
       const app = path.resolve(opts.app);
       const out = path.resolve(opts.out ?? path.join(app, '.spark-in-space', 'slug'));
       await mkdir(out, { recursive: true });

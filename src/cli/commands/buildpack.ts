@@ -22,7 +22,7 @@ export function buildpackCommand(): Command {
     )
     .action(async (buildDir: string, cacheDir: string, envDir: string | undefined, options: { buildpackDir?: string }) => {
       const dirs = Dirs.parse({ buildDir, cacheDir, envDir });
-      const [{ compile }, { consoleOutput }] = await Promise.all([import('../../build/compile.js'), import('../../build/output.js')]);
+      const [{ compile }, { consoleOutput }] = await Promise.all([import('../../buildpack/compile.js'), import('../../output.js')]);
       const env = await readEnvDir(dirs.envDir);
       await compile({
         buildDir: dirs.buildDir,

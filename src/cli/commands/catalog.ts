@@ -13,7 +13,7 @@ export function catalogCommand(): Command {
     .addHelpText('after', '\nSPARK_CATALOG=FILE adds releases or pins checksums (see README).')
     .action(async (raw) => {
       const opts = Options.parse(raw);
-      const { loadCatalog } = await import('../../build/compile.js');
+      const { loadCatalog } = await import('../../buildpack/compile.js');
       const catalog = loadCatalog(parseConfig(process.env, 'build'), process.cwd());
       const def = defaultRelease(catalog).version;
       const releases = [...catalog.releases].sort((a, b) => compareVersions(a.version, b.version));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import * as z from 'zod';
 import { builtinCatalog, compareVersions, defaultRelease, findRelease, parseVersionFile, type Release } from '../../../catalog/index.js';
-import { suggestedJava, systemPropertiesLine } from '../../../build/java.js';
+import { suggestedJava, systemPropertiesLine } from '../../../buildpack/java.js';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { say } from './common.js';
 

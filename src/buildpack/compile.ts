@@ -31,12 +31,12 @@ import {
 } from './cache.js';
 import { Extractor, TarballRefused, UnpackFsError } from './extract.js';
 import { detectJava, javaProblem } from './java.js';
-import type { Output } from './output.js';
+import type { Output } from '../output.js';
 import { DYNO_PLATFORM, hostPlatform, JarRewriteFailed, pruneNatives } from './natives.js';
 import { installKit, KIT_DIR } from './kit.js';
 import { writeAtomic } from '../fs/atomic.js';
 import { renderTemplate } from '../render/templates.js';
-import type { SparkFeature } from './features.js';
+import type { SparkFeature } from '../spark-features.js';
 import { dropNginxRuby, shrinkJdk, shrinkNode, slimSpark, type SlimReport } from './slim.js';
 import { estimateSlug, rememberEstimates, slugAdvice, slugLines, slugMemo, slugVerdict, type SlugEstimate } from './slug.js';
 import { prune, PRUNE_VERSION, summarize } from './prune.js';
@@ -527,7 +527,7 @@ async function installTree(
 }
 
 /**
- * What the other buildpacks left that no dyno runs (src/build/slim.ts), then the slug-size guard:
+ * What the other buildpacks left that no dyno runs (src/buildpack/slim.ts), then the slug-size guard:
  * the whole build dir as Heroku will pack it, its top parts, a warning above 300 MB naming what
  * would bring it under, a failure naming what to drop above 990 MB (Heroku refuses 1 GB, with no breakdown).
  */

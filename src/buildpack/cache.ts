@@ -89,12 +89,12 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 }
 
 /**
- * LandedHashes' worker (./hash-worker.ts): beside this module in dist/build, and bundled beside the
+ * LandedHashes' worker (./hash-worker.ts): beside this module in dist/buildpack, and bundled beside the
  * CLI's bundle (scripts/build) as dist/hash-worker.js, so one relative URL finds it from either; run
  * from the sources (vitest, tsx), the compiled one in dist/.
  */
 const besideUs = new URL('./hash-worker.js', import.meta.url);
-const HASH_WORKER = existsSync(besideUs) ? besideUs : new URL('../../dist/build/hash-worker.js', import.meta.url);
+const HASH_WORKER = existsSync(besideUs) ? besideUs : new URL('../../dist/buildpack/hash-worker.js', import.meta.url);
 
 interface Landed {
   fp: Fingerprint;

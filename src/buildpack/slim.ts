@@ -12,8 +12,8 @@ import { execa } from 'execa';
 import { cacheKey, CacheCorrupt, commitDir, installTreeFrom, readManifest, scanTree, stageIn, verifyTree, type TreeManifest } from './cache.js';
 import { writeAtomic } from '../fs/atomic.js';
 import { PROBLEM_EXIT } from '../errors.js';
-import type { Output } from './output.js';
-import { PYTHON_STUBS, slimFiles, slimRefusal, SPARK_FEATURES, type SparkFeature } from './features.js';
+import type { Output } from '../output.js';
+import { PYTHON_STUBS, slimFiles, slimRefusal, SPARK_FEATURES, type SparkFeature } from '../spark-features.js';
 
 const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 

@@ -50,7 +50,7 @@ export function slugVerdict(compressed: number): 'ok' | 'warn' | 'fail' {
 
 /**
  * How the estimate samples, shared with the worker that estimates files as they land
- * (src/build/cache.ts LandedHashes): files up to `small` bytes are deflated whole, together in
+ * (src/buildpack/cache.ts LandedHashes): files up to `small` bytes are deflated whole, together in
  * batches of `batch` bytes; a larger one by `chunks` pieces of `chunk` bytes spread over it (many
  * small samples: a jar's central directory, its compressible end, must not weigh as much as its entries).
  */
@@ -59,7 +59,7 @@ const { small: SMALL, chunk: CHUNK, chunks: CHUNKS } = SLUG_SAMPLING;
 /** a tar header per entry (512 bytes, mostly zeros) compresses to about this */
 const HEADER = 64;
 
-/** Pure: where the estimate's CHUNKS samples of a large file start (shared with the landing worker, src/build/hash-worker.ts). */
+/** Pure: where the estimate's CHUNKS samples of a large file start (shared with the landing worker, src/buildpack/hash-worker.ts). */
 export const sampleOffsets = (size: number): number[] => Array.from({ length: CHUNKS }, (_, i) => Math.floor(((size - CHUNK) * i) / (CHUNKS - 1)));
 
 /** The bytes the estimate deflates of a large file: CHUNKS pieces spread over it. */

@@ -12,7 +12,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { cpSync, existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../fs/atomic.js';
-import type { Output } from './output.js';
+import type { Output } from '../output.js';
 
 export const KIT_DIR = '.spark-in-space/buildpack';
 export const KIT_FILES = ['bin', 'templates', 'dist/launch.mjs', 'dist/launch-chunks', 'dist/sidecar.mjs', 'dist/proxy.mjs', 'package.json'];
