@@ -287,7 +287,7 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
     expect(sql.stdout.trim().split('\n')).toContain(`1000000\t${SUM}`);
   });
 
-  it('ten drivers at once stay within the connection cap (2 × SPARK_METASTORE_POOL_SIZE = 8)', async () => {
+  it('five drivers at once stay within the connection cap (2 × SPARK_METASTORE_POOL_SIZE = 8; with their own JDBC pools they would hold at least 10)', async () => {
     let most = 0;
     let sampling = true;
     const sampler = (async () => {
@@ -296,11 +296,11 @@ describe(`one Hive metastore on PostgreSQL for every driver, real Spark ${DEFAUL
         await new Promise((r) => setTimeout(r, 200));
       }
     })();
-    const all = await Promise.all(Array.from({ length: 10 }, () => sqlOneOff('SHOW TABLES')));
+    const all = await Promise.all(Array.from({ length: 5 }, () => sqlOneOff('SHOW TABLES')));
     sampling = false;
     await sampler;
     for (const r of all) expect(r.stdout, r.all).toContain('sales');
-    console.log(`metastore connections to PostgreSQL with 10 drivers at once (and the thrift and connect servers): at most ${most}`);
+    console.log(`metastore connections to PostgreSQL with 5 drivers at once (and the thrift and connect servers): at most ${most}`);
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(8);
   });

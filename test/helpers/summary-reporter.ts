@@ -18,13 +18,16 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const m of modules) {
+      let failedHere = 0;
       for (const t of m.children.allTests()) {
         const state = t.result().state;
         if (state === 'passed') passed++;
-        else if (state === 'failed') failed++;
+        else if (state === 'failed') failedHere++;
         else skipped++;
       }
-      if (m.state() === 'failed' && [...m.children.allTests()].length === 0) failed++;
+      // a file that failed outside its tests (a hook, an import: its tests then count as skipped) is a failure too
+      if (m.state() === 'failed' && failedHere === 0) failedHere = 1;
+      failed += failedHere;
     }
     const times = modules.map((m) => ({ file: path.relative(process.cwd(), m.moduleId), s: m.diagnostic().duration / 1000 })).sort((a, b) => b.s - a.s);
     const wall = (Date.now() - this.started) / 1000;
