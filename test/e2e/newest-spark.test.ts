@@ -1,14 +1,15 @@
 /**
  * The catalog's newest Spark (found from the catalog: 4.3.0 today), on the part of the suite where
- * Spark's own behaviour has changed between lines: the master's kill forms (4.3 wants the page's
- * CSRF token), locally and through the real space proxy as on Heroku; `apps`, `drivers`, `logs`,
- * `submit --wait`; a one-off `spark-sql`; and Spark 4's structured logging (SPARK_LOG_FORMAT=json)
- * from the daemons, a cluster-mode driver and our own launchers. One space for the file.
- * The default line runs all of this and more (jobs, endpoints, metastore, decommission); README's
- * "Tests" says which suites run on which line.
+ * Spark's own behaviour changes between lines: the master's kill forms (4.3 wants the page's CSRF
+ * token), locally and through the real space proxy as on Heroku; `apps`, `drivers`, `logs`,
+ * `submit --wait`; a one-off `spark-sql` making a table in the metastore dyno's catalog (Derby) that
+ * a cluster-mode driver reads; an idle worker decommissioned by a scale-down; and Spark 4's structured
+ * logging (SPARK_LOG_FORMAT=json) from the daemons, a driver and our own launchers. One space for the
+ * file. README's "Tests" says which suites run on which line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appWithSpark, buildJobJar, cli, freePort } from '../helpers/cluster.js';
+import { bin } from '../helpers/buildpack.js';
 import { NEWEST_VERSION } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
 import { startFakeHeroku, type FakeHeroku } from '../helpers/fake-heroku.js';
@@ -31,11 +32,15 @@ const CONFIG = {
   SPARK_DAEMON_MEMORY: '256m',
 };
 
-/** The JSON objects of a dyno's lines in `local logs` (`HH:MM:SS.mmm name | text`), and the lines that are none. */
+/** The JSON objects of a dyno's output in `local logs` (`HH:MM:SS.mmm name | text`), and the lines that are none. */
 function jsonLines(out: string): { objects: Record<string, unknown>[]; other: string[] } {
   const objects: Record<string, unknown>[] = [];
   const other: string[] = [];
-  for (const line of out.split('\n').filter(Boolean)) {
+  // the platform's own events (heroku[worker.1] | State changed …) are the space's, not the dyno's
+  // output; the JVM's own notes at its start (options picked up from the environment, as heroku/jvm's
+  // JAVA_TOOL_OPTIONS; Spark 4's incubator module) come before any logging and stay as the JVM prints them
+  const jvmNote = /^(NOTE: )?Picked up [A-Z_]+: |^WARNING: Using incubator modules: /;
+  for (const line of out.split('\n').filter((l) => l && !/^\S+ heroku\[/.test(l) && !jvmNote.test(l.slice(l.indexOf(' | ') + 3)))) {
     const text = line.slice(line.indexOf(' | ') + 3);
     try {
       objects.push(JSON.parse(text) as Record<string, unknown>);
@@ -60,7 +65,7 @@ describe(`the newest Spark in the catalog (${NEWEST_VERSION}): kill, jobs, SQL a
 
   beforeAll(async () => {
     let sparkHome: string;
-    ({ app, sparkHome } = await appWithSpark(NEWEST_VERSION, CONFIG, true));
+    ({ app, sparkHome } = await appWithSpark(NEWEST_VERSION, CONFIG, true, { metastore: bin('metastore') }));
     jar = await buildJobJar(sparkHome);
     const port = await freePort();
     url = `http://127.0.0.1:${port}/`;
@@ -77,17 +82,24 @@ describe(`the newest Spark in the catalog (${NEWEST_VERSION}): kill, jobs, SQL a
     }
   });
 
-  it('submit --wait --follow-logs: FINISHED (exit 0) with the driver’s output', async () => {
-    const ok = await submit(['--wait', '--follow-logs', '--deploy-mode', 'cluster', '--class', 'SumJob', jar]);
+  it('a one-off spark-sql makes a table in the metastore dyno’s catalog; submit --wait --follow-logs: a cluster-mode driver reads it, FINISHED (exit 0)', async () => {
+    const made = await cli(['local', 'run', '--dir', app, 'spark-sql', '-e', 'CREATE TABLE sums USING parquet AS SELECT id FROM range(1, 1000001); SELECT sum(id) FROM sums'], {
+      timeout: 300_000,
+      input: '',
+    });
+    expect(made.exitCode, made.all).toBe(0);
+    expect(made.stdout.trim().split('\n')).toContain(String(SUM));
+    const ok = await submit(['--wait', '--follow-logs', '--deploy-mode', 'cluster', '--class', 'SumJob', jar, 'sql', 'SELECT sum(id) FROM sums']);
     expect(ok.exitCode, ok.all).toBe(0);
-    expect(ok.stdout).toContain(`SUM=${SUM}`);
+    expect(ok.stdout).toContain(`SQL=[[${SUM}]]`);
     expect(ok.all).toMatch(/driver-\S+ FINISHED/);
-  }, 300_000);
+  }, 400_000);
 
   it('a running driver and its application: listed, logged; the application killed through the proxy, then the driver locally (4.3’s kill form wants its CSRF token)', async () => {
     const sub = await submit(['--deploy-mode', 'cluster', '--total-executor-cores', '1', '--class', 'SumJob', jar, 'sleep']);
     expect(sub.exitCode, sub.all).toBe(0);
-    const driverId = /Driver successfully submitted as (driver-\S+)/.exec(sub.all ?? '')![1]!;
+    // the client logs JSON too: the id ends at its closing quote
+    const driverId = /Driver successfully submitted as (driver-[\w-]+)/.exec(sub.all ?? '')![1]!;
     const job = await until('its application running', async () => (await apps()).find((a) => a.name === 'sum-job' && a.state === 'RUNNING'), 240_000, 1000);
     expect((await drivers()).find((d) => d.id === driverId)).toMatchObject({ state: 'RUNNING', mainClass: 'SumJob', worker: 'worker.1' });
     expect(job.driver).toBe('worker.1');
@@ -111,10 +123,15 @@ describe(`the newest Spark in the catalog (${NEWEST_VERSION}): kill, jobs, SQL a
     expect([again.exitCode, again.stderr]).toEqual([19, expect.stringContaining('it had already ended (its state: KILLED)')]);
   }, 400_000);
 
-  it('a one-off spark-sql answers from the cluster', async () => {
-    const r = await cli(['local', 'run', '--dir', app, 'spark-sql', '-e', 'SELECT sum(id) AS s FROM range(1000001)'], { timeout: 300_000, input: '' });
-    expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout.trim().split('\n')).toContain(String(SUM));
+  it('an idle worker scaled away is decommissioned: it drains at once and exits', async () => {
+    expect((await local(['scale', 'worker=2'])).exitCode).toBe(0);
+    await until('worker.2 up', async () => ((await dynoLog('worker.2')).includes('Successfully registered with master') ? true : undefined), 180_000, 1000);
+    const t = Date.now();
+    expect((await local(['scale', 'worker=1'])).exitCode).toBe(0);
+    expect(Date.now() - t).toBeLessThan(30_000);
+    const said = jsonLines(await dynoLog('worker.2')).objects.map((o) => String(o.msg));
+    expect(said).toContainEqual(expect.stringMatching(/^SIGTERM: decommissioning this worker/));
+    expect(said).toContainEqual(expect.stringMatching(/^drained in \d+ s: no executor left/));
   }, 300_000);
 
   it('SPARK_LOG_FORMAT=json: every line of the master and the worker is one JSON object with ts, level, logger, msg (Spark’s and ours); the driver’s log too', async () => {
