@@ -13,7 +13,7 @@ import { compareVersions } from '../catalog/index.js';
 import { CONNECT_BACKEND_PORT, masterUrl } from '../space/index.js';
 import { zookeeperDir, zookeeperUrl } from '../zookeeper/index.js';
 import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
-import { DYNO_TYPES, specOf, type Role } from '../process-types.js';
+import { specOf, type Role } from '../process-types.js';
 import { driverMetastoreConf, metastoreOn } from '../metastore/index.js';
 
 export type { Role } from '../process-types.js';
@@ -46,8 +46,8 @@ export interface Conf {
   extra: string[];
   /** spark-env.sh */
   env: [string, string][];
-  /** format: SPARK_LOG_FORMAT where this Spark has it (json: Spark 4's structured logging); target: the stream a json log goes to */
-  log4j: { file: 'log4j.properties' | 'log4j2.properties'; level: string; format: 'text' | 'json'; target: 'SYSTEM_OUT' | 'SYSTEM_ERR' };
+  /** format: SPARK_LOG_FORMAT where this Spark has it (json: Spark 4's structured logging) */
+  log4j: { file: 'log4j.properties' | 'log4j2.properties'; level: string; format: 'text' | 'json' };
   /** worker offer, for argv */
   worker: { cores: number; memory: string };
   /** graceful decommission on SIGTERM: the drain deadline (s), the fallback storage, how long the stopped JVM may take to exit (s) */
@@ -192,8 +192,6 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
       file: spark.log4j === 1 ? 'log4j.properties' : 'log4j2.properties',
       level,
       format: logFormat,
-      // a driver's or a shell's stdout is its output: its log stays on stderr
-      target: role === 'master' || role === 'worker' || role === 'history' || ((DYNO_TYPES as readonly string[]).includes(type ?? 'console') && type !== 'console') ? 'SYSTEM_OUT' : 'SYSTEM_ERR',
     },
     worker: {
       cores: s.SPARK_WORKER_CORES ?? resources.cores,
@@ -335,7 +333,7 @@ export function renderConf(conf: Conf): (FileToWrite & { content: string })[] {
   return [
     { name: 'spark-defaults.conf', content: renderTemplate('spark-defaults.conf.ejs', { defaults: conf.defaults, extra: conf.extra }), mode: 0o600 },
     { name: 'spark-env.sh', content: renderTemplate('spark-env.sh.ejs', { env: conf.env, shellQuote, driver: conf.driver }), mode: 0o600 },
-    { name: conf.log4j.file, content: renderTemplate(`${conf.log4j.file}.ejs`, { level: conf.log4j.level, format: conf.log4j.format, target: conf.log4j.target }), mode: 0o600 },
+    { name: conf.log4j.file, content: renderTemplate(`${conf.log4j.file}.ejs`, { level: conf.log4j.level, format: conf.log4j.format }), mode: 0o600 },
   ];
 }
 

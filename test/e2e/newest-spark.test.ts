@@ -69,7 +69,7 @@ describe(`the newest Spark in the catalog (${NEWEST_VERSION}): kill, jobs, SQL a
     jar = await buildJobJar(sparkHome);
     const port = await freePort();
     url = `http://127.0.0.1:${port}/`;
-    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '1', '--port', String(port)]);
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '1', '--metastore', '1', '--port', String(port)]);
     expect(up.exitCode, up.all).toBe(0);
     fake = await startFakeHeroku({ token: TOKEN, world: newWorld() });
     addApp(fake.world!, APP, { config: { SPARK_MASTERS: '1', SPACE_PROXY_PASSWORD: PASSWORD } });
@@ -152,5 +152,7 @@ describe(`the newest Spark in the catalog (${NEWEST_VERSION}): kill, jobs, SQL a
     const driverLines = stderr.split('\n').filter((l) => l.startsWith('{'));
     expect(driverLines.length).toBeGreaterThan(5);
     for (const l of driverLines) expect(JSON.parse(l)).toMatchObject({ level: expect.any(String), logger: expect.any(String), msg: expect.any(String) });
+    // and its stdout is the job's output alone
+    expect((await local(['logs', done.id])).stdout.trim()).toBe(`SQL=[[${SUM}]]`);
   }, 120_000);
 });
