@@ -7,7 +7,8 @@
  * and README are checked against it by test/unit/process-types.test.ts, which says what line to add.
  *
  * Adding a process type: one row here, its launcher `bin/<launcher>` (three lines over
- * bin/support/launch.sh), its argv in `src/launch/index.ts` `argvFor` (the compiler asks for it),
+ * bin/support/launch.sh), its row in `src/launch/launchers.ts` `LAUNCHERS` (argv, class-data sharing, the
+ * SPARK_SLIM part it needs, its checks and preparation: the compiler asks for it),
  * and the lines the test names in Procfile, app.json and README.
  */
 import { CONNECT_BACKEND_PORT, CONNECT_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, METASTORE_PORT, THRIFT_HTTP_PORT, WORKER_UI_PORT } from './ports.js';

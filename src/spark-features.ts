@@ -79,17 +79,6 @@ export function slimRefusal(tool: string, feature: SparkFeature | SparkFeature[]
   return `${tool} is not in this slug: the build left out ${took.map((f) => SPARK_FEATURES[f].what).join('; ')} (SPARK_SLIM=${features.join(',')}). To have it, set SPARK_SLIM=${keep} and build again (heroku config:set SPARK_SLIM=${keep}, then git push).`;
 }
 
-/** Pure: the feature whose removal stops this process type or tool, given the build's record. */
-export function missingFeature(p: string, args: string[], slim: readonly SparkFeature[]): SparkFeature | undefined {
-  const app = primaryResource(args);
-  const has = (f: SparkFeature) => slim.includes(f);
-  if (p === 'thrift' && has('hive')) return 'hive';
-  if (p === 'connect' && has('connect')) return 'connect';
-  if (p === 'spark-shell' && has('repl')) return 'repl';
-  if (p === 'spark-submit' && has('python') && ((app && /\.py$/.test(app)) || args.some((a) => a === '--py-files' || a.startsWith('--py-files=')))) return 'python';
-  return undefined;
-}
-
 /** spark-submit's options that take no value (every other `--x` takes the next argument, unless written `--x=v`). */
 export const SUBMIT_FLAGS = ['--verbose', '--supervise', '--help', '--version', '-v', '-h'];
 

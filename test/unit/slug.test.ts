@@ -1,6 +1,7 @@
 /** The slug's pure decisions: which JDK modules, which files of which buildpack go, SPARK_SLIM, the guard. */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SLIM, FEATURE_NAMES, missingFeature, primaryResource, slimFiles, slimRefusal } from '../../src/spark-features.js';
+import { DEFAULT_SLIM, FEATURE_NAMES, primaryResource, slimFiles, slimRefusal } from '../../src/spark-features.js';
+import { missingFeature } from '../../src/launch/launchers.js';
 import { jdkPlan, jlinkModules, JDK_MODULES, packageManagersPlan, rubyPlan } from '../../src/buildpack/slim.js';
 import { partOf, slugAdvice, slugLines, slugVerdict, type SlugEstimate } from '../../src/buildpack/slug.js';
 import { parseConfig } from '../../src/config/schema.js';
