@@ -66,8 +66,11 @@ export interface ProcessTypeSpec {
   sharedServer?: true;
   /** app.json's formation: the Button's dynos */
   formation: { quantity: number; size: string };
-  /** `local up --<name> N`: the most one local space runs, and the option's help (none: not an option) */
-  localOption?: { max: number; why: string; help: string };
+  /**
+   * `local up --<name> N`: the most one local space runs, and the option's help (none: not an option);
+   * its default is 1 when .env sets `onWhenSet` (a config var) or beside a dyno of `alsoBeside`, and the Procfile has the type
+   */
+  localOption?: { max: number; why: string; help: string; onWhenSet?: string; alsoBeside?: DynoType[] };
   /** one line for README and `--help` */
   summary: string;
 }
@@ -174,7 +177,12 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     stopWave: 0,
     requires: [EVENTLOG_REQUIRED],
     formation: { quantity: 0, size: 'private-s' },
-    localOption: { max: 1, why: 'one history server reads the whole event log dir', help: "Spark's history server on SPARK_EVENTLOG_DIR (default 1 when .env sets it)" },
+    localOption: {
+      max: 1,
+      why: 'one history server reads the whole event log dir',
+      help: "Spark's history server on SPARK_EVENTLOG_DIR (default 1 when .env sets it)",
+      onWhenSet: 'SPARK_EVENTLOG_DIR',
+    },
     summary: "Spark's history server on SPARK_EVENTLOG_DIR",
   },
   thrift: {
@@ -224,6 +232,9 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
       max: 1,
       why: 'drivers reach 1.metastore…',
       help: 'the Hive metastore: on SPARK_METASTORE_DATABASE_URL or DATABASE_URL, --postgres, else Derby in the space (default 1 with a database, or beside thrift or connect)',
+      onWhenSet: 'SPARK_METASTORE_DATABASE_URL',
+      // the servers and every other driver share one catalog
+      alsoBeside: ['thrift', 'connect'],
     },
     summary: "the Hive metastore service (from Spark's jars) on PostgreSQL: one catalog for every driver",
   },

@@ -157,7 +157,7 @@ export function dynoEnv(d: Dyno, a: { app: string; config: Env; stateDir: string
   const data = path.join(a.stateDir, 'data');
   const hostsOpt = `-Djdk.net.hosts.file=${path.join(a.stateDir, 'hosts')}`;
   // Derby's embedded metastore admits one JVM at a time: the long-running servers keep their own
-  const metastore = d.type === 'thrift' || d.type === 'connect' ? `metastore-${d.type}` : 'metastore';
+  const metastore = specOf(d.type)?.sharedServer ? `metastore-${d.type}` : 'metastore';
   const submitOpts = [a.config.SPARK_SUBMIT_OPTS, `-Dderby.system.home=${path.join(data, metastore)}`, `-Dspark.sql.warehouse.dir=${path.join(data, 'warehouse')}`];
   // with a metastore, its default database lives where every dyno of the space reaches (unless the app says where, or has S3)
   const warehouse = lookup(a.config, 'SPARK_WAREHOUSE_DIR') || lookup(a.config, 'SPARK_S3_BUCKET_NAME') ? {} : { SPARK_WAREHOUSE_DIR: `file:${path.join(data, 'warehouse')}` };

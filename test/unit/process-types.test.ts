@@ -10,10 +10,10 @@ import { KIT_FILES } from '../../src/buildpack/kit.js';
 import { DYNO_TYPES, PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../src/process-types.js';
 import { parseProcfile, slotFor } from '../../src/local/formation.js';
 import { needsOf } from '../../src/launch/await.js';
-import { PROCESS_TYPES, roleOf } from '../../src/launch/index.js';
+import { LAUNCHERS, PROCESS_TYPES, roleOf } from '../../src/launch/index.js';
 import { dynosFromTopology } from '../../src/proxy/landing.js';
 import { uiUrl } from '../../src/cli/commands/heroku/ui.js';
-import { parseConfig } from '../../src/config/schema.js';
+import { parseConfig, VARS } from '../../src/config/schema.js';
 import { isProblem } from '../../src/errors.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -80,6 +80,19 @@ describe('what derives from the table', () => {
     expect(needsOf('master', s)?.what).toBe('ZooKeeper');
     expect(needsOf('master', parseConfig({ HEROKU_DNS_APP_NAME: 'demo.app.localspace' }, 'run'))).toBeUndefined();
     for (const t of ['console', 'history', 'thrift', 'connect', 'zookeeper'] as const) expect(needsOf(t, s), t).toBeUndefined();
+  });
+
+  it('a `local up` option on when .env sets a var names a var of the schema; what it sits beside are types of the table', () => {
+    for (const t of PROCESS_TYPES_LIST) {
+      const o = t.localOption;
+      if (o?.onWhenSet) expect(Object.keys(VARS), t.name).toContain(o.onWhenSet);
+      for (const b of o?.alsoBeside ?? []) expect(DYNO_TYPES, t.name).toContain(b);
+    }
+    expect(PROCESS_TYPE_TABLE.metastore.localOption).toMatchObject({ onWhenSet: 'SPARK_METASTORE_DATABASE_URL', alsoBeside: ['thrift', 'connect'] });
+  });
+
+  it('each launch type has a row in the launcher table, and nothing else does', () => {
+    expect(Object.keys(LAUNCHERS).sort()).toEqual([...PROCESS_TYPES].sort());
   });
 
   it('start order: ZooKeeper, then masters, then the rest; stop order: workers first, ZooKeeper last', () => {

@@ -212,9 +212,6 @@ async function catalogVars(o: Up, config: Env): Promise<Env> {
 /** Is the port free on every address (how Hive's service binds it)? */
 const freeEverywhere = async (port: number): Promise<boolean> => (await bindable(port)) !== undefined;
 
-/** The config var whose presence makes a type's `local up` default 1 (when the Procfile has the type). */
-const ON_WHEN_SET: Partial<Record<string, VarName>> = { history: 'SPARK_EVENTLOG_DIR', metastore: 'SPARK_METASTORE_DATABASE_URL' };
-
 /**
  * Pure: how many dynos of each type `local up` starts, from its options and the config (history,
  * metastore: 1 when .env sets their var and the Procfile has them; the metastore also beside a
@@ -224,8 +221,9 @@ export function countsOf(o: Counted, procfile: Record<string, string>, config: E
   const counts: Record<string, number> = { master: o.masters, worker: o.workers };
   if (o.zookeepers) counts.zookeeper = o.zookeepers;
   for (const t of TYPE_OPTIONS) {
-    const when = ON_WHEN_SET[t.name];
-    const wanted = Boolean(when && lookup(config, when)) || (t.name === 'metastore' && Boolean(counts.thrift || counts.connect));
+    // the table's rule (src/process-types.ts localOption): 1 when .env sets its var, or beside a type it serves
+    const { onWhenSet, alsoBeside = [] } = t.localOption!;
+    const wanted = Boolean(onWhenSet && lookup(config, onWhenSet as VarName)) || alsoBeside.some((b) => counts[b]);
     const n = o[t.name as OptionType] ?? (wanted && procfile[t.name] ? 1 : 0);
     if (n) counts[t.name] = n;
   }
