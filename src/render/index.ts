@@ -62,61 +62,79 @@ export { TEMPLATES } from './templates.js';
 export const awsDefaultChain = (sparkVersion: string) =>
   compareVersions(sparkVersion, '4.0.0') >= 0 ? 'software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider' : 'com.amazonaws.auth.DefaultAWSCredentialsProviderChain';
 
-/** Pure: every setting a launcher derives. */
-export function computeConf({ settings: s, env, role, spark, resources, process: type, clusterMode, cds }: ConfInput): Conf {
-  const d: [string, string][] = [];
-  const set = (k: string, v: string | number | boolean | undefined) => {
-    if (v !== undefined) d.push([k, String(v)]);
-  };
-  set('spark.master', masterUrl(s));
-  set('spark.deploy.defaultCores', s.SPARK_DEFAULT_CORES);
-  set('spark.executor.memory', s.SPARK_EXECUTOR_MEMORY);
-  set('spark.driver.memory', s.SPARK_DRIVER_MEMORY);
-  const zk = zookeeperUrl(s);
-  if (zk) {
-    // masters elect a leader and keep the workers and applications they know under /<app>
-    set('spark.deploy.recoveryMode', 'ZOOKEEPER');
-    set('spark.deploy.zookeeper.url', zk);
-    set('spark.deploy.zookeeper.dir', zookeeperDir(s));
-    // a new leader waits this long for the workers and drivers it recovered to answer (else the
-    // worker timeout, 60 s): one gone for good (a cycled dyno's old incarnation) delays it no longer
-    if (compareVersions(spark.version, '4.0.0') >= 0) set('spark.deploy.recoveryTimeout', `${RECOVERY_TIMEOUT_S}s`);
-  }
-  if (s.SPARK_REVERSE_PROXY_URL) {
-    set('spark.ui.reverseProxy', true);
-    set('spark.ui.reverseProxyUrl', s.SPARK_REVERSE_PROXY_URL);
-  }
-  // The REST submission server (6066) ignores spark.authenticate (CVE-2018-11770): always off.
-  set('spark.master.rest.enabled', false);
-  if (s.SPARK_AUTH_SECRET) {
-    set('spark.authenticate', true);
-    set('spark.authenticate.secret', s.SPARK_AUTH_SECRET);
-  }
-  const crypto = s.SPARK_NETWORK_CRYPTO ?? Boolean(s.SPARK_AUTH_SECRET);
-  if (crypto) set('spark.network.crypto.enabled', true);
-  if (s.SPARK_S3_AWS_ACCESS_KEY_ID) set('spark.hadoop.fs.s3a.access.key', s.SPARK_S3_AWS_ACCESS_KEY_ID);
-  if (s.SPARK_S3_AWS_SECRET_ACCESS_KEY) set('spark.hadoop.fs.s3a.secret.key', s.SPARK_S3_AWS_SECRET_ACCESS_KEY);
-  if (s.SPARK_S3_AWS_ACCESS_KEY_ID && s.SPARK_S3_AWS_SECRET_ACCESS_KEY) set('spark.hadoop.fs.s3a.aws.credentials.provider', 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider');
-  else if (s.SPARK_S3_BUCKET_NAME || s.SPARK_S3_ENDPOINT || s.SPARK_S3_REGION || /^s3a:/.test(s.SPARK_EVENTLOG_DIR ?? ''))
-    // S3 without keys: the AWS SDK's own default chain (environment, web identity, profile,
-    // container and instance roles); S3A's chain leaves web identity out
-    set('spark.hadoop.fs.s3a.aws.credentials.provider', awsDefaultChain(spark.version));
-  if (s.SPARK_S3_ENDPOINT) {
-    set('spark.hadoop.fs.s3a.endpoint', s.SPARK_S3_ENDPOINT);
-    set('spark.hadoop.fs.s3a.path.style.access', s.SPARK_S3_PATH_STYLE ?? true);
-    if (s.SPARK_S3_ENDPOINT.startsWith('http:')) set('spark.hadoop.fs.s3a.connection.ssl.enabled', false);
-  } else if (s.SPARK_S3_PATH_STYLE !== undefined) set('spark.hadoop.fs.s3a.path.style.access', s.SPARK_S3_PATH_STYLE);
-  if (s.SPARK_S3_REGION) set('spark.hadoop.fs.s3a.endpoint.region', s.SPARK_S3_REGION);
-  if (s.SPARK_EVENTLOG_DIR) {
-    set('spark.eventLog.enabled', true);
-    set('spark.eventLog.dir', s.SPARK_EVENTLOG_DIR);
-    set('spark.history.fs.logDirectory', s.SPARK_EVENTLOG_DIR);
-  }
-  const recording = cds?.options.some((o) => o.startsWith('-XX:ArchiveClassesAtExit='));
-  const decommissioning = decommissionOf(s, spark.version);
-  // a worker recording its class-data archive writes it as it exits: a few seconds, not the usual one
-  const decommission = decommissioning && recording && role === 'worker' ? { ...decommissioning, stopWaitS: CDS_STOP_WAIT_S } : decommissioning;
-  if (decommission) {
+/** A section's entries: `set` skips an undefined value, as Spark would take no line for it. */
+type Entries = [string, string][];
+function entries(fill: (set: (k: string, v: string | number | boolean | undefined) => void) => void): Entries {
+  const out: Entries = [];
+  fill((k, v) => {
+    if (v !== undefined) out.push([k, String(v)]);
+  });
+  return out;
+}
+
+/** Pure: the cluster itself: its master URL, sizes, ZooKeeper recovery, the UI's reverse proxy, authentication. */
+export const clusterConf = (s: Settings, version: string): Entries =>
+  entries((set) => {
+    set('spark.master', masterUrl(s));
+    set('spark.deploy.defaultCores', s.SPARK_DEFAULT_CORES);
+    set('spark.executor.memory', s.SPARK_EXECUTOR_MEMORY);
+    set('spark.driver.memory', s.SPARK_DRIVER_MEMORY);
+    const zk = zookeeperUrl(s);
+    if (zk) {
+      // masters elect a leader and keep the workers and applications they know under /<app>
+      set('spark.deploy.recoveryMode', 'ZOOKEEPER');
+      set('spark.deploy.zookeeper.url', zk);
+      set('spark.deploy.zookeeper.dir', zookeeperDir(s));
+      // a new leader waits this long for the workers and drivers it recovered to answer (else the
+      // worker timeout, 60 s): one gone for good (a cycled dyno's old incarnation) delays it no longer
+      if (compareVersions(version, '4.0.0') >= 0) set('spark.deploy.recoveryTimeout', `${RECOVERY_TIMEOUT_S}s`);
+    }
+    if (s.SPARK_REVERSE_PROXY_URL) {
+      set('spark.ui.reverseProxy', true);
+      set('spark.ui.reverseProxyUrl', s.SPARK_REVERSE_PROXY_URL);
+    }
+    // The REST submission server (6066) ignores spark.authenticate (CVE-2018-11770): always off.
+    set('spark.master.rest.enabled', false);
+    if (s.SPARK_AUTH_SECRET) {
+      set('spark.authenticate', true);
+      set('spark.authenticate.secret', s.SPARK_AUTH_SECRET);
+    }
+    const crypto = s.SPARK_NETWORK_CRYPTO ?? Boolean(s.SPARK_AUTH_SECRET);
+    if (crypto) set('spark.network.crypto.enabled', true);
+  });
+
+/** Pure: S3 through S3A: keys (or the AWS SDK's default chain), endpoint, path style, region. */
+export const s3Conf = (s: Settings, version: string): Entries =>
+  entries((set) => {
+    if (s.SPARK_S3_AWS_ACCESS_KEY_ID) set('spark.hadoop.fs.s3a.access.key', s.SPARK_S3_AWS_ACCESS_KEY_ID);
+    if (s.SPARK_S3_AWS_SECRET_ACCESS_KEY) set('spark.hadoop.fs.s3a.secret.key', s.SPARK_S3_AWS_SECRET_ACCESS_KEY);
+    if (s.SPARK_S3_AWS_ACCESS_KEY_ID && s.SPARK_S3_AWS_SECRET_ACCESS_KEY) set('spark.hadoop.fs.s3a.aws.credentials.provider', 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider');
+    else if (s.SPARK_S3_BUCKET_NAME || s.SPARK_S3_ENDPOINT || s.SPARK_S3_REGION || /^s3a:/.test(s.SPARK_EVENTLOG_DIR ?? ''))
+      // S3 without keys: the AWS SDK's own default chain (environment, web identity, profile,
+      // container and instance roles); S3A's chain leaves web identity out
+      set('spark.hadoop.fs.s3a.aws.credentials.provider', awsDefaultChain(version));
+    if (s.SPARK_S3_ENDPOINT) {
+      set('spark.hadoop.fs.s3a.endpoint', s.SPARK_S3_ENDPOINT);
+      set('spark.hadoop.fs.s3a.path.style.access', s.SPARK_S3_PATH_STYLE ?? true);
+      if (s.SPARK_S3_ENDPOINT.startsWith('http:')) set('spark.hadoop.fs.s3a.connection.ssl.enabled', false);
+    } else if (s.SPARK_S3_PATH_STYLE !== undefined) set('spark.hadoop.fs.s3a.path.style.access', s.SPARK_S3_PATH_STYLE);
+    if (s.SPARK_S3_REGION) set('spark.hadoop.fs.s3a.endpoint.region', s.SPARK_S3_REGION);
+  });
+
+/** Pure: event logs, for every application and for the history server. */
+export const eventLogConf = (s: Settings): Entries =>
+  s.SPARK_EVENTLOG_DIR
+    ? [
+        ['spark.eventLog.enabled', 'true'],
+        ['spark.eventLog.dir', s.SPARK_EVENTLOG_DIR],
+        ['spark.history.fs.logDirectory', s.SPARK_EVENTLOG_DIR],
+      ]
+    : [];
+
+/** Pure: graceful decommission's settings (`decommission`: decommissionOf's, with the worker's stop wait). */
+export const decommissionConf = (decommission: Conf['decommission'], version: string): Entries =>
+  entries((set) => {
+    if (!decommission) return;
     // Heroku sends SIGTERM to every process of a dyno, then SIGKILL 30 s later: bin/support/drain-worker
     // turns it into the worker's decommission signal (the JVM and its executors ignore TERM), and
     // ends the worker once its executors have handed over their blocks, or at the deadline.
@@ -132,44 +150,64 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
     set('spark.storage.decommission.replicationReattemptInterval', '5s');
     // the scheduler may speculate tasks of an executor known to go within the budget
     set('spark.executor.decommission.killInterval', `${decommission.timeoutS}s`);
-    if (compareVersions(spark.version, '3.4.0') >= 0) set('spark.stage.ignoreDecommissionFetchFailure', true);
+    if (compareVersions(version, '3.4.0') >= 0) set('spark.stage.ignoreDecommissionFetchFailure', true);
     if (decommission.fallback) {
       set('spark.storage.decommission.fallbackStorage.path', decommission.fallback);
       set('spark.storage.decommission.fallbackStorage.cleanUp', true);
     }
-  }
-  if (role === 'worker') {
-    set('spark.worker.cleanup.enabled', true);
-  }
-  if (s.SPARK_PROMETHEUS !== false) for (const [k, v] of prometheusConf(spark.version)) set(k, v);
+  });
+
+/** Pure: what only a driver of this dyno, or a cluster-mode driver, needs in its own conf. */
+export const driverConf = (i: Pick<ConfInput, 'settings' | 'env' | 'role' | 'clusterMode' | 'cds'>): Entries =>
+  entries((set) => {
+    const { settings: s, env, role, clusterMode, cds } = i;
+    // A standalone cluster-mode driver needs spark.authenticate.secret in its own conf, which the
+    // worker strips from the driver's -D options: the java launcher reads it from the argument file
+    // every worker renders (0600), so it is in no command line. Hive's client (a metastore) reflects
+    // into java.net, which the worker's driver JVM does not open as spark-submit's own JVM does.
+    const driverOpts = [clusterMode && s.SPARK_AUTH_SECRET ? `@${driverAuthFile(env)}` : undefined, clusterMode && metastoreOn(s) ? '--add-opens=java.base/java.net=ALL-UNNAMED' : undefined].filter(
+      Boolean,
+    );
+    // a driver of this dyno with a class-data archive: Spark's launcher puts extraClassPath before the conf dir
+    const driverCds = role === 'driver' && !clusterMode && cds?.options.length ? cds : undefined;
+    if (driverCds) set('spark.driver.extraClassPath', driverCds.classPath);
+    driverOpts.push(...(driverCds?.options ?? []));
+    if (driverOpts.length) set('spark.driver.extraJavaOptions', driverOpts.join(' '));
+    if (role === 'driver' && s.HEROKU_PRIVATE_IP && !clusterMode) {
+      // executors connect back to the driver: its private IP is reachable from every dyno in the space
+      set('spark.driver.host', s.HEROKU_PRIVATE_IP);
+      set('spark.driver.bindAddress', s.HEROKU_PRIVATE_IP);
+    }
+  });
+
+/** Pure: every setting a launcher derives, section by section (spark-defaults.conf keeps this order). */
+export function computeConf({ settings: s, env, role, spark, resources, process: type, clusterMode, cds }: ConfInput): Conf {
+  const recording = cds?.options.some((o) => o.startsWith('-XX:ArchiveClassesAtExit='));
+  const decommissioning = decommissionOf(s, spark.version);
+  // a worker recording its class-data archive writes it as it exits: a few seconds, not the usual one
+  const decommission = decommissioning && recording && role === 'worker' ? { ...decommissioning, stopWaitS: CDS_STOP_WAIT_S } : decommissioning;
   const logFormat = logFormatFor(s, spark.version);
-  // the context of each line (executor, stage, task ids) as JSON fields: Spark fills it only when this is on
-  if (logFormat === 'json') set('spark.log.structuredLogging.enabled', true);
-  if (specOf(type ?? '')?.sharedServer) for (const [k, v] of [...sharedServerConf(s), ...reflectConf(s, spark.version)]) set(k, v);
-  // one catalog for every driver (a worker's conf serves its cluster-mode drivers): the metastore service
-  for (const [k, v] of driverMetastoreConf(s)) set(k, v);
-  if (type === 'connect') {
+  const d: Entries = [
+    ...clusterConf(s, spark.version),
+    ...s3Conf(s, spark.version),
+    ...eventLogConf(s),
+    ...decommissionConf(decommission, spark.version),
+    ...(role === 'worker' ? ([['spark.worker.cleanup.enabled', 'true']] as Entries) : []),
+    ...(s.SPARK_PROMETHEUS !== false ? prometheusConf(spark.version) : []),
+    // the context of each line (executor, stage, task ids) as JSON fields: Spark fills it only when this is on
+    ...(logFormat === 'json' ? ([['spark.log.structuredLogging.enabled', 'true']] as Entries) : []),
+    ...(specOf(type ?? '')?.sharedServer ? [...sharedServerConf(s), ...reflectConf(s, spark.version)] : []),
+    // one catalog for every driver (a worker's conf serves its cluster-mode drivers): the metastore service
+    ...driverMetastoreConf(s),
     // the gRPC server listens inside the dyno; the dyno's nginx serves it with TLS on CONNECT_PORT
-    set('spark.connect.grpc.binding.address', connectBackendHost(s, env));
-    set('spark.connect.grpc.binding.port', CONNECT_BACKEND_PORT);
-  }
-  // A standalone cluster-mode driver needs spark.authenticate.secret in its own conf, which the
-  // worker strips from the driver's -D options: the java launcher reads it from the argument file
-  // every worker renders (0600), so it is in no command line. Hive's client (a metastore) reflects
-  // into java.net, which the worker's driver JVM does not open as spark-submit's own JVM does.
-  const driverOpts = [clusterMode && s.SPARK_AUTH_SECRET ? `@${driverAuthFile(env)}` : undefined, clusterMode && metastoreOn(s) ? '--add-opens=java.base/java.net=ALL-UNNAMED' : undefined].filter(
-    Boolean,
-  );
-  // a driver of this dyno with a class-data archive: Spark's launcher puts extraClassPath before the conf dir
-  const driverCds = role === 'driver' && !clusterMode && cds?.options.length ? cds : undefined;
-  if (driverCds) set('spark.driver.extraClassPath', driverCds.classPath);
-  driverOpts.push(...(driverCds?.options ?? []));
-  if (driverOpts.length) set('spark.driver.extraJavaOptions', driverOpts.join(' '));
-  if (role === 'driver' && s.HEROKU_PRIVATE_IP && !clusterMode) {
-    // executors connect back to the driver: its private IP is reachable from every dyno in the space
-    set('spark.driver.host', s.HEROKU_PRIVATE_IP);
-    set('spark.driver.bindAddress', s.HEROKU_PRIVATE_IP);
-  }
+    ...(type === 'connect'
+      ? ([
+          ['spark.connect.grpc.binding.address', connectBackendHost(s, env)],
+          ['spark.connect.grpc.binding.port', String(CONNECT_BACKEND_PORT)],
+        ] as Entries)
+      : []),
+    ...driverConf({ settings: s, env, role, clusterMode, cds }),
+  ];
 
   const e: [string, string][] = [];
   if (s.HEROKU_PRIVATE_IP) e.push(['SPARK_LOCAL_IP', s.HEROKU_PRIVATE_IP]);
