@@ -15,7 +15,8 @@ import { startSpacePostgres, stopSpacePostgres } from './postgres.js';
 import { report } from './report.js';
 import { configEnv, spaceConfigEnv } from './runner.js';
 import { alive, logsDir, readState } from './state.js';
-import { Supervisor, webUser } from './supervisor.js';
+import { Supervisor } from './supervisor.js';
+import { webUser } from './passwords.js';
 import { CONNECT_PORT, SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../space/index.js';
 import type { UpPlan } from './plan.js';
 

@@ -11,19 +11,21 @@ import type dgram from 'node:dgram';
 import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { parseConfig, type Env } from '../config/schema.js';
 import { fail } from '../errors.js';
-import { MASTER_PORT, MASTER_UI_PORT, type MasterJson } from '../space/index.js';
-import { specOf, type Readiness } from '../process-types.js';
+import { MASTER_PORT, MASTER_UI_PORT, masterUrl, type MasterJson } from '../space/index.js';
+import { specOf, type DynoType, type Readiness } from '../process-types.js';
 import { startDns } from './dns.js';
-import { localConnectTls } from './tls.js';
+import { LOCAL_TYPE_ENV } from './type-env.js';
 import { appDomain, dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, subnetFor, slotFor, topology, type Dyno, type Formation } from './formation.js';
 import { LOCAL_CRASH_POLICY, nextAddress, onExit, scalePlan, select, type CrashPolicy, type DynoRecord, type Phase } from './lifecycle.js';
 import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, runtimesOf, spawnGroup, stopGroups } from './runner.js';
 import { zkMode } from '../zookeeper/index.js';
 import { zkSrvr } from '../zookeeper/srvr.js';
 import { controlSocket, logsDir, spaceLog, statePath, writeState, type State } from './state.js';
+import { spaceLogger } from './space-log.js';
+
+export { localPassword, webUser } from './passwords.js';
 import { startControl, type ControlServer } from './control.js';
 
 export interface SpaceOptions {
@@ -49,7 +51,6 @@ export interface SpaceOptions {
 
 export type { MasterJson } from '../space/index.js';
 
-const COLORS = [36, 33, 32, 35, 34, 31, 96, 93, 92, 95];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class Supervisor {
@@ -70,7 +71,6 @@ export class Supervisor {
   private queue: Promise<unknown> = Promise.resolve();
   private cycleTimer?: NodeJS.Timeout;
   private stopping = false;
-  private colorIndex = new Map<string, number>();
   private view?: { at: number; answers: Promise<(MasterJson | undefined)[]> };
   private markStopped!: () => void;
   /** resolves once `stop` has stopped everything */
@@ -86,7 +86,7 @@ export class Supervisor {
       started: new Date().toISOString(),
       control: controlSocket(o.dir),
       sparkHome: o.sparkHome,
-      masterUrl: `spark://${Array.from({ length: o.counts.master ?? 1 }, (_, i) => `${i + 1}.master.${appDomain(o.app)}:${MASTER_PORT}`).join(',')}`,
+      masterUrl: masterUrl({ SPARK_MASTERS: o.counts.master ?? 1, HEROKU_DNS_APP_NAME: appDomain(o.app) }),
       web: o.counts.web ? `http://127.0.0.1:${o.port}/` : undefined,
       formation: { ...o.counts },
       dynos: [],
@@ -94,16 +94,7 @@ export class Supervisor {
       vars: o.vars,
       postgres: o.postgres,
     };
-    const file = fileSink(spaceLog(o.dir));
-    const width = () => Math.max(6, ...[...this.records.keys()].map((n) => n.length + 8));
-    this.log = (name, line) => {
-      file(name, line);
-      if (!o.echo) return;
-      const label = `${new Date().toTimeString().slice(0, 8)} ${name.padEnd(width())} |`;
-      let i = this.colorIndex.get(name);
-      if (i === undefined) this.colorIndex.set(name, (i = this.colorIndex.size));
-      process.stdout.write(process.stdout.isTTY ? `\x1b[${COLORS[i % COLORS.length]}m${label}\x1b[0m ${line}\n` : `${label} ${line}\n`);
-    };
+    this.log = spaceLogger(spaceLog(o.dir), o.echo ? (s) => process.stdout.write(s) : undefined, () => [...this.records.keys()], Boolean(process.stdout.isTTY));
   }
 
   /** A platform event about a dyno, as `heroku logs` shows them. */
@@ -182,18 +173,8 @@ export class Supervisor {
       zookeepers: this.state.formation.zookeeper ?? 0,
       ...runtimesOf(this.o.sparkHome),
     });
-    if (r.type === 'connect') return { ...env, ...localConnectTls(this.o.dir, this.o.app, this.o.config) };
-    if (r.type !== 'web') return env;
-    const dnsAt = dnsAddress(this.formation);
-    const web: Env = {
-      SPACE_PROXY_LISTEN: '127.0.0.1',
-      SPACE_PROXY_RESOLVER: `${dnsAt.host}:${dnsAt.port}`,
-      SPACE_TOPOLOGY_FILE: path.join(this.o.dir, 'space-topology.json'),
-      SPACE_PROXY_DIR: path.join(this.o.dir, 'dynos', r.name, 'proxy'),
-    };
-    const c = this.o.config;
-    if (!c.SPACE_PROXY_BASIC_AUTH && !c.SPARK_BASIC_AUTH && !c.SPACE_PROXY_PASSWORD) web.SPACE_PROXY_PASSWORD = localPassword(this.o.dir);
-    return { ...env, ...web };
+    // what the type needs beside (./type-env.ts)
+    return { ...env, ...LOCAL_TYPE_ENV[r.type as DynoType]?.({ dir: this.o.dir, app: this.o.app, config: this.o.config, name: r.name, formation: this.formation }) };
   }
 
   /** Starts the current incarnation of `r` (its address already set). */
@@ -519,20 +500,4 @@ export class Supervisor {
     this.event('api', 'Stopped');
     this.markStopped();
   }
-}
-
-/** The password of the local web dyno when the app sets none: random, kept 0600 in the space's folder. */
-export function localPassword(dir: string): string {
-  const file = path.join(dir, 'web-password');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dir, { recursive: true });
-  const pw = randomBytes(12).toString('hex');
-  writeAtomicSync(file, `${pw}\n`, 0o600);
-  return pw;
-}
-
-export function webUser(config: Env, dir: string): string {
-  if (config.SPACE_PROXY_BASIC_AUTH || config.SPARK_BASIC_AUTH) return 'users from SPACE_PROXY_BASIC_AUTH';
-  if (config.SPACE_PROXY_PASSWORD) return 'user spark, password SPACE_PROXY_PASSWORD';
-  return `user spark, password in ${path.join(dir, 'web-password')}`;
 }

@@ -31,7 +31,7 @@ export function masterHosts(settings: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HERO
   return Array.from({ length: settings.SPARK_MASTERS }, (_, i) => `${i + 1}.master.${domain}`);
 }
 
-export function masterUrl(settings: Settings): string {
+export function masterUrl(settings: Pick<Settings, 'SPARK_CLUSTER_APP' | 'HEROKU_DNS_APP_NAME' | 'SPARK_MASTERS'>): string {
   return `spark://${masterHosts(settings)
     .map((h) => `${h}:${MASTER_PORT}`)
     .join(',')}`;
