@@ -70,7 +70,7 @@ export interface ProcessTypeSpec {
    * `local up --<name> N`: the most one local space runs, and the option's help (none: not an option);
    * its default is 1 when .env sets `onWhenSet` (a config var) or beside a dyno of `alsoBeside`, and the Procfile has the type
    */
-  localOption?: { max: number; why: string; help: string; onWhenSet?: string; alsoBeside?: DynoType[] };
+  localOption?: { max: number; why: string; help: string; default?: number; onWhenSet?: string; alsoBeside?: DynoType[] };
   /** one line for README and `--help` */
   summary: string;
 }
@@ -101,7 +101,7 @@ const ZOOKEEPERS_REQUIRED: RequiredVar = {
   example: 'SPARK_ZOOKEEPERS=3',
 };
 
-export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
+export const PROCESS_TYPE_TABLE = {
   master: {
     name: 'master',
     launcher: 'spark-master',
@@ -198,7 +198,7 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     formation: { quantity: 0, size: 'private-m' },
     sharedServer: true,
     waitsFor: 'the metastore',
-    localOption: { max: 1, why: "the proxy's /cliservice and 1.thrift… reach one Thrift server", help: "the Thrift JDBC server; beeline through the proxy's /cliservice" },
+    localOption: { max: 1, why: "the proxy's /cliservice and 1.thrift… reach one Thrift server", help: "the Thrift JDBC server; beeline through the proxy's /cliservice", default: 0 },
     summary: "Spark's Thrift JDBC/ODBC server (HTTP transport) on the cluster",
   },
   connect: {
@@ -214,7 +214,7 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     formation: { quantity: 0, size: 'private-m' },
     sharedServer: true,
     waitsFor: 'the metastore',
-    localOption: { max: 1, why: 'clients reach 1.connect…', help: 'the Spark Connect server, TLS + SPARK_CONNECT_TOKEN from .env' },
+    localOption: { max: 1, why: 'clients reach 1.connect…', help: 'the Spark Connect server, TLS + SPARK_CONNECT_TOKEN from .env', default: 0 },
     summary: 'the Spark Connect server (TLS, token) on the cluster',
   },
   metastore: {
@@ -238,7 +238,10 @@ export const PROCESS_TYPE_TABLE: Record<DynoType, ProcessTypeSpec> = {
     },
     summary: "the Hive metastore service (from Spark's jars) on PostgreSQL: one catalog for every driver",
   },
-};
+} satisfies Record<DynoType, ProcessTypeSpec>;
+
+/** The types whose row has a `localOption`: `local up --<type> N` (src/cli/commands/local/up.ts takes them from the rows). */
+export type LocalOptionType = { [K in DynoType]: (typeof PROCESS_TYPE_TABLE)[K] extends { localOption: object } ? K : never }[DynoType];
 
 export const PROCESS_TYPES_LIST: ProcessTypeSpec[] = DYNO_TYPES.map((t) => PROCESS_TYPE_TABLE[t]);
 

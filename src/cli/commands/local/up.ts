@@ -9,7 +9,8 @@ import { startSpacePostgres } from '../../../local/postgres.js';
 import { LOCAL_CRASH_POLICY } from '../../../local/lifecycle.js';
 import { render, report } from '../../../local/report.js';
 import { readState } from '../../../local/state.js';
-import { PROCESS_TYPE_TABLE } from '../../../process-types.js';
+import { PROCESS_TYPE_TABLE, type LocalOptionType, type ProcessTypeSpec } from '../../../process-types.js';
+import { TYPE_OPTIONS as TYPE_OPTION_ROWS } from '../../../local/plan.js';
 import { common, Common, declareOptions, Duration, say, target, type Target } from './options.js';
 import { checkpoint } from '../../check.js';
 import { planOf, type UpPlan } from '../../../local/plan.js';
@@ -18,20 +19,21 @@ import { detach, supervise } from '../../../local/daemon.js';
 export { countsOf, type UpPlan } from '../../../local/plan.js';
 export { catalogLine, endpointLines } from '../../../local/daemon.js';
 
-/** The types with a `localOption` (a `--<type> <n>` of `local up`). */
-type OptionType = 'history' | 'thrift' | 'connect' | 'metastore';
-
-/** `--<type> <n>` of a type with a `localOption` in the table: its help and its limit come from there. */
-function typeOption(type: OptionType, dflt?: string) {
+/** `--<type> <n>` of a type with a `localOption` in the table: its help, limit and default come from there. */
+function typeOption(type: LocalOptionType) {
   const t = PROCESS_TYPE_TABLE[type];
-  const lo = t.localOption!;
+  const lo: ProcessTypeSpec['localOption'] & object = t.localOption;
   return {
     flags: `--${type} <n>`,
     help: `${type} dynos (bin/${t.launcher}): ${lo.help}; 0 or ${lo.max}`,
-    ...(dflt === undefined ? {} : { default: dflt }),
+    // no default: the table's rule (onWhenSet, alsoBeside) decides, in countsOf
+    ...(lo.default === undefined ? {} : { default: String(lo.default) }),
     schema: z.coerce.number().int().min(0).max(lo.max, `must be 0 or ${lo.max}: ${lo.why}`).optional(),
   };
 }
+
+/** One `--<type> <n>` per row of the table with a `localOption`, in the table's order. */
+const TYPE_OPTIONS = Object.fromEntries(TYPE_OPTION_ROWS.map((t) => [t.name, typeOption(t.name as LocalOptionType)])) as Record<LocalOptionType, ReturnType<typeof typeOption>>;
 
 /**
  * Every option of `local up`, declared once: commander shows the flag, help and default; zod
@@ -42,12 +44,7 @@ const OPTIONS = declareOptions({
   masters: { flags: '--masters <n>', help: 'master dynos', default: '1', schema: VARS.SPARK_MASTERS.schema },
   workers: { flags: '--workers <n>', help: 'worker dynos', default: '2', schema: z.coerce.number().int().min(0).max(200) },
   zookeepers: { flags: '--zookeepers <n>', help: 'zookeeper dynos (bin/zookeeper): 1 or 3; the masters elect a leader through them', default: '0', schema: VARS.SPARK_ZOOKEEPERS.schema },
-  // history's default depends on .env (1 with SPARK_EVENTLOG_DIR): worked out in countsOf
-  history: typeOption('history'),
-  thrift: typeOption('thrift', '0'),
-  connect: typeOption('connect', '0'),
-  // the metastore's default depends on .env (1 with a database URL): worked out in countsOf
-  metastore: typeOption('metastore'),
+  ...TYPE_OPTIONS,
   postgres: {
     flags: '--postgres',
     help: "start a PostgreSQL for the space's catalog (the machine's postgresql; data under .spark-in-space/local/<app>/postgres, kept by down) and a metastore dyno on it",
