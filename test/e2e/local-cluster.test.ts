@@ -138,8 +138,10 @@ describe(`local space with real Spark ${DEFAULT_VERSION}`, () => {
         app,
         'bash',
         '-c',
-        `SPARK_CONF_DIR=${noSecret} timeout 100 "$SPARK_HOME/bin/spark-submit" --master spark://1.master.${appName}.app.localspace:7077 ` +
-          `--conf spark.driver.host=$HEROKU_PRIVATE_IP --conf spark.driver.bindAddress=$HEROKU_PRIVATE_IP --class SumJob ${jar}`,
+        // its own address for everything it binds (no UI: without SPARK_LOCAL_IP Spark's UI takes port 4040 of
+        // every address, and another space's driver started meanwhile, the thrift dyno's, would find it taken)
+        `SPARK_CONF_DIR=${noSecret} SPARK_LOCAL_IP=$HEROKU_PRIVATE_IP timeout 100 "$SPARK_HOME/bin/spark-submit" --master spark://1.master.${appName}.app.localspace:7077 ` +
+          `--conf spark.driver.host=$HEROKU_PRIVATE_IP --conf spark.driver.bindAddress=$HEROKU_PRIVATE_IP --conf spark.ui.enabled=false --class SumJob ${jar}`,
       ],
       { timeout: 150_000 },
     );
