@@ -97,6 +97,11 @@ export default async function setup(project: TestProject) {
       console.warn(`could not remove the run's temp dir ${runTmp}: ${(e as Error).message}`);
     }
     const after = checkoutChanges();
-    if (before !== undefined && after !== before) throw new Error(`Tests wrote into the checkout (${REPO}); they must write only to temp dirs:\n${after}\n(before the run:\n${before})`);
+    if (before !== undefined && after !== before) {
+      // vitest reports an error thrown here but still exits 0: the run must fail
+      process.exitCode = 1;
+      console.error('\n1 failed: the checkout changed during the run');
+      throw new Error(`Tests wrote into the checkout (${REPO}); they must write only to temp dirs:\n${after}\n(before the run:\n${before})`);
+    }
   };
 }
