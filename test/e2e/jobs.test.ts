@@ -10,8 +10,7 @@ import { appWithSpark, buildJobJar, cli, freePort } from '../helpers/cluster.js'
 import { bin } from '../helpers/buildpack.js';
 import { DEFAULT_VERSION } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
-import { startFakeHeroku, type FakeHeroku } from '../helpers/fake-heroku.js';
-import { addApp, newWorld } from '../helpers/fake-heroku-world.js';
+import { closeFakeHeroku, fakeHerokuWithApp, type FakeHeroku } from '../helpers/fake-heroku.js';
 import type { AppRow, DriverRow } from '../../src/jobs/index.js';
 
 const APP = 'e2e-work';
@@ -49,15 +48,11 @@ describe(`apps, drivers, kill, logs, submit --wait with real Spark ${DEFAULT_VER
     url = `http://127.0.0.1:${port}/`;
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--port', String(port)]);
     expect(up.exitCode, up.all).toBe(0);
-    fake = await startFakeHeroku({ token: TOKEN, world: newWorld() });
-    addApp(fake.world!, APP, { config: { SPARK_MASTERS: '1', SPACE_PROXY_PASSWORD: PASSWORD } });
+    fake = await fakeHerokuWithApp(TOKEN, APP, PASSWORD);
   }, 400_000);
   afterAll(async () => {
     if (app) await cli(['local', 'down', '--dir', app]);
-    if (fake) {
-      expect(fake.problems).toEqual([]);
-      await fake.close();
-    }
+    await closeFakeHeroku(fake);
   });
 
   it('a long spark-shell job and a supervised cluster-mode driver: listed, shown, logged, then killed (KILLED within 10 s), locally and through the proxy', async () => {

@@ -12,8 +12,7 @@ import { appWithSpark, buildJobJar, cli, freePort } from '../helpers/cluster.js'
 import { bin } from '../helpers/buildpack.js';
 import { NEWEST_VERSION } from '../helpers/spark.js';
 import { until } from '../helpers/wait.js';
-import { startFakeHeroku, type FakeHeroku } from '../helpers/fake-heroku.js';
-import { addApp, newWorld } from '../helpers/fake-heroku-world.js';
+import { closeFakeHeroku, fakeHerokuWithApp, type FakeHeroku } from '../helpers/fake-heroku.js';
 import type { AppRow, DriverRow } from '../../src/jobs/index.js';
 
 const APP = 'e2e-newest';
@@ -71,15 +70,11 @@ describe(`the newest Spark in the catalog (${NEWEST_VERSION}): kill, jobs, SQL a
     url = `http://127.0.0.1:${port}/`;
     const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '1', '--metastore', '1', '--port', String(port)]);
     expect(up.exitCode, up.all).toBe(0);
-    fake = await startFakeHeroku({ token: TOKEN, world: newWorld() });
-    addApp(fake.world!, APP, { config: { SPARK_MASTERS: '1', SPACE_PROXY_PASSWORD: PASSWORD } });
+    fake = await fakeHerokuWithApp(TOKEN, APP, PASSWORD);
   }, 900_000);
   afterAll(async () => {
     if (app) await cli(['local', 'down', '--dir', app]);
-    if (fake) {
-      expect(fake.problems).toEqual([]);
-      await fake.close();
-    }
+    await closeFakeHeroku(fake);
   });
 
   it('a one-off spark-sql makes a table in the metastore dyno’s catalog; submit --wait --follow-logs: a cluster-mode driver reads it, FINISHED (exit 0)', async () => {

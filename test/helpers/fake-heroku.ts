@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import AjvDraft04 from 'ajv-draft-04';
-import { answer, raw as rawAnswer, type World } from './fake-heroku-world.js';
+import { addApp, answer, newWorld, raw as rawAnswer, type World } from './fake-heroku-world.js';
 import ajvFormats from 'ajv-formats';
 
 // CommonJS packages: their classes are the `default` export
@@ -204,4 +204,19 @@ export async function startFakeHeroku(o: { token: string; apps?: string[]; world
         server.close(() => r());
       }),
   };
+}
+
+/** The fake Platform API with one cluster app whose config has the proxy's password, as `deploy` leaves it (the jobs commands' "on Heroku" side). */
+export async function fakeHerokuWithApp(token: string, app: string, password: string): Promise<FakeHeroku> {
+  const fake = await startFakeHeroku({ token, world: newWorld() });
+  addApp(fake.world!, app, { config: { SPARK_MASTERS: '1', SPACE_PROXY_PASSWORD: password } });
+  return fake;
+}
+
+/** Closes the fake after a file, failing it when any request or answer broke Heroku's schema. */
+export async function closeFakeHeroku(fake: FakeHeroku | undefined): Promise<void> {
+  if (!fake) return;
+  const problems = [...fake.problems];
+  await fake.close();
+  if (problems.length) throw new Error(`requests or answers that break Heroku's schema:\n${problems.join('\n')}`);
 }
