@@ -5,11 +5,9 @@
  * name; the hosts files, the DNS server's table, the space topology and state.json follow at once.
  * It logs the platform's own events as `heroku[worker.1]` lines, like `heroku logs`.
  */
-import { writeAtomicSync } from '../fs/atomic.js';
 import type { ChildProcess } from 'node:child_process';
 import type dgram from 'node:dgram';
-import { mkdirSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, rmSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type Env } from '../config/schema.js';
 import { fail } from '../errors.js';
@@ -17,7 +15,8 @@ import { MASTER_PORT, MASTER_UI_PORT, masterUrl, type MasterJson } from '../spac
 import { specOf, type DynoType, type Readiness } from '../process-types.js';
 import { startDns } from './dns.js';
 import { LOCAL_TYPE_ENV } from './type-env.js';
-import { appDomain, dnsAddress, dnsTable, dynoEnv, dynoFor, formation, hostsFile, subnetFor, slotFor, topology, type Dyno, type Formation } from './formation.js';
+import { publishNames } from './names.js';
+import { appDomain, dnsAddress, dynoEnv, dynoFor, formation, subnetFor, slotFor, type Dyno, type Formation } from './formation.js';
 import { LOCAL_CRASH_POLICY, nextAddress, onExit, scalePlan, select, type CrashPolicy, type DynoRecord, type Phase } from './lifecycle.js';
 import { fileSink, getJson, groupAlive, portFree, portOpen, signalGroup, runtimesOf, spawnGroup, stopGroups } from './runner.js';
 import { zkMode } from '../zookeeper/index.js';
@@ -125,23 +124,10 @@ export class Supervisor {
 
   /** Rewrites everything that maps names to addresses, then state.json: the space sees the change at once. */
   private publish(): void {
-    const f = this.formation;
-    const dir = this.o.dir;
-    const hosts = hostsFile(f, os.hostname());
-    // JVMs read this file (-Djdk.net.hosts.file) at every lookup; the JVM caches answers for 30 s at most
-    writeAtomicSync(path.join(dir, 'hosts'), hosts);
-    // `local exec` bind-mounts this one over /etc/hosts: rewritten in place (same inode), never renamed.
-    // It carries this machine's own /etc/hosts too, unless that already is a space's (a supervisor
-    // started from inside `local exec`).
-    const system = existsSync('/etc/hosts') ? readFileSync('/etc/hosts', 'utf8') : '';
-    const etc = path.join(dir, 'etc-hosts');
-    const text = `${hosts}\n# this machine's /etc/hosts\n${system.includes('# spark-in-space local space') ? '' : system}`;
-    writeFileSync(etc, `# spark-in-space local space ${this.o.app}\n${text}`);
-    writeAtomicSync(path.join(dir, 'space-topology.json'), JSON.stringify(topology(f), null, 2));
     this.table.clear();
-    for (const [k, v] of dnsTable(f)) this.table.set(k, v);
+    for (const [k, v] of publishNames(this.o.dir, this.formation)) this.table.set(k, v);
     this.state.dynos = [...this.records.values()].sort((a, b) => a.type.localeCompare(b.type) || a.index - b.index);
-    writeState(dir, this.state);
+    writeState(this.o.dir, this.state);
   }
 
   private setPhase(r: DynoRecord, phase: Phase, why = ''): void {
