@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, linkSync, lstatSync, openSync, readSync } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, readdir, readFile, readlink, rename, rm, rmdir, stat, symlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
@@ -47,10 +47,36 @@ export const stagingRoot = (cacheDir: string) => path.join(cacheDir, CACHE_LAYOU
 
 export const newStaging = (cacheDir: string): Promise<string> => stageIn(stagingRoot(cacheDir));
 
+/** Pure: the staging dirs (names under the staging root) a build removes: its own, and those a dead build left. */
+export function stagingToClean(names: string[], ours: (name: string) => boolean, now: number): string[] {
+  return names.filter((n) => {
+    if (ours(n)) return true;
+    const born = /^tmp-(\d+)-/.exec(n)?.[1];
+    return born !== undefined && now - Number(born) > STALE_STAGING_MS;
+  });
+}
+
+/** After a build: its staging dirs go (and a dead build's), the root too once empty; a build running beside it on the same cache keeps its own. */
+export async function cleanStaging(cacheDir: string): Promise<void> {
+  const root = stagingRoot(cacheDir);
+  const names = await readdir(root).catch(() => [] as string[]);
+  for (const n of stagingToClean(names, (x) => ourStaging.has(path.join(root, x)), Date.now())) {
+    await rm(path.join(root, n), { recursive: true, force: true });
+    ourStaging.delete(path.join(root, n));
+  }
+  await rmdir(root).catch(() => {});
+}
+
+/** The staging dirs this process made: a build removes its own, never another's running beside it on the same cache. */
+const ourStaging = new Set<string>();
+/** A staging dir older than this was left by a build that died: the next build removes it. */
+export const STALE_STAGING_MS = 60 * 60_000;
+
 /** A fresh staging dir in `area` (beside its entries: one filesystem, so one rename commits it). */
 export async function stageIn(area: string): Promise<string> {
   const dir = path.join(area, `tmp-${Date.now()}-${randomBytes(4).toString('hex')}`);
   await mkdir(dir, { recursive: true });
+  ourStaging.add(dir);
   return dir;
 }
 

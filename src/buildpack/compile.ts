@@ -12,7 +12,7 @@ import { parseConfig, type Env, type Settings } from '../config/schema.js';
 import { expectedFromPin, type Expected } from '../download/checksum.js';
 import { redactUrl, type TransferOptions } from '../download/fetch.js';
 import { fail, fsProblem, SparkInSpaceError } from '../errors.js';
-import { cacheKey, entryDir, installEntry, recordFingerprints, stagingRoot, type Manifest } from './cache.js';
+import { cacheKey, cleanStaging, entryDir, installEntry, recordFingerprints, stagingRoot, type Manifest } from './cache.js';
 import { detectJava, javaProblem } from './java.js';
 import type { Output } from '../output.js';
 import { installKit, KIT_DIR } from './kit.js';
@@ -138,7 +138,8 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
     const slug = opts.slug ? await shrinkAndGuard(buildDir, cacheDir, out, { slim: settings.SPARK_SLIM, s3a: Boolean(s3a), linkJdk: settings.SPARK_JDK_LINK }) : undefined;
     return { release: plan.release, pkg: plan.pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest, slug };
   } finally {
-    await rm(stagingRoot(cacheDir), { recursive: true, force: true }).catch(() => {});
+    // this build's staging dirs (not another's running on the same cache meanwhile)
+    await cleanStaging(cacheDir).catch(() => {});
     // leave no empty layout dirs behind after a failed first build
     for (const d of [path.dirname(stagingRoot(cacheDir)), path.dirname(path.dirname(stagingRoot(cacheDir)))]) await rmdir(d).catch(() => {});
   }
