@@ -198,7 +198,7 @@ describe('space proxy: JDBC at /cliservice (real nginx, a stand-in Thrift server
 
 describe('proxy_long_app_name', () => {
   it('an app name of 30 characters, Heroku’s longest: nginx takes the configuration (its backend map’s keys are long) and the proxy serves the master', async () => {
-    const app = 'a-thirty-character-app-name-30';
+    const app = 'the-longest-app-name-of-heroku';
     expect(app).toHaveLength(30);
     const password = 'long-name-password-1';
     const p = await startProxy(app, { SPACE_PROXY_PASSWORD: password });

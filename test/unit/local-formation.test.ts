@@ -87,15 +87,19 @@ describe('local formation', () => {
 });
 
 describe('the e2e spaces', () => {
-  it('every fixed app name of test/e2e gets its own 127.x subnet (files run two at a time: a shared one refuses the second space)', async () => {
+  it('every fixed app name of a local space (test/e2e, and test/integration’s stand-in spaces and proxies) gets its own 127.x subnet (files run two at a time: a shared one refuses the second space, or its DNS port)', async () => {
     const { readdirSync, readFileSync } = await import('node:fs');
     const path = await import('node:path');
-    const dir = path.resolve(import.meta.dirname, '../e2e');
     const names = new Set<string>();
-    for (const f of readdirSync(dir).filter((x) => x.endsWith('.test.ts'))) {
-      const text = readFileSync(path.join(dir, f), 'utf8');
-      for (const m of text.matchAll(/const (?:APP|EXTERNAL|[A-Z_]*_APP) = '(e2e-[a-z0-9-]+)'|'--app', '(e2e-[a-z0-9-]+)'/g)) names.add((m[1] ?? m[2])!);
+    for (const layer of ['e2e', 'integration']) {
+      const dir = path.resolve(import.meta.dirname, '..', layer);
+      // heroku-cli names Heroku apps (no local space)
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.test.ts') && x !== 'heroku-cli.test.ts')) {
+        const text = readFileSync(path.join(dir, f), 'utf8');
+        for (const m of text.matchAll(/const (?:APP|app|EXTERNAL|[A-Z_]*_APP) = '([a-z][a-z0-9-]+)'|'--app', '([a-z][a-z0-9-]+)'/g)) names.add((m[1] ?? m[2])!);
+      }
     }
+    expect(names).toContain('the-longest-app-name-of-heroku');
     expect(names.size).toBeGreaterThan(10);
     const bySubnet = new Map<number, string[]>();
     for (const n of names) bySubnet.set(subnetFor(n), [...(bySubnet.get(subnetFor(n)) ?? []), n]);
