@@ -14,7 +14,7 @@ import { askSrvr } from '../zookeeper/srvr.js';
 import { tcpProbe } from '../net/tcp.js';
 import { specOf, type ProcessType } from '../process-types.js';
 import { metastoreOn, metastoreUri } from '../metastore/index.js';
-import { dynoLog } from '../log/index.js';
+import { launchLog } from '../log/index.js';
 
 export interface Needs {
   /** what is waited for, in the message: "a master", "ZooKeeper" */
@@ -93,7 +93,7 @@ export async function probe(e: { host: string; port: number }, zookeeper: boolea
  * never gives up (the dyno's SIGTERM ends the wait). Returns how long it waited.
  */
 export async function waitFor(needs: Needs, env: Env, o: { pollMs?: number; reportMs?: number; say?: (line: string) => void } = {}): Promise<number> {
-  const say = o.say ?? dynoLog('spark-in-space.launch', 'spark-in-space', env);
+  const say = o.say ?? launchLog(env);
   const t0 = Date.now();
   let lastReport: number | undefined;
   for (;;) {

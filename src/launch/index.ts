@@ -12,7 +12,7 @@ import { needsOf, waitFor } from './await.js';
 import { specOf, type ProcessType } from '../process-types.js';
 import { cdsFor } from '../cds/archive.js';
 import { JVM_PACKAGES, primaryResource, slimRefusal, type SparkFeature } from '../spark-features.js';
-import { dynoLog } from '../log/index.js';
+import { launchLog } from '../log/index.js';
 import { cdsKey, isClusterMode, LAUNCHERS, missingFeature } from './launchers.js';
 
 export { PROCESS_TYPES, type ProcessType } from '../process-types.js';
@@ -87,15 +87,16 @@ export async function prepare(p: ProcessType, env: Env, args: string[], spark?: 
   const sparkHome = dryRun ? '$SPARK_HOME' : sparkHomeFrom(env);
   const info = spark ?? sparkInfo(sparkHome);
   const row = LAUNCHERS[p];
+  const say = launchLog(env);
   await requireFeatures(p, args, info.slim ?? []);
   if (!dryRun) row.check?.(sparkHome, info);
   const clusterMode = p === 'spark-submit' && isClusterMode(args);
   // class-data sharing (src/cds): a launched JVM (its pid is ours' parent: bash execs it) may record the archive
   const key = cdsKey(p, clusterMode);
   const cds = key && !dryRun && settings.SPARK_CDS ? cdsFor(key, sparkHome, env, { root: settings.SPARK_CDS_DIR, record: Boolean(o.wait), pid: process.ppid }) : undefined;
-  if (cds && o.wait) dynoLog('spark-in-space.launch', 'spark-in-space', env)(cds.note);
+  if (cds && o.wait) say(cds.note);
   const logNote = o.wait ? logFormatNote(settings, info.version) : undefined;
-  if (logNote) dynoLog('spark-in-space.launch', 'spark-in-space', env)(logNote);
+  if (logNote) say(logNote);
   const conf = computeConf({ settings, env, role: roleOf(p), spark: info, resources: detectResources(), process: p, clusterMode, cds });
   const confDir = env.SPARK_CONF_DIR ?? path.join(sparkHome, 'conf');
   const own = row.argv({ sparkHome, settings, env, conf, args, confDir });
@@ -128,7 +129,7 @@ export async function renderOneOffConf(env: Env, warn: (line: string) => void): 
  */
 async function requireFeatures(p: ProcessType, args: string[], slim: SparkFeature[]): Promise<void> {
   if (!slim.length) return;
-  if (p === 'spark-shell' && slim.includes('mllib')) dynoLog('spark-in-space.launch', 'spark-in-space')(`WARNING: ${slimRefusal('MLlib (org.apache.spark.ml, .mllib, .graphx)', 'mllib', slim)}`);
+  if (p === 'spark-shell' && slim.includes('mllib')) launchLog()(`WARNING: ${slimRefusal('MLlib (org.apache.spark.ml, .mllib, .graphx)', 'mllib', slim)}`);
   const left = missingFeature(p, args, slim);
   if (left) fail({ code: 'feature-left-out', tool: p, message: slimRefusal(p === 'thrift' || p === 'connect' ? `the ${p} process type` : p, left, slim) });
   const app = p === 'spark-submit' ? primaryResource(args) : undefined;

@@ -36,6 +36,9 @@ export function dynoLog(logger: string, prefix: string, env: NodeJS.ProcessEnv =
   return (msg: string, level?: LogLevel) => write(formatLogLine({ logger, prefix, msg, level, format }));
 }
 
+/** The launchers' own lines (`spark-in-space: …`, logger spark-in-space.launch): one writer for every line a dyno's start says. */
+export const launchLog = (env: NodeJS.ProcessEnv | Record<string, string | undefined> = process.env) => dynoLog('spark-in-space.launch', 'spark-in-space', env);
+
 /**
  * The error handler's output for a dyno's entry points: Heroku's ` !     ` lines in text (the CLI's
  * own), one ERROR object in json (all the lines of the problem in its msg).
