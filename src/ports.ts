@@ -18,6 +18,8 @@ export const AUTOSCALE_PORT = 8090;
 export const DRIVER_UI_PORT = 4040;
 /** The metastore service's Thrift port (hive.metastore.port's default). */
 export const METASTORE_PORT = 9083;
+/** The HTTP API (src/api) on the api dyno's private address: Apache Livy's port. */
+export const API_PORT = 8998;
 /** ZooKeeper: clients, followers to the leader, leader election. */
 export const ZK_CLIENT_PORT = 2181;
 export const ZK_PEER_PORT = 2888;

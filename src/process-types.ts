@@ -11,7 +11,7 @@
  * SPARK_SLIM part it needs, its checks and preparation: the compiler asks for it),
  * and the lines the test names in Procfile, app.json and README.
  */
-import { CONNECT_BACKEND_PORT, CONNECT_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, METASTORE_PORT, THRIFT_HTTP_PORT, WORKER_UI_PORT } from './ports.js';
+import { API_PORT, CONNECT_BACKEND_PORT, CONNECT_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, METASTORE_PORT, THRIFT_HTTP_PORT, WORKER_UI_PORT } from './ports.js';
 
 /** The part a JVM plays in Spark's conf (src/render): a daemon's, a driver's, a console's. */
 export type Role = 'master' | 'worker' | 'driver' | 'console' | 'history';
@@ -45,8 +45,8 @@ export interface ProcessTypeSpec {
   name: DynoType;
   /** `bin/<launcher>` of this repository, and `.spark-in-space/buildpack/bin/<launcher>` of the kit */
   launcher: string;
-  /** what the JVM is, for Spark's conf (src/render): daemons, a driver, or a dyno that runs drivers */
-  role: Role | 'proxy';
+  /** what the JVM is, for Spark's conf (src/render): daemons, a driver, or a dyno that runs drivers; `proxy` and `service`: ours in Node, no JVM, no Spark UI */
+  role: Role | 'proxy' | 'service';
   /** third octet of the type's loopback addresses in the local space (127.<app>.<slot>.<n>) */
   slot: number;
   /** the UI a browser reaches through the space proxy (`/_dynos`, `spark-in-space ui TYPE.N`); else a driver's 4040 */
@@ -75,7 +75,7 @@ export interface ProcessTypeSpec {
   summary: string;
 }
 
-export const DYNO_TYPES = ['master', 'worker', 'console', 'web', 'zookeeper', 'history', 'thrift', 'connect', 'metastore'] as const;
+export const DYNO_TYPES = ['master', 'worker', 'console', 'web', 'zookeeper', 'history', 'thrift', 'connect', 'metastore', 'api'] as const;
 export type DynoType = (typeof DYNO_TYPES)[number];
 
 const EVENTLOG_REQUIRED: RequiredVar = {
@@ -94,6 +94,11 @@ const METASTORE_DATABASE_REQUIRED: RequiredVar = {
   example: 'heroku addons:create heroku-postgresql:essential-0 -a my-spark',
   // a local space's catalog on Derby (local up, without a database)
   unless: ['SPARK_METASTORE_DERBY_DIR'],
+};
+const API_TOKEN_REQUIRED: RequiredVar = {
+  name: 'SPARK_API_TOKEN',
+  problem: 'is not set: the API runs SQL and jobs on the cluster, so it only starts with a token clients must send',
+  example: 'SPARK_API_TOKEN=$(openssl rand -hex 32)',
 };
 const ZOOKEEPERS_REQUIRED: RequiredVar = {
   name: 'SPARK_ZOOKEEPERS',
@@ -238,12 +243,29 @@ export const PROCESS_TYPE_TABLE = {
     },
     summary: "the Hive metastore service (from Spark's jars) on PostgreSQL: one catalog for every driver",
   },
+  api: {
+    name: 'api',
+    launcher: 'api',
+    role: 'service',
+    slot: 10,
+    serves: `the HTTP API at /api/v1/ of this proxy; in the space http://1.api…:${API_PORT} with SPARK_API_TOKEN`,
+    ready: { kind: 'ports', ports: [API_PORT], portVar: 'SPARK_API_PORT' },
+    startWave: 2,
+    stopWave: 0,
+    requires: [API_TOKEN_REQUIRED],
+    formation: { quantity: 0, size: 'private-s' },
+    localOption: { max: 1, why: 'the proxy and apps reach 1.api…', help: 'the HTTP API (statements on the thrift dyno, batches on the cluster): /api/v1/ through the proxy', default: 0 },
+    summary: 'the HTTP API: SQL statements (on the thrift server) and batch jobs over plain HTTP+JSON',
+  },
 } satisfies Record<DynoType, ProcessTypeSpec>;
 
 /** The types whose row has a `localOption`: `local up --<type> N` (src/cli/commands/local/up.ts takes them from the rows). */
 export type LocalOptionType = { [K in DynoType]: (typeof PROCESS_TYPE_TABLE)[K] extends { localOption: object } ? K : never }[DynoType];
 
 export const PROCESS_TYPES_LIST: ProcessTypeSpec[] = DYNO_TYPES.map((t) => PROCESS_TYPE_TABLE[t]);
+
+/** A type whose process is ours in Node, not a JVM, and has no Spark UI: the proxy (web), the API. */
+export const isNodeService = (t: Pick<ProcessTypeSpec, 'role'>): boolean => t.role === 'proxy' || t.role === 'service';
 
 /** The row of a Procfile type, if it is one of ours (an app's own types have none). */
 export const specOf = (type: string): ProcessTypeSpec | undefined => ((DYNO_TYPES as readonly string[]).includes(type) ? PROCESS_TYPE_TABLE[type as DynoType] : undefined);
@@ -258,5 +280,5 @@ export function releaseYaml(kitDir: string): string {
 }
 
 /** What a launcher starts: a Procfile type of the table (web is the proxy's: src/proxy), or one of Spark's tools. */
-export type ProcessType = Exclude<DynoType, 'web'> | 'spark-shell' | 'spark-submit';
-export const PROCESS_TYPES: ProcessType[] = [...DYNO_TYPES.filter((t): t is Exclude<DynoType, 'web'> => t !== 'web'), 'spark-shell', 'spark-submit'];
+export type ProcessType = Exclude<DynoType, 'web' | 'api'> | 'spark-shell' | 'spark-submit';
+export const PROCESS_TYPES: ProcessType[] = [...DYNO_TYPES.filter((t): t is Exclude<DynoType, 'web' | 'api'> => t !== 'web' && t !== 'api'), 'spark-shell', 'spark-submit'];

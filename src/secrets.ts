@@ -48,6 +48,11 @@ export const SECRET_KINDS = {
     reaches: 'the Spark Connect server (any code on the cluster)',
     carrier: "the Connect server's environment (SPARK_CONNECT_AUTHENTICATE_TOKEN, the variable Spark reads), never argv",
   },
+  'api-token': {
+    vars: ['SPARK_API_TOKEN'],
+    reaches: 'the HTTP API: SQL on the thrift server and batch jobs on the cluster',
+    carrier: "the api dyno's environment (it checks the token); the web dyno's nginx.conf (0600), which sends it for the proxy's users",
+  },
   'connect-tls-key': {
     vars: ['SPARK_CONNECT_TLS_KEY'],
     reaches: "the Connect server's identity (whoever holds it can pose as the server)",
@@ -82,6 +87,8 @@ export type SecretHolder =
   /** beside a master: the Platform API's clients */
   | 'autoscale'
   | 'graceful-cycling'
+  /** the api dyno's bin/spark-submit of a batch */
+  | 'api-batch'
   /** the master's and history server's `hadoop fs -mkdir` of SPARK_EVENTLOG_DIR */
   | 'eventlog-dir';
 
@@ -98,7 +105,12 @@ export const SECRETS_OF: Record<SecretHolder, { allowed: Allowed; why: string }>
   master: { allowed: [], why: 'the JVM reads spark.authenticate.secret from spark-defaults.conf; the Platform API token stays in its sidecars' },
   worker: { allowed: S3_USERS, why: 'its executors and cluster-mode drivers (user code) inherit its environment: S3 credentials only' },
   console: { allowed: S3_USERS, why: 'drivers started there read S3' },
-  web: { allowed: ['proxy-auth'], why: 'the proxy renders htpasswd from the password' },
+  web: { allowed: ['proxy-auth', 'api-token'], why: 'the proxy renders htpasswd from the password, and nginx.conf (0600) with the API token it sends for its users' },
+  api: {
+    allowed: ['api-token', 'cluster-secret', 'database', 's3-keys', ...S3_USERS],
+    why: "checks the token; submits batches with the cluster's conf (its launcher renders the secret and S3 keys, then drops them: `api-batch`); keeps Idempotency-Keys in the catalog's database",
+  },
+  'api-batch': { allowed: ['cluster-secret', 's3-keys', ...S3_USERS], why: "bin/spark-submit of a batch: renders the cluster's conf, then runs as a cluster-mode client (`cluster-driver`)" },
   zookeeper: { allowed: [], why: 'ZooKeeper needs no secret' },
   history: { allowed: S3_USERS, why: 'reads event logs on S3' },
   thrift: { allowed: S3_USERS, why: 'a driver running SQL from JDBC users: S3 credentials only' },

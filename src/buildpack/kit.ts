@@ -15,7 +15,7 @@ import { writeAtomic } from '../fs/atomic.js';
 import type { Output } from '../output.js';
 
 export const KIT_DIR = '.spark-in-space/buildpack';
-export const KIT_FILES = ['bin', 'templates', 'dist/launch.mjs', 'dist/launch-chunks', 'dist/sidecar.mjs', 'dist/proxy.mjs', 'package.json'];
+export const KIT_FILES = ['bin', 'templates', 'dist/launch.mjs', 'dist/launch-chunks', 'dist/sidecar.mjs', 'dist/proxy.mjs', 'dist/api.mjs', 'dist/python-batch.jar', 'package.json'];
 /** the launchers a job app gets in its own bin/ */
 export const APP_WRAPPERS = ['spark-shell', 'spark-submit'];
 

@@ -338,6 +338,33 @@ export const VARS = {
       .min(16, 'must be at least 16 characters')
       .regex(/^[A-Za-z0-9._~+/=-]+$/, 'must be letters, digits and ._~+/=- only (it goes in a connection string)'),
   }),
+  SPARK_API_TOKEN: spec({
+    phase: 'run',
+    secret: true,
+    doc: 'bearer token apps in the space send to the api dyno (Authorization: Bearer …); the api dyno refuses to start without it (app.json generates one). The space proxy sends it for its own users',
+    example: 'SPARK_API_TOKEN=$(openssl rand -hex 32)',
+    schema: z
+      .string()
+      .trim()
+      .min(16, 'must be at least 16 characters')
+      .regex(/^[A-Za-z0-9._~+/=-]+$/, 'must be letters, digits and ._~+/=- only (it goes in an HTTP header)'),
+  }),
+  SPARK_API_PORT: spec({
+    phase: 'run',
+    doc: 'port the api dyno listens on, on its private address (default 8998)',
+    example: 'SPARK_API_PORT=8998',
+    schema: intIn(1024, 65535),
+  }),
+  SPARK_API_CORS_ORIGINS: spec({
+    phase: 'run',
+    doc: 'origins browsers may call the API from (CORS), comma-separated; unset: no cross-origin access',
+    example: 'SPARK_API_CORS_ORIGINS=https://dashboard.example.com',
+    schema: commaList().pipe(
+      z
+        .array(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, 'each entry must be an origin such as https://app.example.com (scheme, host, optional port; no path)'))
+        .min(1, 'must list at least one origin'),
+    ),
+  }),
   SPARK_CONNECT_TLS_CERT: spec({
     phase: 'run',
     multiline: true,

@@ -34,7 +34,7 @@ export {
 /** Spark's role of a process (the table's; Spark's tools are drivers). */
 export const roleOf = (p: ProcessType): Role => {
   const role = specOf(p)?.role;
-  return role && role !== 'proxy' ? role : 'driver';
+  return role && role !== 'proxy' && role !== 'service' ? role : 'driver';
 };
 
 /** Which Spark is installed: the build's record, else RELEASE, else the spark-core jar's name. */

@@ -16,6 +16,7 @@ import {
   derbyConnectionProps,
   hadoopEntries,
   parseDatabaseUrl,
+  pgOptions,
   parseHiveSite,
   schemaVerdict,
   schemaVersionOf,
@@ -57,17 +58,7 @@ export function connectionProblem(err: { code?: string; message?: string }, db: 
 /** Connects as the URL says (TLS per its sslmode), runs `fn`, always disconnects. */
 async function withDatabase<T>(db: Database, fn: (c: PgClient) => Promise<T>): Promise<T> {
   const { default: pg } = await import('pg');
-  const ssl = db.sslmode === 'disable' ? false : db.sslmode === 'verify-ca' || db.sslmode === 'verify-full' ? { rejectUnauthorized: true } : { rejectUnauthorized: false };
-  const client = new pg.Client({
-    host: db.host,
-    port: db.port,
-    database: db.database,
-    user: db.user,
-    password: db.password,
-    ssl,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'spark-in-space metastore check',
-  });
+  const client = new pg.Client({ ...pgOptions(db, 'spark-in-space metastore check'), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   client.on('error', () => {});
   try {
     await client.connect().catch((err: Error & { code?: string }) => {

@@ -12,7 +12,7 @@ import type { Settings } from '../config/schema.js';
 import { clusterDomain } from '../space/index.js';
 import type { Database } from './parse.js';
 
-export { parseDatabaseUrl, parseHiveSite, type Database } from './parse.js';
+export { parseDatabaseUrl, parseHiveSite, pgOptions, type Database } from './parse.js';
 
 export { METASTORE_PORT } from '../ports.js';
 /** HiveMetaStore of Spark's jars (hive-metastore-2.3.*.jar). */

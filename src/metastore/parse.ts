@@ -38,6 +38,12 @@ export function parseDatabaseUrl(url: string): Database | { problem: string } {
   };
 }
 
+/** Pure: node-postgres's connection options for `db` (TLS as its sslmode says: verified only for verify-ca/verify-full, as libpq). */
+export function pgOptions(db: Database, applicationName: string) {
+  const ssl = db.sslmode === 'disable' ? false : db.sslmode === 'verify-ca' || db.sslmode === 'verify-full' ? { rejectUnauthorized: true } : { rejectUnauthorized: false };
+  return { host: db.host, port: db.port, database: db.database, user: db.user, password: db.password, ssl, application_name: applicationName };
+}
+
 /** Pure: HIVE_SITE_XML's properties (name → value), in order; a reason when it is not a hive-site.xml. */
 export function parseHiveSite(text: string): [string, string][] | { problem: string } {
   if (!/<configuration[\s>]/.test(text)) return { problem: 'is not a hive-site.xml (no <configuration> element)' };

@@ -5,6 +5,8 @@
 import { fail } from '../errors.js';
 import { VARS, type Settings } from '../config/schema.js';
 import { clusterDomain, MASTER_UI_PORT, SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../space/index.js';
+import { API_PORT } from '../ports.js';
+import { proxyProof } from '../api/auth.js';
 
 /**
  * Where /set-backend may point by default: this app's own names (`*.<app>.app.localspace`), plus the
@@ -76,6 +78,9 @@ export function resolversFrom(resolvConf: string): string[] {
     .map((ip) => (ip.includes(':') ? `[${ip}]` : ip));
 }
 
+/** Where the proxy's /api/v1/ goes: the api dyno (src/api). */
+export const apiBackend = (s: Settings) => `1.api.${clusterDomain(s)}:${s.SPARK_API_PORT ?? API_PORT}`;
+
 /** Where the proxy's /cliservice (Hive's default httpPath) goes: the thrift dyno's Thrift server (HTTP transport). */
 export const thriftBackend = (s: Settings) => `1.thrift.${clusterDomain(s)}:${THRIFT_HTTP_PORT}`;
 
@@ -142,6 +147,8 @@ export interface ProxyConf {
   authFailBurst: number;
   /** /cliservice → the thrift dyno, and the header each proxy user is sent as */
   thrift: { backend: string; auth: [string, string][] };
+  /** /api/v1/ → the api dyno (when SPARK_API_TOKEN is set): the token sent for the proxy's users, and the proof it is the proxy */
+  api?: { backend: string; bearer: string; proof: string };
   /** addresses whose peer address is the client (nginx `geo`), whatever X-Forwarded-For they send */
   dynoAddresses: string[];
   /** SPARK_LOG_FORMAT: the access log as text, or as JSON objects with Spark's structured-logging keys */
@@ -180,6 +187,7 @@ export function proxyConf(i: ProxyConfInput): ProxyConf {
     authFailEvery: AUTH_FAIL.every,
     authFailBurst: AUTH_FAIL.burst,
     thrift: { backend: thriftBackend(i.settings), auth: thriftAuthHeaders(htpasswd(i.settings)) },
+    api: i.settings.SPARK_API_TOKEN ? { backend: apiBackend(i.settings), bearer: `Bearer ${i.settings.SPARK_API_TOKEN}`, proof: proxyProof(i.settings.SPARK_API_TOKEN) } : undefined,
     dynoAddresses: i.dynoAddresses ?? [],
     logFormat: i.settings.SPARK_LOG_FORMAT,
   };

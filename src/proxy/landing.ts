@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { Resolver } from 'node:dns/promises';
 import { isAllowedBackend } from './index.js';
 import { DRIVER_UI_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, shownState, workerState } from '../space/index.js';
-import { specOf } from '../process-types.js';
+import { isNodeService, specOf } from '../process-types.js';
 
 export interface DynoLink {
   name: string;
@@ -35,7 +35,7 @@ export function dynosFromTopology(topology: unknown): DynoLink[] {
     for (const f of app.formation ?? []) {
       const type = f.process_type ?? '?';
       const spec = specOf(type);
-      if (spec?.role === 'proxy') continue;
+      if (spec && isNodeService(spec)) continue;
       for (const d of f.dynos ?? []) {
         if (!d.hostname) continue;
         out.push({

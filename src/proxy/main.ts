@@ -209,7 +209,7 @@ function renderer(p: ProxySetup, landingPort: number): () => Promise<ReturnType<
       chownSync(path.join(p.workerDir, 'htpasswd'), 0, p.worker.gid);
       chmodSync(path.join(p.workerDir, 'htpasswd'), 0o640);
     }
-    await writeConf(p.dir, [{ name: 'nginx.conf', content: renderTemplate('nginx.conf.ejs', conf), mode: 0o644 }]);
+    await writeConf(p.dir, [{ name: 'nginx.conf', content: renderTemplate('nginx.conf.ejs', conf), mode: conf.api ? 0o600 : 0o644 }]);
     const test = spawnSync(p.nginx, ['-t', '-q', '-p', p.dir, '-c', path.join(p.dir, 'nginx.conf')], { encoding: 'utf8' });
     if (test.status !== 0) fail({ code: 'host-unfit', message: `nginx refused the rendered configuration: ${test.stderr.trim().split('\n')[0]}` });
     return conf;

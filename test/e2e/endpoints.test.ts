@@ -3,10 +3,14 @@
  * one-off dynos (spark-sql, pyspark, beeline, run-example), cluster-mode drivers with and without
  * --supervise, JDBC to the thrift dyno (in the space and through the proxy's /cliservice), Spark
  * Connect with pyspark-client (PyPI) against the connect dyno (TLS + token), and Prometheus text
- * through the proxy. The cluster runs with SPARK_AUTH_SECRET, as app.json makes it.
+ * through the proxy, and the HTTP API (the api dyno: statements, batches) with Node's fetch and
+ * Python's requests. The cluster runs with SPARK_AUTH_SECRET, as app.json makes it.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { execa } from 'execa';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, tmpdir } from '../helpers/buildpack.js';
@@ -19,6 +23,7 @@ const APP = 'e2e-endpoints';
 const DOMAIN = `${APP}.app.localspace`;
 const PASSWORD = randomBytes(12).toString('hex');
 const TOKEN = randomBytes(24).toString('hex');
+const API_TOKEN_E2E = randomBytes(24).toString('hex');
 const SUM = '500000500000';
 const rows = beelineRows;
 
@@ -52,11 +57,16 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
   beforeAll(async () => {
     clientPython = testPysparkClient(DEFAULT_VERSION);
     // the Procfile has a metastore type, no database: the space runs it on Derby, one catalog for all
-    ({ app, sparkHome } = await appWithEndpoints(DEFAULT_VERSION, { password: PASSWORD, token: TOKEN, types: { metastore: bin('metastore') } }));
+    ({ app, sparkHome } = await appWithEndpoints(DEFAULT_VERSION, {
+      password: PASSWORD,
+      token: TOKEN,
+      dotenv: { SPARK_API_TOKEN: API_TOKEN_E2E },
+      types: { metastore: bin('metastore'), api: bin('api') },
+    }));
     jar = await buildJobJar(sparkHome);
     port = await freePort();
     releaseThrift = await thriftLock();
-    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--thrift', '1', '--connect', '1', '--port', String(port)], { timeout: 600_000 });
+    const up = await cli(['local', 'up', '--detach', '--dir', app, '--app', APP, '--workers', '2', '--thrift', '1', '--connect', '1', '--api', '1', '--port', String(port)], { timeout: 600_000 });
     expect(up.exitCode, up.all).toBe(0);
     upOut = up.all;
     state = path.join(app, '.spark-in-space', 'local', APP);
@@ -296,6 +306,225 @@ describe(`endpoints of a local space, real Spark ${DEFAULT_VERSION}`, () => {
       expect(r.status).toBe(302);
       expect(r.headers.get('location')).toBe('/metrics/prometheus/');
       expect(r.headers.get('set-cookie')).toContain(`space_backend=1.worker.${DOMAIN}:8081`);
+    });
+  });
+
+  describe('the HTTP API (api dyno): Node fetch and Python requests, through the proxy and in the space', () => {
+    const API_TOKEN = API_TOKEN_E2E;
+    const bearer = { authorization: `Bearer ${API_TOKEN}` };
+    const json = { 'content-type': 'application/json' };
+    /** the API through the space proxy, as the proxy's user (basic auth), with Node's fetch */
+    const viaProxy = (p: string, init: RequestInit = {}) => proxy(p, { ...json, ...(init.headers as Record<string, string>) }, init);
+    /** the api dyno in the space, with the bearer token */
+    let apiUrl: string;
+    const direct = (p: string, init: RequestInit = {}) => fetch(`${apiUrl}${p}`, { ...init, headers: { ...json, ...bearer, ...(init.headers as Record<string, string>) } });
+    const post = (p: string, body: unknown, headers: Record<string, string> = {}) => viaProxy(p, { method: 'POST', body: JSON.stringify(body), headers });
+    type Batch = { id: string; state: string; ended?: boolean; applicationId?: string };
+    const batchEnd = (id: string) =>
+      until(
+        `batch ${id} to end`,
+        async () => ((await (await viaProxy(`/api/v1/batches/${id}`)).json()) as Batch).ended && ((await (await viaProxy(`/api/v1/batches/${id}`)).json()) as Batch),
+        240_000,
+        1000,
+      );
+    const logOf = async (id: string, stream = 'stdout') => ((await (await viaProxy(`/api/v1/batches/${id}/log?stream=${stream}`)).json()) as { text: string }).text;
+    /** a Python script run with pyspark-client's venv (requests) in the space: `local exec` gives it the space's names */
+    const python = (code: string, ...args: string[]) => {
+      const f = path.join(tmpdir('sis-api-py-'), 'client.py');
+      writeFileSync(f, code);
+      return cli(['local', 'exec', '--dir', app, '--', clientPython, f, ...args], { timeout: 300_000, cwd: tmpdir('sis-api-cwd-') });
+    };
+
+    beforeAll(async () => {
+      const s = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { dynos: { name: string; ip: string; phase: string }[] };
+      const api = s.dynos.find((d) => d.name === 'api.1');
+      expect(api?.phase).toBe('up');
+      apiUrl = `http://${api!.ip}:8998`;
+    });
+
+    it('a statement through the proxy (Node fetch, basic auth): the sum, with its columns; the same in the space with the bearer token', async () => {
+      const r = await post('/api/v1/statements', { statement: 'SELECT sum(id) AS s FROM range(1000000)', wait: '50s' });
+      const body = (await r.json()) as { state: string; columns: { name: string; type: string }[]; rows: unknown[][]; totalRows: number; next?: string };
+      expect(r.status, JSON.stringify(body)).toBe(200);
+      expect(body).toMatchObject({ state: 'SUCCEEDED', columns: [{ name: 's', type: 'BIGINT' }], rows: [[499999500000]], totalRows: 1 });
+      expect(body.next).toBeUndefined();
+      const d = await direct('/api/v1/statements', {
+        method: 'POST',
+        body: JSON.stringify({
+          statement: 'SELECT :n * 2 AS twice, :s AS s',
+          parameters: [
+            { name: 'n', value: 21 },
+            { name: 's', value: "it's" },
+          ],
+        }),
+      });
+      expect(await d.json()).toMatchObject({ state: 'SUCCEEDED', rows: [[42, "it's"]] });
+    });
+
+    it('Python requests in the space pages a 200,000-row result (rows and bytes capped per page, said in the answer)', async () => {
+      const r = await python(
+        [
+          'import sys, requests',
+          'api, token = sys.argv[1], sys.argv[2]',
+          's = requests.Session(); s.headers["Authorization"] = "Bearer " + token',
+          'r = s.post(api + "/api/v1/statements", json={"statement": "SELECT id, concat(\'row-\', id) AS s FROM range(200000)", "wait": "50s"}).json()',
+          'while r["state"] in ("PENDING", "RUNNING"): r = s.get(api + "/api/v1/statements/" + r["id"], params={"wait": "10s"}).json()',
+          'assert r["state"] == "SUCCEEDED", r',
+          'rows, pages, limit = list(r["rows"]), 1, r["limits"]["pageRows"]',
+          'while r.get("next"):',
+          '    r = s.get(api + r["next"]).json(); rows += r["rows"]; pages += 1',
+          '    assert len(r["rows"]) <= limit',
+          'print("ROWS", len(rows), "PAGES", pages, "SUM", sum(x[0] for x in rows), "LAST", rows[-1][1], "TOTAL", r.get("totalRows"))',
+        ].join('\n'),
+        `http://1.api.${DOMAIN}:8998`,
+        API_TOKEN,
+      );
+      expect(r.exitCode, r.all).toBe(0);
+      expect(r.stdout).toContain('ROWS 200000 PAGES 20 SUM 19999900000 LAST row-199999 TOTAL 200000');
+    });
+
+    it('a long query answers 202 RUNNING; DELETE cancels it on the cluster (the thrift server’s job ends, CANCELED)', async () => {
+      const r = await post('/api/v1/statements', { statement: 'SELECT sum(id) FROM range(0, 50000000000, 1, 8)', wait: '2s' });
+      expect(r.status).toBe(202);
+      const { id, state } = (await r.json()) as { id: string; state: string };
+      expect(state).toBe('RUNNING');
+      const c = await viaProxy(`/api/v1/statements/${id}`, { method: 'DELETE' });
+      expect(await c.json()).toMatchObject({ id, state: 'CANCELED' });
+      // the thrift server's driver (its REST API, through the proxy's backend cookie): the query's job no longer runs
+      const ui = { cookie: `space_backend=1.thrift.${DOMAIN}:4040` };
+      const apps = (await (await proxy('/api/v1/applications', ui)).json()) as { id: string }[];
+      await until(
+        'the canceled job to end',
+        async () => {
+          const jobs = (await (await proxy(`/api/v1/applications/${apps[0]!.id}/jobs`, ui)).json()) as { status: string; description?: string }[];
+          const job = jobs.find((j) => j.description?.includes('50000000000'));
+          return job && job.status !== 'RUNNING' && job;
+        },
+        30_000,
+        500,
+      );
+      expect(((await (await viaProxy(`/api/v1/statements/${id}`)).json()) as { state: string }).state).toBe('CANCELED');
+    });
+
+    it('a jar batch (a path in the slug), sent twice with one Idempotency-Key: one driver, FINISHED, its output through …/log; apps, drivers and logs of the CLI list it', async () => {
+      copyFileSync(jar, path.join(app, 'sum-job.jar'));
+      const before = (await master()).activedrivers.length + (await master()).completeddrivers.length;
+      const key = randomBytes(8).toString('hex');
+      const body = { file: 'sum-job.jar', className: 'SumJob', name: 'api-sum' };
+      const first = await post('/api/v1/batches', body, { 'idempotency-key': key });
+      const b = (await first.json()) as Batch;
+      expect(first.status, JSON.stringify(b)).toBe(201);
+      expect(b.id).toMatch(/^driver-\d{14}-\d{4}$/);
+      const again = await post('/api/v1/batches', body, { 'idempotency-key': key });
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(((await again.json()) as Batch).id).toBe(b.id);
+      const other = await post('/api/v1/batches', { ...body, name: 'other' }, { 'idempotency-key': key });
+      expect(other.status).toBe(422);
+      expect((await master()).activedrivers.length + (await master()).completeddrivers.length).toBe(before + 1);
+      const done = await batchEnd(b.id);
+      expect(done.state).toBe('FINISHED');
+      expect(await logOf(b.id)).toContain(`SUM=${SUM}`);
+      const drivers = JSON.parse((await cli(['local', 'drivers', '--json', '--dir', app])).stdout) as unknown;
+      expect(JSON.stringify(drivers)).toContain(b.id);
+      const logs = await cli(['local', 'logs', b.id, '--dir', app]);
+      expect(logs.stdout).toContain(`SUM=${SUM}`);
+      if (done.applicationId) expect((await cli(['local', 'apps', '--json', '--dir', app])).stdout).toContain(done.applicationId);
+    });
+
+    it('a Python batch from an http:// URL (Python requests) runs on a worker, FINISHED, its output through …/log; meanwhile a long jar batch is killed by DELETE (KILLED, a second DELETE 409)', async () => {
+      const long = await post('/api/v1/batches', { file: 'sum-job.jar', className: 'SumJob', args: ['sleep'] });
+      const l = (await long.json()) as Batch;
+      expect(long.status, JSON.stringify(l)).toBe(201);
+      const dir = tmpdir('sis-api-files-');
+      writeFileSync(
+        path.join(dir, 'pysum.py'),
+        [
+          'import sys',
+          'from pyspark.sql import SparkSession',
+          'spark = SparkSession.builder.getOrCreate()',
+          'print("PYSUM=%d" % spark.sparkContext.parallelize(range(1, int(sys.argv[1]) + 1)).sum())',
+          'spark.stop()',
+        ].join('\n'),
+      );
+      const server = http.createServer((req, res) => res.end(readFileSync(path.join(dir, path.basename(req.url ?? '')))));
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/pysum.py`;
+        const r = await python(
+          [
+            'import sys, json, requests',
+            'api, token, url = sys.argv[1:4]',
+            'r = requests.post(api + "/api/v1/batches", json={"file": url, "args": ["1000000"]}, headers={"Authorization": "Bearer " + token})',
+            'print("BATCH", r.status_code, json.dumps(r.json()))',
+          ].join('\n'),
+          `http://1.api.${DOMAIN}:8998`,
+          API_TOKEN,
+          url,
+        );
+        expect(r.exitCode, r.all).toBe(0);
+        const b = JSON.parse(/BATCH 201 (.*)/.exec(r.stdout)![1]!) as Batch & { mainClass: string };
+        expect(b.mainClass).toBe('org.apache.spark.deploy.PythonRunner');
+        await until('the long batch to run', async () => (await logOf(l.id).catch(() => '')).includes('READY'), 120_000, 1000);
+        const k = await viaProxy(`/api/v1/batches/${l.id}`, { method: 'DELETE' });
+        expect(k.status).toBe(200);
+        expect(((await k.json()) as Batch).state).toBe('KILLED');
+        const again = await viaProxy(`/api/v1/batches/${l.id}`, { method: 'DELETE' });
+        expect(again.status).toBe(409);
+        expect(((await again.json()) as { error: { code: string } }).error.code).toBe('conflict');
+        const list = (await (await viaProxy('/api/v1/batches')).json()) as { batches: Batch[] };
+        expect(list.batches.find((x) => x.id === l.id)?.state).toBe('KILLED');
+        const done = await batchEnd(b.id);
+        expect(done.state).toBe('FINISHED');
+        expect(await logOf(b.id)).toContain(`PYSUM=${SUM}`);
+      } finally {
+        server.close();
+      }
+    });
+
+    it('bad input: a JSON error with a status and a stable code, never a stack trace', async () => {
+      const code = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { error: { code: string; message: string } }).error.code });
+      expect(await code(await fetch(`${apiUrl}/api/v1/statements`, { method: 'POST', headers: json, body: '{}' }))).toEqual({ status: 401, code: 'unauthorized' });
+      expect(await code(await direct('/api/v1/openapi.json', { headers: { authorization: 'Bearer wrong-token-0000000000' } }))).toEqual({ status: 401, code: 'unauthorized' });
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/batches`)).status).toBe(401);
+      expect(await code(await direct('/api/v1/statements', { method: 'POST', body: '{"statement": "SELECT 1",' }))).toEqual({ status: 400, code: 'malformed-json' });
+      const unknown = await direct('/api/v1/statements', { method: 'POST', body: JSON.stringify({ statement: 'SELECT 1', limit: 5 }) });
+      expect(await unknown.json()).toEqual({ error: { code: 'invalid-request', message: 'unknown field "limit"', field: 'limit' } });
+      const big = JSON.stringify({ statement: `SELECT '${'x'.repeat(1_200_000)}'` });
+      expect(await code(await direct('/api/v1/statements', { method: 'POST', body: big }))).toEqual({ status: 413, code: 'body-too-large' });
+      expect(await code(await post('/api/v1/statements', JSON.parse(big)))).toEqual({ status: 413, code: 'body-too-large' });
+      expect(await code(await viaProxy('/api/v1/statements/00000000-0000-0000-0000-000000000000'))).toEqual({ status: 404, code: 'not-found' });
+      expect(await code(await viaProxy('/api/v1/batches/driver-20200101000000-0042'))).toEqual({ status: 404, code: 'not-found' });
+      const ftp = await post('/api/v1/batches', { file: 'ftp://host/job.jar', className: 'Job' });
+      const ftpBody = (await ftp.json()) as { error: { code: string; message: string; supported: string } };
+      expect([ftp.status, ftpBody.error.code]).toEqual([400, 'unsupported-file']);
+      expect(ftpBody.error.supported).toMatch(/s3a:\/\/.*https:\/\/.*slug/);
+      const bad = await post('/api/v1/statements', { statement: 'SELEC 1' });
+      const failed = (await bad.json()) as { state: string; error: { errorClass: string; message: string } };
+      expect(failed).toMatchObject({ state: 'FAILED', error: { errorClass: 'PARSE_SYNTAX_ERROR' } });
+      expect(failed.error.message).not.toMatch(/\tat |Exception/);
+      expect(await code(await viaProxy('/api/v1/statements', { method: 'POST', body: 'statement=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } }))).toEqual({
+        status: 415,
+        code: 'unsupported-media-type',
+      });
+      // Spark's own REST API stays where its UIs call it, through the proxy
+      expect((await proxy('/api/v1/applications', { cookie: `space_backend=1.thrift.${DOMAIN}:4040` })).status).toBe(200);
+    });
+
+    it('the OpenAPI document describes every endpoint; the token is in no log and no command line', async () => {
+      const doc = (await (await viaProxy('/api/v1/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+      expect(doc.openapi).toBe('3.1.0');
+      expect(Object.keys(doc.paths).sort()).toEqual([
+        '/api/v1/batches',
+        '/api/v1/batches/{id}',
+        '/api/v1/batches/{id}/log',
+        '/api/v1/openapi.json',
+        '/api/v1/statements',
+        '/api/v1/statements/{id}',
+        '/api/v1/statements/{id}/result',
+      ]);
+      for (const f of readdirSync(path.join(state, 'logs'))) expect(readFileSync(path.join(state, 'logs', f), 'utf8'), f).not.toContain(API_TOKEN);
+      const ps = (await execa('ps', ['-eo', 'args', '--no-headers'])).stdout;
+      expect(ps).not.toContain(API_TOKEN);
     });
   });
 

@@ -17,7 +17,7 @@ const SECONDS: Record<string, number> = {
   'test/e2e/ha.test.ts': 338,
   'test/e2e/button-slug.test.ts': 238,
   'test/e2e/local-lifecycle.test.ts': 221,
-  'test/e2e/endpoints.test.ts': 217,
+  'test/e2e/endpoints.test.ts': 285,
   'test/e2e/decommission.test.ts': 212,
   'test/e2e/s3a.test.ts': 198,
   'test/e2e/newest-spark.test.ts': 163,

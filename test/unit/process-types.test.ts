@@ -7,7 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KIT_FILES } from '../../src/buildpack/kit.js';
-import { DYNO_TYPES, PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../src/process-types.js';
+import { DYNO_TYPES, isNodeService, PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../src/process-types.js';
 import { parseProcfile, slotFor } from '../../src/local/formation.js';
 import { needsOf } from '../../src/launch/await.js';
 import { LAUNCHERS, PROCESS_TYPES, roleOf } from '../../src/launch/index.js';
@@ -39,8 +39,9 @@ describe('the process-type table and the files Heroku reads', () => {
       expect(existsSync(file), file).toBe(true);
       expect(statSync(file).mode & 0o111, file).not.toBe(0);
       const text = readFileSync(file, 'utf8');
-      // the proxy has its own entry; every other launcher is `launch <type>` over bin/support/launch.sh
+      // the proxy and the API have their own entries (with only their secrets: run_as); every other launcher is `launch <type>` over bin/support/launch.sh
       if (t.role === 'proxy') expect(text).toContain('dist/proxy.mjs');
+      else if (t.role === 'service') expect(text).toMatch(new RegExp(`dist/${t.name}\\.mjs[\\s\\S]*run_as ${t.name} `));
       else expect(text, file).toMatch(new RegExp(`^launch ${t.name} "\\$@"$`, 'm'));
     }
   });
@@ -67,7 +68,7 @@ describe('what derives from the table', () => {
   });
 
   it('launch types are the table minus the proxy, plus Spark tools; roles come from the table', () => {
-    expect(PROCESS_TYPES).toEqual([...DYNO_TYPES.filter((t) => t !== 'web'), 'spark-shell', 'spark-submit']);
+    expect(PROCESS_TYPES).toEqual([...DYNO_TYPES.filter((t) => !isNodeService(PROCESS_TYPE_TABLE[t])), 'spark-shell', 'spark-submit']);
     expect(roleOf('master')).toBe('master');
     expect(roleOf('zookeeper')).toBe('console');
     expect(roleOf('thrift')).toBe('driver');
@@ -106,7 +107,7 @@ describe('what derives from the table', () => {
   it("/_dynos and `ui` link each type's UI port (a driver's 4040 for a type without one), never the proxy's", () => {
     const topology = { apps: [{ formation: DYNO_TYPES.map((t) => ({ process_type: t, dynos: [{ number: 1, hostname: `1.${t}.demo.app.localspace` }] })) }] };
     const links = dynosFromTopology(topology);
-    expect(links.map((l) => l.type)).toEqual(DYNO_TYPES.filter((t) => t !== 'web'));
+    expect(links.map((l) => l.type)).toEqual(DYNO_TYPES.filter((t) => !isNodeService(PROCESS_TYPE_TABLE[t])));
     for (const l of links) {
       expect(l.port, l.type).toBe(specOf(l.type)!.uiPort ?? 4040);
       expect(uiUrl('https://x.example', 'demo', l.name)).toBe(

@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { getApp, type App } from '../../../heroku/api.js';
 import { DRIVER_UI_PORT, SPACE_SUFFIX } from '../../../space/index.js';
-import { specOf } from '../../../process-types.js';
+import { isNodeService, specOf } from '../../../process-types.js';
 import { api, appFrom, appOption, say } from './common.js';
 
 /**
@@ -23,7 +23,7 @@ export function uiUrl(webUrl: string, app: string, dyno: string | undefined): st
       message: `An application's UI is its driver's: name the dyno that runs the driver (e.g. spark-in-space ui run.1 -a ${app}); the master's page lists the applications.`,
     });
   const m = /^([a-z][a-z0-9_-]*)\.(\d+)$/.exec(dyno);
-  if (!m || specOf(m[1]!)?.role === 'proxy')
+  if (!m || (specOf(m[1]!) && isNodeService(specOf(m[1]!)!)))
     return fail({ code: 'bad-input', message: `"${dyno}" is not a dyno with a UI: give master.N, worker.N, history.N, or the dyno running a driver (run.N, console.N)` });
   // the type's own UI (the table's uiPort), else the driver UI of what the dyno runs
   const port = specOf(m[1]!)?.uiPort ?? DRIVER_UI_PORT;
