@@ -87,7 +87,7 @@ export function createApiServer(d: ApiDeps): http.Server {
           const r = parseBody(statementRequest, body);
           const s = await d.statements.submit(r);
           if (s.state !== 'SUCCEEDED') return json(s.state === 'RUNNING' || s.state === 'PENDING' ? 202 : 200, d.statements.view(s));
-          return json(200, d.statements.view(s, s.pages.length ? (await d.statements.page(s.id, 0)).rows : '[]'));
+          return json(200, d.statements.view(s, (await d.statements.page(s.id, 0)).rows));
         });
       }
       if (sub === undefined) {
@@ -101,15 +101,13 @@ export function createApiServer(d: ApiDeps): http.Server {
           await d.statements.wait(s, w.data);
         }
         if (s.state !== 'SUCCEEDED') return json(200, d.statements.view(s));
-        return json(200, d.statements.view(s, s.pages.length ? (await d.statements.page(id, 0)).rows : '[]'));
+        return json(200, d.statements.view(s, (await d.statements.page(id, 0)).rows));
       }
       if (sub === 'result' && parts.length === 3) {
         allow('GET');
         const pageText = url.searchParams.get('page') ?? '0';
         if (!/^\d{1,9}$/.test(pageText)) throw new ApiError('invalid-request', `page must be a page number (0, 1, …), not "${pageText}"`, { field: 'page' });
         const n = Number(pageText);
-        const s = d.statements.get(id);
-        if (s.state === 'SUCCEEDED' && n === 0 && !s.pages.length) return json(200, d.statements.pageView(s, 0, '[]'));
         const p = await d.statements.page(id, n);
         return json(200, d.statements.pageView(p.s, n, p.rows));
       }

@@ -274,7 +274,11 @@ export class Statements {
     const s = this.get(id);
     if (s.state !== 'SUCCEEDED') throw new ApiError('conflict', `statement ${id} is ${s.state}: only a SUCCEEDED statement has a result`, { state: s.state });
     while (n >= s.pages.length && !s.complete) await this.until(s, 30_000);
+    // the newest page: wait for the next fetch (already under way), so its answer knows whether a `next` follows
+    while (n === s.pages.length - 1 && !s.complete) await this.until(s, 30_000);
     const p = s.pages[n];
+    // a result whose end came on a page boundary: the page after the last is empty, and says it is the end
+    if (!p && n === s.pages.length) return { s, rows: '[]' };
     if (!p) throw new ApiError('not-found', `statement ${id} has ${s.pages.length} page(s) (0 to ${Math.max(0, s.pages.length - 1)})`);
     return { s, rows: await readFile(p.file, 'utf8') };
   }
@@ -298,7 +302,7 @@ export class Statements {
       pageRows: s.pages[n]?.rows ?? 0,
       limits: { pageRows: LIMITS.pageRows, pageBytes: LIMITS.pageBytes, resultBytes: LIMITS.resultBytes },
       ...(s.complete ? { totalRows: s.totalRows, pages: s.pages.length } : {}),
-      ...(s.truncated ? { truncated: true } : {}),
+      ...(s.truncated ? { truncated: true, ...(s.error ? { error: s.error } : {}) } : {}),
       ...(more ? { next: `/api/v1/statements/${s.id}/result?page=${n + 1}` } : {}),
     };
     const json = JSON.stringify(meta);

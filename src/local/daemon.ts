@@ -18,6 +18,7 @@ import { alive, logsDir, readState } from './state.js';
 import { Supervisor } from './supervisor.js';
 import { webUser } from './passwords.js';
 import { CONNECT_PORT, SPACE_SUFFIX, THRIFT_HTTP_PORT } from '../space/index.js';
+import { API_PORT } from '../ports.js';
 import type { UpPlan } from './plan.js';
 
 const say = (line: string) => consoleOutput().step(line);
@@ -39,8 +40,8 @@ export function catalogLine(plan: Pick<UpPlan, 'counts' | 'vars' | 'postgres' | 
   return undefined;
 }
 
-/** Pure: where the thrift and connect dynos answer, for the `Ready` lines. */
-export function endpointLines(app: string, thrift: boolean, connect: boolean, web?: string): string[] {
+/** Pure: where the thrift, connect and api dynos answer, for the `Ready` lines. */
+export function endpointLines(app: string, thrift: boolean, connect: boolean, web?: string, api = false): string[] {
   const out: string[] = [];
   if (thrift) {
     if (web) out.push(`JDBC: beeline -u 'jdbc:hive2://${web.replace(/^https?:\/\//, '').replace(/\/$/, '')}/default;transportMode=http;httpPath=cliservice' -n spark -p <password>`);
@@ -50,6 +51,10 @@ export function endpointLines(app: string, thrift: boolean, connect: boolean, we
     out.push(
       `Spark Connect: spark-in-space local exec -- python … with sc://1.connect.${app}.${SPACE_SUFFIX}:${CONNECT_PORT}/;token=<SPARK_CONNECT_TOKEN> (TLS; local exec trusts the space's certificate)`,
     );
+  if (api) {
+    if (web) out.push(`HTTP API: curl -u spark:<password> -H 'Content-Type: application/json' -d '{"statement": "SELECT 1"}' ${web.replace(/\/$/, '')}/api/v1/statements`);
+    out.push(`HTTP API in the space: http://1.api.${app}.${SPACE_SUFFIX}:${API_PORT}/api/v1/ with Authorization: Bearer <SPARK_API_TOKEN> (docs/api.md)`);
+  }
   return out;
 }
 
@@ -116,7 +121,7 @@ export async function detach(plan: UpPlan): Promise<void> {
   if (!last.healthy) return failed(`The local space is not healthy after ${Math.round(plan.timeout / 1000)} s: ${last.problems.join('; ')}.`);
   say(`Ready: master UI ${last.masterUi}, ${last.master?.aliveWorkers ?? 0} workers ALIVE, master URL ${last.masterUrl}`);
   if (last.web) process.stdout.write(`       web (space proxy): ${last.web} (${webUser(configEnv(plan.appDir), plan.dir)})\n`);
-  for (const line of endpointLines(plan.app, Boolean(counts.thrift), Boolean(counts.connect), last.web)) process.stdout.write(`       ${line}\n`);
+  for (const line of endpointLines(plan.app, Boolean(counts.thrift), Boolean(counts.connect), last.web, Boolean(counts.api))) process.stdout.write(`       ${line}\n`);
   const catalog = catalogLine(plan, configEnv(plan.appDir));
   if (catalog) process.stdout.write(`       ${catalog}\n`);
   process.stdout.write(

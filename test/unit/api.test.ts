@@ -2,8 +2,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { type ApiError, boundStatement, batchRequest, LIMITS, parseBody, sqlLiteral, statementRequest, waitSchema } from '../../src/api/shapes.js';
-import { columnsOf, rowsOf, sparkError } from '../../src/api/hive.js';
-import { cutPages, rowJson } from '../../src/api/statements.js';
+import { columnsOf, rowsOf, sparkError, type HiveClient } from '../../src/api/hive.js';
+import { cutPages, rowJson, Statements } from '../../src/api/statements.js';
 import { applicationOf, batchView, fileOf, PYTHON_RUNNER, submitArgv } from '../../src/api/batches.js';
 import { ApiAuth, bearerOf, proxyProof, sameSecret } from '../../src/api/auth.js';
 import { fingerprint, MemoryStore, validKey } from '../../src/api/idempotency.js';
@@ -296,5 +296,64 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(doc.components.schemas.StatementRequest!.properties!)).toEqual(['statement', 'wait', 'parameters']);
     expect(doc.components.schemas.BatchRequest!.additionalProperties).toBe(false);
     expect(JSON.stringify(doc)).toContain('"unsupported-file"');
+  });
+});
+
+describe('a statement’s pages (a stand-in SQL server)', () => {
+  /** a HiveServer2 stand-in: `total` rows of one BIGINT column, in fetches of at most `max` */
+  const hive = (total: number, o: { failAt?: number } = {}) => {
+    let sent = 0;
+    return {
+      openSession: async () => ({ handle: 's' }),
+      closeSession: async () => {},
+      execute: async () => ({ handle: { hasResultSet: true } }),
+      status: async () => ({ state: 'SUCCEEDED' as const }),
+      columns: async () => [{ name: 'id', type: 'BIGINT' }],
+      fetch: async (_op: unknown, max: number) => {
+        if (o.failAt !== undefined && sent >= o.failAt) throw new Error('connection reset');
+        const n = Math.min(max, total - sent);
+        const rows = Array.from({ length: n }, (_, i) => [sent + i]);
+        sent += n;
+        return { rows, more: n > 0 };
+      },
+      cancel: async () => {},
+      close: async () => {},
+    };
+  };
+  const pagesOf = async (total: number) => {
+    const st = new Statements(hive(total) as unknown as HiveClient);
+    const s = await st.submit({ statement: 'SELECT id', wait: 5000 });
+    const first = JSON.parse(st.view(s, (await st.page(s.id, 0)).rows)) as { rows: number[][]; next?: string; totalRows?: number };
+    const seen = [first];
+    while (seen.at(-1)!.next) {
+      const n = Number(/page=(\d+)/.exec(seen.at(-1)!.next!)![1]);
+      const p = await st.page(s.id, n);
+      seen.push(JSON.parse(st.pageView(p.s, n, p.rows)));
+    }
+    st.close();
+    return seen;
+  };
+
+  it('every page but the last says `next`; the last says the totals; a result ending on a page boundary has no empty page after it', async () => {
+    for (const total of [0, 1, LIMITS.pageRows, 2 * LIMITS.pageRows, 2 * LIMITS.pageRows + 1]) {
+      const pages = await pagesOf(total);
+      expect(
+        pages.map((p) => p.rows.length),
+        String(total),
+      ).toEqual(total ? [...Array(Math.ceil(total / LIMITS.pageRows)).keys()].map((i) => Math.min(LIMITS.pageRows, total - i * LIMITS.pageRows)) : [0]);
+      expect(pages.at(-1)!.totalRows).toBe(total);
+      expect(pages.flatMap((p) => p.rows.map((r) => r[0])).reduce((a, b) => a! + b!, 0)).toBe((total * Math.max(0, total - 1)) / 2);
+    }
+  });
+
+  it('the SQL server gone mid-result: the pages read so far, then the end says truncated, with why', async () => {
+    const st = new Statements(hive(3 * LIMITS.pageRows, { failAt: LIMITS.pageRows }) as unknown as HiveClient);
+    const s = await st.submit({ statement: 'SELECT id', wait: 5000 });
+    const first = JSON.parse(st.view(s, (await st.page(s.id, 0)).rows)) as { rows: unknown[]; next?: string; truncated?: boolean; error?: { message: string } };
+    expect(first.rows).toHaveLength(LIMITS.pageRows);
+    expect(first.next).toBeUndefined();
+    expect(first.truncated).toBe(true);
+    expect(first.error?.message).toMatch(/stopped answering: connection reset/);
+    st.close();
   });
 });

@@ -217,5 +217,9 @@ describe('local up says where the servers answer', () => {
       "Spark Connect: spark-in-space local exec -- python … with sc://1.connect.demo.app.localspace:15002/;token=<SPARK_CONNECT_TOKEN> (TLS; local exec trusts the space's certificate)",
     ]);
     expect(endpointLines('demo', false, false, 'http://127.0.0.1:5000/')).toEqual([]);
+    expect(endpointLines('demo', false, false, 'http://127.0.0.1:5000/', true)).toEqual([
+      `HTTP API: curl -u spark:<password> -H 'Content-Type: application/json' -d '{"statement": "SELECT 1"}' http://127.0.0.1:5000/api/v1/statements`,
+      'HTTP API in the space: http://1.api.demo.app.localspace:8998/api/v1/ with Authorization: Bearer <SPARK_API_TOKEN> (docs/api.md)',
+    ]);
   });
 });
