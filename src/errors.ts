@@ -134,7 +134,42 @@ export function exitCodeOf(p: Problem): number {
 /** README's exit-code table, as test/unit/errors.test.ts expects to find it. */
 export const exitCodesMarkdown = () => ['| code | meaning |', '| --- | --- |', ...EXIT_CODES.map(([c, w]) => `| ${c} | ${w} |`)].join('\n');
 
-export const exitCodesHelp = () => `\nExit codes:\n${EXIT_CODES.map(([c, w]) => `  ${String(c).padEnd(3)} ${w.replace(/`/g, '')}`).join('\n')}\n`;
+/**
+ * What a command's work may fail on, each with the exit codes it leads to (rows of EXIT_CODES): a
+ * command names its reaches, and its --help lists 0, 2 (bad input) and theirs, not all 25.
+ */
+export const EXIT_REACH = {
+  /** config vars, a build, or an unexpected failure */
+  config: [1],
+  'platform-api': [3, 4, 5, 6],
+  deploy: [7],
+  /** a master is asked: none ALIVE is unhealthy */
+  health: [8],
+  'space-dns': [9],
+  'heroku-cli': [10],
+  'dyno-size': [11],
+  'app-files': [12],
+  'local-space': [13],
+  ports: [14],
+  spark: [15],
+  host: [16],
+  job: [17],
+  proxy: [18],
+  kill: [19],
+  'driver-end': [20, 21, 22, 23],
+  metastore: [24],
+} as const satisfies Record<string, readonly number[]>;
+export type ExitReach = keyof typeof EXIT_REACH;
+
+/** Pure: the exit codes a command with these reaches can return: 0, 2 and theirs, in order. */
+export const exitCodesFor = (reaches: readonly ExitReach[]): number[] => [...new Set([0, 2, ...reaches.flatMap((r) => EXIT_REACH[r])])].sort((a, b) => a - b);
+
+/** --help's exit codes: the command's own (from its reaches), then where the full list is. */
+export const exitCodesHelp = (reaches: readonly ExitReach[]) => {
+  const codes = new Set(exitCodesFor(reaches));
+  const rows = EXIT_CODES.filter(([c]) => codes.has(c));
+  return `\nExit codes:\n${rows.map(([c, w]) => `  ${String(c).padEnd(3)} ${w.replace(/`/g, '')}`).join('\n')}\n  (every code: docs/exit-codes.md)\n`;
+};
 
 export interface ConfigIssue {
   /** the config var (or file) at fault */

@@ -71,6 +71,8 @@ export async function supervise(plan: UpPlan, foreground: boolean): Promise<void
     const s = sup.snapshot();
     say(`Ready: ${s.dynos.length} dynos up, master URL ${s.masterUrl}, master UI ${sup.masterUi()}`);
     if (s.web) say(`web (space proxy): ${s.web} (${webUser(config, plan.dir)})`);
+    // the same lines as with --detach: where the servers answer
+    for (const line of endpointLines(plan.app, Boolean(plan.counts.thrift), Boolean(plan.counts.connect), s.web, Boolean(plan.counts.api))) say(line);
     const catalog = catalogLine(plan, config);
     if (catalog) say(catalog);
   } else say('Not every dyno is up yet: see `spark-in-space local status` and `local logs`');

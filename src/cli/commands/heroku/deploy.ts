@@ -46,7 +46,7 @@ Examples:
   $ spark-in-space deploy --space my-space -a my-spark
   $ spark-in-space deploy --space my-space -a my-spark --workers 4 --worker-size private-l
   $ spark-in-space deploy --space my-space -a my-spark --spark-version 3.5.9   # rebuild with another Spark
-${exitCodesHelp()}`,
+${exitCodesHelp(['config', 'platform-api', 'deploy', 'space-dns', 'dyno-size', 'app-files'])}`,
     )
     .action(async (raw) => {
       const o = Options.parse(raw);

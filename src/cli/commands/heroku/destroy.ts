@@ -12,7 +12,7 @@ export function destroyCommand(): Command {
     .description('delete the app: every dyno, its config vars and add-ons (the bucket too). Cannot be undone')
     .addOption(appOption())
     .option('--confirm <app>', 'the app name again, to confirm')
-    .addHelpText('after', `\nExample:\n  $ spark-in-space destroy -a my-spark --confirm my-spark\n${exitCodesHelp()}`)
+    .addHelpText('after', `\nExample:\n  $ spark-in-space destroy -a my-spark --confirm my-spark\n${exitCodesHelp(['platform-api'])}`)
     .action(async (raw) => {
       const o = Options.parse(raw);
       const app = appFrom(o.app);

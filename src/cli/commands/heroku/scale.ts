@@ -47,7 +47,7 @@ Examples:
   $ spark-in-space scale worker=4 -a my-spark
   $ spark-in-space scale worker=2:private-l-ram -a my-spark
   $ spark-in-space scale master=2 zookeeper=3 -a my-spark   # then: heroku config:set SPARK_MASTERS=2 SPARK_ZOOKEEPERS=3
-${exitCodesHelp()}`,
+${exitCodesHelp(['platform-api', 'dyno-size'])}`,
     )
     .action(async (args: string[], raw) => {
       const o = Options.parse(raw);

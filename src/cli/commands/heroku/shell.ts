@@ -72,7 +72,7 @@ run the launcher itself: bin/spark-submit --wait --deploy-mode cluster --class c
 A client-mode driver runs in the one-off dyno: spark-submit's exit code is already the job's.`
           : ''
       }
-${exitCodesHelp()}`,
+${exitCodesHelp(['platform-api', 'heroku-cli', 'app-files'])}`,
     )
     .action(async (args: string[], raw) => {
       const o = Options.parse(raw);

@@ -65,7 +65,7 @@ Examples:
   $ spark-in-space status -a my-spark
   $ spark-in-space status -a my-spark --json | jq .master.cores
   $ until spark-in-space status -a my-spark >/dev/null; do sleep 10; done   # wait until healthy
-${exitCodesHelp()}`,
+${exitCodesHelp(['platform-api', 'health', 'proxy'])}`,
     )
     .action(async (raw) => {
       const o = Options.parse(raw);

@@ -50,7 +50,7 @@ Examples:
   $ spark-in-space ui worker.2 -a my-spark
   $ spark-in-space ui run.1 -a my-spark        # the UI of the driver in one-off dyno run.1
   $ spark-in-space ui thrift.1 -a my-spark     # the Thrift JDBC server's driver UI (connect.1: Spark Connect's)
-${exitCodesHelp()}`,
+${exitCodesHelp(['platform-api'])}`,
     )
     .action(async (dyno: string | undefined, raw) => {
       const o = Options.parse(raw);

@@ -35,7 +35,10 @@ export function versionsCommand(): Command {
     .description("the Spark versions the buildpack builds, and the app's own (.spark.version)")
     .option('--dir <dir>', 'the app', '.')
     .option('--json', 'machine-readable')
-    .addHelpText('after', `\nExamples:\n  $ spark-in-space versions\n  $ spark-in-space versions set 4.2.0\n  $ spark-in-space versions set 3.5   # the newest 3.5.x, with Java 17\n${exitCodesHelp()}`)
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ spark-in-space versions\n  $ spark-in-space versions set 4.2.0\n  $ spark-in-space versions set 3.5   # the newest 3.5.x, with Java 17\n${exitCodesHelp(['config', 'platform-api'])}`,
+    )
     .action((raw) => {
       const o = z.object({ dir: z.string(), json: z.boolean().default(false) }).parse(raw);
       const catalog = builtinCatalog();

@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { exitCodesHelp, fail } from '../../../errors.js';
 import { jobId, renderAppDetail, renderApps } from '../../../jobs/index.js';
 import { listApps, showApp } from '../../../jobs/act.js';
-import { appArg, Completed, linkOf, prefix, printListing, withTarget, type Side } from './target.js';
+import { appArg, Completed, linkOf, prefix, printListing, withTarget, type Side, sideReaches } from './target.js';
 
 const Options = z.object({ json: z.boolean().default(false), completed: Completed });
 
@@ -22,7 +22,7 @@ ${side === 'local' ? "at the driver dyno's address" : 'through the space proxy'}
 Examples:
   $ ${prefix(side)} apps show app-20261204213455-0000${appArg(side)}
   $ ${prefix(side)} apps show app-20261204213455-0000${appArg(side)} --json | jq '.executors | length'
-${exitCodesHelp()}`,
+${exitCodesHelp([...sideReaches(side), 'job'])}`,
     )
     .action(async (id: string, raw) => {
       const o = Options.pick({ json: true }).parse(raw);
@@ -55,7 +55,7 @@ Examples:
   $ ${prefix(side)} apps${appArg(side)}
   $ ${prefix(side)} apps${appArg(side)} --json | jq -r '.apps[] | select(.state == "RUNNING") | .id'
   $ ${prefix(side)} apps show app-20261204213455-0000${appArg(side)}
-${exitCodesHelp()}`,
+${exitCodesHelp([...sideReaches(side), 'job'])}`,
       )
       .addCommand(showCommand(side))
       .action(async (raw) => {

@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { exitCodesHelp } from '../../../errors.js';
 import { renderDrivers } from '../../../jobs/index.js';
 import { listDrivers } from '../../../jobs/act.js';
-import { appArg, Completed, linkOf, prefix, printListing, withTarget, type Side } from './target.js';
+import { appArg, Completed, linkOf, prefix, printListing, withTarget, type Side, sideReaches } from './target.js';
 
 const Options = z.object({ json: z.boolean().default(false), completed: Completed });
 
@@ -24,7 +24,7 @@ Examples:
   $ ${prefix(side)} drivers${appArg(side)}
   $ ${prefix(side)} drivers${appArg(side)} --json | jq -r '.drivers[] | select(.state == "FAILED") | .id'
   $ ${prefix(side)} logs driver-20261204213538-0000${appArg(side)} --follow
-${exitCodesHelp()}`,
+${exitCodesHelp(sideReaches(side))}`,
     )
     .action(async (raw) => {
       const o = Options.parse(raw);

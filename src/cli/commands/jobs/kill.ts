@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { exitCodesHelp } from '../../../errors.js';
 import { jobId } from '../../../jobs/index.js';
 import { kill } from '../../../jobs/act.js';
-import { appArg, linkOf, prefix, withTarget, type Side } from './target.js';
+import { appArg, linkOf, prefix, withTarget, type Side, sideReaches } from './target.js';
 
 export function killCommand(side: Side): Command {
   return withTarget(side, new Command('kill'))
@@ -20,7 +20,7 @@ supervised driver is not relaunched after a kill.
 Examples:
   $ ${prefix(side)} kill app-20261204213455-0000${appArg(side)}
   $ ${prefix(side)} kill driver-20261204213538-0000${appArg(side)}
-${exitCodesHelp()}`,
+${exitCodesHelp([...sideReaches(side), 'job', 'kill'])}`,
     )
     .action(async (id: string, raw) => {
       const job = jobId(id);

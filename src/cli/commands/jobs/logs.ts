@@ -8,7 +8,7 @@ import { exitCodesHelp } from '../../../errors.js';
 import { jobId } from '../../../jobs/index.js';
 import { logSources, printLogs } from '../../../jobs/act.js';
 import type { SparkLink } from '../../../jobs/link.js';
-import { appArg, linkOf, note, prefix, withTarget, type Side } from './target.js';
+import { appArg, linkOf, note, prefix, withTarget, type Side, sideReaches } from './target.js';
 
 export const JobLogOptions = z.object({
   executor: z.string().regex(/^\d+$/, 'must be an executor id, a whole number such as 0').optional(),
@@ -67,7 +67,7 @@ Examples:
   $ ${prefix(side)} logs driver-20261204213538-0000${appArg(side)}
   $ ${prefix(side)} logs driver-20261204213538-0000${appArg(side)} --stderr --follow
   $ ${prefix(side)} logs app-20261204213455-0000${appArg(side)} --executor 0 --stderr
-${exitCodesHelp()}`,
+${exitCodesHelp([...sideReaches(side), 'job'])}`,
     )
     .action(async (id: string, raw) => {
       const link = await linkOf(side, raw);

@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import * as z from 'zod';
-import { fail } from '../../../errors.js';
+import { fail, type ExitReach } from '../../../errors.js';
 import { getApp, getConfigVars, listFormation, type App, type Formation } from '../../../heroku/api.js';
 import { localLink, proxyLink, type SparkLink } from '../../../jobs/link.js';
 import type { Leader } from '../../../jobs/act.js';
@@ -15,6 +15,9 @@ import { api, appFrom, appOption } from '../heroku/common.js';
 import { common, running, target } from '../local/options.js';
 
 export type Side = 'heroku' | 'local';
+
+/** What reaching the master fails on, per side: the local space, or the Platform API and the proxy. */
+export const sideReaches = (side: Side): ExitReach[] => (side === 'local' ? ['local-space', 'health'] : ['platform-api', 'proxy', 'health']);
 
 /** How the command is typed on each side (for --help examples). */
 export const prefix = (side: Side) => (side === 'local' ? 'spark-in-space local' : 'spark-in-space');
