@@ -47,8 +47,8 @@ export const DRIVER_END_EXIT = { FINISHED: 0, FAILED: 20, KILLED: 21, ERROR: 22,
 export type DriverEnd = keyof typeof DRIVER_END_EXIT;
 
 /**
- * The exit codes of the CLI and the entry points, with what each means: README's "Exit codes"
- * table is this one (test/unit/errors.test.ts checks it), and `--help` prints it.
+ * The exit codes of the CLI and the entry points, with what each means: docs/exit-codes.md is generated from it
+ * (src/docs/reference.ts), and each command's `--help` prints its own rows (EXIT_REACH).
  */
 export const EXIT_CODES: [number, string][] = [
   [0, 'success (`status`: healthy)'],
@@ -131,7 +131,7 @@ export function exitCodeOf(p: Problem): number {
   return PROBLEM_EXIT[p.code];
 }
 
-/** README's exit-code table, as test/unit/errors.test.ts expects to find it. */
+/** The exit-code table in Markdown (test/unit/errors.test.ts finds each row in docs/exit-codes.md). */
 export const exitCodesMarkdown = () => ['| code | meaning |', '| --- | --- |', ...EXIT_CODES.map(([c, w]) => `| ${c} | ${w} |`)].join('\n');
 
 /**

@@ -4,12 +4,12 @@
  * required vars), the local space (`src/local`: addresses, readiness, start and stop order, `local
  * up`'s options), the space proxy's `/_dynos` page and `spark-in-space ui`; the files Heroku reads
  * itself (the Procfile, whose lines bin/release prints as the defaults, and app.json's formation)
- * and README are checked against it by test/unit/process-types.test.ts, which says what line to add.
+ * and docs/run-time.md are checked against it by test/unit/process-types.test.ts, which says what line to add.
  *
  * Adding a process type: one row here, its launcher `bin/<launcher>` (three lines over
  * bin/support/launch.sh), its row in `src/launch/launchers.ts` `LAUNCHERS` (argv, class-data sharing, the
  * SPARK_SLIM part it needs, its checks and preparation: the compiler asks for it),
- * and the lines the test names in Procfile, app.json and README.
+ * and the lines the test names in Procfile, app.json and docs/run-time.md.
  */
 import { API_PORT, CONNECT_BACKEND_PORT, CONNECT_PORT, HISTORY_UI_PORT, MASTER_UI_PORT, METASTORE_PORT, THRIFT_HTTP_PORT, WORKER_UI_PORT } from './ports.js';
 

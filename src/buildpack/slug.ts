@@ -185,7 +185,7 @@ export function slugAdvice(e: SlugEstimate, o: { slim: readonly string[]; s3a: b
   const of = (p: string) => e.parts.find((x) => x.path === p)?.compressed ?? 0;
   const out: string[] = [];
   const left = ['hive', 'connect', 'python', 'mllib', 'repl'].filter((f) => !o.slim.includes(f));
-  if (left.length) out.push(`Leave out the parts of Spark you do not use: SPARK_SLIM=${[...o.slim, ...left].join(',')} (each one's effect: README, "Slug size").`);
+  if (left.length) out.push(`Leave out the parts of Spark you do not use: SPARK_SLIM=${[...o.slim, ...left].join(',')} (each one's effect: docs/build.md, "Slug size").`);
   if (o.s3a) out.push('Without S3, SPARK_S3A=false drops the S3A connector.');
   if (!o.jdkLinked && of('.jdk') > 60e6) out.push(`.jdk is a full JDK (${MB(of('.jdk'))}) that was not linked into a runtime: see the JDK line above (SPARK_JDK_LINK=true links it).`);
   const own = e.parts.filter((p) => !/^(spark-home|\.jdk|\.heroku|node_modules|\.heroku-buildpack-nginx|bin|dist)/.test(p.path) && p.compressed > 10e6);

@@ -17,7 +17,7 @@ export function configReference(): string {
       .map(([name, v]) => {
         const s = v as { default?: string; legacy?: string[]; secret?: boolean; doc: string; example: string };
         const names = [`\`${name}\``, ...(s.legacy ?? []).map((l) => `\`${l}\` (old name)`)].join('<br>');
-        return `| ${names} | ${s.default === undefined ? '—' : `\`${cell(s.default)}\``} | ${cell(s.doc)}${s.secret ? ' **Secret**: never logged; only the processes that need it hold it ([security](../README.md#secrets-which-process-holds-what)).' : ''} | \`${cell(s.example)}\` |`;
+        return `| ${names} | ${s.default === undefined ? '—' : `\`${cell(s.default)}\``} | ${cell(s.doc)}${s.secret ? ' **Secret**: never logged; only the processes that need it hold it ([security](security.md#secrets-which-process-holds-what)).' : ''} | \`${cell(s.example)}\` |`;
       });
   const table = (phase: 'build' | 'run') => ['| var | default | what it does | example |', '| --- | --- | --- | --- |', ...rows(phase)].join('\n');
   return [

@@ -127,7 +127,7 @@ const table = (rows: string[][]) => {
 export function tokenReachWarning(app: string, answer: { names: string[] } | { status: number }): string | undefined {
   if ('status' in answer)
     return answer.status === 401 || answer.status === 403
-      ? `the Platform API refused the app's SPARK_HEROKU_ACCESS_TOKEN (HTTP ${answer.status}): autoscaling and graceful cycling cannot act; set a valid token (see README, Security)`
+      ? `the Platform API refused the app's SPARK_HEROKU_ACCESS_TOKEN (HTTP ${answer.status}): autoscaling and graceful cycling cannot act; set a valid token (see docs/security.md)`
       : undefined;
   const others = answer.names.filter((n) => n !== app).sort();
   if (!others.length) return undefined;

@@ -5,7 +5,7 @@
  * `submit --wait`; a one-off `spark-sql` making a table in the metastore dyno's catalog (Derby) that
  * a cluster-mode driver reads; an idle worker decommissioned by a scale-down; and Spark 4's structured
  * logging (SPARK_LOG_FORMAT=json) from the daemons, a driver and our own launchers. One space for the
- * file. README's "Tests" says which suites run on which line.
+ * file. CONTRIBUTING.md's "The test layers" says which suites run on which line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appWithSpark, buildJobJar, cli, freePort } from '../helpers/cluster.js';

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KIT_FILES } from '../../src/buildpack/kit.js';
+import { allDocs } from '../helpers/docs.js';
 import { DYNO_TYPES, isNodeService, PROCESS_TYPE_TABLE, PROCESS_TYPES_LIST, specOf } from '../../src/process-types.js';
 import { parseProcfile, slotFor } from '../../src/local/formation.js';
 import { needsOf } from '../../src/launch/await.js';
@@ -46,10 +47,10 @@ describe('the process-type table and the files Heroku reads', () => {
     }
   });
 
-  it("README's process table has a row for every type, and names its launcher", () => {
-    const readme = read('README.md');
+  it("docs/run-time.md's process table has a row for every type, and names its launcher", () => {
+    const readme = allDocs();
     for (const t of PROCESS_TYPES_LIST) {
-      expect(readme, `README: add a row \`| ${t.name} | <its command> |\` to the process table of "Run time"`).toMatch(new RegExp(`^\\| ${t.name} \\|`, 'm'));
+      expect(readme, `docs/run-time.md: add a row \`| ${t.name} | <its command> |\` to the process table`).toMatch(new RegExp(`^\\| ${t.name} \\|`, 'm'));
       expect(readme, t.launcher).toContain(`bin/${t.launcher}`);
     }
   });

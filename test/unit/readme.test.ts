@@ -8,11 +8,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VARS } from '../../src/config/schema.js';
+import { EXIT_CODES } from '../../src/errors.js';
 import { DYNO_TYPES } from '../../src/process-types.js';
 import { commandTree, examples, helpText } from '../helpers/help.js';
+import { allDocs } from '../helpers/docs.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
-const README = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+// README and docs/ together: a name may be in either (test/helpers/docs.ts)
+const README = allDocs();
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
 
 describe('README names everything there is', () => {
@@ -42,6 +45,39 @@ describe('README names everything there is', () => {
       expect(row, `a README table row for ${name}`).toBeDefined();
       expect(row, `${name}'s default ${dflt}`).toContain(dflt);
     }
+  });
+
+  it('names nothing that does not exist: every backticked command, config var and exit code of README and docs/ is one of ours', () => {
+    const tree = new Set(commandTree().map((c) => c.path));
+    const code = [...README.matchAll(/```[\s\S]*?```|`[^`\n]+`/g)].map((m) => m[0]).join('\n');
+    for (const m of code.matchAll(/(?:^|[\s`$(])spark-in-space ((?:local |buildpack |config |catalog |versions )?[a-z][a-z-]*)/gm)) {
+      const c = m[1]!;
+      expect(tree.has(c) || tree.has(c.split(' ')[0]!), `a command \`spark-in-space ${c}\``).toBe(true);
+    }
+    // variables that are not config vars: Spark's own environment, what the launchers set, the tests'
+    const notConfig = new Set([
+      'SPARK_HOME',
+      'SPARK_CONF_DIR',
+      'SPARK_DAEMON_JAVA_OPTS',
+      'SPARK_DAEMON_CLASSPATH',
+      'SPARK_LOCAL_IP',
+      'SPARK_LOCAL_DIRS',
+      'SPARK_PUBLIC_DNS',
+      'SPARK_CONNECT_AUTHENTICATE_TOKEN',
+      'SPARK_IN_SPACE_WITHHELD',
+      'SPARK_IN_SPACE_CHECK_ONLY',
+      'SPARK_IN_SPACE_PROXY_URL',
+      'SPACE_PROXY_DIR',
+      'SPARK_TEST_CACHE',
+      'SPARK_TEST_DISTS',
+      'SPARK_S3',
+      'SPARK_S3_',
+      'BUCKETEER_',
+    ]);
+    const known = new Set(Object.entries(VARS).flatMap(([k, v]) => [k, ...((v as { legacy?: string[] }).legacy ?? [])]));
+    for (const m of README.matchAll(/`((?:SPARK|SPACE_PROXY|BUCKETEER)_[A-Z0-9_]*)/g)) expect(known.has(m[1]!) || notConfig.has(m[1]!), `a config var ${m[1]}`).toBe(true);
+    const codes = new Set([...EXIT_CODES.map(([c]) => c), 130]);
+    for (const m of README.matchAll(/\bexit(?:s| code)? (\d+)/g)) expect(codes.has(Number(m[1])), `exit ${m[1]}`).toBe(true);
   });
 
   it('every process type and every bench', () => {

@@ -10,7 +10,7 @@ export function catalogCommand(): Command {
   return new Command('catalog')
     .description('list the Spark versions .spark.version accepts, their flavours, Java range and pins')
     .option('--json', 'machine-readable output')
-    .addHelpText('after', '\nSPARK_CATALOG=FILE adds releases or pins checksums (see README).')
+    .addHelpText('after', '\nSPARK_CATALOG=FILE adds releases or pins checksums (see docs/build.md).')
     .action(async (raw) => {
       const opts = Options.parse(raw);
       const { loadCatalog } = await import('../../buildpack/compile.js');

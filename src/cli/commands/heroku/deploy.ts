@@ -31,7 +31,7 @@ export function deployCommand(): Command {
     .option('--team <team>', 'the team that owns the space (when your account has several)')
     .option('--workers <n>', 'worker dynos (default: app.json, 2)')
     .option('--worker-size <size>', 'worker dyno size, e.g. private-l (default: app.json)')
-    .option('--masters <n>', 'master dynos; more than 1 needs ZooKeeper (see README)')
+    .option('--masters <n>', 'master dynos; more than 1 needs ZooKeeper (see docs/operations.md)')
     .option('--spark-version <v>', 'the Spark to build (default: .spark.version)')
     .option('--dir <dir>', 'the app to deploy', '.')
     .option('--json', 'print the result as JSON on stdout')
