@@ -197,7 +197,7 @@ export class Statements {
     const op = s.op!;
     try {
       for (;;) {
-        const st = await this.hive.status(op);
+        const st = await this.statusOf(op);
         if (st.state === 'RUNNING') continue;
         if (st.state === 'SUCCEEDED') break;
         if (st.state === 'FAILED') this.end(s, 'FAILED', sparkError(st.message, st.sqlState));
@@ -250,6 +250,21 @@ export class Statements {
       s.session = undefined;
       s.complete = true;
       this.changed(s);
+    }
+  }
+
+  /**
+   * The operation's state, asked again after a transport failure (a reset keep-alive socket fails
+   * every call in flight on the connection): asking is harmless, and the query runs on regardless.
+   */
+  private async statusOf(op: Operation, tries = 4): Promise<Awaited<ReturnType<HiveClient['status']>>> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.hive.status(op);
+      } catch (err) {
+        if ((err as { sparkError?: unknown }).sparkError || i >= tries) throw err;
+        await new Promise((r) => setTimeout(r, 250 * i));
+      }
     }
   }
 

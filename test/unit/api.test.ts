@@ -356,4 +356,18 @@ describe('a statement’s pages (a stand-in SQL server)', () => {
     expect(first.error?.message).toMatch(/stopped answering: connection reset/);
     st.close();
   });
+
+  it('a status poll lost to a reset connection is asked again; the statement still succeeds', async () => {
+    const h = hive(5);
+    let fails = 2;
+    const status = h.status;
+    h.status = async () => {
+      if (fails-- > 0) throw new Error('socket hang up');
+      return status();
+    };
+    const st = new Statements(h as unknown as HiveClient);
+    const s = await st.submit({ statement: 'SELECT id', wait: 5000 });
+    expect(JSON.parse(st.view(s, (await st.page(s.id, 0)).rows))).toMatchObject({ state: 'SUCCEEDED', totalRows: 5 });
+    st.close();
+  });
 });
