@@ -3,32 +3,35 @@
  * runs, so vitest would order the files by size; and two files that run a thrift dyno (Spark's Thrift
  * server listens on port 10001 of every address: `thriftLock`, test/helpers/cluster.ts) would start
  * together, one worker waiting minutes for the other's lock. So: longest first, by the seconds a file
- * took in a cold run of Dec 7 (below; a file not listed weighs by its size), simulated on two lanes,
+ * took in a cold run of Dec 8 (below; a file not listed weighs by its size), simulated on two lanes,
  * and a file that takes the thrift lock is moved back until the previous one has ended in that simulation.
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** seconds per file (the Dec 7 cold run from a fresh clone, this machine: 2 cores) */
+/** seconds per file (the Dec 8 cold run from a fresh clone, this machine: 2 cores) */
 const SECONDS: Record<string, number> = {
-  'test/e2e/metastore.test.ts': 448,
-  'test/e2e/local-cluster.test.ts': 371,
-  'test/e2e/ha.test.ts': 338,
-  'test/e2e/button-slug.test.ts': 238,
-  'test/e2e/local-lifecycle.test.ts': 221,
-  'test/e2e/endpoints.test.ts': 285,
-  'test/e2e/decommission.test.ts': 212,
-  'test/e2e/s3a.test.ts': 198,
-  'test/e2e/newest-spark.test.ts': 163,
-  'test/e2e/jobs.test.ts': 126,
-  'test/e2e/graceful-cycling.test.ts': 111,
-  'test/integration/s3a-build.test.ts': 85,
-  'test/e2e/local-postgres.test.ts': 84,
-  'test/e2e/autoscale.test.ts': 68,
-  'test/integration/heroku-cli.test.ts': 53,
-  'test/e2e/compile-real-spark.test.ts': 39,
-  'test/e2e/space-proxy.test.ts': 26,
+  'test/e2e/metastore.test.ts': 569,
+  'test/e2e/local-cluster.test.ts': 425,
+  'test/e2e/ha.test.ts': 398,
+  'test/e2e/endpoints.test.ts': 346,
+  'test/e2e/button-slug.test.ts': 284,
+  'test/e2e/decommission.test.ts': 239,
+  'test/e2e/local-lifecycle.test.ts': 239,
+  'test/e2e/s3a.test.ts': 199,
+  'test/e2e/newest-spark.test.ts': 157,
+  'test/e2e/jobs.test.ts': 127,
+  'test/e2e/local-postgres.test.ts': 124,
+  'test/e2e/graceful-cycling.test.ts': 117,
+  'test/e2e/autoscale.test.ts': 86,
+  'test/integration/s3a-build.test.ts': 71,
+  'test/integration/heroku-cli.test.ts': 67,
+  'test/e2e/compile-real-spark.test.ts': 50,
+  'test/integration/slug.test.ts': 42,
+  'test/integration/compile.test.ts': 39,
+  'test/e2e/space-proxy.test.ts': 27,
+  'test/integration/metastore-build.test.ts': 27,
 };
 const usesThrift = (file: string) => /\bthriftLock\(\)/.test(readFileSync(file, 'utf8'));
 

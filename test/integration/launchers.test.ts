@@ -218,8 +218,11 @@ describe('config CLI', () => {
 
   it('config vars lists every var with its phase, secrets marked and legacy names', async () => {
     const r = await cli(['config', 'vars'], {});
-    expect(r.stdout).toMatch(/^SPARK_AUTH_SECRET +run +\[secret; held by: no process \(a 0600 file carries it\)\] /m);
-    // which processes keep a secret in their environment (src/secrets.ts)
+    // which processes keep a secret in their environment (src/secrets.ts): the daemons read the cluster secret from a 0600 file;
+    // the api dyno keeps it to submit batches (its spark-submit renders that file, then drops it)
+    expect(r.stdout).toMatch(/^SPARK_CONNECT_TLS_KEY +run +\[secret; held by: no process \(a 0600 file carries it\)\] /m);
+    expect(r.stdout).toMatch(/^SPARK_AUTH_SECRET +run +\[secret; held by: api, api-batch\] /m);
+    expect(r.stdout).toMatch(/^SPARK_API_TOKEN +run +\[secret; held by: web, api\] /m);
     expect(r.stdout).toMatch(/^SPARK_HEROKU_ACCESS_TOKEN +run +\[secret; held by: autoscale, graceful-cycling\] /m);
     expect(r.stdout).toMatch(/^SPACE_PROXY_PASSWORD +run +\[secret; held by: web\] /m);
     expect(r.stdout).toMatch(/^SPARK_MASTERS +run .*\[default: 1\]$/m);
