@@ -12,7 +12,7 @@ import dns from 'node:dns';
 import { parseConfig } from '../config/schema.js';
 import { fail } from '../errors.js';
 import { handleError } from '../handle-error.js';
-import { spaceLink } from '../jobs/link.js';
+import { addressIn, spaceHostsFile, spaceLink } from '../jobs/link.js';
 import { dynoLog, launchOutput } from '../log/index.js';
 import { parseDatabaseUrl } from '../metastore/parse.js';
 import { buildpackFile } from '../paths.js';
@@ -33,11 +33,7 @@ function lookupFor(hostsFile: string | undefined): LookupFunction | undefined {
   return ((host: string, opts: dns.LookupOptions, cb: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void) => {
     let ip: string | undefined;
     try {
-      ip = readFileSync(hostsFile, 'utf8')
-        .split('\n')
-        .find((l) => l.trim().split(/\s+/)[1] === host)
-        ?.trim()
-        .split(/\s+/)[0];
+      ip = addressIn(readFileSync(hostsFile, 'utf8'), host);
     } catch {
       /* not there yet */
     }
@@ -62,7 +58,7 @@ async function main(): Promise<void> {
         },
       ],
     });
-  const hostsFile = env.SPARK_IN_SPACE_LOCAL === '1' && env.SPARK_IN_SPACE_SHARED_DIR ? path.join(env.SPARK_IN_SPACE_SHARED_DIR, 'hosts') : undefined;
+  const hostsFile = spaceHostsFile(env);
   const thrift = `http://1.thrift.${clusterDomain(settings)}:${THRIFT_HTTP_PORT}/cliservice`;
   const statements = new Statements(new HiveClient(thrift, lookupFor(hostsFile)), { say });
   const dbUrl = settings.SPARK_METASTORE_DATABASE_URL;

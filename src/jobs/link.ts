@@ -4,6 +4,7 @@
  * dyno inside the space directly by name. One interface, so `apps`, `drivers`, `kill` and `logs`
  * are the same code everywhere. The proxy's password is in no message.
  */
+import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { fail } from '../errors.js';
 import { COOKIE, USER } from '../proxy/index.js';
@@ -86,12 +87,24 @@ export function localLink(s: State): SparkLink {
  * system resolver knows them; in a local space, the space's hosts file (what its JVMs read, kept
  * current as dynos restart on new addresses).
  */
+/** A local space's dyno: the space's hosts file (what its JVMs read), else none (Heroku's resolver knows the names). */
+export const spaceHostsFile = (env: Record<string, string | undefined>): string | undefined =>
+  env.SPARK_IN_SPACE_LOCAL === '1' && env.SPARK_IN_SPACE_SHARED_DIR ? path.join(env.SPARK_IN_SPACE_SHARED_DIR, 'hosts') : undefined;
+
+/** Pure: the address a hosts file's text gives `host`, if any. */
+export const addressIn = (hosts: string, host: string): string | undefined =>
+  hosts
+    .split('\n')
+    .find((l) => l.trim().split(/\s+/)[1] === host)
+    ?.trim()
+    .split(/\s+/)[0];
+
 export function spaceLink(masters: string[], hostsFile?: string): SparkLink {
   const hostOf = async (host: string) => {
     if (!hostsFile) return host;
-    const line = (await readFile(hostsFile, 'utf8')).split('\n').find((l) => l.trim().split(/\s+/)[1] === host);
-    if (!line) throw new Error(`not in ${hostsFile}`);
-    return line.trim().split(/\s+/)[0]!;
+    const ip = addressIn(await readFile(hostsFile, 'utf8'), host);
+    if (!ip) throw new Error(`not in ${hostsFile}`);
+    return ip;
   };
   return {
     where: `the masters ${masters.join(', ')}`,

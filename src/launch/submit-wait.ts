@@ -8,13 +8,12 @@
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { DRIVER_END_EXIT, fail } from '../errors.js';
 import { parseConfig, type Env } from '../config/schema.js';
 import { masterHosts } from '../space/index.js';
 import { submittedDriver } from '../jobs/index.js';
 import { leader, waitForDriver } from '../jobs/act.js';
-import { spaceLink, type SparkLink } from '../jobs/link.js';
+import { spaceHostsFile, spaceLink, type SparkLink } from '../jobs/link.js';
 import { mainClassOf } from './submit-wait-options.js';
 import { dynoLog } from '../log/index.js';
 
@@ -55,8 +54,7 @@ async function newestDriver(link: SparkLink, mainClass: string | undefined, sinc
 export async function submitAndWait(env: Env, followLogs: boolean, argv: string[]): Promise<never> {
   const settings = parseConfig(env, 'run');
   // a local space's dyno: its names are in the space's hosts file (src/local/formation.ts dynoEnv)
-  const hosts = env.SPARK_IN_SPACE_LOCAL === '1' && env.SPARK_IN_SPACE_SHARED_DIR ? path.join(env.SPARK_IN_SPACE_SHARED_DIR, 'hosts') : undefined;
-  const link = spaceLink(masterHosts(settings), hosts);
+  const link = spaceLink(masterHosts(settings), spaceHostsFile(env));
   const t0 = Date.now();
   const client = await runClient(argv);
   if (client.code !== 0) process.exit(client.code);
