@@ -9,11 +9,14 @@
  * Through JDBC (beeline on the host, through the space proxy): a fresh server's first query, then a
  * 10-query mix (DDL, CTAS, inserts, aggregates, a join, SHOW/DESCRIBE) timed whole, medians of
  * BENCH_RUNS; with Postgres, the most connections the metastore held (pg_stat_activity, sampled).
- * Then, the servers idle, how long a batch job asking for every core (4) waits for its executors
+ * Then, the servers idle past their idle timeout, a query that needs executors (the idle server's
+ * answer; held: its executors are still there), and each of the thrift server's executors' start
+ * (launch → registered); no-archive = as derby with SPARK_CDS=false, the executors' start before
+ * class-data archives. Then how long a batch job asking for every core (4) waits for its executors
  * (cut at 120 s). Writes bench/results/sql.json.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,12 +57,16 @@ const mirror = await startMirror(maven);
 
 interface Figures {
   firstQueryS: number;
+  /** the servers idle (their executors gone back): a query that needs executors, through beeline */
+  idleAnswerS: number;
+  /** the thrift server's executors: launch (the worker makes its work dir) → registered with the server (its REST API's addTime) */
+  executorStartS: { first: number | null; later: number | null; all: number[] };
   mixS: { median: number | null; all: number[] };
   metastoreConnections?: number;
   batchWaitS: number | null;
 }
 
-type Kind = 'derby' | 'postgres' | 'held';
+type Kind = 'derby' | 'postgres' | 'held' | 'no-archive';
 
 async function measure(kind: Kind): Promise<Figures> {
   const db: Record<string, string> = kind === 'postgres' ? { SPARK_METASTORE_DATABASE_URL: pg.url('metastore') } : {};
@@ -74,6 +81,8 @@ async function measure(kind: Kind): Promise<Figures> {
       SPARK_EXECUTOR_MEMORY: '512m',
       SPARK_DRIVER_MEMORY: '768m',
       ...(kind === 'held' ? { SPARK_SERVER_DYNAMIC_ALLOCATION: 'false', SPARK_SERVER_MAX_CORES: '2' } : {}),
+      // as derby, without class-data archives (the daemons' and the executors'): executors as before this release
+      ...(kind === 'no-archive' ? { SPARK_CDS: 'false' } : {}),
       SPARK_SERVER_IDLE_TIMEOUT: '5s',
       LOG_LEVEL: 'WARN',
     },
@@ -121,7 +130,7 @@ async function measure(kind: Kind): Promise<Figures> {
     await beeline(['SELECT 1']);
     const firstQueryS = now() - t0;
     const all: number[] = [];
-    for (let i = 0; i < (kind === 'held' ? 0 : runs); i++) {
+    for (let i = 0; i < (kind === 'held' || kind === 'no-archive' ? 1 : runs); i++) {
       t0 = now();
       await beeline(mix(i));
       all.push(now() - t0);
@@ -129,6 +138,12 @@ async function measure(kind: Kind): Promise<Figures> {
     }
     sampling = false;
     await sampler;
+    // the servers idle past SPARK_SERVER_IDLE_TIMEOUT (5 s): their executors have gone back, but held ones
+    await new Promise((r) => setTimeout(r, 10_000));
+    t0 = now();
+    await beeline(['SELECT count(*), sum(id) FROM range(0, 1000000, 1, 2)']);
+    const idleAnswerS = now() - t0;
+    const executorStartS = await executorStarts(app);
     // the servers idle: a batch job asking for every core (4) of the 2 workers
     const master = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout).masterUi as string;
     await new Promise((r) => setTimeout(r, 8000));
@@ -148,10 +163,12 @@ async function measure(kind: Kind): Promise<Figures> {
     if (batchWaitS === null) job.kill('SIGTERM');
     await job.catch(() => undefined);
     console.log(
-      `${kind.padEnd(9)} first query ${firstQueryS.toFixed(2)} s, mix median ${all.length ? median(all).toFixed(2) : '-'} s, batch job waited ${batchWaitS === null ? `over ${WAIT_LIMIT_S} s` : `${batchWaitS.toFixed(1)} s`}`,
+      `${kind.padEnd(9)} first query ${firstQueryS.toFixed(2)} s, idle server's answer ${idleAnswerS.toFixed(2)} s, executor start ${JSON.stringify(executorStartS)}, mix median ${all.length ? median(all).toFixed(2) : '-'} s, batch job waited ${batchWaitS === null ? `over ${WAIT_LIMIT_S} s` : `${batchWaitS.toFixed(1)} s`}`,
     );
     return {
       firstQueryS: Number(firstQueryS.toFixed(2)),
+      idleAnswerS: Number(idleAnswerS.toFixed(2)),
+      executorStartS,
       mixS: { median: all.length ? Number(median(all).toFixed(2)) : null, all: all.map((x) => Number(x.toFixed(2))) },
       ...(kind === 'postgres' ? { metastoreConnections: most } : {}),
       batchWaitS: batchWaitS === null ? null : Number(batchWaitS.toFixed(1)),
@@ -162,7 +179,33 @@ async function measure(kind: Kind): Promise<Figures> {
   }
 }
 
+/**
+ * The thrift server's executors, from launch (the worker creates its work dir for it: birth time)
+ * to registered (the server's REST API: addTime); the first one on a fresh slug records the class-data archive.
+ */
+async function executorStarts(app: string): Promise<Figures['executorStartS']> {
+  const st = JSON.parse((await cli(['local', 'status', '--json', '--dir', app])).stdout) as { dynos: { type: string; ip: string }[] };
+  const thrift = st.dynos.find((d) => d.type === 'thrift')!;
+  const ui = `http://${thrift.ip}:4040/api/v1/applications`;
+  const [appInfo] = (await (await fetch(ui)).json()) as { id: string }[];
+  const execs = ((await (await fetch(`${ui}/${appInfo!.id}/allexecutors`)).json()) as { id: string; addTime: string }[]).filter((e) => e.id !== 'driver');
+  const dynos = path.join(app, '.spark-in-space', 'local');
+  const space = readdirSync(dynos).find((d) => existsSync(path.join(dynos, d, 'dynos')))!;
+  const times: { id: number; s: number }[] = [];
+  for (const w of readdirSync(path.join(dynos, space, 'dynos')).filter((d) => d.startsWith('worker.'))) {
+    const dir = path.join(dynos, space, 'dynos', w, 'work', appInfo!.id);
+    for (const e of existsSync(dir) ? readdirSync(dir) : []) {
+      const ex = execs.find((x) => x.id === e);
+      if (ex) times.push({ id: Number(e), s: (Date.parse(ex.addTime) - statSync(path.join(dir, e)).birthtimeMs) / 1000 });
+    }
+  }
+  const sorted = times.sort((a, b) => a.id - b.id).map((t) => Number(t.s.toFixed(2)));
+  const later = sorted.slice(1);
+  return { first: sorted[0] ?? null, later: later.length ? Number(median(later).toFixed(2)) : null, all: sorted };
+}
+
 try {
+  const noArchive = await measure('no-archive');
   const derby = await measure('derby');
   const postgres = await measure('postgres');
   const held = await measure('held');
@@ -174,7 +217,16 @@ try {
     derby: { ...derby, note: 'no metastore: each server its own Derby catalog; dynamic allocation (SPARK_SERVER_IDLE_TIMEOUT=5s)' },
     postgres: { ...postgres, note: 'the metastore dyno on PostgreSQL; dynamic allocation (SPARK_SERVER_IDLE_TIMEOUT=5s)' },
     held: { ...held, note: 'as derby with SPARK_SERVER_DYNAMIC_ALLOCATION=false and SPARK_SERVER_MAX_CORES=2: the servers keep their cores' },
-    ratio: { firstQuery: Number((postgres.firstQueryS / derby.firstQueryS).toFixed(3)), mix: Number((postgres.mixS.median! / derby.mixS.median!).toFixed(3)) },
+    noArchive: { ...noArchive, note: 'as derby with SPARK_CDS=false: no class-data archive for daemons or executors (executors as before this release)' },
+    ratio: {
+      firstQuery: Number((postgres.firstQueryS / derby.firstQueryS).toFixed(3)),
+      mix: Number((postgres.mixS.median! / derby.mixS.median!).toFixed(3)),
+      // an idle server's answer (executors to start) against a held server's (target ≤ 1.3)
+      idleOverHeld: Number((derby.idleAnswerS / held.idleAnswerS).toFixed(3)),
+      idleOverHeldWithoutArchive: Number((noArchive.idleAnswerS / held.idleAnswerS).toFixed(3)),
+      // an executor's start with the archive against without (target ≤ 0.5)
+      executorStart: derby.executorStartS.later && noArchive.executorStartS.later ? Number((derby.executorStartS.later / noArchive.executorStartS.later).toFixed(3)) : null,
+    },
     batchWaitLimitS: WAIT_LIMIT_S,
   };
   mkdirSync(path.join(repo, 'bench', 'results'), { recursive: true });

@@ -24,6 +24,7 @@ import { estimateSlug, slugAdvice, slugLines, slugMemo, slugVerdict, type SlugEs
 import { PRUNE_VERSION } from './prune.js';
 import { resolveS3A, type S3AInstall, type S3AManifest } from '../s3a/install.js';
 import { resolveMetastoreJdbc } from './jars.js';
+import { handoverJar } from './handover.js';
 import { acquireSparkTree, keepPlatforms, sourcesFor, type Source } from './acquire.js';
 import { BUILD_INFO, SPARK_HOME_DIR } from './layout.js';
 
@@ -134,7 +135,10 @@ export async function compile(opts: CompileOptions): Promise<CompileResult> {
     const distJars = m.files.filter((f) => /^jars\/[^/]+\.jar$/.test(f.path)).map((f) => f.path.slice('jars/'.length));
     const s3a = await resolveS3A({ cacheDir, distJarsDir: path.join(entryDir(cacheDir, m.key), 'spark-home', 'jars'), distJars, settings, env: opts.env, out, transfer: plan.transfer });
     const jdbc = await resolveMetastoreJdbc({ cacheDir, distJarsDir: path.join(entryDir(cacheDir, m.key), 'spark-home', 'jars'), distJars, settings, env: opts.env, out, transfer: plan.transfer });
-    const sparkHome = await installAll(plan, m, s3a, settings.SPARK_SLIM, opts, jdbc?.files ?? []);
+    const handover = await handoverJar({ cacheDir, jarsDir: path.join(entryDir(cacheDir, m.key), 'spark-home', 'jars'), env: process.env, slugJdk: path.join(buildDir, '.jdk') });
+    if ('why' in handover) out.detail(`Masters hand over when ZooKeeper ends a stopped leader's session (within 6 s): no handover factory, ${handover.why}`);
+    else out.detail(`Masters hand over at once when stopped: ${handover.jar.name} ${handover.compiled ? 'compiled against this Spark' : 'from the cache'}`);
+    const sparkHome = await installAll(plan, m, s3a, settings.SPARK_SLIM, opts, [...(jdbc?.files ?? []), ...('jar' in handover ? [handover.jar] : [])]);
     const slug = opts.slug ? await shrinkAndGuard(buildDir, cacheDir, out, { slim: settings.SPARK_SLIM, s3a: Boolean(s3a), linkJdk: settings.SPARK_JDK_LINK }) : undefined;
     return { release: plan.release, pkg: plan.pkg, sparkHome, fromCache, manifest: m, s3a: s3a?.manifest, slug };
   } finally {
@@ -267,7 +271,7 @@ async function installTree(
     const p = fsProblem(err, 'build directory', buildDir);
     throw p ? new SparkInSpaceError(p) : err;
   }
-  out.detail(`Installed into ${SPARK_HOME_DIR}/ (${m.files.length} files ${how} from the cache${extraJars.length ? `, ${extraJars.length} S3A jars copied` : ''})`);
+  out.detail(`Installed into ${SPARK_HOME_DIR}/ (${m.files.length} files ${how} from the cache${extraJars.length ? `, ${extraJars.length} jars added (S3A, JDBC, the handover)` : ''})`);
   return { dir: dest, slimmed };
 }
 

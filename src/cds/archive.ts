@@ -25,6 +25,12 @@ function javaOf(env: Env): string | undefined {
   return found ? realpathSync(found) : undefined;
 }
 
+/** The JDK Spark's scripts run (the home of javaOf's java), if any. */
+export function javaHomeOf(env: Env): string | undefined {
+  const java = javaOf(env);
+  return java ? path.dirname(path.dirname(java)) : undefined;
+}
+
 function inputsOf(sparkHome: string, env: Env): CdsInputs | undefined {
   const java = javaOf(env);
   if (!java) return undefined;
@@ -105,10 +111,12 @@ function prune(root: string, keep: string): void {
 /**
  * The archive of process type `key` for a JVM about to start from `sparkHome`. `record`: this start
  * may record one (a launcher about to exec the JVM, whose pid is its parent's: bash execs it).
+ * `classPath`: the jars the JVM lists before anything else (default: Spark's `jars/*`).
  */
-export function cdsFor(key: string, sparkHome: string, env: Env, o: { root?: string; record: boolean; pid: number }): Cds | undefined {
+export function cdsFor(key: string, sparkHome: string, env: Env, o: { root?: string; record: boolean; pid: number; classPath?: string }): Cds | undefined {
   if (!o.root) return undefined;
-  const classPath = cdsClassPath(sparkHome);
+  // the jars as the JVM will list them first (an archive maps only with the class path it was recorded with)
+  const classPath = o.classPath ?? cdsClassPath(sparkHome);
   try {
     const inputs = inputsOf(sparkHome, env);
     if (!inputs) return { options: [], classPath, note: `class-data sharing off: no java found (JAVA_HOME, PATH)` };

@@ -14,6 +14,7 @@ import { cdsFor } from '../cds/archive.js';
 import { JVM_PACKAGES, primaryResource, slimRefusal, type SparkFeature } from '../spark-features.js';
 import { launchLog } from '../log/index.js';
 import { cdsKey, isClusterMode, LAUNCHERS, missingFeature } from './launchers.js';
+import { HANDOVER_JAR } from '../zookeeper/index.js';
 
 export { PROCESS_TYPES, type ProcessType } from '../process-types.js';
 export {
@@ -43,7 +44,7 @@ export function sparkInfo(sparkHome: string): SparkInfo {
   let version: string | undefined;
   if (existsSync(record)) {
     const r = JSON.parse(readFileSync(record, 'utf8')) as { version: string; log4j: 1 | 2; slim?: SparkFeature[] };
-    return { version: r.version, log4j: r.log4j, slim: r.slim ?? [] };
+    return { version: r.version, log4j: r.log4j, slim: r.slim ?? [], handover: existsSync(path.join(sparkHome, 'jars', HANDOVER_JAR)) };
   }
   const release = path.join(sparkHome, 'RELEASE');
   if (existsSync(release)) version = /Spark (\d+\.\d+\.\d+)/.exec(readFileSync(release, 'utf8'))?.[1];
@@ -53,7 +54,7 @@ export function sparkInfo(sparkHome: string): SparkInfo {
       .find(Boolean);
   if (!version) fail({ code: 'spark-unfit', message: `${sparkHome} does not look like a Spark distribution (no RELEASE, no jars/spark-core_*.jar).` });
   const [maj, min] = version.split('.').map(Number) as [number, number];
-  return { version, log4j: maj < 3 || (maj === 3 && min < 3) ? 1 : 2 };
+  return { version, log4j: maj < 3 || (maj === 3 && min < 3) ? 1 : 2, handover: existsSync(path.join(sparkHome, 'jars', HANDOVER_JAR)) };
 }
 
 export function sparkHomeFrom(env: Env): string {

@@ -26,6 +26,8 @@ import { METASTORE_MAIN } from '../metastore/index.js';
 import { prepareMetastore } from '../metastore/check.js';
 import { primaryResource, type SparkFeature } from '../spark-features.js';
 import { dynoLog } from '../log/index.js';
+import { javaHomeOf } from '../cds/archive.js';
+import { EXECUTOR_ENV, EXECUTOR_JDK_DIR, executorCdsRoot } from '../cds/executor.js';
 
 /** What a row's command line is computed from. */
 export interface ArgvInput {
@@ -59,6 +61,17 @@ export interface Launcher {
   /** once the conf dir is written: what else the dyno needs; an argv to run before the type's own */
   prepare?(c: PrepareInput): Promise<string[] | void>;
 }
+
+/** Pure: the `env` prefix of a worker whose executors get class-data archives: its JAVA_HOME is bin/support/executor-jdk. */
+export const executorJdkEnv = (javaHome: string, root: string): string[] => [
+  'env',
+  `JAVA_HOME=${EXECUTOR_JDK}`,
+  `${EXECUTOR_ENV.javaHome}=${javaHome}`,
+  `${EXECUTOR_ENV.root}=${root}`,
+];
+
+/** bin/support/executor-jdk of this buildpack: the JAVA_HOME a worker starts its executors from (src/cds/executor.ts). */
+export const EXECUTOR_JDK = path.dirname(path.dirname(buildpackFile(import.meta.url, `${EXECUTOR_JDK_DIR}/bin/java`)));
 
 /** bin/support/drain-worker of this buildpack: the worker dyno's process under graceful decommission. */
 export const DRAIN_WORKER = buildpackFile(import.meta.url, 'bin/support/drain-worker');
@@ -176,11 +189,16 @@ export const LAUNCHERS: Record<ProcessType, Launcher> = {
       masterUrl(a.settings),
     ],
     cds: 'own',
-    // the secret cluster-mode drivers started on this worker read (render: spark.driver.extraJavaOptions)
     async prepare(c) {
-      if (!c.settings.SPARK_AUTH_SECRET || c.dryRun) return;
-      const file = driverAuthFile({ ...c.env, SPARK_HOME: c.sparkHome });
-      await writeConf(path.dirname(file), [{ name: path.basename(file), content: driverAuthArgs(c.settings.SPARK_AUTH_SECRET), mode: 0o600 }]);
+      if (c.dryRun) return;
+      // the secret cluster-mode drivers started on this worker read (render: spark.driver.extraJavaOptions)
+      if (c.settings.SPARK_AUTH_SECRET) {
+        const file = driverAuthFile({ ...c.env, SPARK_HOME: c.sparkHome });
+        await writeConf(path.dirname(file), [{ name: path.basename(file), content: driverAuthArgs(c.settings.SPARK_AUTH_SECRET), mode: 0o600 }]);
+      }
+      // executors start from a class-data archive of this dyno's (src/cds/executor.ts): the worker starts them with its JAVA_HOME's java
+      const javaHome = c.settings.SPARK_CDS ? javaHomeOf(c.env) : undefined;
+      return javaHome ? executorJdkEnv(javaHome, executorCdsRoot(c.settings.SPARK_CDS_DIR)) : undefined;
     },
   },
   console: { argv: () => ['sleep', 'infinity'], cds: 'none' },

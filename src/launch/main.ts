@@ -26,6 +26,16 @@ if (type === 'one-off-conf') {
   process.exit(0);
 }
 const print = (argv: string[]) => process.stdout.write(`${argv.join('\0')}\0`);
+if (type === 'executor-jvm') {
+  // bin/support/executor-jdk/bin/java of a worker dyno: an executor's class-data archive (src/cds/executor.ts);
+  // the note goes to the executor's stderr (its log in the worker's work dir)
+  const { executorJvm } = await import('../cds/executor.js');
+  const [java, ...jvmArgs] = args;
+  const { argv, note } = executorJvm(java!, jvmArgs, process.env, process.ppid);
+  process.stderr.write(`spark-in-space: ${note}\n`);
+  print(argv);
+  process.exit(0);
+}
 try {
   if (type === 'exec-as') {
     // bin/support/launch.sh `run_as HOLDER CMD…`: a sidecar or the proxy, with only the secrets it may see (src/secrets.ts)

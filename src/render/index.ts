@@ -11,7 +11,7 @@ import type { SparkFeature } from '../spark-features.js';
 import type { Env, Settings } from '../config/schema.js';
 import { compareVersions } from '../catalog/index.js';
 import { CONNECT_BACKEND_PORT, masterUrl } from '../space/index.js';
-import { zookeeperDir, zookeeperUrl } from '../zookeeper/index.js';
+import { HANDOVER_FACTORY, zookeeperDir, zookeeperUrl } from '../zookeeper/index.js';
 import { daemonMemoryMb, workerMemoryMb, type Resources } from './resources.js';
 import { specOf, type Role } from '../process-types.js';
 import { driverMetastoreConf, metastoreOn } from '../metastore/index.js';
@@ -23,6 +23,8 @@ export interface SparkInfo {
   log4j: 1 | 2;
   /** what SPARK_SLIM left out of this build (the build's record) */
   slim?: SparkFeature[];
+  /** the build compiled the master's handover (spark-home/jars/HANDOVER_JAR: src/buildpack/handover.ts) */
+  handover?: boolean;
 }
 
 export interface ConfInput {
@@ -73,7 +75,7 @@ function entries(fill: (set: (k: string, v: string | number | boolean | undefine
 }
 
 /** Pure: the cluster itself: its master URL, sizes, ZooKeeper recovery, the UI's reverse proxy, authentication. */
-export const clusterConf = (s: Settings, version: string): Entries =>
+export const clusterConf = (s: Settings, version: string, handover = false): Entries =>
   entries((set) => {
     set('spark.master', masterUrl(s));
     set('spark.deploy.defaultCores', s.SPARK_DEFAULT_CORES);
@@ -82,7 +84,9 @@ export const clusterConf = (s: Settings, version: string): Entries =>
     const zk = zookeeperUrl(s);
     if (zk) {
       // masters elect a leader and keep the workers and applications they know under /<app>
-      set('spark.deploy.recoveryMode', 'ZOOKEEPER');
+      // with the build's handover factory: Spark's ZooKeeper recovery, and a stopped leader closes its session
+      set('spark.deploy.recoveryMode', handover ? 'CUSTOM' : 'ZOOKEEPER');
+      if (handover) set('spark.deploy.recoveryMode.factory', HANDOVER_FACTORY);
       set('spark.deploy.zookeeper.url', zk);
       set('spark.deploy.zookeeper.dir', zookeeperDir(s));
       // a new leader waits this long for the workers and drivers it recovered to answer (else the
@@ -188,7 +192,7 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
   const decommission = decommissioning && recording && role === 'worker' ? { ...decommissioning, stopWaitS: CDS_STOP_WAIT_S } : decommissioning;
   const logFormat = logFormatFor(s, spark.version);
   const d: Entries = [
-    ...clusterConf(s, spark.version),
+    ...clusterConf(s, spark.version, spark.handover),
     ...s3Conf(s, spark.version),
     ...eventLogConf(s),
     ...decommissionConf(decommission, spark.version),

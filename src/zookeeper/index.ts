@@ -13,12 +13,24 @@ export { ZK_CLIENT_PORT, ZK_PEER_PORT, ZK_ELECTION_PORT } from '../ports.js';
 
 /**
  * Session limits of the space's own ZooKeeper. Spark asks Curator for a 60 s session (hard-coded,
- * no Spark key changes it); the server caps what a client gets at maxSessionTimeout. A leader
- * master that dies without closing its session (kill -9, a lost dyno) holds the leadership until
- * the session expires: 10 s instead of 60 s is what keeps failover under 30 s.
+ * no Spark key changes it); the server caps what a client gets at maxSessionTimeout. A stopped
+ * leader closes its session (HANDOVER_FACTORY): the standby leads at once. One that dies without
+ * closing it (kill -9, a lost dyno) holds the leadership until the session expires, within one
+ * tick of the cap: 6 s, so a standby leads within 8 s. The client counts its connection lost after
+ * 2/3 of the session (4 s) without a word from the server: a leader paused longer (a long GC, a
+ * stopped process) steps down at once (Curator's latch: SUSPENDED is lost leadership), before its
+ * session can expire, so there are never two leaders.
  */
-export const ZK_TICK_MS = 2000;
-export const ZK_MAX_SESSION_MS = 10_000;
+export const ZK_TICK_MS = 500;
+export const ZK_MAX_SESSION_MS = 6000;
+
+/**
+ * The master's recovery factory (src/zookeeper/java/HandoverRecoveryModeFactory.java): Spark's
+ * ZooKeeper recovery, plus the leader's latch and session closed at JVM exit. Compiled by the build
+ * (src/buildpack/handover.ts) into spark-home/jars as HANDOVER_JAR; named in the conf only when there.
+ */
+export const HANDOVER_FACTORY = 'sparkinspace.HandoverRecoveryModeFactory';
+export const HANDOVER_JAR = 'spark-in-space-handover.jar';
 
 /** `N.zookeeper.<app>.app.localspace` of the space's own ensemble (SPARK_ZOOKEEPERS dynos). */
 export function ownEnsemble(s: Settings): string[] {
@@ -64,8 +76,9 @@ export function zooKeeperServer(s: Settings, env: Env, dataDir: string): ZooKeep
   const lines = [
     '# Rendered by spark-in-space at dyno start (src/zookeeper/index.ts).',
     `tickTime=${ZK_TICK_MS}`,
-    'initLimit=10',
-    'syncLimit=5',
+    // 10 s to connect and sync with the leader, 5 s behind it: as with 2 s ticks
+    `initLimit=${10_000 / ZK_TICK_MS}`,
+    `syncLimit=${5_000 / ZK_TICK_MS}`,
     `dataDir=${dataDir}`,
     `clientPort=${ZK_CLIENT_PORT}`,
     // each dyno has its own private address: bind there, not on every interface

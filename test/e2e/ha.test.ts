@@ -77,7 +77,7 @@ describe(`ZooKeeper HA with real Spark ${DEFAULT_VERSION} and the space's own Zo
     const after = await until('the standby leading with both workers', async () => newLeader(await status(), 2, before), 120_000);
     const seconds = (Date.now() - t0) / 1000;
     console.log(`kill -9 ${before.name} → ${after.name} ALIVE with 2 workers in ${seconds.toFixed(1)} s`);
-    // ZooKeeper ends the dead leader's session after at most 10 s (maxSessionTimeout), not Curator's 60 s
+    // ZooKeeper ends the dead leader's session after at most 6.5 s (maxSessionTimeout and a tick), not Curator's 60 s
     expect(seconds).toBeLessThan(60);
     // the Heroku-side `status` (formation from the fake Platform API) through the real proxy: the
     // standby answers STANDBY (or is still starting), the report is about the new leader, healthy
@@ -145,6 +145,38 @@ println("LONG=" + r)`);
     expect(r.all).toContain('LONG=500000500000');
     const after = await until('a leader with both workers', async () => leaderWithWorkers(await status(), 2), 120_000);
     expect(after.ip === leader.ip && after.name === leader.name).toBe(false);
+    // the SIGTERM'd leader closed its ZooKeeper session as it stopped (the build's handover factory):
+    // the standby was elected before that session could have expired
+    const logs = (await cli(['local', 'logs', '--dir', app, '--app', APP, '--dyno', leader.name, '-n', '20000'])).stdout;
+    expect(logs).toMatch(/RECEIVED SIGNAL TERM/);
+    expect(logs).toContain("this master's ZooKeeper session is closed: a standby leads now");
+  });
+
+  it('a leader paused 3 s (SIGSTOP, SIGCONT) keeps its leadership or steps down before its session ends: never two ALIVE masters', async () => {
+    const lead = await until('a leader with both workers', async () => leaderWithWorkers(await status(), 2), 180_000);
+    const masters = (await status()).dynos.filter((d) => d.type === 'master');
+    const state = async (ip: string) => {
+      const r = await fetch(`http://${ip}:8080/json/`, { signal: AbortSignal.timeout(500) }).catch(() => undefined);
+      return r?.ok ? ((await r.json()) as { status: string }).status : 'DOWN';
+    };
+    const seen: string[] = [];
+    process.kill(lead.pid, 'SIGSTOP');
+    const resume = setTimeout(() => process.kill(lead.pid, 'SIGCONT'), 3000);
+    try {
+      const t0 = Date.now();
+      // 3 s paused, then as long again as the session (6 s) and a recovery: every 100 ms, both masters
+      while (Date.now() - t0 < 15_000) {
+        const states = await Promise.all(masters.map((m) => state(m.ip)));
+        seen.push(states.join(' '));
+        expect(states.filter((x) => x === 'ALIVE').length, seen.join('\n')).toBeLessThanOrEqual(1);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      clearTimeout(resume);
+      process.kill(lead.pid, 'SIGCONT');
+    }
+    const after = await until('one leader with both workers', async () => leaderWithWorkers(await status(), 2), 180_000);
+    console.log(`leader ${lead.name} paused 3 s: ${after.name === lead.name && after.pid === lead.pid ? 'kept its leadership' : `handed over to ${after.name}`}; states seen: ${[...new Set(seen)].join(', ')}`);
   });
 
   it('cycling every dyno, one at a time (masters, workers, the 3 zookeepers, the proxy), during a stream of short jobs: 0 failed jobs', async () => {

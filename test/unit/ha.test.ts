@@ -11,7 +11,9 @@ import { cyclingPlan, outcome } from '../../src/heroku/cycling.js';
 import { fromHostsFile, jvmHostsFile, needsOf, shouldReport } from '../../src/launch/await.js';
 import { argvFor, ZOOKEEPER_MAIN } from '../../src/launch/index.js';
 import { computeConf } from '../../src/render/index.js';
-import { zkMode, zookeeperDir, zookeeperUrl, zooKeeperServer, ZK_MAX_SESSION_MS } from '../../src/zookeeper/index.js';
+import { HANDOVER_FACTORY, zkMode, zookeeperDir, zookeeperUrl, zooKeeperServer, ZK_MAX_SESSION_MS, ZK_TICK_MS } from '../../src/zookeeper/index.js';
+import { handoverClassPath, javacOf } from '../../src/buildpack/handover.js';
+import { readFileSync } from 'node:fs';
 
 const dyno = (type: string, n: number, extra: Env = {}): Env => ({
   DYNO: `${type}.${n}`,
@@ -21,8 +23,9 @@ const dyno = (type: string, n: number, extra: Env = {}): Env => ({
   ...extra,
 });
 const settings = (env: Env) => parseConfig(env, 'run');
-const conf = (env: Env, version = '4.2.0') => computeConf({ settings: settings(env), env, role: 'master', spark: { version, log4j: 2 }, resources: { memoryMb: 2560, cores: 2 } });
-const defaults = (env: Env, version?: string) => Object.fromEntries(conf(env, version).defaults);
+const conf = (env: Env, version = '4.2.0', handover = false) =>
+  computeConf({ settings: settings(env), env, role: 'master', spark: { version, log4j: 2, handover }, resources: { memoryMb: 2560, cores: 2 } });
+const defaults = (env: Env, version?: string, handover?: boolean) => Object.fromEntries(conf(env, version, handover).defaults);
 
 describe('which ZooKeeper the masters use', () => {
   it('SPARK_ZK_ZOOKEEPER_URL wins; else the space’s own zookeeper dynos by name; else none', () => {
@@ -48,6 +51,30 @@ describe('which ZooKeeper the masters use', () => {
     expect(defaults(dyno('master', 1))['spark.deploy.recoveryMode']).toBeUndefined();
   });
 
+  it('with the build’s handover jar: Spark’s ZooKeeper recovery through the factory that closes a stopped leader’s session; without it, Spark’s own', () => {
+    const env = dyno('master', 1, { SPARK_ZOOKEEPERS: '3', SPARK_MASTERS: '2' });
+    const own = defaults(env, '4.2.0', true);
+    expect(own['spark.deploy.recoveryMode']).toBe('CUSTOM');
+    expect(own['spark.deploy.recoveryMode.factory']).toBe(HANDOVER_FACTORY);
+    expect(own['spark.deploy.zookeeper.url']).toMatch(/^1\.zookeeper\./);
+    expect(defaults(env, '4.2.0', false)['spark.deploy.recoveryMode.factory']).toBeUndefined();
+    // no ZooKeeper: no recovery at all, whatever the build has
+    expect(defaults(dyno('master', 1), '4.2.0', true)['spark.deploy.recoveryMode']).toBeUndefined();
+    // the class the conf names is the one the Java source declares
+    const java = readFileSync(new URL('../../src/zookeeper/java/HandoverRecoveryModeFactory.java', import.meta.url), 'utf8');
+    expect(`${/^package (\S+);/m.exec(java)![1]}.${/public class (\w+)/.exec(java)![1]}`).toBe(HANDOVER_FACTORY);
+  });
+
+  it('the build finds javac beside the JDK’s java first, then on PATH; compiles against Spark’s core and Scala’s library only', () => {
+    const has = (f: string) => ['/jdk/bin/javac', '/usr/bin/javac'].includes(f);
+    expect(javacOf({ JAVA_HOME: '/jdk', PATH: '/usr/bin' }, has)).toBe('/jdk/bin/javac');
+    expect(javacOf({ JAVA_HOME: '/jre', PATH: '/bin:/usr/bin' }, has)).toBe('/usr/bin/javac');
+    expect(javacOf({ PATH: '/bin' }, has)).toBeUndefined();
+    expect(javacOf({ JAVA_HOME: '/jdk' }, (f) => f === '/app/.jdk/bin/javac' || has(f), '/app/.jdk')).toBe('/app/.jdk/bin/javac');
+    expect(handoverClassPath(['a.jar', 'scala-library-2.13.18.jar', 'spark-core_2.13-4.2.0.jar'])).toEqual(['spark-core_2.13-4.2.0.jar', 'scala-library-2.13.18.jar']);
+    expect(handoverClassPath(['scala-library-2.13.18.jar'])).toBeUndefined();
+  });
+
   it('daemons look names up again after 5 s (a cycled dyno has a new IP), keeping options already set', () => {
     const env = Object.fromEntries(conf(dyno('master', 1, { SPARK_DAEMON_JAVA_OPTS: '-Dx=1' })).env);
     expect(env.SPARK_DAEMON_JAVA_OPTS).toBe('-Dx=1 -Dsun.net.inetaddr.ttl=5');
@@ -67,13 +94,19 @@ describe('which ZooKeeper the masters use', () => {
 });
 
 describe('a zookeeper dyno', () => {
-  it('zoo.cfg of zookeeper.2 of 3: peers by space name, its own address for clients, a 10 s session cap', () => {
+  it('zoo.cfg of zookeeper.2 of 3: peers by space name, its own address for clients, a 6 s session cap in 0.5 s ticks', () => {
     const z = zooKeeperServer(settings(dyno('zookeeper', 2, { SPARK_ZOOKEEPERS: '3' })), { DYNO: 'zookeeper.2' }, '/tmp/zk');
     expect(z.myid).toBe(2);
     const cfg = z.config.split('\n');
     expect(cfg).toContain('dataDir=/tmp/zk');
     expect(cfg).toContain('clientPortAddress=10.0.5.2');
     expect(cfg).toContain(`maxSessionTimeout=${ZK_MAX_SESSION_MS}`);
+    // a killed leader's session ends within a tick of the cap: the standby leads within 8 s
+    expect(ZK_MAX_SESSION_MS + ZK_TICK_MS).toBeLessThanOrEqual(7000);
+    expect(cfg).toContain(`tickTime=${ZK_TICK_MS}`);
+    // the peers' limits stay 10 s and 5 s in any tick
+    expect(cfg).toContain(`initLimit=${10_000 / ZK_TICK_MS}`);
+    expect(cfg).toContain(`syncLimit=${5_000 / ZK_TICK_MS}`);
     expect(cfg).toContain('server.1=1.zookeeper.demo.app.localspace:2888:3888');
     expect(cfg).toContain('server.3=3.zookeeper.demo.app.localspace:2888:3888');
     expect(cfg).toContain('admin.enableServer=false');
