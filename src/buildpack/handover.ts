@@ -32,7 +32,10 @@ export function javacOf(env: Env, exists: (f: string) => boolean = existsSync, s
   const candidates = [
     ...(slugJdk ? [path.join(slugJdk, 'bin', 'javac')] : []),
     ...(env.JAVA_HOME ? [path.join(env.JAVA_HOME, 'bin', 'javac')] : []),
-    ...(env.PATH ?? '').split(':').filter(Boolean).map((d) => path.join(d, 'javac')),
+    ...(env.PATH ?? '')
+      .split(':')
+      .filter(Boolean)
+      .map((d) => path.join(d, 'javac')),
   ];
   return candidates.find((c) => exists(c));
 }
@@ -59,11 +62,10 @@ export async function handoverJar(o: { cacheDir: string; jarsDir: string; env: E
     const classes = path.join(tmp, 'classes');
     await mkdir(classes, { recursive: true });
     // Java 8 bytecode: Spark 3.5 still runs on Java 8
-    await promisify(execFile)(
-      javac,
-      ['-source', '8', '-target', '8', '-Xlint:-options', '-nowarn', '-d', classes, '-cp', cp.map((j) => path.join(o.jarsDir, j)).join(':'), SOURCE],
-      { timeout: 120_000, env: { ...process.env, JDK_JAVA_OPTIONS: '', JAVA_TOOL_OPTIONS: '' } },
-    );
+    await promisify(execFile)(javac, ['-source', '8', '-target', '8', '-Xlint:-options', '-nowarn', '-d', classes, '-cp', cp.map((j) => path.join(o.jarsDir, j)).join(':'), SOURCE], {
+      timeout: 120_000,
+      env: { ...process.env, JDK_JAVA_OPTIONS: '', JAVA_TOOL_OPTIONS: '' },
+    });
     const { default: AdmZip } = await import('adm-zip');
     const zip = new AdmZip();
     zip.addFile('META-INF/MANIFEST.MF', Buffer.from('Manifest-Version: 1.0\nCreated-By: spark-in-space\n\n'));

@@ -63,12 +63,7 @@ export interface Launcher {
 }
 
 /** Pure: the `env` prefix of a worker whose executors get class-data archives: its JAVA_HOME is bin/support/executor-jdk. */
-export const executorJdkEnv = (javaHome: string, root: string): string[] => [
-  'env',
-  `JAVA_HOME=${EXECUTOR_JDK}`,
-  `${EXECUTOR_ENV.javaHome}=${javaHome}`,
-  `${EXECUTOR_ENV.root}=${root}`,
-];
+export const executorJdkEnv = (javaHome: string, root: string): string[] => ['env', `JAVA_HOME=${EXECUTOR_JDK}`, `${EXECUTOR_ENV.javaHome}=${javaHome}`, `${EXECUTOR_ENV.root}=${root}`];
 
 /** bin/support/executor-jdk of this buildpack: the JAVA_HOME a worker starts its executors from (src/cds/executor.ts). */
 export const EXECUTOR_JDK = path.dirname(path.dirname(buildpackFile(import.meta.url, `${EXECUTOR_JDK_DIR}/bin/java`)));

@@ -176,7 +176,9 @@ println("LONG=" + r)`);
       process.kill(lead.pid, 'SIGCONT');
     }
     const after = await until('one leader with both workers', async () => leaderWithWorkers(await status(), 2), 180_000);
-    console.log(`leader ${lead.name} paused 3 s: ${after.name === lead.name && after.pid === lead.pid ? 'kept its leadership' : `handed over to ${after.name}`}; states seen: ${[...new Set(seen)].join(', ')}`);
+    console.log(
+      `leader ${lead.name} paused 3 s: ${after.name === lead.name && after.pid === lead.pid ? 'kept its leadership' : `handed over to ${after.name}`}; states seen: ${[...new Set(seen)].join(', ')}`,
+    );
   });
 
   it('cycling every dyno, one at a time (masters, workers, the 3 zookeepers, the proxy), during a stream of short jobs: 0 failed jobs', async () => {

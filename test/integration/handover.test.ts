@@ -32,14 +32,22 @@ describe(`the master's handover, compiled against Spark ${DEFAULT_VERSION}'s jar
 
   beforeAll(async () => {
     const python = testPyspark(DEFAULT_VERSION);
-    sparkDir = path.join(path.dirname(path.dirname(python)), 'lib', readdirSync(path.join(path.dirname(path.dirname(python)), 'lib')).find((d) => d.startsWith('python'))!, 'site-packages', 'pyspark');
+    sparkDir = path.join(
+      path.dirname(path.dirname(python)),
+      'lib',
+      readdirSync(path.join(path.dirname(path.dirname(python)), 'lib')).find((d) => d.startsWith('python'))!,
+      'site-packages',
+      'pyspark',
+    );
     jars = path.join(sparkDir, 'jars');
     zkPort = await freePort();
     const dir = tmpdir('sis-handover-zk-');
     // a long session cap: a leader that does not close its session holds its node 20 s after it died
     writeFileSync(
       path.join(dir, 'zoo.cfg'),
-      [`dataDir=${dir}/data`, `clientPort=${zkPort}`, 'clientPortAddress=127.0.0.1', 'tickTime=1000', 'maxSessionTimeout=20000', 'admin.enableServer=false', '4lw.commands.whitelist=srvr,mntr'].join('\n') + '\n',
+      [`dataDir=${dir}/data`, `clientPort=${zkPort}`, 'clientPortAddress=127.0.0.1', 'tickTime=1000', 'maxSessionTimeout=20000', 'admin.enableServer=false', '4lw.commands.whitelist=srvr,mntr'].join(
+        '\n',
+      ) + '\n',
     );
     zk = spawn('/usr/share/zookeeper/bin/zkServer.sh', ['start-foreground', path.join(dir, 'zoo.cfg')], { env: { ...process.env, ZOO_LOG_DIR: dir, ZOOCFGDIR: dir }, stdio: 'ignore' });
     await until('ZooKeeper serving', async () => (await mntr(zkPort)) !== undefined, 60_000);
@@ -76,7 +84,19 @@ describe(`the master's handover, compiled against Spark ${DEFAULT_VERSION}'s jar
     ];
     const master = spawn(
       'java',
-      ['-Xmx256m', '-cp', `${path.join(jars, '*')}:${path.join(extra, '*')}`, ...conf, 'org.apache.spark.deploy.master.Master', '--host', '127.0.0.1', '--port', String(port), '--webui-port', String(ui)],
+      [
+        '-Xmx256m',
+        '-cp',
+        `${path.join(jars, '*')}:${path.join(extra, '*')}`,
+        ...conf,
+        'org.apache.spark.deploy.master.Master',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--webui-port',
+        String(ui),
+      ],
       { env: { ...process.env, SPARK_HOME: sparkDir, JDK_JAVA_OPTIONS: '', JAVA_TOOL_OPTIONS: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let log = '';
