@@ -245,7 +245,7 @@ describe(`an external ZooKeeper of another version (Debian's package) through SP
     zk?.kill('SIGTERM');
   });
 
-  it('the masters elect a leader in it, a job runs, and the standby takes over after kill -9 of the leader', async () => {
+  it('the masters elect a leader in it, and the standby takes over with the worker after kill -9 of the leader', async () => {
     // another version than the zookeeper-3.9 client in Spark's jars
     expect(await zkSrvr('127.0.0.1', port)).toMatch(/Zookeeper version: 3\.8\./);
     const leader = await until('a leader with its worker', async () => leaderWithWorkers(await status(), 1), 120_000);
@@ -256,9 +256,8 @@ describe(`an external ZooKeeper of another version (Debian's package) through SP
         .sort(),
     ).toEqual(['ALIVE', 'STANDBY']);
     process.kill(leader.pid, 'SIGKILL');
+    // the standby leads with the worker re-registered (jobs after a failover: the space's own ensemble, above)
     const next = await until('the standby leading', async () => newLeader(await status(), 1, leader), 120_000);
     expect(next.type).toBe('master');
-    const r = await cli(['local', 'run', '--dir', app, '--app', EXTERNAL, bin('spark-shell')], { input: 'println("SUM=" + sc.parallelize(1L to 1000000L).reduce(_ + _))\n:quit\n', timeout: 300_000 });
-    expect(r.all).toContain('SUM=500000500000');
   });
 });

@@ -3,7 +3,8 @@
  * returns on a new address under the same name (and the workers find it again), a job survives the
  * workers being cycled under it, scaling adds and removes workers on a running space, a pyspark
  * driver on the host uses the space through `local exec`, and status/logs tell the truth. With
- * class-data sharing on (src/cds): the first master records its archive, the cycled one maps it.
+ * class-data sharing on (src/cds): the first master records its archive, the cycled one maps it;
+ * an application's executors record theirs, a later application's map it.
  * One cluster for the whole file.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -217,6 +218,27 @@ describe(`local space lifecycle with real Spark ${DEFAULT_VERSION}`, () => {
     expect(log).toMatch(/heroku\[run\.\d\] \| Starting process with command .*spark-shell/);
     expect(log).toMatch(/heroku\[run\.\d\] \| Process exited with status 0/);
   }, 240_000);
+
+  it('executors’ class-data archive: an earlier application’s executor recorded it on its worker at its exit, a later one’s executors map it', () => {
+    // each executor's stderr (its log in the worker's work dir) starts with what its worker's java did (src/cds/executor.ts)
+    const dynos = path.join(app, '.spark-in-space', 'local', APP, 'dynos');
+    const notes = readdirSync(dynos)
+      .filter((d) => d.startsWith('worker.'))
+      .flatMap((w) => {
+        const work = path.join(dynos, w, 'work');
+        return existsSync(work) ? readdirSync(work).flatMap((a) => readdirSync(path.join(work, a)).map((e) => path.join(work, a, e, 'stderr'))) : [];
+      })
+      .filter((f) => existsSync(f))
+      .flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('spark-in-space: ')),
+      );
+    expect(notes.join('\n')).toMatch(/recording a class-data archive for executor-[0-9a-f]{8} at this JVM's exit/);
+    expect(notes.join('\n')).toMatch(/class-data archive \S+\/executor-[0-9a-f]{8}\.jsa/);
+    const [set] = readdirSync(cdsDir);
+    expect(readdirSync(path.join(cdsDir, set!)).some((f) => /^executor-[0-9a-f]{8}\.jsa$/.test(f))).toBe(true);
+  });
 
   it('status and up report a degraded space with a non-zero exit; status | head -1 is fine', async () => {
     const master = await dyno('master.1');

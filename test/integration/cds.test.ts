@@ -4,12 +4,12 @@
  * jar or JDK starts a new set; folders of Spark trees that are gone are pruned. A real Spark
  * daemon's use of its archive is in test/e2e/local-lifecycle.test.ts.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cdsFor } from '../../src/cds/archive.js';
-import { tmpdir } from '../helpers/buildpack.js';
+import { REPO, tmpdir } from '../helpers/buildpack.js';
 
 /** A Spark-like tree whose jars/ holds two small jars (a manifest each) */
 function sparkHome(): string {
@@ -90,5 +90,82 @@ describe('class-data archives with the real JVM', () => {
     const home = sparkHome();
     expect(cdsFor('master', home, { PATH: '/nonexistent' }, { root: tmpdir('sis-cds-'), record: true, pid: 1 })).toMatchObject({ options: [], note: expect.stringMatching(/no java found/) });
     expect(cdsFor('master', home, env, { record: true, pid: 1 })).toBeUndefined();
+  });
+});
+
+/**
+ * The worker's `java` (bin/support/executor-jdk/bin/java) with the real JVM and the launcher entry:
+ * an executor (a class named as Spark's) records an archive at its exit, the next maps it; another
+ * JVM of the worker passes through untouched; an executor whose class path puts the app's jars first
+ * gets none. The worker's launcher setting JAVA_HOME is in test/unit/cds.test.ts, a real worker's
+ * executors in test/e2e/local-lifecycle.test.ts.
+ */
+describe("the worker's java: executors' class-data archives", () => {
+  /** A Spark-like tree whose jar holds a class named as Spark's executor (it prints its class path). */
+  function executorHome(): string {
+    const home = path.join(tmpdir('sis-exec-home-'), 'spark-home');
+    mkdirSync(path.join(home, 'jars'), { recursive: true });
+    const src = tmpdir('sis-exec-src-');
+    mkdirSync(path.join(src, 'org/apache/spark/executor'), { recursive: true });
+    writeFileSync(
+      path.join(src, 'org/apache/spark/executor/CoarseGrainedExecutorBackend.java'),
+      'package org.apache.spark.executor; public class CoarseGrainedExecutorBackend { public static void main(String[] a) { System.out.println("CP=" + System.getProperty("java.class.path") + " JAVA_HOME=" + System.getenv("JAVA_HOME")); } }\n',
+    );
+    execFileSync('javac', ['-d', src, path.join(src, 'org/apache/spark/executor/CoarseGrainedExecutorBackend.java')]);
+    execFileSync('jar', ['cf', path.join(home, 'jars', 'spark-core.jar'), '-C', src, 'org']);
+    return home;
+  }
+  const realHome = path.dirname(path.dirname(realpathSync(execFileSync('bash', ['-c', 'command -v java'], { encoding: 'utf8' }).trim())));
+  const shim = path.join(REPO, 'bin/support/executor-jdk/bin/java');
+  const run = (root: string, cp: string, main = 'org.apache.spark.executor.CoarseGrainedExecutorBackend', extra: string[] = []) =>
+    spawnSync(shim, ['-cp', cp, ...extra, main, '--executor-id', '1'], {
+      encoding: 'utf8',
+      env: { ...process.env, JAVA_HOME: path.dirname(path.dirname(shim)), SPARK_IN_SPACE_JAVA_HOME: realHome, SPARK_IN_SPACE_EXECUTOR_CDS: root, JDK_JAVA_OPTIONS: '', JAVA_TOOL_OPTIONS: '' },
+    });
+
+  it('the first executor records, the next maps the archive with the jars before the conf dir; JAVA_HOME is the real one again', () => {
+    const home = executorHome();
+    const conf = tmpdir('sis-exec-conf-');
+    writeFileSync(path.join(conf, 'log4j2.properties'), '# conf\n');
+    const root = tmpdir('sis-exec-cds-');
+    const cp = `${conf}/:${home}/jars/*`;
+    const first = run(root, cp);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/spark-in-space: recording a class-data archive for executor-[0-9a-f]{8} at this JVM's exit/);
+    // Spark's order (the conf dir first) becomes the jars first, the conf dir after them
+    expect(first.stdout).toContain(`CP=${home}/jars/spark-core.jar:${conf}/`);
+    expect(first.stdout).toContain(`JAVA_HOME=${realHome}`);
+    const second = run(root, cp, undefined, ['-Xshare:on', '-Xlog:class+load=info']);
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stderr).toMatch(/spark-in-space: class-data archive .*executor-[0-9a-f]{8}\.jsa \(recorded by an earlier start\)/);
+    expect(second.stdout).toMatch(/org\.apache\.spark\.executor\.CoarseGrainedExecutorBackend source: shared objects file \(top\)/);
+  });
+
+  it('another JVM of the worker passes through untouched; an app’s jars before Spark’s (spark.executor.extraClassPath): no archive, the class path as it was', () => {
+    const home = executorHome();
+    const root = tmpdir('sis-exec-cds-');
+    const other = run(root, `${home}/jars/*`, 'org.apache.spark.executor.CoarseGrainedExecutorBackendX');
+    expect(other.stderr).not.toContain('spark-in-space');
+    expect(readdirSync(root)).toEqual([]);
+    const app = path.join(tmpdir('sis-exec-app-'), 'app.jar');
+    execFileSync('jar', ['cf', app, '-C', path.dirname(app), '.']);
+    const conf = tmpdir('sis-exec-conf-');
+    const r = run(root, `${app}:${conf}/:${home}/jars/*`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`spark-in-space: no class-data archive for this executor: its class path puts ${app}:${conf}/ before Spark's jars (spark.executor.extraClassPath)`);
+    expect(r.stdout).toContain(`CP=${app}:${conf}/:${home}/jars/spark-core.jar`);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('a broken launcher entry costs only the archive: the executor starts as it would have', () => {
+    const home = executorHome();
+    const r = spawnSync(shim, ['-cp', `${home}/jars/*`, 'org.apache.spark.executor.CoarseGrainedExecutorBackend'], {
+      encoding: 'utf8',
+      // Node cannot start the entry at all
+      env: { ...process.env, NODE_OPTIONS: '--require=/nonexistent/preload.js', SPARK_IN_SPACE_JAVA_HOME: realHome, SPARK_IN_SPACE_EXECUTOR_CDS: tmpdir('sis-exec-cds-'), JDK_JAVA_OPTIONS: '' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('preload.js');
+    expect(r.stdout).toContain(`CP=${home}/jars/spark-core.jar`);
   });
 });

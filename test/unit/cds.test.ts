@@ -1,6 +1,7 @@
 /**
  * Class-data sharing (src/cds): which archive a start uses, adopts or records; what the fingerprint
- * covers; the options and class path the rendered conf carries for daemons and drivers.
+ * covers; the options and class path the rendered conf carries for daemons and drivers; executors'
+ * class path, key and the worker's JAVA_HOME.
  */
 import { describe, expect, it } from 'vitest';
 import { cdsJavaOptions, fingerprint, partPid, planCds, type CdsInputs, type CdsState } from '../../src/cds/index.js';
@@ -8,6 +9,10 @@ import { parseConfig, type Env } from '../../src/config/schema.js';
 import { CDS_STOP_WAIT_S, computeConf, type Role } from '../../src/render/index.js';
 import { argvFor, cdsKey, DRAIN_WORKER } from '../../src/launch/index.js';
 import { dynoEnv, formation, parseProcfile } from '../../src/local/formation.js';
+import { EXECUTOR_ENV, EXECUTOR_MAIN, executorCdsKey, executorCdsRoot, executorClassPath, isExecutor, withArchive } from '../../src/cds/executor.js';
+import { EXECUTOR_JDK, executorJdkEnv } from '../../src/launch/launchers.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 const DIR = '/cache/cds/fp';
 const none: CdsState = { archive: false, parts: [] };
@@ -124,5 +129,49 @@ describe('local spaces', () => {
     expect(envOf({}).SPARK_CDS_DIR).toMatch(/spark-in-space\/cds$/);
     expect(envOf({ SPARK_CDS_DIR: '/x' }).SPARK_CDS_DIR).toBe('/x');
     expect(envOf({ SPARK_CDS_DIR: '' }).SPARK_CDS_DIR).toBe('');
+  });
+});
+
+describe('executors’ class-data archives (src/cds/executor.ts), as pure decisions', () => {
+  const home = '/app/spark-home';
+  it('Spark’s executor class path (the conf dir, Spark’s named jars, jars/*) becomes the jars first, the conf dir after them', () => {
+    expect(executorClassPath(`/app/conf/:${home}/jars/slf4j-api-2.0.17.jar:${home}/jars/*`)).toEqual({
+      kind: 'ok',
+      sparkHome: home,
+      classPath: `${home}/jars/slf4j-api-2.0.17.jar:${home}/jars/*:/app/conf/`,
+      jars: `${home}/jars/slf4j-api-2.0.17.jar:${home}/jars/*`,
+    });
+    expect(executorClassPath(`/app/conf:${home}/jars/*`)).toMatchObject({ kind: 'ok', classPath: `${home}/jars/*:/app/conf`, jars: `${home}/jars/*` });
+    // already jars first (a driver's spark.executor.extraClassPath=jars/*): kept
+    expect(executorClassPath(`${home}/jars/*:/app/conf`)).toMatchObject({ kind: 'ok', classPath: `${home}/jars/*:/app/conf` });
+  });
+
+  it('an app’s own entries before Spark’s jars are left where they are, without an archive; so is a class path without Spark', () => {
+    expect(executorClassPath(`/app/lib/guava.jar:/app/conf:${home}/jars/*`)).toEqual({
+      kind: 'keep',
+      why: "its class path puts /app/lib/guava.jar:/app/conf before Spark's jars (spark.executor.extraClassPath)",
+    });
+    expect(executorClassPath('/app/conf:/opt/x.jar')).toEqual({ kind: 'keep', why: 'its class path has no Spark jars/*' });
+  });
+
+  it('another jar order is another archive; the options go first, the class path in place', () => {
+    expect(executorCdsKey(`${home}/jars/*`)).toMatch(/^executor-[0-9a-f]{8}$/);
+    expect(executorCdsKey(`${home}/jars/*`)).not.toBe(executorCdsKey(`${home}/jars/a.jar:${home}/jars/*`));
+    expect(withArchive(['-cp', 'old', '-Xmx1g', EXECUTOR_MAIN], 'new', ['-XX:SharedArchiveFile=/a.jsa'])).toEqual(['-XX:SharedArchiveFile=/a.jsa', '-cp', 'new', '-Xmx1g', EXECUTOR_MAIN]);
+    expect(isExecutor(['-cp', 'x', EXECUTOR_MAIN, '--driver-url', 'u'])).toBe(true);
+    expect(isExecutor(['-cp', 'x', 'org.apache.spark.deploy.worker.DriverWrapper'])).toBe(false);
+  });
+
+  it('a worker’s launcher points JAVA_HOME at the executor JDK, with the real one and the archives’ root beside it (SPARK_CDS_DIR, else the dyno’s temp dir)', () => {
+    expect(executorJdkEnv('/usr/lib/jvm/17', '/tmp/spark-in-space-cds')).toEqual([
+      'env',
+      `JAVA_HOME=${EXECUTOR_JDK}`,
+      'SPARK_IN_SPACE_JAVA_HOME=/usr/lib/jvm/17',
+      'SPARK_IN_SPACE_EXECUTOR_CDS=/tmp/spark-in-space-cds',
+    ]);
+    expect(existsSync(path.join(EXECUTOR_JDK, 'bin', 'java'))).toBe(true);
+    expect(executorCdsRoot('/var/cds')).toBe('/var/cds');
+    expect(executorCdsRoot(undefined, '/tmp')).toBe('/tmp/spark-in-space-cds');
+    expect(Object.values(EXECUTOR_ENV)).toEqual(['SPARK_IN_SPACE_JAVA_HOME', 'SPARK_IN_SPACE_EXECUTOR_CDS']);
   });
 });
