@@ -599,13 +599,13 @@ export const VARS = {
   SPARK_CDS: spec({
     phase: 'run',
     default: 'true',
-    doc: "class-data sharing for Spark's daemons and drivers where SPARK_CDS_DIR is set: a process type's first start records an archive of the classes it loaded at its exit, later starts map it (about half the CPU of a JVM start; bench:cluster); false: never",
+    doc: "class-data sharing: for Spark's daemons and drivers where SPARK_CDS_DIR is set, and for executors on every worker dyno (under SPARK_CDS_DIR, else the dyno's temp dir): a process type's first start records an archive of the classes it loaded at its exit, later starts map it (about half the CPU of a JVM start; bench:cluster, bench:sql); false: never",
     example: 'SPARK_CDS=false',
     schema: boolish,
   }),
   SPARK_CDS_DIR: spec({
     phase: 'run',
-    doc: 'where the class-data archives live, one folder per JDK and Spark build (`local` sets <cache>/spark-in-space/cds; unset on Heroku, where a dyno starts once on a fresh disk, so a recording never pays)',
+    doc: "where the class-data archives live, one folder per JDK and Spark build (`local` sets <cache>/spark-in-space/cds; unset on Heroku, where a daemon's dyno starts once on a fresh disk, so a recording never pays; a worker's executors then use the dyno's temp dir)",
     example: 'SPARK_CDS_DIR=/var/cache/spark-cds',
     schema: z
       .string()
