@@ -67,6 +67,8 @@ describe('README names everything there is', () => {
       'SPARK_IN_SPACE_WITHHELD',
       'SPARK_IN_SPACE_CHECK_ONLY',
       'SPARK_IN_SPACE_PROXY_URL',
+      // the worker's environment for its executors (src/cds/executor.ts EXECUTOR_ENV), set by its launcher
+      'SPARK_IN_SPACE_JAVA_HOME',
       'SPACE_PROXY_DIR',
       'SPARK_TEST_CACHE',
       'SPARK_TEST_DISTS',
