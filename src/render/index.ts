@@ -221,7 +221,8 @@ export function computeConf({ settings: s, env, role, spark, resources, process:
   // 5 s (the JVM's default keeps an answer 30 s; a failed lookup is kept 10 s, java.security's).
   // a daemon with a class-data archive: SPARK_DAEMON_CLASSPATH comes before the conf dir (src/cds)
   const daemonCds = role !== 'driver' && role !== 'console' && cds?.options.length ? cds : undefined;
-  e.push(['SPARK_DAEMON_JAVA_OPTS', [env.SPARK_DAEMON_JAVA_OPTS, ...DNS_CACHE_OPTS, ...(daemonCds?.options ?? [])].filter(Boolean).join(' ')]);
+  const light = role === 'master' || role === 'worker' ? LIGHT_DAEMON_OPTS : [];
+  e.push(['SPARK_DAEMON_JAVA_OPTS', [...light, env.SPARK_DAEMON_JAVA_OPTS, ...DNS_CACHE_OPTS, ...(daemonCds?.options ?? [])].filter(Boolean).join(' ')]);
   if (daemonCds) e.push(['SPARK_DAEMON_CLASSPATH', [daemonCds.classPath, env.SPARK_DAEMON_CLASSPATH].filter(Boolean).join(':')]);
   if (env.SPARK_WORKER_DIR) e.push(['SPARK_WORKER_DIR', env.SPARK_WORKER_DIR]);
 
@@ -352,6 +353,14 @@ export const logFormatNote = (s: Pick<Settings, 'SPARK_LOG_FORMAT'>, version: st
 export const RECOVERY_TIMEOUT_S = 15;
 /** The JVM's DNS cache, shortened: names of the space follow dynos to their new addresses. */
 export const DNS_CACHE_OPTS = ['-Dsun.net.inetaddr.ttl=5'];
+
+/**
+ * The master's and the workers' JIT: C1 only. They schedule, heartbeat, launch and serve pages, and
+ * never compute; C2's compilations are most of the CPU their start costs, and a worker the autoscaler
+ * adds registers in half the time (bench:autoscale). Before SPARK_DAEMON_JAVA_OPTS, which may undo it
+ * (`-XX:TieredStopAtLevel=4`). Executors and drivers (the thrift and connect servers too) keep C2.
+ */
+export const LIGHT_DAEMON_OPTS = ['-XX:TieredStopAtLevel=1'];
 
 /**
  * Pure: graceful decommission, unless SPARK_DECOMMISSION=false or the Spark predates the

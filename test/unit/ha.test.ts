@@ -77,7 +77,10 @@ describe('which ZooKeeper the masters use', () => {
 
   it('daemons look names up again after 5 s (a cycled dyno has a new IP), keeping options already set', () => {
     const env = Object.fromEntries(conf(dyno('master', 1, { SPARK_DAEMON_JAVA_OPTS: '-Dx=1' })).env);
-    expect(env.SPARK_DAEMON_JAVA_OPTS).toBe('-Dx=1 -Dsun.net.inetaddr.ttl=5');
+    // the master and workers run C1 only (LIGHT_DAEMON_OPTS), before the app's own options, which may undo it
+    expect(env.SPARK_DAEMON_JAVA_OPTS).toBe('-XX:TieredStopAtLevel=1 -Dx=1 -Dsun.net.inetaddr.ttl=5');
+    const history = computeConf({ settings: settings(dyno('history', 1)), env: dyno('history', 1), role: 'history', spark: { version: '4.2.0', log4j: 2 }, resources: { memoryMb: 2560, cores: 2 } });
+    expect(Object.fromEntries(history.env).SPARK_DAEMON_JAVA_OPTS).toBe('-Dsun.net.inetaddr.ttl=5');
   });
 
   it('SPARK_ZOOKEEPERS must be an odd ensemble size: the message names the var and a good value', () => {
