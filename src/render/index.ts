@@ -286,8 +286,9 @@ export function prometheusConf(version: string): [string, string][] {
  * with shuffle tracking (standalone has no external shuffle service): no executor while idle, one
  * core each as queries need them, each given back SPARK_SERVER_IDLE_TIMEOUT after its last task
  * (its shuffle files too: a server's old query results are not worth a held core). SPARK_SERVER_MAX_CORES
- * caps each server, so a busy one leaves cores to batch jobs and to the other server. An idle
- * server's first query asks for its executors without waiting (their start: src/cds/executor.ts).
+ * caps each server, so a busy one leaves cores to batch jobs and to the other server. (An idle
+ * server's first query waits for an executor's start: src/cds/executor.ts. Spark's backlog timeout
+ * before it asks is counted in whole seconds, at least 1: 1 s is the default, and the least.)
  */
 export function sharedServerConf(s: Settings): [string, string][] {
   const out: [string, string][] = [];
@@ -301,10 +302,6 @@ export function sharedServerConf(s: Settings): [string, string][] {
     ['spark.dynamicAllocation.executorIdleTimeout', idle],
     ['spark.dynamicAllocation.minExecutors', '0'],
     ['spark.dynamicAllocation.initialExecutors', '0'],
-    // an idle server's first query asks for executors at once (Spark waits 1 s of backlog first);
-    // more follow while tasks wait a second longer, as by default
-    ['spark.dynamicAllocation.schedulerBacklogTimeout', '100ms'],
-    ['spark.dynamicAllocation.sustainedSchedulerBacklogTimeout', '1s'],
     ['spark.executor.cores', '1'],
   );
   if (s.SPARK_SERVER_MAX_CORES !== undefined) out.push(['spark.dynamicAllocation.maxExecutors', String(s.SPARK_SERVER_MAX_CORES)]);

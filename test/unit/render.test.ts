@@ -215,8 +215,6 @@ describe('derivations', () => {
         'spark.dynamicAllocation.executorIdleTimeout': '60s',
         'spark.dynamicAllocation.minExecutors': '0',
         'spark.dynamicAllocation.initialExecutors': '0',
-        'spark.dynamicAllocation.schedulerBacklogTimeout': '100ms',
-        'spark.dynamicAllocation.sustainedSchedulerBacklogTimeout': '1s',
         'spark.executor.cores': '1',
       });
     // without a cap the master's spark.deploy.defaultCores (SPARK_DEFAULT_CORES) bounds each server
