@@ -3,35 +3,37 @@
  * runs, so vitest would order the files by size; and two files that run a thrift dyno (Spark's Thrift
  * server listens on port 10001 of every address: `thriftLock`, test/helpers/cluster.ts) would start
  * together, one worker waiting minutes for the other's lock. So: longest first, by the seconds a file
- * took in a cold run of Dec 8 (below; a file not listed weighs by its size), simulated on two lanes,
+ * took in a cold run of Dec 8, 04:18 (below; a file not listed weighs by its size), simulated on two lanes,
  * and a file that takes the thrift lock is moved back until the previous one has ended in that simulation.
  */
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** seconds per file (the Dec 8 cold run from a fresh clone, this machine: 2 cores) */
+/** seconds per file (the Dec 8 04:18 cold run from a fresh clone, this machine: 2 cores) */
 const SECONDS: Record<string, number> = {
-  'test/e2e/metastore.test.ts': 500,
-  'test/e2e/local-cluster.test.ts': 390,
-  'test/e2e/ha.test.ts': 370,
-  'test/e2e/endpoints.test.ts': 346,
-  'test/e2e/button-slug.test.ts': 284,
-  'test/e2e/decommission.test.ts': 239,
-  'test/e2e/local-lifecycle.test.ts': 239,
-  'test/e2e/s3a.test.ts': 199,
-  'test/e2e/newest-spark.test.ts': 157,
-  'test/e2e/jobs.test.ts': 127,
-  'test/e2e/local-postgres.test.ts': 124,
-  'test/e2e/graceful-cycling.test.ts': 117,
-  'test/e2e/autoscale.test.ts': 86,
-  'test/integration/s3a-build.test.ts': 71,
+  'test/e2e/metastore.test.ts': 403,
+  'test/e2e/endpoints.test.ts': 316,
+  'test/e2e/local-cluster.test.ts': 310,
+  'test/e2e/button-slug.test.ts': 292,
+  'test/e2e/decommission.test.ts': 278,
+  'test/e2e/ha.test.ts': 262,
+  'test/e2e/local-lifecycle.test.ts': 228,
+  'test/e2e/s3a.test.ts': 214,
+  'test/e2e/newest-spark.test.ts': 172,
+  'test/e2e/jobs.test.ts': 129,
+  'test/e2e/local-postgres.test.ts': 116,
+  'test/e2e/graceful-cycling.test.ts': 110,
+  'test/integration/s3a-build.test.ts': 68,
   'test/integration/heroku-cli.test.ts': 67,
-  'test/e2e/compile-real-spark.test.ts': 50,
-  'test/integration/slug.test.ts': 42,
-  'test/integration/compile.test.ts': 39,
-  'test/e2e/space-proxy.test.ts': 27,
-  'test/integration/metastore-build.test.ts': 27,
+  'test/e2e/autoscale.test.ts': 66,
+  'test/e2e/compile-real-spark.test.ts': 59,
+  'test/integration/slug.test.ts': 41,
+  'test/integration/compile.test.ts': 36,
+  'test/integration/metastore-build.test.ts': 33,
+  'test/e2e/space-proxy.test.ts': 29,
+  'test/integration/local-lifecycle.test.ts': 24,
+  'test/integration/readme-examples.test.ts': 24,
   'test/integration/handover.test.ts': 15,
 };
 const usesThrift = (file: string) => /\bthriftLock\(\)/.test(readFileSync(file, 'utf8'));
