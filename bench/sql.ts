@@ -145,7 +145,7 @@ async function measure(kind: Kind): Promise<Figures> {
     const idle: number[] = [];
     for (let k = 0; k < 3; k++) {
       if (kind === 'held') await new Promise((r) => setTimeout(r, 10_000));
-      else await until('the thrift server without executors', async () => (await thriftExecutors(app)).active === 0, 60_000, 250);
+      else await until('the thrift server without executors', async () => (await thriftExecutors(app)).active === 0, 180_000, 250);
       t0 = now();
       await beeline(['SELECT count(*), sum(id) FROM range(0, 1000000, 1, 2)']);
       idle.push(now() - t0);
