@@ -44,7 +44,8 @@ export type Handover = { jar: { from: string; name: string }; compiled: boolean 
 
 /**
  * The handover jar for the Spark whose jars are in `jarsDir` (the cached distribution's), compiled
- * into `cacheDir` once per source and Spark. Never fails the build.
+ * into `cacheDir` once per source and Spark. `env`: the build's process environment (the buildpacks
+ * before this one put their JDK there), not the app's config vars. Never fails the build.
  */
 export async function handoverJar(o: { cacheDir: string; jarsDir: string; env: Env; slugJdk?: string }): Promise<Handover> {
   const names = await readdir(o.jarsDir).catch(() => [] as string[]);
@@ -69,12 +70,12 @@ export async function handoverJar(o: { cacheDir: string; jarsDir: string; env: E
     const { default: AdmZip } = await import('adm-zip');
     const zip = new AdmZip();
     zip.addFile('META-INF/MANIFEST.MF', Buffer.from('Manifest-Version: 1.0\nCreated-By: spark-in-space\n\n'));
-    const pkg = path.join(classes, ...HANDOVER_FACTORY.split('.').slice(0, -1));
-    for (const f of (await readdir(pkg)).sort()) zip.addFile(path.posix.join(...HANDOVER_FACTORY.split('.').slice(0, -1), f), readFileSync(path.join(pkg, f)));
+    const pkg = HANDOVER_FACTORY.split('.').slice(0, -1);
+    for (const f of (await readdir(path.join(classes, ...pkg))).sort()) zip.addFile(path.posix.join(...pkg, f), readFileSync(path.join(classes, ...pkg, f)));
     zip.writeZip(path.join(tmp, HANDOVER_JAR));
     await rm(classes, { recursive: true, force: true });
     await mkdir(path.dirname(dir), { recursive: true });
-    await rename(tmp, dir).catch(async (err: NodeJS.ErrnoException) => {
+    await rename(tmp, dir).catch((err: NodeJS.ErrnoException) => {
       // another build on the same cache compiled it first
       if (!existsSync(cached)) throw err;
     });
